@@ -1,0 +1,1 @@
+"""The scripted demo case: a case file and what each reviewer records."""

@@ -1,0 +1,110 @@
+"""Move a case forward as far as its recorded evidence allows, and never further.
+
+Every step is idempotent against the database, so a flow body rerun from the top (Prefect
+suspend) or a replacement run repeats no side effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from dueprocess.cases import get_case
+from dueprocess.db import session_scope
+from dueprocess.facts import load_facts
+from dueprocess.rules import evaluate_gate, ready_stages
+from dueprocess.rules.engine import Unmet
+from models.base import utcnow
+from models.cases import CaseStatus, DecisionCase
+from models.decisions import Decision
+from models.evidence_schemas import CollectiveDecisionEvidence
+from models.stages import Stage, StageStatus
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    case_id: str
+    status: CaseStatus
+    open_stages: list[str]
+    blocked: dict[str, list[Unmet]] = field(default_factory=dict)
+    transitions: list[str] = field(default_factory=list)
+
+    @property
+    def closed(self) -> bool:
+        return self.status is CaseStatus.CLOSED
+
+
+def _stage_row(session: Session, case_id: str, key: str) -> Stage:
+    row = session.exec(select(Stage).where(Stage.case_id == case_id, Stage.key == key)).one()
+    return row
+
+
+def _record_decision(session: Session, case: DecisionCase, now: datetime) -> Decision | None:
+    if session.exec(select(Decision).where(Decision.case_id == case.id)).first() is not None:
+        return None
+    facts = load_facts(session, case)
+    deciding = facts.procedure.deciding_stage.key
+    [item] = facts.current_evidence(deciding)
+    meeting = item.evidence
+    assert isinstance(meeting, CollectiveDecisionEvidence)
+    decision = Decision(
+        case_id=case.id, evidence_id=item.id, outcome=meeting.head_decision,
+        text=meeting.decision_text, decided_by=meeting.head,
+        decided_on=meeting.held_on.isoformat(), draft_version=item.draft_version,
+        recorded_at=now,
+    )
+    session.add(decision)
+    case.status = CaseStatus.DECIDED
+    session.add(case)
+    return decision
+
+
+def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
+    """Complete every open stage whose gate is open, record the decision when the deciding
+    stage completes, and open every stage whose prerequisites are now completed."""
+    case = get_case(session, case_id, lock=True)
+    transitions: list[str] = []
+    while True:
+        facts = load_facts(session, case)
+        changed = False
+        for key in facts.procedure.stage_keys:
+            if facts.status(key) is StageStatus.OPEN and evaluate_gate(facts, key, now).open:
+                row = _stage_row(session, case_id, key)
+                row.status, row.completed_at = StageStatus.COMPLETED, now
+                session.add(row)
+                transitions.append(f"completed {key}")
+                changed = True
+        session.flush()
+        facts = load_facts(session, case)
+        deciding_done = facts.status(facts.procedure.deciding_stage.key) is StageStatus.COMPLETED
+        if deciding_done and _record_decision(session, case, now) is not None:
+            transitions.append("decided")
+        for key in ready_stages(facts):
+            row = _stage_row(session, case_id, key)
+            row.status, row.opened_at = StageStatus.OPEN, now
+            session.add(row)
+            transitions.append(f"opened {key}")
+            changed = True
+        session.flush()
+        if not changed:
+            break
+    facts = load_facts(session, case)
+    if case.status is not CaseStatus.CLOSED and all(
+        facts.status(k) is StageStatus.COMPLETED for k in facts.procedure.stage_keys
+    ):
+        case.status = CaseStatus.CLOSED
+        session.add(case)
+        transitions.append("closed")
+    open_stages = [k for k in facts.procedure.stage_keys if facts.status(k) is StageStatus.OPEN]
+    return CaseProgress(
+        case_id=case_id, status=case.status, open_stages=open_stages,
+        blocked={k: list(evaluate_gate(facts, k, now).unmet) for k in open_stages},
+        transitions=transitions,
+    )
+
+
+def advance_case(*, case_id: str, now: datetime | None = None) -> CaseProgress:
+    with session_scope() as session:
+        return advance(session, case_id, now or utcnow())

@@ -1,0 +1,25 @@
+"""Case database tables (SQLModel), evidence schemas and procedure definitions.
+
+Importing this package registers every table on `SQLModel.metadata`.
+"""
+
+from models.cases import CaseStatus, DecisionCase, DraftVersion
+from models.decisions import Decision
+from models.evidence import Document, EvidenceItem, GateWait, Refusal
+from models.people import Assignment, Person
+from models.stages import Stage, StageStatus
+
+__all__ = [
+    "Assignment",
+    "CaseStatus",
+    "Decision",
+    "DecisionCase",
+    "Document",
+    "DraftVersion",
+    "EvidenceItem",
+    "GateWait",
+    "Person",
+    "Refusal",
+    "Stage",
+    "StageStatus",
+]
