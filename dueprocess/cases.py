@@ -45,11 +45,15 @@ def read_case_file(path: Path) -> CaseCreate:
         except (OSError, UnicodeDecodeError) as exc:
             raise DueProcessError(f"case file {path}: draft.file: {exc}") from None
         data = {**data, "draft": draft}
+    return validate_case_request(data, source=f"case file {path}")
+
+
+def validate_case_request(data: Any, *, source: str) -> CaseCreate:
     try:
         return CaseCreate.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(p.message for p in schema_problems(exc.errors()))  # type: ignore[arg-type]
-        raise DueProcessError(f"case file {path}: {problems}") from None
+        raise DueProcessError(f"{source}: {problems}") from None
 
 
 def _ensure_people(session: Session, request: CaseCreate) -> dict[str, Person]:
@@ -117,6 +121,7 @@ def open_case(
                     f"assignments.{stage.key}: '{handle}' has role '{person.role}', "
                     f"the stage needs '{stage.role}'"
                 )
+            assert person.id is not None
             session.add(Assignment(case_id=case.id, stage_key=stage.key, person_id=person.id))
     session.flush()
     return case

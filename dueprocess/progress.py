@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dueprocess.cases import get_case
 from dueprocess.db import session_scope
@@ -19,6 +19,7 @@ from dueprocess.rules.engine import Unmet
 from models.base import utcnow
 from models.cases import CaseStatus, DecisionCase
 from models.decisions import Decision
+from models.evidence import GateWait
 from models.evidence_schemas import CollectiveDecisionEvidence
 from models.stages import Stage, StageStatus
 
@@ -96,6 +97,12 @@ def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
     ):
         case.status = CaseStatus.CLOSED
         session.add(case)
+        # Nothing can be recorded any more, so no gate wait stays pending.
+        for wait in session.exec(select(GateWait).where(
+            GateWait.case_id == case_id, col(GateWait.consumed_at).is_(None)
+        )):
+            wait.consumed_at = now
+            session.add(wait)
         transitions.append("closed")
     open_stages = [k for k in facts.procedure.stage_keys if facts.status(k) is StageStatus.OPEN]
     return CaseProgress(

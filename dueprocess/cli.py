@@ -1,0 +1,180 @@
+"""The `dueprocess` command line: officials open cases, reviewers record evidence."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from dueprocess.db import DatabaseUnavailable
+from dueprocess.errors import DueProcessError, Refused
+from models.procedure import ProcedureError
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+# Wide enough for the stage table when output is piped (rich assumes 80 columns).
+console = Console(width=None if sys.stdout.isatty() else 120)
+errors = Console(stderr=True)
+
+
+def _ready() -> None:
+    from dueprocess.db import migrate
+
+    migrate()
+
+
+def _try_prefect(action: str, call: Any) -> str:
+    """Run a Prefect call; a missing server is reported, never a traceback."""
+    try:
+        return str(call())
+    except Exception as exc:
+        return f"{action} skipped: Prefect API unavailable ({type(exc).__name__}: {exc})"
+
+
+@app.command("open")
+def open_command(
+    case_file: Annotated[Path | None, typer.Argument(help="YAML or JSON case file")] = None,
+    title: Annotated[str | None, typer.Option(help="Case title (instead of a file)")] = None,
+    organ: Annotated[str | None, typer.Option(help="Decision organ")] = None,
+    undertaking_unit: Annotated[str | None, typer.Option(help="Undertaking unit")] = None,
+    legal_basis: Annotated[list[str] | None, typer.Option(help="Repeat per law/article")] = None,
+    draft_title: Annotated[str | None, typer.Option()] = None,
+    draft_file: Annotated[Path | None, typer.Option(help="Text file with the draft")] = None,
+    opened_by: Annotated[str | None, typer.Option(help="Your handle")] = None,
+    assign: Annotated[
+        list[str] | None, typer.Option(help="STAGE=HANDLE[,HANDLE]; repeat per stage")
+    ] = None,
+    procedure: Annotated[str, typer.Option(help="Bundled id or file")] = "decree-713",
+    start: Annotated[bool, typer.Option(help="Start the case's flow run")] = True,
+) -> None:
+    """Open a decision case from a case file, or from flags."""
+    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.db import session_scope
+
+    if case_file is not None:
+        request = read_case_file(case_file)
+    else:
+        data: dict[str, Any] = {
+            "title": title, "organ": organ, "undertaking_unit": undertaking_unit,
+            "legal_basis": legal_basis or [], "opened_by": opened_by, "procedure": procedure,
+            "draft": {"title": draft_title or title,
+                      "text": draft_file.read_text(encoding="utf-8") if draft_file else None},
+            "assignments": _parse_assignments(assign or []),
+        }
+        from dueprocess.cases import validate_case_request
+
+        request = validate_case_request(data, source="flags")
+    _ready()
+    with session_scope() as session:
+        case = open_case(session, request=request)
+    console.print(f"Opened case [bold]{case.id}[/]: {case.title}")
+    if start:
+        from dueprocess.prefect_link import start_case_run
+
+        console.print(_try_prefect("flow run", lambda: f"flow run {start_case_run(case.id)}"))
+
+
+def _parse_assignments(values: list[str]) -> dict[str, list[str]]:
+    assignments: dict[str, list[str]] = {}
+    for value in values:
+        stage, sep, handles = value.partition("=")
+        if not sep or not stage or not handles:
+            raise DueProcessError(f"--assign: expected STAGE=HANDLE[,HANDLE], got '{value}'")
+        assignments.setdefault(stage.strip(), []).extend(
+            h.strip() for h in handles.split(",") if h.strip()
+        )
+    return assignments
+
+
+@app.command("cases")
+def cases_command() -> None:
+    """List decision cases, newest first."""
+    from dueprocess.cases import list_cases
+    from dueprocess.db import session_scope
+    from dueprocess.render import cases_table
+
+    _ready()
+    with session_scope() as session:
+        console.print(cases_table(list_cases(session)))
+
+
+@app.command("status")
+def status_command(case_id: Annotated[str, typer.Argument(help="Case id")]) -> None:
+    """Show each stage of a case and why it is blocked."""
+    from dueprocess.render import print_case
+    from dueprocess.status import case_view
+
+    _ready()
+    print_case(console, case_view(case_id))
+
+
+def _read_evidence(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DueProcessError(f"--file {path}: not found") from None
+    except UnicodeDecodeError:
+        raise DueProcessError(f"--file {path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise DueProcessError(
+            f"--file {path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise DueProcessError(f"--file {path}: expected a JSON object of evidence fields")
+    return data
+
+
+@app.command("record")
+def record_command(
+    case_id: Annotated[str, typer.Argument(help="Case id")],
+    stage: Annotated[str, typer.Argument(help="Stage key, e.g. legality_review")],
+    file: Annotated[Path, typer.Option("--file", "-f", help="Evidence JSON file")],
+    recorded_by: Annotated[str, typer.Option("--as", help="Your handle")],
+    key: Annotated[str | None, typer.Option(help="Idempotency key")] = None,
+    resume: Annotated[bool, typer.Option(help="Resume the waiting flow run")] = True,
+) -> None:
+    """Validate and store stage evidence, then resume the case's waiting flow run."""
+    from dueprocess.recording import record_evidence
+
+    evidence = _read_evidence(file)
+    _ready()
+    item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=recorded_by,
+                           evidence=evidence, idempotency_key=key, channel="cli")
+    console.print(f"Recorded evidence #{item.id} for {stage} (sha256 {item.payload_sha256})")
+    if resume:
+        from dueprocess.prefect_link import resume_after_recording
+
+        console.print(_try_prefect("resume", lambda: resume_after_recording(item)))
+
+
+@app.command("serve")
+def serve_command() -> None:
+    """Serve the dueprocess deployments (flow runs start in subprocesses)."""
+    from deployments.serve import main
+
+    _ready()
+    main()
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Run one realistic case end to end with scripted reviewers."""
+    from dueprocess.demo.run import run_demo
+
+    run_demo(console)
+
+
+def main() -> None:
+    try:
+        app()
+    except Refused as refused:
+        errors.print("[red]refused:[/]")
+        for problem in refused.problems:
+            errors.print(f"  - {problem}", markup=False)
+        raise SystemExit(2) from None
+    except (DueProcessError, ProcedureError, DatabaseUnavailable) as exc:
+        errors.print(f"[red]error:[/] {exc}", highlight=False)
+        raise SystemExit(2) from None

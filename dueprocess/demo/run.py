@@ -1,0 +1,138 @@
+"""`dueprocess demo`: one realistic case, end to end, on the embedded default.
+
+It starts a local Prefect server and the served deployment under the data directory,
+opens the parking-fee case, and plays each reviewer, including a refused attempt to skip
+the procedure and a refused piece of invalid evidence.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from rich.console import Console
+
+from dueprocess.demo import submissions
+from dueprocess.errors import Refused
+from dueprocess.settings import get_settings
+
+CASE_FILE = Path(__file__).parent / "case.yaml"
+
+
+def _step(console: Console, text: str) -> None:
+    console.print(f"\n[bold cyan]>[/] {text}")
+
+
+def _wait_for_refusal(case_id: str, key: str, *, timeout: float = 60) -> list[dict[str, str]]:
+    from sqlmodel import select
+
+    from dueprocess.db import session_scope
+    from models.evidence import GateWait, Refusal
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            wait = session.exec(
+                select(GateWait).where(GateWait.case_id == case_id, GateWait.key == key)
+            ).one()
+            if wait.consumed_at is not None and wait.refusal_id is not None:
+                refusal = session.get(Refusal, wait.refusal_id)
+                return refusal.reasons if refusal else []
+        time.sleep(0.2)
+    raise TimeoutError(f"the flow run did not process the form input at {key}")
+
+
+def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[str, Any],
+            *, resume: bool = True) -> None:
+    from dueprocess.prefect_link import resume_after_recording
+    from dueprocess.recording import record_evidence
+
+    item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
+                           evidence=evidence, channel="demo")
+    console.print(f"  {by} recorded {stage} evidence #{item.id}")
+    if resume:
+        console.print(f"  {resume_after_recording(item, timeout=120)}")
+
+
+def _play_case(console: Console, case_id: str) -> None:
+    from prefect.client.orchestration import get_client
+
+    from dueprocess.prefect_link import start_case_run, wait_for_gate
+
+    run_id = start_case_run(case_id)
+    console.print(f"  flow run {run_id} started; waiting for it to reach the first gate")
+    gate = wait_for_gate(case_id, timeout=120)
+    if gate is None:
+        raise RuntimeError("the flow run did not reach its first gate")
+
+    _step(console, "The legal reviewer tries to review before public participation, expert "
+          "review and risk assessment are done")
+    try:
+        _record(console, case_id, "legality_review", "sun.hao", submissions.LEGALITY)
+    except Refused as refused:
+        console.print(f"  [red]refused[/]: {refused}", markup=True, highlight=False)
+
+    _step(console, "The participation officer submits a 19-day comment window with no reason, "
+          "through the run's Prefect resume form")
+    run_input = {"recorded_by": "li.wei",
+                 "public_participation": submissions.PARTICIPATION_SHORT_WINDOW}
+    with get_client(sync_client=True) as client:
+        client.resume_flow_run(UUID(gate[0]), run_input=run_input)
+    for reason in _wait_for_refusal(case_id, gate[1]):
+        console.print(f"  [red]refused[/]: [{reason['rule']}, {reason['article']}] "
+                      f"{reason['message']}", highlight=False)
+
+    _step(console, "Public participation, expert review and risk assessment run in parallel")
+    _record(console, case_id, "public_participation", "li.wei", submissions.PARTICIPATION,
+            resume=False)
+    for handle, opinion in submissions.EXPERTS.items():
+        _record(console, case_id, "expert_review", handle, opinion, resume=False)
+    _record(console, case_id, "risk_assessment", "liu.yang", submissions.RISK)
+
+    _step(console, "Legality review, then the executive meeting decides, then publication")
+    _record(console, case_id, "legality_review", "sun.hao", submissions.LEGALITY)
+    _record(console, case_id, "collective_decision", "zhao.li", submissions.MEETING)
+    _record(console, case_id, "publication", "qian.yu", submissions.PUBLICATION)
+
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(run_id).state
+            if state is not None and state.is_final():
+                console.print(f"  flow run {run_id} finished: {state.name}")
+                return
+            time.sleep(0.5)
+    raise RuntimeError(f"flow run {run_id} did not finish")
+
+
+def run_demo(console: Console) -> None:
+    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.db import migrate, session_scope
+    from dueprocess.render import print_case
+    from dueprocess.stack import local_prefect_server, prefect_environment, served_deployments
+    from dueprocess.status import case_view
+
+    started = time.monotonic()
+    settings = get_settings()
+    data_dir = settings.data_dir
+    console.print(f"[bold]dueprocess demo[/] — data directory {data_dir}")
+    migrate()
+    with local_prefect_server(data_dir) as api_url:
+        os.environ.update(prefect_environment(data_dir, api_url))
+        console.print(f"  Prefect server {api_url.removesuffix('/api')} "
+                      f"(log: {data_dir / 'prefect-server.log'})")
+        with served_deployments(data_dir, api_url):
+            with session_scope() as session:
+                case = open_case(session, request=read_case_file(CASE_FILE))
+            _step(console, f"Official wang.fang opens case {case.id}: {case.title}")
+            _play_case(console, case.id)
+    view = case_view(case.id)
+    console.print()
+    print_case(console, view)
+    console.print(f"\nThe decision is recorded in the case database "
+                  f"({settings.resolved_database_url}), table 'decision', case {case.id}; "
+                  f"see it again with: dueprocess status {case.id}")
+    console.print(f"Demo finished in {time.monotonic() - started:.1f} s.")

@@ -1,0 +1,45 @@
+"""The RunInput form a reviewer fills in the Prefect UI to complete a stage.
+
+The form has one optional section per open stage, typed by that stage's evidence schema,
+so the UI renders the statutory fields. Prefect checks the JSON schema when the run is
+resumed; the flow then runs the full rules through `dueprocess.recording`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.input import RunInput
+from pydantic import Field, create_model
+
+from models.procedure import ProcedureDefinition
+
+
+class EvidenceSubmission(RunInput):
+    recorded_by: str = Field(
+        description="Your handle: you must be assigned to the stage you fill in"
+    )
+    idempotency_key: str | None = Field(
+        default=None, description="Optional; resubmitting with the same key stores nothing new"
+    )
+    recorded_evidence_id: int | None = Field(
+        default=None,
+        description="Leave blank. Set by `dueprocess record` for evidence it already stored.",
+    )
+
+
+def submission_form(
+    procedure: ProcedureDefinition, stage_keys: list[str]
+) -> type[EvidenceSubmission]:
+    """A form with a section for each stage in `stage_keys` (the stages open at the wait)."""
+    sections: dict[str, Any] = {
+        key: (
+            procedure.stage(key).stage_kind.evidence | None,
+            Field(default=None, title=procedure.stage(key).title,
+                  description=f"{procedure.stage(key).articles}: fill in only for this stage"),
+        )
+        for key in stage_keys
+    }
+    return create_model(
+        "EvidenceSubmission", __base__=EvidenceSubmission, **sections
+    )

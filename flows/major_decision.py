@@ -1,0 +1,91 @@
+"""Drive one major administrative decision case through its statutory stages.
+
+The case database is the only source of truth: each pass of the loop opens and closes
+stages from the recorded evidence, then waits at the gate for the next submission. With
+`wait_mode=suspend` (the default, on a served deployment) the wait holds no process and
+Prefect reruns the body from the top on resume; every step is idempotent, so the rerun
+picks up where the database says the case stands.
+
+Reviewers complete a stage through the run's resume form in the Prefect UI, or with
+`dueprocess record`, which stores the evidence and resumes the run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
+from prefect.context import get_run_context
+from prefect.input.actions import read_flow_run_input
+from prefect.input.run_input import keyset_from_base_key
+from pydantic import BaseModel, Field, ValidationError
+
+from dueprocess.cases import get_case
+from dueprocess.db import session_scope
+from dueprocess.settings import get_settings
+from flows.evidence_form import submission_form
+from models.cases import CaseStatus
+from models.evidence import GateWait
+from models.procedure import ProcedureDefinition
+from tasks.claims import claim_case
+from tasks.evidence import record_received, wait_for_stages
+from tasks.stages import open_and_close_stages
+
+CaseId = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$", description="Decision case id")]
+
+
+class CaseOutcome(BaseModel):
+    case_id: str
+    status: CaseStatus
+    detail: str
+
+
+def _procedure(case_id: str) -> ProcedureDefinition:
+    with session_scope() as session:
+        return ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
+
+
+def _wait_for_submission(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
+    """Block at the gate until a submission arrives; return it as plain JSON data."""
+    settings = get_settings()
+    form = submission_form(procedure, wait.stage_keys)
+    try:
+        if settings.wait_mode == "pause":
+            received = pause_flow_run(
+                wait_for_input=form, key=wait.key, timeout=settings.pause_timeout_seconds,
+                poll_interval=settings.pause_poll_seconds,
+            )
+        else:
+            received = suspend_flow_run(wait_for_input=form, key=wait.key, timeout=None)
+    except ValidationError:
+        # Prefect's server checks only the JSON schema; a custom validator failed in here.
+        # Hand the raw input to the recording function, which refuses it with the reason.
+        state_name = "paused" if settings.wait_mode == "pause" else "suspended"
+        raw = read_flow_run_input(keyset_from_base_key(f"{state_name}-{wait.key}")["response"])
+        return raw if isinstance(raw, dict) else None
+    return received.model_dump(mode="json")
+
+
+@flow(name="major-decision", persist_result=True, validate_parameters=True)
+def major_decision(case_id: CaseId) -> CaseOutcome:
+    logger = get_run_logger()
+    flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+    holder = claim_case(case_id, flow_run_id)
+    if holder is not None:
+        logger.warning("case %s is driven by flow run %s; this run stops", case_id, holder)
+        return CaseOutcome(case_id=case_id, status=CaseStatus.OPEN,
+                           detail=f"superseded: driven by flow run {holder}")
+    procedure = _procedure(case_id)
+    while True:
+        progress = open_and_close_stages(case_id)
+        for transition in progress.transitions:
+            logger.info("case %s: %s", case_id, transition)
+        if progress.closed:
+            return CaseOutcome(case_id=case_id, status=progress.status, detail="all stages done")
+        for stage_key, unmet in progress.blocked.items():
+            logger.info("gate %s blocked: %s", stage_key, "; ".join(map(str, unmet)))
+        wait = wait_for_stages(case_id, flow_run_id, progress.open_stages)
+        raw = _wait_for_submission(procedure, wait)
+        outcome = record_received(case_id, wait.key, raw)
+        if outcome.reasons:
+            logger.warning("submission refused: %s", "; ".join(outcome.reasons))
