@@ -1,0 +1,77 @@
+"""Shared fixtures: one case database per test session, SQLite or PostgreSQL.
+
+Set DUEPROCESS_TEST_DATABASE_URL to a PostgreSQL URL (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL: a fresh
+database is created on that server for the session and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+DEMO_CASE = Path(__file__).resolve().parent.parent / "dueprocess" / "demo" / "case.yaml"
+
+
+def _fresh_postgres_database(server_url: str) -> tuple[str, str]:
+    url = make_url(server_url)
+    name = f"dueprocess_test_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def case_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Point dueprocess at a fresh, migrated case database for the whole session."""
+    data_dir = tmp_path_factory.mktemp("dueprocess-data")
+    server_url = os.environ.get("DUEPROCESS_TEST_DATABASE_URL")
+    created = None
+    if server_url:
+        url, created = _fresh_postgres_database(server_url)
+    else:
+        url = f"sqlite:///{data_dir / 'cases.db'}"
+    os.environ["DUEPROCESS_DATA_DIR"] = str(data_dir)
+    os.environ["DUEPROCESS_DATABASE_URL"] = url
+    from dueprocess.db import _engine_for, migrate
+    from dueprocess.settings import get_settings
+
+    get_settings.cache_clear()
+    migrate()
+    yield url
+    _engine_for(url).dispose()
+    if created and server_url:
+        _drop_postgres_database(server_url, created)
+
+
+@pytest.fixture
+def open_demo_case() -> Iterator[object]:
+    """Open a fresh copy of the demo case; returns its id."""
+    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.db import session_scope
+
+    def _open() -> str:
+        with session_scope() as session:
+            return open_case(session, request=read_case_file(DEMO_CASE)).id
+
+    yield _open
+
+
+@pytest.fixture
+def case_id(open_demo_case: object) -> str:
+    return open_demo_case()  # type: ignore[operator, no-any-return]
