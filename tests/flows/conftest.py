@@ -1,0 +1,78 @@
+"""One Prefect test server for the session, and the served deployment running against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from dueprocess.stack import prefect_environment, stop_process, wait_for_deployment
+from tests.support import VALID_STEPS
+
+pytestmark = pytest.mark.flow
+
+
+@pytest.fixture(scope="session")
+def prefect_server(case_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    data_dir = Path(os.environ["DUEPROCESS_DATA_DIR"])
+    with prefect_test_harness(server_startup_timeout=90):
+        api_url = PREFECT_API_URL.value()
+        log = (tmp_path_factory.mktemp("runner") / "runner.log").open("ab")
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "deployments.serve"],
+            env={**os.environ, **prefect_environment(data_dir, api_url),
+                 "PREFECT_LOGGING_LEVEL": "INFO"},
+            stdout=log, stderr=log, start_new_session=True,
+        )
+        try:
+            from dueprocess.settings import get_settings
+
+            wait_for_deployment(get_settings().deployment_name, api_url, process=runner)
+            yield api_url
+        finally:
+            stop_process(runner)
+            log.close()
+
+
+def final_state(run_id: UUID, *, timeout: float = 90) -> Any:
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(run_id).state
+            if state is not None and state.is_final():
+                return state
+            time.sleep(0.3)
+    raise AssertionError(f"flow run {run_id} did not finish")
+
+
+def gate(case_id: str) -> tuple[str, str]:
+    from dueprocess.prefect_link import wait_for_gate
+
+    found = wait_for_gate(case_id, timeout=90)
+    assert found is not None, f"case {case_id} never reached a gate"
+    return found
+
+
+@pytest.fixture
+def started_case(prefect_server: str, open_demo_case: Callable[[], str]) -> tuple[str, UUID]:
+    from dueprocess.prefect_link import start_case_run
+
+    case_id = open_demo_case()
+    run_id = start_case_run(case_id)
+    gate(case_id)
+    return case_id, run_id
+
+
+__all__ = ["VALID_STEPS", "final_state", "gate"]
