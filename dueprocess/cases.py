@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from dueprocess.errors import DueProcessError, NotFound, schema_problems
+from dueprocess.journal import CaseEvent, publish
 from models.base import utcnow
 from models.cases import CaseCreate, DecisionCase, DraftVersion
 from models.people import Assignment, Person
@@ -124,6 +125,11 @@ def open_case(
             assert person.id is not None
             session.add(Assignment(case_id=case.id, stage_key=stage.key, person_id=person.id))
     session.flush()
+    publish(session, CaseEvent(
+        case_id=case.id, kind="case.opened", occurred_at=now, person=request.opened_by,
+        body={"title": case.title, "procedure_id": procedure.id, "organ": case.organ,
+              "draft_sha256": hashlib.sha256(request.draft.text.encode()).hexdigest()},
+    ))
     return case
 
 

@@ -61,14 +61,14 @@ def get_engine() -> Engine:
 
 
 def migrate(engine: Engine | None = None) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
+    """Bring the schema to the latest migration of every feature branch (idempotent)."""
     engine = engine or get_engine()
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")  # one branch per feature
     except OperationalError as exc:
         raise DatabaseUnavailable(
             f"DUEPROCESS_DATABASE_URL: cannot reach the case database "

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.facts import load_facts
+from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules import evaluate_gate, ready_stages
 from dueprocess.rules.engine import Unmet
 from models.base import utcnow
@@ -59,6 +60,14 @@ def _record_decision(session: Session, case: DecisionCase, now: datetime) -> Dec
     session.add(decision)
     case.status = CaseStatus.DECIDED
     session.add(case)
+    session.flush()
+    publish(session, CaseEvent(
+        case_id=case.id, kind="case.decided", occurred_at=now, stage_key=deciding,
+        subject_id=decision.id,
+        body={"outcome": decision.outcome, "decided_by": decision.decided_by,
+              "decided_on": decision.decided_on, "evidence_id": decision.evidence_id,
+              "draft_version": decision.draft_version},
+    ))
     return decision
 
 
@@ -75,6 +84,8 @@ def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
                 row = _stage_row(session, case_id, key)
                 row.status, row.completed_at = StageStatus.COMPLETED, now
                 session.add(row)
+                publish(session, CaseEvent(case_id=case_id, kind="stage.completed",
+                                           occurred_at=now, stage_key=key))
                 transitions.append(f"completed {key}")
                 changed = True
         session.flush()
@@ -86,6 +97,8 @@ def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
             row = _stage_row(session, case_id, key)
             row.status, row.opened_at = StageStatus.OPEN, now
             session.add(row)
+            publish(session, CaseEvent(case_id=case_id, kind="stage.opened", occurred_at=now,
+                                       stage_key=key))
             transitions.append(f"opened {key}")
             changed = True
         session.flush()
@@ -103,6 +116,7 @@ def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
         )):
             wait.consumed_at = now
             session.add(wait)
+        publish(session, CaseEvent(case_id=case_id, kind="case.closed", occurred_at=now))
         transitions.append("closed")
     open_stages = [k for k in facts.procedure.stage_keys if facts.status(k) is StageStatus.OPEN]
     return CaseProgress(

@@ -19,6 +19,7 @@ from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused, schema_problems
 from dueprocess.facts import load_facts
+from dueprocess.journal import CaseEvent, publish
 from dueprocess.payloads import canonical_sha256, split_documents
 from dueprocess.rules import admission_problems, evidence_problems
 from dueprocess.rules.engine import Unmet
@@ -79,6 +80,12 @@ def _record(
     )
     session.add(item)
     session.flush()
+    publish(session, CaseEvent(
+        case_id=case_id, kind="evidence.recorded", occurred_at=now, stage_key=stage_key,
+        person=recorded_by, subject_id=item.id, digest=digest,
+        body={"kind": kind.name, "channel": channel, "draft_version": facts.draft_version,
+              "documents": [d.sha256 for d in documents]},
+    ))
     return item
 
 
@@ -100,6 +107,11 @@ def _audit_refusal(
         )
         session.add(refusal)
         session.flush()
+        publish(session, CaseEvent(
+            case_id=refusal.case_id, kind="evidence.refused", occurred_at=now,
+            stage_key=stage_key, person=submitted_by, subject_id=refusal.id,
+            body={"channel": channel, "reasons": refusal.reasons},
+        ))
         return refusal.id
 
 

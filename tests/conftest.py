@@ -74,4 +74,4 @@ def open_demo_case() -> Iterator[object]:
 
 @pytest.fixture
 def case_id(open_demo_case: object) -> str:
-    return open_demo_case()  # type: ignore[operator, no-any-return]
+    return open_demo_case()  # type: ignore[operator]

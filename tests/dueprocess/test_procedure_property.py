@@ -3,6 +3,7 @@ gate before the decision is unmet."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from hypothesis import HealthCheck, event, settings
@@ -70,11 +71,9 @@ class CaseMachine(RuleBasedStateMachine):
                 evidence = data.draw(st.sampled_from(
                     [e for s, e in FLAWED if s == stage] or [evidence]))
         key = data.draw(st.sampled_from([None, None, None, "k1"]))
-        try:
+        with contextlib.suppress(Refused):
             record_evidence(case_id=self.case_id, stage_key=stage, recorded_by=person,
                             evidence=evidence, idempotency_key=key, channel="property")
-        except Refused:
-            pass
 
     @rule()
     def rerun(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
 def counts(case_id: str) -> tuple[int, int, int]:
     with session_scope() as session:
-        def count(model: type, where: object) -> int:
+        def count(model: type, where: Any) -> int:
             return session.exec(select(func.count()).select_from(model).where(where)).one()
         return (count(EvidenceItem, EvidenceItem.case_id == case_id),
                 count(Decision, Decision.case_id == case_id),
@@ -50,8 +51,8 @@ def test_happy_path_decides_and_publishes(started_case: tuple[str, UUID]) -> Non
     assert [s.status.value for s in view.stages] == ["completed"] * 6
     assert view.decision is not None and view.decision.outcome == "approve"
     assert view.waiting is None
-    evidence, decisions, _ = counts(case_id)
-    assert (evidence, decisions) == (len(VALID_STEPS), 1)
+    recorded, decisions, _ = counts(case_id)
+    assert (recorded, decisions) == (len(VALID_STEPS), 1)
 
 
 def test_skipping_a_stage_is_refused_and_the_run_keeps_waiting(
@@ -124,8 +125,8 @@ def test_rerun_from_the_top_after_each_stage_repeats_nothing(
             client.set_flow_run_state(run_id, Scheduled(), force=True)
         if number < len(VALID_STEPS):
             gate(case_id)
-        evidence_count, decisions, _ = counts(case_id)
-        assert evidence_count == number
+        recorded, decisions, _ = counts(case_id)
+        assert recorded == number
         with session_scope() as session:
             decision = session.exec(select(Decision).where(Decision.case_id == case_id)).first()
         if decision is not None:
@@ -133,6 +134,6 @@ def test_rerun_from_the_top_after_each_stage_repeats_nothing(
             assert decision.recorded_at == decision_recorded_at
         assert decisions <= 1
     assert final_state(run_id).is_completed()
-    evidence_count, decisions, _ = counts(case_id)
-    assert (evidence_count, decisions) == (len(VALID_STEPS), 1)
+    recorded, decisions, _ = counts(case_id)
+    assert (recorded, decisions) == (len(VALID_STEPS), 1)
     assert case_view(case_id).case.status.value == "closed"

@@ -27,6 +27,13 @@ def test_rfc8785_number_serialisation() -> None:
     )
 
 
+def _nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -41,6 +48,7 @@ def test_rfc8785_number_serialisation() -> None:
         ({"f": float("nan")}, r"\$\.f: nan"),
         ({"s": "\ud800"}, r"lone surrogate"),
         ({"set": {1}}, r"unsupported type set"),
+        (_nested(5000), r"nested too deeply"),
     ],
 )
 def test_unsupported_values_are_refused_with_their_path(value: object, message: str) -> None:

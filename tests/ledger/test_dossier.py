@@ -472,6 +472,7 @@ MANIFEST_DAMAGE: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("absolute path", _set("items.0.record", "/etc/passwd"), "must be relative"),
     ("record outside records/", _set("items.0.record", "files/decision.pdf"), "inside records/"),
     ("missing record", _set("items.0.record", "records/nope.json"), "records/nope.json is missing"),
+    ("overlong name", _set("items.0.record", "records/" + "n" * 5000), "records/nnn"),
     ("file path outside", _set("items.0.file.path", "records/000000000001.json"), "inside files/"),
     ("file dropped", _set("items.0.file", None), "no file is listed"),
     ("index beyond head", _set("items.4.leaf_index", 13), "beyond the signed tree size"),

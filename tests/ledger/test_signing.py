@@ -43,6 +43,27 @@ def test_key_file_is_created_private_then_reused(tmp_path: Path) -> None:
     assert public_key_pem(again) == public_key_pem(key)
 
 
+def test_concurrent_creator_wins_and_its_key_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other_key: Ed25519PrivateKey
+) -> None:
+    path = tmp_path / "log-key.pem"
+    pem = other_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+    def racing_link(src: str, dst: Path) -> None:
+        Path(dst).write_bytes(pem)  # another process got there first
+        raise FileExistsError(dst)
+
+    monkeypatch.setattr("ledger.signing.os.link", racing_link)
+    key, created = load_or_create_signing_key(path)
+    assert not created
+    assert public_key_pem(key) == public_key_pem(other_key)
+    assert list(tmp_path.iterdir()) == [path]
+
+
 def test_key_file_of_wrong_kind_or_garbage_is_a_clear_error(tmp_path: Path) -> None:
     ec = generate_private_key(SECP256R1())
     path = tmp_path / "ec.pem"

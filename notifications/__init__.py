@@ -1,0 +1,1 @@
+"""Notices to the public and to reviewers, delivered through Apprise."""
