@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -167,7 +168,17 @@ def demo_command() -> None:
     run_demo(console)
 
 
+# Features add their own commands: each module has `register(app)`.
+COMMAND_MODULES = ("dueprocess.transparency_cli", "portal.cli")
+
+
+def _register_features() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
 def main() -> None:
+    _register_features()
     try:
         app()
     except Refused as refused:

@@ -1,0 +1,1 @@
+"""The public web portal: case pages, comments, subscriptions, Atom feed and JSON API."""
