@@ -60,7 +60,7 @@ def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[
 def _play_case(console: Console, case_id: str) -> None:
     from prefect.client.orchestration import get_client
 
-    from dueprocess.prefect_link import start_case_run, wait_for_gate
+    from dueprocess.prefect_link import resume_with_input, start_case_run, wait_for_gate
 
     run_id = start_case_run(case_id)
     console.print(f"  flow run {run_id} started; waiting for it to reach the first gate")
@@ -79,8 +79,7 @@ def _play_case(console: Console, case_id: str) -> None:
           "through the run's Prefect resume form")
     run_input = {"recorded_by": "li.wei",
                  "public_participation": submissions.PARTICIPATION_SHORT_WINDOW}
-    with get_client(sync_client=True) as client:
-        client.resume_flow_run(UUID(gate[0]), run_input=run_input)
+    resume_with_input(UUID(gate[0]), run_input=run_input)
     for reason in _wait_for_refusal(case_id, gate[1]):
         console.print(f"  [red]refused[/]: [{reason['rule']}, {reason['article']}] "
                       f"{reason['message']}", highlight=False)
