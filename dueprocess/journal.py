@@ -18,7 +18,9 @@ from typing import Any
 from sqlmodel import Session
 
 # Modules that subscribe handlers when imported (one feature per module).
-FEATURE_MODULES: tuple[str, ...] = ("dueprocess.transparency", "notifications.outbox")
+FEATURE_MODULES: tuple[str, ...] = (
+    "dueprocess.transparency", "notifications.outbox", "dueprocess.prefect_events",
+)
 
 
 @dataclass(frozen=True)
