@@ -11,7 +11,8 @@
     .venv/bin/python bench/ledger_bench.py               # 1,000,000 leaves
     .venv/bin/python bench/ledger_bench.py --leaves 10000 --check
 
-The database-append benchmark lives elsewhere (it needs the database).
+The database side (appends, `dueprocess verify`, proofs from the database) is
+bench/ledger_append_bench.py.
 """
 
 from __future__ import annotations

@@ -1,25 +1,22 @@
-"""Serve the dueprocess deployments from this process (`dueprocess serve`).
+"""Serve the dueprocess deployments from this process (`dueprocess serve`, `dueprocess up`).
 
 Flow runs execute in subprocesses started by Prefect's runner; a suspended run holds no
-process until it is resumed.
+process until it is resumed. The deployments, their triggers and schedules are defined
+in `deployments.definitions` (the same ones `prefect.yaml` deploys to a work pool):
+major-decision, resume-case, deadline-watchdog and deliver-notices.
 """
 
 from __future__ import annotations
 
 from prefect import serve
 
-from flows.major_decision import major_decision
+from deployments.definitions import DELIVER_NOTICES, MAJOR_DECISION, served_deployments
 
-MAJOR_DECISION = "major-decision"
+__all__ = ["DELIVER_NOTICES", "MAJOR_DECISION", "main"]
 
 
 def main() -> None:
-    deployment = major_decision.to_deployment(
-        name=MAJOR_DECISION,
-        description="Drive a decision case through its statutory stages.",
-        tags=["dueprocess"],
-    )
-    serve(deployment, limit=None)  # type: ignore[arg-type]  # sync call returns the deployment
+    serve(*served_deployments(), limit=None)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""Open and look up decision cases."""
+"""Open and look up decision cases.
+
+Opening a case applies the start of the procedure (Decree 713 Art. 10–13: the proposal,
+the undertaking unit, the legal basis, the consultation of other units) and the
+separation of duties of every assignment; a case file that breaks them is refused with
+the rule and the article.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -12,11 +17,15 @@ import yaml
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from dueprocess.errors import DueProcessError, NotFound, schema_problems
+from dueprocess import assignments, identity
+from dueprocess.errors import DueProcessError, NotFound, Refused, schema_problems
+from dueprocess.facts import load_facts
 from dueprocess.journal import CaseEvent, publish
+from dueprocess.rules import case_problems
+from dueprocess.rules.engine import Unmet
 from models.base import utcnow
-from models.cases import CaseCreate, DecisionCase, DraftVersion
-from models.people import Assignment, Person
+from models.cases import CaseCreate, DecisionCase, DraftVersion, text_sha256
+from models.people import Person, PersonCreate
 from models.procedure import ProcedureDefinition, load_procedure
 from models.stages import Stage
 
@@ -57,22 +66,29 @@ def validate_case_request(data: Any, *, source: str) -> CaseCreate:
         raise DueProcessError(f"{source}: {problems}") from None
 
 
+def register_person(session: Session, listed: PersonCreate) -> Person:
+    """Register a person, or return the registered one if it is listed identically."""
+    existing = session.exec(select(Person).where(Person.handle == listed.handle)).first()
+    if existing is None:
+        existing = Person(handle=listed.handle, name=listed.name, role=listed.role.value,
+                          unit=listed.unit)
+        session.add(existing)
+        session.flush()
+    elif (existing.name, existing.role, existing.unit) != (listed.name, listed.role, listed.unit):
+        # A registered person is never silently changed by a case file.
+        raise DueProcessError(
+            f"people: '{listed.handle}' is registered as {existing.name} "
+            f"({existing.role}, {existing.unit or 'no unit'}), not {listed.name} "
+            f"({listed.role}, {listed.unit or 'no unit'})"
+        )
+    if listed.public_key:
+        identity.register_public_key(session, handle=listed.handle,
+                                     public_key=listed.public_key, label="registration")
+    return existing
+
+
 def _ensure_people(session: Session, request: CaseCreate) -> dict[str, Person]:
-    people: dict[str, Person] = {}
-    for listed in request.people:
-        existing = session.exec(select(Person).where(Person.handle == listed.handle)).first()
-        if existing is None:
-            existing = Person.model_validate(listed)
-            session.add(existing)
-        elif (existing.name, existing.role) != (listed.name, listed.role):
-            # A registered person is never silently changed by a case file.
-            raise DueProcessError(
-                f"people: '{listed.handle}' is registered as {existing.name} "
-                f"({existing.role}), not {listed.name} ({listed.role})"
-            )
-        people[listed.handle] = existing
-    session.flush()
-    return people
+    return {listed.handle: register_person(session, listed) for listed in request.people}
 
 
 def _person(session: Session, people: dict[str, Person], handle: str, field: str) -> Person:
@@ -84,10 +100,35 @@ def _person(session: Session, people: dict[str, Person], handle: str, field: str
     return person
 
 
+def _initiation(request: CaseCreate) -> dict[str, Any]:
+    return {
+        "proposal": request.proposal.model_dump(mode="json") if request.proposal else None,
+        "consultations": [c.model_dump(mode="json") for c in request.consultations],
+    }
+
+
+def _expert_panels(session: Session, case: DecisionCase, request: CaseCreate,
+                   people: dict[str, Person], now: datetime) -> None:
+    """Store the panels' declarations and notes, before anyone is assigned to them."""
+    for stage_key, panel in request.expert_panels.items():
+        for handle, declaration in panel.declarations.items():
+            _person(session, people, handle, f"expert_panels.{stage_key}.declarations")
+            assignments.declare_interest(
+                session, case=case, stage_key=stage_key, handle=handle,
+                declaration=declaration, recorded_by=request.opened_by, now=now,
+            )
+        if panel.composition_note:
+            assignments.record_panel_note(
+                session, case=case, stage_key=stage_key, text=panel.composition_note,
+                recorded_by=request.opened_by, now=now,
+            )
+
+
 def open_case(
     session: Session, *, request: CaseCreate, procedure: ProcedureDefinition | None = None,
     now: datetime | None = None,
 ) -> DecisionCase:
+    """Open a case; `Refused` names every broken start rule or separation of duties."""
     now = now or utcnow()
     procedure = procedure or load_procedure(request.procedure)
     people = _ensure_people(session, request)
@@ -106,30 +147,39 @@ def open_case(
         undertaking_unit=request.undertaking_unit, proposal_source=request.proposal_source,
         legal_basis=request.legal_basis, procedure_id=procedure.id,
         procedure=procedure.model_dump(mode="json"), opened_by=request.opened_by, opened_at=now,
+        initiation=_initiation(request),
     )
     session.add(case)
     session.flush()
     session.add(DraftVersion(
         case_id=case.id, version=1, title=request.draft.title, text=request.draft.text,
-        sha256=hashlib.sha256(request.draft.text.encode()).hexdigest(), created_at=now,
+        sha256=text_sha256(request.draft.text), created_at=now, created_by=request.opened_by,
     ))
     for stage in procedure.stages:
         session.add(Stage(case_id=case.id, key=stage.key))
-        for handle in request.assignments[stage.key]:
-            person = _person(session, people, handle, f"assignments.{stage.key}")
-            if person.role != stage.role:
-                raise DueProcessError(
-                    f"assignments.{stage.key}: '{handle}' has role '{person.role}', "
-                    f"the stage needs '{stage.role}'"
-                )
-            assert person.id is not None
-            session.add(Assignment(case_id=case.id, stage_key=stage.key, person_id=person.id))
     session.flush()
+    problems = case_problems(load_facts(session, case), now)
+    if problems:
+        raise Refused(problems)
     publish(session, CaseEvent(
         case_id=case.id, kind="case.opened", occurred_at=now, person=request.opened_by,
         body={"title": case.title, "procedure_id": procedure.id, "organ": case.organ,
-              "draft_sha256": hashlib.sha256(request.draft.text.encode()).hexdigest()},
+              "draft_sha256": text_sha256(request.draft.text)},
     ))
+    _expert_panels(session, case, request, people, now)
+    assigned = {h for handles in request.assignments.values() for h in handles}
+    facts = load_facts(session, case, also=assigned)
+    refused: list[Unmet] = []
+    for stage in procedure.stages:
+        for handle in request.assignments[stage.key]:
+            _person(session, people, handle, f"assignments.{stage.key}")
+            try:
+                assignments.assign(session, case=case, stage_key=stage.key, handle=handle,
+                                   now=now, facts=facts)
+            except Refused as exc:
+                refused += exc.problems
+    if refused:
+        raise Refused(refused)
     return case
 
 

@@ -50,6 +50,8 @@ def open_command(
     ] = None,
     procedure: Annotated[str, typer.Option(help="Bundled id or file")] = "decree-713",
     start: Annotated[bool, typer.Option(help="Start the case's flow run")] = True,
+    proposal: Annotated[str | None, typer.Option(
+        help="The proposal: problem, reasons and initial plan (Art. 10)")] = None,
 ) -> None:
     """Open a decision case from a case file, or from flags."""
     from dueprocess.cases import open_case, read_case_file
@@ -64,6 +66,7 @@ def open_command(
             "draft": {"title": draft_title or title,
                       "text": draft_file.read_text(encoding="utf-8") if draft_file else None},
             "assignments": _parse_assignments(assign or []),
+            "proposal": {"summary": proposal} if proposal else None,
         }
         from dueprocess.cases import validate_case_request
 
@@ -136,6 +139,9 @@ def record_command(
     recorded_by: Annotated[str, typer.Option("--as", help="Your handle")],
     key: Annotated[str | None, typer.Option(help="Idempotency key")] = None,
     resume: Annotated[bool, typer.Option(help="Resume the waiting flow run")] = True,
+    token: Annotated[str | None, typer.Option(
+        envvar="DUEPROCESS_TOKEN", show_default=False,
+        help="Your API token, if you hold one (default: DUEPROCESS_TOKEN)")] = None,
 ) -> None:
     """Validate and store stage evidence, then resume the case's waiting flow run."""
     from dueprocess.recording import record_evidence
@@ -143,7 +149,7 @@ def record_command(
     evidence = _read_evidence(file)
     _ready()
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=recorded_by,
-                           evidence=evidence, idempotency_key=key, channel="cli")
+                           evidence=evidence, idempotency_key=key, channel="cli", token=token)
     console.print(f"Recorded evidence #{item.id} for {stage} (sha256 {item.payload_sha256})")
     if resume:
         from dueprocess.prefect_link import resume_after_recording
@@ -169,7 +175,9 @@ def demo_command() -> None:
 
 
 # Features add their own commands: each module has `register(app)`.
-COMMAND_MODULES = ("dueprocess.transparency_cli", "portal.cli")
+COMMAND_MODULES = (
+    "dueprocess.transparency_cli", "portal.cli", "dueprocess.procedure_cli", "dueprocess.up",
+)
 
 
 def _register_features() -> None:

@@ -1,7 +1,8 @@
 """Move a case forward as far as its recorded evidence allows, and never further.
 
 Every step is idempotent against the database, so a flow body rerun from the top (Prefect
-suspend) or a replacement run repeats no side effect.
+suspend) or a replacement run repeats no side effect. Opening a legality review assembles
+its submission package (Art. 26) and announces it with its digest.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dueprocess.facts import load_facts
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules import evaluate_gate, ready_stages
 from dueprocess.rules.engine import Unmet
+from dueprocess.rules.facts import CaseFacts
+from dueprocess.rules.package import assemble_package
 from models.base import utcnow
 from models.cases import CaseStatus, DecisionCase
 from models.decisions import Decision
@@ -43,10 +46,11 @@ def _stage_row(session: Session, case_id: str, key: str) -> Stage:
     return row
 
 
-def _record_decision(session: Session, case: DecisionCase, now: datetime) -> Decision | None:
+def _record_decision(
+    session: Session, case: DecisionCase, facts: CaseFacts, now: datetime
+) -> Decision | None:
     if session.exec(select(Decision).where(Decision.case_id == case.id)).first() is not None:
         return None
-    facts = load_facts(session, case)
     deciding = facts.procedure.deciding_stage.key
     [item] = facts.current_evidence(deciding)
     meeting = item.evidence
@@ -71,6 +75,18 @@ def _record_decision(session: Session, case: DecisionCase, now: datetime) -> Dec
     return decision
 
 
+def _announce_package(session: Session, case: DecisionCase, facts: CaseFacts, stage_key: str,
+                      now: datetime) -> None:
+    package = assemble_package(facts, stage_key)
+    publish(session, CaseEvent(
+        case_id=case.id, kind="legality.package_assembled", occurred_at=now,
+        stage_key=stage_key, digest=package.sha256,
+        body={"draft_version": package.draft.version if package.draft else None,
+              "evidence": [{"stage_key": p.stage_key, "id": e.id, "sha256": e.payload_sha256}
+                           for p in package.procedures for e in p.evidence]},
+    ))
+
+
 def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
     """Complete every open stage whose gate is open, record the decision when the deciding
     stage completes, and open every stage whose prerequisites are now completed."""
@@ -78,33 +94,35 @@ def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
     transitions: list[str] = []
     while True:
         facts = load_facts(session, case)
-        changed = False
-        for key in facts.procedure.stage_keys:
-            if facts.status(key) is StageStatus.OPEN and evaluate_gate(facts, key, now).open:
-                row = _stage_row(session, case_id, key)
-                row.status, row.completed_at = StageStatus.COMPLETED, now
-                session.add(row)
-                publish(session, CaseEvent(case_id=case_id, kind="stage.completed",
-                                           occurred_at=now, stage_key=key))
-                transitions.append(f"completed {key}")
-                changed = True
-        session.flush()
-        facts = load_facts(session, case)
+        passed = [k for k in facts.procedure.stage_keys
+                  if facts.status(k) is StageStatus.OPEN and evaluate_gate(facts, k, now).open]
+        for key in passed:
+            row = _stage_row(session, case_id, key)
+            row.status, row.completed_at = StageStatus.COMPLETED, now
+            session.add(row)
+            publish(session, CaseEvent(case_id=case_id, kind="stage.completed",
+                                       occurred_at=now, stage_key=key))
+            transitions.append(f"completed {key}")
+        if passed:
+            session.flush()
+            facts = load_facts(session, case)
         deciding_done = facts.status(facts.procedure.deciding_stage.key) is StageStatus.COMPLETED
-        if deciding_done and _record_decision(session, case, now) is not None:
+        if deciding_done and _record_decision(session, case, facts, now) is not None:
             transitions.append("decided")
-        for key in ready_stages(facts):
+        opened = ready_stages(facts)
+        for key in opened:
             row = _stage_row(session, case_id, key)
             row.status, row.opened_at = StageStatus.OPEN, now
             session.add(row)
             publish(session, CaseEvent(case_id=case_id, kind="stage.opened", occurred_at=now,
                                        stage_key=key))
             transitions.append(f"opened {key}")
-            changed = True
         session.flush()
-        if not changed:
-            break
-    facts = load_facts(session, case)
+        for key in opened:
+            if facts.procedure.stage(key).kind == "legality_review":
+                _announce_package(session, case, facts, key, now)
+        if not (passed or opened):
+            break  # `facts` is current: nothing changed since it was loaded
     if case.status is not CaseStatus.CLOSED and all(
         facts.status(k) is StageStatus.COMPLETED for k in facts.procedure.stage_keys
     ):

@@ -1,40 +1,76 @@
 """The one way evidence enters a case: the CLI, the Prefect form and the API all call this.
 
-Evidence is validated (schema, size, admission, statutory rules), stored append-only, and
-idempotent by a client-supplied key. A refusal stores no evidence, only an audit record.
+Evidence is validated (schema, size, identity, admission, statutory rules), stored
+append-only and bound to the current draft version, and idempotent by a client-supplied
+key. A refusal stores no evidence, only an audit record. Evidence that sends the case
+back (risk not controllable, a legality review asking for revision) announces it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from dueprocess.audit import RECORD, audit_refusal
 from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused, schema_problems
 from dueprocess.facts import load_facts
+from dueprocess.identity import identity_problems
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.payloads import canonical_sha256, split_documents
-from dueprocess.rules import admission_problems, evidence_problems
+from dueprocess.rules import admission_problems, evaluate_gate, evidence_problems, sent_back
 from dueprocess.rules.engine import Unmet
+from dueprocess.rules.facts import CaseFacts, EvidenceFact
 from dueprocess.settings import get_settings
 from models.base import utcnow
-from models.evidence import Document, EvidenceItem, Refusal
+from models.evidence import Document, EvidenceItem
 
 SUBMISSION_FIELDS = ("recorded_by", "idempotency_key", "recorded_evidence_id")
+
+
+def _announce_consequences(
+    session: Session, facts: CaseFacts, item: EvidenceItem, model: BaseModel, now: datetime
+) -> None:
+    """Publish what the stored evidence set off: the case sent back, a duty done late."""
+    stored = EvidenceFact(
+        id=item.id or 0, stage_key=item.stage_key, evidence=model, recorded_by=item.recorded_by,
+        recorded_at=now, draft_version=item.draft_version, payload_sha256=item.payload_sha256,
+    )
+    result = evaluate_gate(replace(facts, evidence=(*facts.evidence, stored)), item.stage_key,
+                           now)
+    reasons = sent_back(result)
+    if reasons:
+        publish(session, CaseEvent(
+            case_id=item.case_id, kind="case.sent_back", occurred_at=now, stage_key=item.stage_key,
+            person=item.recorded_by, subject_id=item.id, digest=item.payload_sha256,
+            body={"draft_version": item.draft_version,
+                  "reasons": [u.as_dict() for u in reasons]},
+        ))
+    if result.flags:
+        publish(session, CaseEvent(
+            case_id=item.case_id, kind="evidence.late", occurred_at=now, stage_key=item.stage_key,
+            person=item.recorded_by, subject_id=item.id, digest=item.payload_sha256,
+            body={"flags": [u.as_dict() for u in result.flags]},
+        ))
 
 
 def _record(
     session: Session, *, case_id: str, stage_key: str, recorded_by: str,
     evidence: Mapping[str, Any], idempotency_key: str | None, channel: str, now: datetime,
+    token: str | None,
 ) -> EvidenceItem:
     case = get_case(session, case_id, lock=True)
+    identity = identity_problems(session, handle=recorded_by, token=token, channel=channel)
+    if identity:
+        raise Refused(identity)
     facts = load_facts(session, case)
     if stage_key not in facts.procedure.stage_keys:
         raise Refused(admission_problems(facts, stage_key, recorded_by))
@@ -49,8 +85,10 @@ def _record(
         max_evidence_bytes=settings.max_evidence_bytes,
     )
     digest = canonical_sha256(payload)
+    # Without a client key, the same content by the same person on the same draft is a
+    # retry; on a revised draft it is a new submission.
     key = idempotency_key or "sha256-" + hashlib.sha256(
-        f"{stage_key}\0{recorded_by}\0{digest}".encode()
+        f"{stage_key}\0{recorded_by}\0{digest}\0v{facts.draft_version}".encode()
     ).hexdigest()
     existing = session.exec(select(EvidenceItem).where(
         EvidenceItem.case_id == case_id, EvidenceItem.idempotency_key == key
@@ -66,7 +104,7 @@ def _record(
             f"(evidence #{existing.id})",
         )])
     problems = admission_problems(facts, stage_key, recorded_by)
-    problems += evidence_problems(facts, stage_key, model, now)
+    problems += evidence_problems(facts, stage_key, model, now, recorded_by=recorded_by)
     if problems:
         raise Refused(problems)
     for document in documents:
@@ -86,44 +124,20 @@ def _record(
         body={"kind": kind.name, "channel": channel, "draft_version": facts.draft_version,
               "documents": [d.sha256 for d in documents]},
     ))
+    _announce_consequences(session, facts, item, model, now)
     return item
-
-
-def _audit_refusal(
-    *, case_id: str, stage_key: str | None, submitted_by: str | None, channel: str,
-    idempotency_key: str | None, problems: tuple[Unmet, ...], now: datetime,
-) -> int | None:
-    with session_scope() as session:
-        if idempotency_key is not None:
-            earlier = session.exec(select(Refusal).where(
-                Refusal.case_id == case_id, Refusal.idempotency_key == idempotency_key
-            )).first()
-            if earlier is not None:
-                return earlier.id
-        refusal = Refusal(
-            case_id=case_id[:32], stage_key=stage_key, submitted_by=submitted_by,
-            channel=channel, idempotency_key=idempotency_key,
-            reasons=[p.as_dict() for p in problems], recorded_at=now,
-        )
-        session.add(refusal)
-        session.flush()
-        publish(session, CaseEvent(
-            case_id=refusal.case_id, kind="evidence.refused", occurred_at=now,
-            stage_key=stage_key, person=submitted_by, subject_id=refusal.id,
-            body={"channel": channel, "reasons": refusal.reasons},
-        ))
-        return refusal.id
 
 
 def record_evidence(
     *, case_id: str, stage_key: str, recorded_by: str, evidence: Mapping[str, Any],
     idempotency_key: str | None = None, channel: str, now: datetime | None = None,
-    refusal_key: str | None = None,
+    refusal_key: str | None = None, token: str | None = None,
 ) -> EvidenceItem:
     """Validate and store one piece of evidence, or raise `Refused` naming every reason.
 
     Raises `NotFound` for an unknown case. `refusal_key` makes the refusal audit record
-    itself idempotent (a flow rerun refuses the same input only once).
+    itself idempotent (a flow rerun refuses the same input only once). `token`: the
+    recorder's API token, required on the CLI and the API from a person who holds one.
     """
     now = now or utcnow()
     try:
@@ -133,7 +147,7 @@ def record_evidence(
                     return _record(
                         session, case_id=case_id, stage_key=stage_key, recorded_by=recorded_by,
                         evidence=evidence, idempotency_key=idempotency_key, channel=channel,
-                        now=now,
+                        now=now, token=token,
                     )
             except IntegrityError:
                 # A concurrent retry won the insert; the second attempt answers as a retry.
@@ -141,9 +155,10 @@ def record_evidence(
                     raise
         raise AssertionError("unreachable")
     except Refused as refused:
-        refused.refusal_id = _audit_refusal(
-            case_id=case_id, stage_key=stage_key, submitted_by=recorded_by, channel=channel,
-            idempotency_key=refusal_key or idempotency_key, problems=refused.problems, now=now,
+        refused.refusal_id = audit_refusal(
+            case_id=case_id, action=RECORD, stage_key=stage_key, submitted_by=recorded_by,
+            channel=channel, idempotency_key=refusal_key or idempotency_key,
+            problems=refused.problems, now=now,
         )
         raise
 
@@ -186,8 +201,8 @@ def record_submission(
         stage_key, recorded_by, key, evidence = parse_submission(raw)
     except Refused as refused:
         submitted_by = raw.get("recorded_by") if raw else None
-        refused.refusal_id = _audit_refusal(
-            case_id=case_id, stage_key=None,
+        refused.refusal_id = audit_refusal(
+            case_id=case_id, action=RECORD, stage_key=None,
             submitted_by=submitted_by if isinstance(submitted_by, str) else None,
             channel=channel, idempotency_key=default_key, problems=refused.problems, now=now,
         )

@@ -61,3 +61,15 @@ def print_case(console: Console, view: CaseView) -> None:
         reasons = "; ".join(f"[{r['rule']}] {r['message']}" for r in refusal.reasons)
         console.print(f"[red]Refused[/] {_when(refusal.recorded_at)} "
                       f"{refusal.submitted_by or '?'} via {refusal.channel}: {reasons}")
+    for failed in view.failed_notices:
+        console.print(f"[red]Notice #{failed.notice_id} ({failed.kind}) failed[/] for "
+                      f"{failed.failed} recipient(s) after {failed.attempts} attempts: "
+                      f"{failed.last_error}", highlight=False)
+    from dueprocess.recovery import describe_driving_run
+    from dueprocess.supervision import escalation_lines
+
+    for line in escalation_lines(view.case.id):
+        console.print(f"[red]{line}[/]", highlight=False)
+    run = describe_driving_run(view.case.id)
+    if run:
+        console.print(f"Driving {run}", highlight=False)

@@ -1,7 +1,15 @@
-"""Start the embedded default stack: a local Prefect server and the served deployments."""
+"""The processes of a dueprocess stack: a local Prefect server, the served deployments,
+the public portal; started, checked and stopped leaving nothing behind.
+
+`dueprocess up` (dueprocess.up), the demo and the tests build on these. Every child runs
+in its own session (process group), so stopping it reaches the processes it started, and
+carries `DUEPROCESS_STACK_ID` in its environment, so a last sweep finds any process that
+escaped its group (Prefect's runner can start flow runs in their own sessions).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -11,6 +19,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from dueprocess.errors import DueProcessError
@@ -128,3 +137,131 @@ def wait_for_deployment(
             except ObjectNotFound:
                 time.sleep(0.25)
     raise DueProcessError(f"deployment {name} not registered after {timeout:.0f} s")
+
+
+# ---- checks that name the setting at fault --------------------------------------------
+
+STACK_ID_VARIABLE = "DUEPROCESS_STACK_ID"
+
+
+def check_port_free(host: str, port: int, setting: str) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise DueProcessError(
+                f"{setting}: cannot listen on {host}:{port} ({exc.strerror}); "
+                "is another `dueprocess up` or Prefect server running? Choose another port."
+            ) from None
+
+
+def check_prefect_api(api_url: str, *, setting: str = "PREFECT_API_URL",
+                      timeout: float = 10) -> None:
+    """Fail with a message naming the setting unless a Prefect API answers at api_url."""
+    deadline = time.monotonic() + timeout
+    error: str = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=3) as response:
+                if response.status == 200:
+                    return
+                error = f"HTTP {response.status}"
+        except (OSError, ValueError) as exc:
+            error = str(getattr(exc, "reason", exc))
+        time.sleep(0.5)
+    raise DueProcessError(
+        f"{setting}: cannot reach the Prefect server at {api_url} ({error}); start it, or "
+        f"unset {setting} to let `dueprocess up` start one"
+    )
+
+
+def check_case_database(url: str) -> None:
+    """Fail fast, naming DUEPROCESS_DATABASE_URL, when the case database is unreachable."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DueProcessError(f"DUEPROCESS_DATABASE_URL: not a database URL: {url!r}") from None
+    if parsed.get_backend_name() != "postgresql":
+        return  # SQLite: created on first use
+    engine = create_engine(parsed, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise DueProcessError(
+            f"DUEPROCESS_DATABASE_URL: cannot reach the case database "
+            f"({parsed.render_as_string(hide_password=True)}): {str(exc.orig).strip()}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+# ---- children ---------------------------------------------------------------------------
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def describe_exit(self) -> str:
+        tail = ""
+        with contextlib.suppress(OSError):
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+            tail = "\n  ".join(lines[-8:])
+        return (f"{self.name} exited with code {self.process.returncode} "
+                f"(log {self.log_path}):\n  {tail}")
+
+
+def start_child(name: str, command: list[str], *, env: dict[str, str], log_path: Path,
+                cwd: Path | None = None) -> Child:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=cwd,
+        )
+    return Child(name, process, log_path)
+
+
+def prefect_server_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "prefect", "server", "start", "--host", host,
+            "--port", str(port)]
+
+
+def wait_for_deployments(names: list[str], api_url: str, *, process: subprocess.Popen[bytes],
+                         timeout: float = 120) -> None:
+    """Block until the runner has registered every deployment in `names`."""
+    for name in names:
+        wait_for_deployment(name, api_url, process=process, timeout=timeout)
+
+
+def processes_with_marker(stack_id: str, variable: str = STACK_ID_VARIABLE) -> list[int]:
+    """Pids of live processes whose environment has variable=stack_id (Linux /proc)."""
+    needle = f"{variable}={stack_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_leftovers(stack_id: str) -> list[int]:
+    """SIGKILL every process still carrying the stack's id; return their pids."""
+    pids = processes_with_marker(stack_id)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids

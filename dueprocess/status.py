@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, func, select
 
@@ -39,6 +40,7 @@ class CaseView:
     decision: Decision | None
     waiting: GateWait | None
     refusals: list[Refusal]
+    failed_notices: list[Any] = field(default_factory=list)  # notifications.status.FailedNotice
 
 
 def case_view(case_id: str, *, now: datetime | None = None, refusals: int = 5) -> CaseView:
@@ -68,5 +70,8 @@ def case_view(case_id: str, *, now: datetime | None = None, refusals: int = 5) -
             select(Refusal).where(Refusal.case_id == case_id)
             .order_by(col(Refusal.id).desc()).limit(refusals)
         ))
+        from notifications.status import failed_notices
+
         return CaseView(case, stages, decision,
-                        wait if wait is not None and wait.consumed_at is None else None, recent)
+                        wait if wait is not None and wait.consumed_at is None else None, recent,
+                        failed_notices(session, case_id))

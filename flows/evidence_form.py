@@ -1,8 +1,10 @@
 """The RunInput form a reviewer fills in the Prefect UI to complete a stage.
 
 The form has one optional section per open stage, typed by that stage's evidence schema,
-so the UI renders the statutory fields. Prefect checks the JSON schema when the run is
-resumed; the flow then runs the full rules through `dueprocess.recording`.
+so the UI renders the statutory fields. A draft revision can reopen stages while the run
+waits, so the stages that a revision reopens have a section too. Prefect checks the JSON
+schema when the run is resumed; the flow then runs the full rules, admission included,
+through `dueprocess.recording`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from models.procedure import ProcedureDefinition
 
 class EvidenceSubmission(RunInput):
     recorded_by: str = Field(
-        description="Your handle: you must be assigned to the stage you fill in"
+        description="Your handle: you must be assigned to the stage you fill in. "
+        "The evidence is recorded in your name and the audit names you if it is refused."
     )
     idempotency_key: str | None = Field(
         default=None, description="Optional; resubmitting with the same key stores nothing new"
@@ -31,14 +34,18 @@ class EvidenceSubmission(RunInput):
 def submission_form(
     procedure: ProcedureDefinition, stage_keys: list[str]
 ) -> type[EvidenceSubmission]:
-    """A form with a section for each stage in `stage_keys` (the stages open at the wait)."""
+    """A form with a section for each stage in `stage_keys` (the stages open at the wait)
+    and for each stage a draft revision reopens."""
+    reopenable = [s.key for s in procedure.stages if s.reopen_on_revision]
+    keys = [*stage_keys, *(k for k in reopenable if k not in stage_keys)]
     sections: dict[str, Any] = {
         key: (
             procedure.stage(key).stage_kind.evidence | None,
             Field(default=None, title=procedure.stage(key).title,
-                  description=f"{procedure.stage(key).articles}: fill in only for this stage"),
+                  description=f"{procedure.stage(key).articles}: fill in only for this stage"
+                  + ("" if key in stage_keys else ", once a revised draft reopens it")),
         )
-        for key in stage_keys
+        for key in keys
     }
     return create_model(
         "EvidenceSubmission", __base__=EvidenceSubmission, **sections

@@ -9,6 +9,7 @@ second, undocumented canonical form.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +36,16 @@ def canonical_bytes(obj: Any) -> bytes:
     # subclasses such as enums, whose meaning would depend on Python), and its own
     # errors do not say where in a large record the bad value sits.
     try:
-        _check(obj, "$")
+        plain = _check(obj, "$")
+        if plain:
+            # Without floats and with keys inside the Basic Multilingual Plane, the C
+            # json encoder writes exactly the RFC 8785 bytes (same escapes, lowercase
+            # \u00xx, and code-point key order equals UTF-16 order), ~10x faster than
+            # rfc8785's pure-Python encoder; verifying a large log re-encodes every
+            # record. tests/ledger/test_canonical.py checks the equality by property.
+            return json.dumps(
+                obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
         raise CanonicalizationError(f"cannot canonicalise: {exc}") from None
@@ -57,35 +67,42 @@ def utc_timestamp(value: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def _check(obj: Any, path: str) -> None:
+def _check(obj: Any, path: str) -> bool:
+    """Validate *obj*; return True when it has no float and no key outside the BMP (the
+    values for which the fast encoder is exact)."""
     kind = type(obj)
-    if obj is None or kind is bool or kind is str:
-        if kind is str:
-            _check_text(obj, path)
-        return
+    if obj is None or kind is bool:
+        return True
+    if kind is str:
+        _check_text(obj, path)
+        return True
     if kind is int:
         if abs(obj) > MAX_SAFE_INTEGER:
             raise CanonicalizationError(
                 f"{path}: integer {obj} is outside ±(2**53-1); store it as a string"
             )
-        return
+        return True
     if kind is float:
         if not math.isfinite(obj):
             raise CanonicalizationError(f"{path}: {obj!r} is not representable in JSON")
-        return
+        return False
     if kind is dict:
+        plain = True
         for key, value in obj.items():
             if type(key) is not str:
                 raise CanonicalizationError(
                     f"{path}: object key {key!r} is {type(key).__name__}, must be str"
                 )
             _check_text(key, f"{path} key {key!r}")
-            _check(value, f"{path}.{key}")
-        return
+            if not _check(value, f"{path}.{key}") or (key and max(key) > "\uffff"):
+                plain = False
+        return plain
     if kind is list or kind is tuple:
+        plain = True
         for i, value in enumerate(obj):
-            _check(value, f"{path}[{i}]")
-        return
+            if not _check(value, f"{path}[{i}]"):
+                plain = False
+        return plain
     hint = " (convert with utc_timestamp())" if isinstance(obj, datetime) else ""
     raise CanonicalizationError(
         f"{path}: unsupported type {kind.__name__}; convert it to a JSON value first{hint}"

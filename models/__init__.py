@@ -6,6 +6,8 @@ Importing this package registers every table on `SQLModel.metadata`.
 from models.cases import CaseStatus, DecisionCase, DraftVersion
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, GateWait, Refusal
+from models.ledger import ConsistencyProof, LogHead, LogLeaf, PublishedTreeHead  # noqa: F401
+from models.notices import Comment, CommentWindow, Notice, NoticeDelivery, Subscriber  # noqa: F401
 from models.people import Assignment, Person
 from models.stages import Stage, StageStatus
 

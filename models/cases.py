@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONColumn, timestamp_field
-from models.people import PersonCreate
+from models.people import InterestDeclarationCreate, PersonCreate
 
 
 class CaseStatus(StrEnum):
@@ -29,6 +30,60 @@ class DraftCreate(BaseModel):
 
     title: str = PydanticField(min_length=1, max_length=300)
     text: str = PydanticField(min_length=1, description="The draft decision text")
+
+
+class DraftRevise(DraftCreate):
+    """A revised draft from the undertaking unit (Art. 24 and 28: adjust and resubmit)."""
+
+    reason: str = PydanticField(min_length=1, max_length=5000, description="Why it was revised")
+
+
+class ProposalCreate(BaseModel):
+    """How the matter was proposed and accepted by the decision organ (Art. 10)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    summary: str = PydanticField(
+        min_length=1, max_length=5000,
+        description="The problem, the reasons and basis, and the initial plan",
+    )
+    in_writing: bool = PydanticField(
+        default=True, description="Citizens' and deputies' proposals must be in writing"
+    )
+    studied_by: str = PydanticField(
+        default="", max_length=200, description="Unit that studied the proposal (Art. 10)"
+    )
+    accepted_on: date | None = PydanticField(
+        default=None, description="When the organ decided to start the procedure"
+    )
+
+
+class ConsultationCreate(BaseModel):
+    """A unit whose duties the matter touches, consulted by the undertaking unit (Art. 13)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str = PydanticField(min_length=1, max_length=200)
+    agreed: bool
+    disagreement: str | None = PydanticField(
+        default=None, max_length=5000,
+        description="When not agreed: the issues, the unit's view, and the undertaking "
+        "unit's view with its reasons, as explained to the organ",
+    )
+
+
+class ExpertPanelCreate(BaseModel):
+    """How the expert panel of a stage was composed (Art. 20)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    composition_note: str | None = PydanticField(
+        default=None, min_length=1, max_length=5000,
+        description="How experts with differing views were included",
+    )
+    declarations: dict[str, InterestDeclarationCreate] = PydanticField(
+        default_factory=dict, description="Expert handle -> interest declaration"
+    )
 
 
 class CaseBase(BaseModel):
@@ -52,6 +107,11 @@ class CaseCreate(CaseBase):
         description="Stage key -> handles of the people assigned to it"
     )
     opened_by: str = PydanticField(description="Handle of the official opening the case")
+    proposal: ProposalCreate | None = None
+    consultations: list[ConsultationCreate] = PydanticField(default_factory=list, max_length=100)
+    expert_panels: dict[str, ExpertPanelCreate] = PydanticField(
+        default_factory=dict, description="Expert stage key -> panel composition"
+    )
 
     @model_validator(mode="after")
     def _handles_unique(self) -> CaseCreate:
@@ -78,6 +138,8 @@ class DecisionCase(SQLModel, table=True):
     opened_at: datetime = timestamp_field()
     # The Prefect flow run currently driving the case; a replacement run takes it over.
     flow_run_id: str | None = Field(default=None, max_length=64)
+    # Art. 10-13: the proposal and the consultations of other units, as opened.
+    initiation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONColumn))
 
 
 class CasePublic(CaseBase):
@@ -97,3 +159,10 @@ class DraftVersion(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     sha256: str = Field(max_length=64)
     created_at: datetime = timestamp_field()
+    created_by: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 of a text (UTF-8): a draft as shown in the dossier and the journal, a note."""
+    return hashlib.sha256(text.encode()).hexdigest()

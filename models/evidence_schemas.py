@@ -1,7 +1,8 @@
 """What each kind of stage must record, as pydantic schemas.
 
 These schemas check the shape of one submission. Whether the evidence satisfies the law
-(a long enough window, a lawful outcome) is for the gate rules in `dueprocess.rules`.
+(a long enough window, a lawful outcome, a quorum) is for the gate rules in
+`dueprocess.rules`, whose messages cite the article.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 Text = Field(min_length=1, max_length=20_000)
+HANDLE = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
 class Schema(BaseModel):
@@ -26,19 +30,63 @@ class DocumentIn(Schema):
     content_base64: str = Field(description="File content, base64")
 
 
+class OpinionResponse(Schema):
+    """The answer to one received opinion, or to a cluster of similar ones (Art. 18)."""
+
+    cluster: str = Field(min_length=1, max_length=1000, description="The opinion or its gist")
+    opinions: int = Field(ge=1, description="How many received opinions this answers")
+    response: Literal["adopted", "partly_adopted", "not_adopted"]
+    reason: str = Field(default="", max_length=5000)
+
+
+class Hearing(Schema):
+    """A hearing held during public participation (Art. 16–17)."""
+
+    held_on: date
+    selection_method_published_on: date | None = Field(
+        default=None, description="When the participant selection method was published"
+    )
+    participants_published_on: date | None = Field(
+        default=None, description="When the participant list was published"
+    )
+    materials_sent_on: date | None = Field(
+        default=None, description="When the hearing materials reached the participants"
+    )
+    participants: list[str] = Field(min_length=1, max_length=500)
+    record_signed_by: list[str] = Field(
+        default_factory=list, max_length=500, description="Participants who signed the record"
+    )
+
+
 class PublicParticipationEvidence(Schema):
-    """Art. 14–18: the call for comments, the window, and how opinions were adopted."""
+    """Art. 14–18: the call for comments, the window, any hearing, and each opinion's answer."""
 
     call_published_on: date
     call_url: HttpUrl
+    published_materials: list[Literal["draft", "explanation"]] = Field(
+        default_factory=list, description="What the call published (Art. 15)"
+    )
     window_opens: date
     window_closes: date
     shortened_reason: str | None = Field(
         default=None, max_length=2000, description="Required when the window is shortened"
     )
+    shortened_reason_published: bool = Field(
+        default=False, description="The reason was published with the call for comments"
+    )
+    specific_groups_affected: bool = Field(
+        default=False, description="The matter touches the interests of specific groups"
+    )
+    groups_consulted: list[str] = Field(default_factory=list, max_length=100)
+    hearing: Hearing | None = None
     opinions_received: int = Field(ge=0)
     adoption_statement: str = Field(
         min_length=1, max_length=20_000, description="How opinions were sorted and adopted"
+    )
+    responses: list[OpinionResponse] = Field(
+        default_factory=list, max_length=1000,
+        description="Adopted, partly adopted or not adopted, with a reason, per opinion or "
+        "cluster; together they cover every opinion received",
     )
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
 
@@ -52,7 +100,11 @@ class PublicParticipationEvidence(Schema):
 
 
 class ExpertOpinionEvidence(Schema):
-    """Art. 19–21: one expert's signed written opinion (one item per expert)."""
+    """Art. 19–21: one expert's signed written opinion (one item per expert).
+
+    Signed with the expert's registered Ed25519 key over `signed_bytes()`, or sealed on
+    paper and scanned, in which case the scan's SHA-256 is recorded.
+    """
 
     expert_name: str = Field(min_length=1, max_length=200)
     affiliation: str = Field(min_length=1, max_length=200)
@@ -61,15 +113,35 @@ class ExpertOpinionEvidence(Schema):
     conclusion: Literal["supports", "supports_with_changes", "opposes"]
     opinion: str = Text
     signed_on: date
+    signature_ed25519: str | None = Field(
+        default=None, max_length=200, description="base64 Ed25519 signature of the opinion"
+    )
+    sealed_scan_sha256: str | None = Field(
+        default=None, pattern=SHA256_HEX, description="SHA-256 of the signed and sealed scan"
+    )
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+
+    def signed_bytes(self) -> bytes:
+        """What the expert signs: the RFC 8785 JSON of the opinion without its signature
+        and attachments."""
+        return rfc8785.dumps(self.model_dump(
+            mode="json", exclude={"signature_ed25519", "sealed_scan_sha256", "documents"}
+        ))
+
+
+RiskArea = Literal["social_stability", "public_safety", "environment", "finance", "other"]
 
 
 class RiskAssessmentEvidence(Schema):
     """Art. 22–24: risk points, prevention, response plan and the controllability verdict."""
 
+    areas: list[RiskArea] = Field(default_factory=list, description="What was assessed")
     risk_points: list[str] = Field(min_length=1, max_length=100)
     prevention_measures: list[str] = Field(min_length=1, max_length=100)
     response_plan: str = Text
+    departments_consulted: list[str] = Field(
+        default_factory=list, max_length=100, description="Departments heard (Art. 23)"
+    )
     controllable: bool
     level: Literal["high", "medium", "low"] | None = None
     assessed_on: date
@@ -83,6 +155,13 @@ class LegalityReviewEvidence(Schema):
     issued_on: date
     outcome: Literal["lawful", "revise", "unlawful", "exploratory_reform"]
     opinion: str = Text
+    review_covers: list[Literal["authority", "procedure", "content"]] = Field(
+        default_factory=list, description="What the review examined (Art. 27)"
+    )
+    advisers_consulted: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="Legal advisers and public-sector lawyers heard (Art. 28)",
+    )
     legal_risk_statement: str | None = Field(default=None, max_length=20_000)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
 
@@ -94,24 +173,37 @@ class LegalityReviewEvidence(Schema):
 
 
 class Statement(Schema):
-    speaker: str = Field(min_length=1, max_length=200)
+    speaker: str = Field(pattern=HANDLE, description="Handle of the member who spoke")
     position: Literal["for", "against", "abstain"]
     text: str = Text
 
 
 class Dissent(Schema):
-    member: str = Field(min_length=1, max_length=200)
+    member: str = Field(pattern=HANDLE)
     text: str = Field(min_length=1, max_length=20_000, description="As stated, verbatim")
+
+
+MeetingMaterial = Literal[
+    "draft", "public_opinion_adoption", "expert_opinion_adoption", "risk_report",
+    "legality_opinion",
+]
 
 
 class CollectiveDecisionEvidence(Schema):
     """Art. 29–31: the meeting record with the head's decision and dissent as stated."""
 
-    meeting_type: Literal["executive", "plenary"]
+    meeting_type: Literal["executive", "plenary", "office"]
     held_on: date
     members_present: list[str] = Field(min_length=1, max_length=200)
+    materials_received: list[MeetingMaterial] = Field(
+        default_factory=list, description="The Art. 29 materials before the meeting"
+    )
+    expert_opinion_adoption: str | None = Field(
+        default=None, max_length=20_000,
+        description="How the expert opinions were studied and adopted (Art. 29)",
+    )
     statements: list[Statement] = Field(min_length=1, max_length=200)
-    head: str = Field(min_length=1, max_length=200)
+    head: str = Field(pattern=HANDLE, description="Handle of the administrative head")
     head_decision: Literal["approve", "reject", "defer"]
     decision_text: str = Text
     dissent: list[Dissent] = Field(default_factory=list, max_length=200)
@@ -120,10 +212,29 @@ class CollectiveDecisionEvidence(Schema):
 
 
 class PublicationEvidence(Schema):
-    """Art. 32: where and when the decision was published."""
+    """Art. 31–32: where and when the decision was published, after the Party committee
+    was consulted."""
 
     published_on: date
     channels: list[Literal["gazette", "website", "media"]] = Field(min_length=1)
     url: HttpUrl
-    adoption_explanation: str = Text
+    adoption_explanation: str = Field(
+        min_length=1, max_length=20_000, description="How public opinions were adopted"
+    )
+    expert_adoption_explanation: str | None = Field(
+        default=None, max_length=20_000, description="How expert opinions were adopted"
+    )
+    party_committee_consulted_on: date | None = Field(
+        default=None, description="When the Party committee at the same level was consulted"
+    )
+    party_committee_reference: str | None = Field(default=None, max_length=200)
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+
+
+class FilingEvidence(Schema):
+    """Filing of a normative document for the record with the higher authority."""
+
+    filed_with: str = Field(min_length=1, max_length=200, description="The higher authority")
+    filed_on: date
+    filing_number: str = Field(min_length=1, max_length=100)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)

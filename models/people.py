@@ -1,16 +1,41 @@
-"""People who act in a procedure and their per-case stage assignments."""
+"""People who act in a procedure, their credentials, and their per-case stage assignments.
+
+Roles follow Decree 713: officials of the undertaking unit open cases and revise drafts;
+each stage has its reviewer role; the members and the head of the decision organ are
+people whose `unit` is the organ. Credentials are stored so that the database never
+holds a usable secret: API tokens as SHA-256 digests, key pairs as their public half.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import UniqueConstraint
+from pydantic import Field as PydanticField
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import timestamp_field
+from models.base import UTCDateTime, timestamp_field
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+
+
+class Role(StrEnum):
+    OFFICIAL = "official"  # undertaking unit (承办单位)
+    PARTICIPATION_OFFICER = "participation_officer"
+    EXPERT = "expert"
+    RISK_ASSESSOR = "risk_assessor"
+    LEGAL_REVIEWER = "legal_reviewer"  # legal department (负责合法性审查的部门)
+    MEETING_SECRETARY = "meeting_secretary"
+    ORGAN_MEMBER = "organ_member"  # member of the decision organ's meeting
+    ORGAN_HEAD = "organ_head"  # administrative head (行政首长)
+    PUBLICATION_OFFICER = "publication_officer"
+    FILING_OFFICER = "filing_officer"  # files normative documents with the higher authority
+    PUBLIC = "public"
+
+
+ORGAN_ROLES = frozenset({Role.ORGAN_MEMBER, Role.ORGAN_HEAD})
 
 
 class PersonBase(SQLModel):
@@ -22,6 +47,12 @@ class PersonBase(SQLModel):
 
 class PersonCreate(PersonBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    role: Role = Field(description="One of the procedure roles")
+    public_key: str | None = Field(
+        default=None, max_length=200,
+        description="Ed25519 public key (base64 of 32 bytes, or PEM) for signed opinions",
+    )
 
 
 class Person(PersonBase, table=True):
@@ -45,3 +76,71 @@ class Assignment(SQLModel, table=True):
     stage_key: str = Field(max_length=64)
     person_id: int = Field(foreign_key="person.id")
     assigned_at: datetime = timestamp_field()
+
+
+class CredentialKind(StrEnum):
+    API_TOKEN = "api_token"  # bearer token for the CLI and the API; stored as its SHA-256
+    ED25519 = "ed25519"  # public key; the private key never reaches dueprocess
+
+
+class Credential(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=16, description="a CredentialKind")
+    label: str = Field(default="", max_length=100)
+    token_sha256: str | None = Field(default=None, max_length=64, unique=True)
+    public_key: str | None = Field(default=None, max_length=64, description="base64, 32 bytes")
+    fingerprint: str = Field(max_length=64, description="SHA-256 of the token or the key bytes")
+    created_at: datetime = timestamp_field()
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class CredentialPublic(BaseModel):
+    id: int
+    handle: str
+    kind: CredentialKind
+    label: str
+    fingerprint: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class InterestDeclarationCreate(BaseModel):
+    """An expert's declaration of interests in one case (Decree 713 Art. 20)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direct_interest: bool = PydanticField(description="A direct interest in the matter")
+    interests: str = PydanticField(
+        min_length=1, max_length=5000, description="What was declared, or 'none'"
+    )
+    declared_on: date
+
+
+class InterestDeclaration(SQLModel, table=True):
+    """Append-only: the latest declaration of an expert for a case stage counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="decisioncase.id", index=True)
+    stage_key: str = Field(max_length=64)
+    person_id: int = Field(foreign_key="person.id")
+    direct_interest: bool
+    interests: str = Field(sa_column=Column(Text, nullable=False))
+    declared_on: date
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = timestamp_field()
+
+
+class PanelNote(SQLModel, table=True):
+    """How an expert panel was composed to include differing views (Art. 20).
+
+    Append-only: the latest note of a case stage counts.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="decisioncase.id", index=True)
+    stage_key: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = timestamp_field()

@@ -1,7 +1,8 @@
 """A procedure is data: stages, their order, who performs them and each gate's parameters.
 
 `load_procedure` refuses a bad definition with a message that names the problem
-(an unknown stage or kind, a cycle, a missing or unknown parameter).
+(an unknown stage, kind or role, a cycle, a missing or unknown parameter, a decision
+without the legality review the decree puts before it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from models.people import Role
 from models.stage_kinds import STAGE_KINDS, Params, StageKind
 
 BUNDLED_DIR = Path(__file__).parent / "procedures"
@@ -29,10 +31,14 @@ class StageDefinition(BaseModel):
     key: str = Field(pattern=KEY_PATTERN)
     title: str = Field(min_length=1)
     kind: str
-    role: str = Field(min_length=1, description="Role a person needs to be assigned")
+    role: Role = Field(description="Role a person needs to be assigned")
     articles: str = Field(min_length=1, description="Legal basis, e.g. 'Decree 713 Art. 25–28'")
     after: tuple[str, ...] = ()
     params: dict[str, Any] = Field(default_factory=dict)
+    reopen_on_revision: bool = Field(
+        default=False,
+        description="A revised draft reopens the stage: evidence on older drafts stops counting",
+    )
 
     @property
     def stage_kind(self) -> StageKind:
@@ -79,6 +85,14 @@ class ProcedureDefinition(BaseModel):
         deciding = [s.key for s in self.stages if s.stage_kind.decides]
         if len(deciding) != 1:
             raise ValueError(f"exactly one deciding stage is required, found {deciding or 'none'}")
+        decider = self.stage(deciding[0])
+        if getattr(decider.gate_params, "requires_legality_review", False) and not any(
+            self.stage(k).kind == "legality_review" for k in self.upstream(decider.key)
+        ):
+            raise ValueError(
+                f"stage '{decider.key}' needs a legality_review stage before it "
+                "(Decree 713 Art. 25), or params.requires_legality_review: false"
+            )
         return self
 
     def stage(self, key: str) -> StageDefinition:
@@ -94,6 +108,19 @@ class ProcedureDefinition(BaseModel):
     @property
     def deciding_stage(self) -> StageDefinition:
         return next(s for s in self.stages if s.stage_kind.decides)
+
+    @property
+    def closing_stages(self) -> list[StageDefinition]:
+        """The stages no other stage waits for: completing the last of them closes the case."""
+        waited_for = {k for s in self.stages for k in s.after}
+        return [s for s in self.stages if s.key not in waited_for]
+
+    def stages_of_kind(self, kind: str) -> list[StageDefinition]:
+        return [s for s in self.stages if s.kind == kind]
+
+    def downstream(self, key: str) -> set[str]:
+        """Every stage that waits, directly or transitively, for `key`."""
+        return {s.key for s in self.stages if key in self.upstream(s.key)}
 
     def upstream(self, key: str) -> set[str]:
         """Every stage that must be completed, directly or transitively, before `key`."""

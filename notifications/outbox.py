@@ -1,2 +1,110 @@
 """Notification outbox feature: queues notices in the transaction of the case event that
-causes them."""
+causes them.
+
+A stage opening queues its reviewer assignment (and, for public participation, opens the
+comment window and queues the call for comments); completing the publication stage
+queues the decision announcement; a missed deadline (`deadline.missed`, from supervision)
+queues the escalation to the officials. A notice commits or rolls back with its cause.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from dueprocess.cases import get_case
+from dueprocess.journal import CaseEvent, subscribe
+from models.cases import DecisionCase
+from models.notices import CommentWindow
+from models.procedure import ProcedureDefinition
+from models.stages import Stage
+from notifications import content
+from notifications.audiences import OFFICIALS, PUBLIC, case_tag, reviewers_tag
+from notifications.deadlines import comment_window_for, stage_deadline
+from notifications.queue import queue_notice
+from notifications.settings import get_notify_settings
+
+
+@subscribe
+def queue_notices(session: Session, event: CaseEvent) -> None:
+    if event.kind == "stage.opened" and event.stage_key:
+        _stage_opened(session, event, event.stage_key)
+    elif event.kind == "stage.completed" and event.stage_key:
+        _stage_completed(session, event, event.stage_key)
+    elif event.kind == "deadline.missed" and event.stage_key:
+        _deadline_missed(session, event, event.stage_key)
+
+
+def _kind(case: DecisionCase, stage_key: str) -> str:
+    return ProcedureDefinition.model_validate(case.procedure).stage(stage_key).kind
+
+
+def _open_comment_window(session: Session, case: DecisionCase, event: CaseEvent,
+                         stage_key: str) -> CommentWindow:
+    existing = comment_window_for(session, case.id)
+    if existing is not None:
+        return existing
+    params = ProcedureDefinition.model_validate(case.procedure).stage(stage_key).gate_params
+    days = int(getattr(params, "min_comment_days", 30))
+    window = CommentWindow(
+        case_id=case.id, stage_key=stage_key, opens_at=event.occurred_at,
+        closes_at=event.occurred_at + timedelta(days=days),
+    )
+    session.add(window)
+    session.flush()
+    return window
+
+
+def _stage_opened(session: Session, event: CaseEvent, stage_key: str) -> None:
+    case = get_case(session, event.case_id)
+    kind = _kind(case, stage_key)
+    if kind == "public_participation":
+        window = _open_comment_window(session, case, event, stage_key)
+        queue_notice(
+            session, case_id=case.id, kind="call_for_comments",
+            audience=[PUBLIC, case_tag(case.id)], public=True,
+            context=content.call_for_comments(session, case, window),
+            dedupe_key=f"{case.id}:call_for_comments:{stage_key}", now=event.occurred_at,
+        )
+    row = session.exec(select(Stage).where(Stage.case_id == case.id, Stage.key == stage_key)).one()
+    due = stage_deadline(ProcedureDefinition.model_validate(case.procedure), row,
+                         stage_days=get_notify_settings().notify_stage_days)
+    queue_notice(
+        session, case_id=case.id, kind="reviewer_assignment",
+        audience=[reviewers_tag(stage_key)], public=False,
+        context=content.stage_notice(session, case, stage_key, due),
+        dedupe_key=f"{case.id}:reviewer_assignment:{stage_key}", now=event.occurred_at,
+    )
+
+
+def _stage_completed(session: Session, event: CaseEvent, stage_key: str) -> None:
+    case = get_case(session, event.case_id)
+    kind = _kind(case, stage_key)
+    if kind == "public_participation":
+        window = comment_window_for(session, case.id)
+        if window and window.closed_at is None:
+            window.closed_at = event.occurred_at  # no comments after the stage is done
+            session.add(window)
+    elif kind == "publication":
+        context = content.decision_announcement(session, case)
+        if context is not None:
+            queue_notice(
+                session, case_id=case.id, kind="decision_announcement",
+                audience=[PUBLIC, case_tag(case.id), OFFICIALS], public=True,
+                context=context, dedupe_key=f"{case.id}:decision_announcement",
+                now=event.occurred_at,
+            )
+
+
+def _deadline_missed(session: Session, event: CaseEvent, stage_key: str) -> None:
+    """The supervision feature escalated an overdue stage: tell the officials."""
+    case = get_case(session, event.case_id)
+    deadline = event.body.get("deadline")
+    due = datetime.fromisoformat(deadline) if isinstance(deadline, str) else None
+    queue_notice(
+        session, case_id=case.id, kind="deadline_escalation", audience=[OFFICIALS],
+        public=False, context=content.stage_notice(session, case, stage_key, due),
+        dedupe_key=f"{case.id}:deadline_escalation:{stage_key}:{event.subject_id}",
+        now=event.occurred_at,
+    )

@@ -1,8 +1,12 @@
-"""Helpers shared by tests: the demo submissions in stage order."""
+"""Helpers shared by tests: the demo submissions in stage order, and demo-like cases."""
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from typing import Any
+
+import yaml
 
 from dueprocess.demo import submissions
 
@@ -15,3 +19,81 @@ VALID_STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("collective_decision", "zhao.li", submissions.MEETING),
     ("publication", "qian.yu", submissions.PUBLICATION),
 ]
+
+
+@cache
+def _demo_case_data() -> dict[str, Any]:
+    from tests.conftest import DEMO_CASE
+
+    data: dict[str, Any] = yaml.safe_load(DEMO_CASE.read_text(encoding="utf-8"))
+    return data
+
+
+def demo_case_data() -> dict[str, Any]:
+    """The demo case file as data, a fresh copy to change."""
+    return copy.deepcopy(_demo_case_data())
+
+
+def open_case_data(data: dict[str, Any]) -> str:
+    """Open a case from case-file data; returns its id."""
+    from dueprocess.cases import open_case, validate_case_request
+    from dueprocess.db import session_scope
+
+    with session_scope() as session:
+        return open_case(session, request=validate_case_request(data, source="test")).id
+
+
+def record_steps(case_id: str, steps: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Record each step and advance the case after it, as the flow would."""
+    from dueprocess.progress import advance_case
+    from dueprocess.recording import record_evidence
+
+    advance_case(case_id=case_id)
+    for stage, by, evidence in steps:
+        record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
+                        channel="test")
+        advance_case(case_id=case_id)
+
+
+def published_events(case_id: str) -> list[Any]:
+    """Case events published for `case_id` in this process (rolled-back ones included)."""
+    return [e for e in _journal() if e.case_id == case_id]
+
+
+@cache
+def _journal() -> list[Any]:
+    from dueprocess.journal import subscribe
+
+    seen: list[Any] = []
+    subscribe(lambda _session, event: seen.append(event))
+    return seen
+
+
+def watch_events() -> None:
+    """Start collecting case events (call before the actions to observe)."""
+    _journal()
+
+
+# A normative document (models/procedures/normative-document.yaml) by the demo's people.
+NORMATIVE_FILING = {"filed_with": "Beijing Municipal Justice Bureau",
+                    "filed_on": "2026-12-01", "filing_number": "BJ-2026-0456"}
+NORMATIVE_STEPS: list[tuple[str, str, dict[str, Any]]] = [
+    ("legality_review", "sun.hao", {**submissions.LEGALITY, "issued_on": "2026-11-09"}),
+    ("collective_decision", "zhao.li", {**submissions.MEETING, "meeting_type": "office",
+                                        "materials_received": ["draft", "legality_opinion"]}),
+    ("publication", "qian.yu", {**submissions.PUBLICATION, "expert_adoption_explanation": None,
+                                "party_committee_consulted_on": None}),
+    ("filing", "xu.bei", NORMATIVE_FILING),
+]
+
+
+def normative_case() -> str:
+    """Open a normative-document case; returns its id."""
+    data = demo_case_data()
+    data.update(procedure="normative-document", expert_panels={},
+                title="Measures for kerbside parking permits (normative document)")
+    data["people"].append({"handle": "xu.bei", "name": "Xu Bei", "role": "filing_officer",
+                           "unit": "District Justice Bureau"})
+    data["assignments"] = {"legality_review": ["sun.hao"], "collective_decision": ["zhao.li"],
+                           "publication": ["qian.yu"], "filing": ["xu.bei"]}
+    return open_case_data(data)

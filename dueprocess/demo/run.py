@@ -119,6 +119,9 @@ def run_demo(console: Console) -> None:
     data_dir = settings.data_dir
     console.print(f"[bold]dueprocess demo[/] — data directory {data_dir}")
     migrate()
+    from notifications.demo import deliver_demo_notices, print_portal_hint, start_demo_channels
+
+    channels = start_demo_channels(data_dir)  # notices go to a receiver on loopback
     with local_prefect_server(data_dir) as api_url:
         os.environ.update(prefect_environment(data_dir, api_url))
         console.print(f"  Prefect server {api_url.removesuffix('/api')} "
@@ -128,10 +131,16 @@ def run_demo(console: Console) -> None:
                 case = open_case(session, request=read_case_file(CASE_FILE))
             _step(console, f"Official wang.fang opens case {case.id}: {case.title}")
             _play_case(console, case.id)
+            _step(console, "The deliver-notices flow publishes the case's notices")
+            deliver_demo_notices(console, case.id, channels)
     view = case_view(case.id)
     console.print()
     print_case(console, view)
     console.print(f"\nThe decision is recorded in the case database "
                   f"({settings.resolved_database_url}), table 'decision', case {case.id}; "
                   f"see it again with: dueprocess status {case.id}")
+    print_portal_hint(console, case.id, data_dir)
+    from dueprocess.transparency import export_and_verify
+
+    export_and_verify(case.id, data_dir / "dossiers" / case.id, console)
     console.print(f"Demo finished in {time.monotonic() - started:.1f} s.")

@@ -2,19 +2,58 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from dueprocess import signatures
+from models.evidence_schemas import ExpertOpinionEvidence
+
+
+def demo_key(handle: str) -> Ed25519PrivateKey:
+    """A demo signing key derived from a published seed: never use it for real opinions."""
+    return Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(f"dueprocess demo key: {handle}".encode()).digest()
+    )
+
 
 PARTICIPATION: dict[str, Any] = {
     "call_published_on": "2026-08-31",
     "call_url": "https://www.bjhd.gov.cn/consultation/parking-fees-2026",
+    "published_materials": ["draft", "explanation"],
     "window_opens": "2026-09-01",
     "window_closes": "2026-10-08",
+    "specific_groups_affected": True,
+    "groups_consulted": ["Zhongguancun residents' committees", "Beijing Taxi Drivers' Union"],
+    "hearing": {
+        "held_on": "2026-09-25",
+        "selection_method_published_on": "2026-09-08",
+        "participants_published_on": "2026-09-14",
+        "materials_sent_on": "2026-09-16",
+        "participants": ["Resident Gao", "Nurse Feng", "Driver Tang", "Shop owner Yu"],
+        "record_signed_by": ["Resident Gao", "Nurse Feng", "Driver Tang", "Shop owner Yu"],
+    },
     "opinions_received": 412,
     "adoption_statement": (
         "412 opinions in 9 clusters. Adopted: free drop-off extended to 15 minutes (131). "
         "Partly adopted: school-zone hours (88). Not adopted: flat fee for all zones (54), "
         "because zone pricing is the legal basis of the scheme."
     ),
+    "responses": [
+        {"cluster": "Extend free drop-off to 15 minutes", "opinions": 131,
+         "response": "adopted", "reason": "Matches hospital drop-off times in the survey."},
+        {"cluster": "Peak hours should follow school hours", "opinions": 88,
+         "response": "partly_adopted", "reason": "School zones start at 07:00; the rest keep "
+                                                 "the district peak."},
+        {"cluster": "One flat fee for all zones", "opinions": 54, "response": "not_adopted",
+         "reason": "Zone pricing is the legal basis of the scheme (Price Law Art. 18)."},
+        {"cluster": "Night-worker exemption too narrow", "opinions": 71,
+         "response": "partly_adopted", "reason": "Permit holders keep the night rate; the "
+                                                 "meeting decides on wider exemptions."},
+        {"cluster": "Five smaller clusters (signage, payment apps, enforcement)",
+         "opinions": 68, "response": "adopted", "reason": "Built into the implementation plan."},
+    ],
 }
 
 # Refused: a 19-day window without a stated reason (Art. 15).
@@ -22,26 +61,40 @@ PARTICIPATION_SHORT_WINDOW: dict[str, Any] = {
     **PARTICIPATION, "window_closes": "2026-09-20",
 }
 
-EXPERTS: dict[str, dict[str, Any]] = {
-    handle: {
+_EXPERT_OPINIONS = (
+    ("prof.zhang", "Zhang Min", "Tsinghua University", "transport economics",
+     "supports", "Peak pricing near hospitals is well supported by cruising data."),
+    ("prof.chen", "Chen Jie", "Beijing Jiaotong University", "traffic engineering",
+     "supports_with_changes", "Monitor displacement into residential lanes."),
+    ("dr.zhou", "Zhou Lan", "Beijing Transport Institute", "public finance",
+     "opposes", "Revenue use is not ring-fenced; publish it."),
+)
+
+
+def _expert(handle: str, name: str, affiliation: str, field: str, conclusion: str,
+            opinion: str) -> dict[str, Any]:
+    evidence: dict[str, Any] = {
         "expert_name": name, "affiliation": affiliation, "field_of_expertise": field,
         "direct_interest": False, "conclusion": conclusion, "opinion": opinion,
         "signed_on": "2026-10-12",
     }
-    for handle, name, affiliation, field, conclusion, opinion in (
-        ("prof.zhang", "Zhang Min", "Tsinghua University", "transport economics",
-         "supports", "Peak pricing near hospitals is well supported by cruising data."),
-        ("prof.chen", "Chen Jie", "Beijing Jiaotong University", "traffic engineering",
-         "supports_with_changes", "Monitor displacement into residential lanes."),
-        ("dr.zhou", "Zhou Lan", "Beijing Transport Institute", "public finance",
-         "opposes", "Revenue use is not ring-fenced; publish it."),
-    )
-}
+    if handle == "prof.zhang":  # signs with her registered key (see case.yaml)
+        message = ExpertOpinionEvidence.model_validate(evidence).signed_bytes()
+        evidence["signature_ed25519"] = signatures.sign(demo_key(handle), message)
+    else:  # signed and sealed on paper; the scan's hash is recorded
+        evidence["sealed_scan_sha256"] = hashlib.sha256(
+            f"sealed scan of the opinion of {name}".encode()).hexdigest()
+    return evidence
+
+
+EXPERTS: dict[str, dict[str, Any]] = {o[0]: _expert(*o) for o in _EXPERT_OPINIONS}
 
 RISK: dict[str, Any] = {
+    "areas": ["social_stability", "public_safety", "finance"],
     "risk_points": ["displacement into residential lanes", "complaints from night workers"],
     "prevention_measures": ["resident permits keep the night rate", "six-month review"],
     "response_plan": "Street offices collect complaints weekly; a hotline answers within 48 h.",
+    "departments_consulted": ["District Public Security Bureau", "District Finance Bureau"],
     "controllable": True,
     "level": "low",
     "assessed_on": "2026-10-15",
@@ -52,23 +105,31 @@ LEGALITY: dict[str, Any] = {
     "issued_on": "2026-11-13",
     "outcome": "lawful",
     "opinion": "The fee levels are within the price catalogue; procedure complied with.",
+    "review_covers": ["authority", "procedure", "content"],
+    "advisers_consulted": ["Government legal adviser Wu Qing", "Public-sector lawyer Zheng Hui"],
 }
 
 MEETING: dict[str, Any] = {
     "meeting_type": "executive",
     "held_on": "2026-11-20",
-    "members_present": ["Deputy Mayor Guo", "Deputy Mayor He", "Director Ma", "Mayor Lin"],
+    "members_present": ["guo.deputy", "he.deputy", "ma.director", "lin.mayor"],
+    "materials_received": ["draft", "public_opinion_adoption", "expert_opinion_adoption",
+                           "risk_report", "legality_opinion"],
+    "expert_opinion_adoption": (
+        "Adopted: peak pricing near hospitals (Zhang) and lane monitoring (Chen). "
+        "Partly adopted: revenue is published yearly, not ring-fenced (Zhou)."
+    ),
     "statements": [
-        {"speaker": "Deputy Mayor Guo", "position": "for", "text": "Supports the scheme."},
-        {"speaker": "Director Ma", "position": "against",
+        {"speaker": "guo.deputy", "position": "for", "text": "Supports the scheme."},
+        {"speaker": "ma.director", "position": "against",
          "text": "The night-worker exemption is too narrow."},
-        {"speaker": "Deputy Mayor He", "position": "for", "text": "Supports a 6-month review."},
-        {"speaker": "Mayor Lin", "position": "for", "text": "Approved with a 6-month review."},
+        {"speaker": "he.deputy", "position": "for", "text": "Supports a 6-month review."},
+        {"speaker": "lin.mayor", "position": "for", "text": "Approved with a 6-month review."},
     ],
-    "head": "Mayor Lin",
+    "head": "lin.mayor",
     "head_decision": "approve",
     "decision_text": "The fee adjustment is approved from 2027-01-01, reviewed after 6 months.",
-    "dissent": [{"member": "Director Ma", "text": "The night-worker exemption is too narrow."}],
+    "dissent": [{"member": "ma.director", "text": "The night-worker exemption is too narrow."}],
 }
 
 PUBLICATION: dict[str, Any] = {
@@ -76,4 +137,10 @@ PUBLICATION: dict[str, Any] = {
     "channels": ["gazette", "website"],
     "url": "https://www.bjhd.gov.cn/zwgk/decisions/parking-fees-2026",
     "adoption_explanation": "Public opinions: 9 clusters answered; experts: 3 opinions, 2 adopted.",
+    "expert_adoption_explanation": (
+        "Peak pricing and lane monitoring adopted; revenue is published yearly rather than "
+        "ring-fenced."
+    ),
+    "party_committee_consulted_on": "2026-11-21",
+    "party_committee_reference": "Haidian District Party Committee, reply 2026-117",
 }

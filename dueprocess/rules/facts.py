@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from models.cases import ConsultationCreate, ProposalCreate
+from models.people import ORGAN_ROLES, Role
 from models.procedure import ProcedureDefinition, StageDefinition
 from models.stages import StageStatus
 
@@ -19,6 +22,8 @@ class EvidenceFact:
     recorded_by: str
     recorded_at: datetime
     draft_version: int
+    payload_sha256: str = ""
+    documents: tuple[str, ...] = ()  # SHA-256 of each document the payload references
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,30 @@ class StageFacts:
 
 
 @dataclass(frozen=True)
+class PersonFact:
+    handle: str
+    name: str
+    role: str
+    unit: str = ""
+    public_keys: tuple[str, ...] = ()  # active Ed25519 keys, base64 of the 32 key bytes
+
+
+@dataclass(frozen=True)
+class DraftFact:
+    version: int
+    sha256: str
+    intact: bool = True  # False: the stored text no longer matches its hash
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclarationFact:
+    direct_interest: bool
+    interests: str
+    declared_on: date
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     case_id: str
     procedure: ProcedureDefinition
@@ -36,13 +65,33 @@ class CaseFacts:
     evidence: tuple[EvidenceFact, ...] = ()
     assignments: dict[str, frozenset[str]] = field(default_factory=dict)
     draft_version: int = 1
+    organ: str = ""
+    undertaking_unit: str = ""
+    opened_by: str = ""
+    legal_basis: tuple[str, ...] = ()
+    proposal_source: str = "department"
+    proposal: ProposalCreate | None = None
+    consultations: tuple[ConsultationCreate, ...] = ()
+    people: Mapping[str, PersonFact] = field(default_factory=dict)
+    drafts: tuple[DraftFact, ...] = ()
+    declarations: Mapping[str, Mapping[str, DeclarationFact]] = field(default_factory=dict)
+    panel_notes: Mapping[str, str] = field(default_factory=dict)
+    stored_documents: frozenset[str] = frozenset()
 
     def evidence_for(self, stage_key: str) -> list[EvidenceFact]:
         return [e for e in self.evidence if e.stage_key == stage_key]
 
-    def current_evidence(self, stage_key: str) -> list[EvidenceFact]:
-        """The evidence a gate judges: the latest item, or the latest per recorder."""
+    def counted_evidence(self, stage_key: str) -> list[EvidenceFact]:
+        """Evidence that still counts: for a stage a revised draft reopens, only the evidence
+        bound to the current draft."""
         items = self.evidence_for(stage_key)
+        if self.procedure.stage(stage_key).reopen_on_revision:
+            items = [e for e in items if e.draft_version == self.draft_version]
+        return items
+
+    def current_evidence(self, stage_key: str) -> list[EvidenceFact]:
+        """The evidence a gate judges: the latest counted item, or the latest per recorder."""
+        items = self.counted_evidence(stage_key)
         if not items:
             return []
         if self.procedure.stage(stage_key).stage_kind.one_item_per_recorder:
@@ -52,8 +101,31 @@ class CaseFacts:
             return list(latest.values())
         return [items[-1]]
 
+    def current_models(self, kind: str) -> list[BaseModel]:
+        """The intact current evidence of every stage of `kind`."""
+        return [
+            item.evidence for stage in self.procedure.stages_of_kind(kind)
+            for item in self.current_evidence(stage.key) if item.evidence is not None
+        ]
+
     def status(self, stage_key: str) -> StageStatus:
         return self.stages.get(stage_key, StageFacts(StageStatus.PENDING)).status
 
     def unmet_prerequisites(self, stage: StageDefinition) -> list[str]:
         return [k for k in stage.after if self.status(k) is not StageStatus.COMPLETED]
+
+    @property
+    def current_draft(self) -> DraftFact | None:
+        return next((d for d in self.drafts if d.version == self.draft_version), None)
+
+    @property
+    def organ_members(self) -> dict[str, PersonFact]:
+        """Members of the decision organ (the head included): people of an organ role
+        whose unit is the organ."""
+        return {h: p for h, p in self.people.items()
+                if p.role in ORGAN_ROLES and p.unit == self.organ}
+
+    @property
+    def organ_head(self) -> PersonFact | None:
+        heads = [p for p in self.organ_members.values() if p.role == Role.ORGAN_HEAD]
+        return heads[0] if len(heads) == 1 else None

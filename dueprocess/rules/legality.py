@@ -4,22 +4,90 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dueprocess.rules.engine import RuleContext, evidence_rule, gate_rule
+from dueprocess.rules.engine import RuleContext, admission_rule, evidence_rule, gate_rule
+from dueprocess.rules.package import assemble_package
+from dueprocess.workdays import CalendarError, get_calendar, working_days_after
 from models.evidence_schemas import LegalityReviewEvidence
 
 KIND = "legality_review"
 
 
-@evidence_rule(id="LR-EXPLORATORY-RISK", kind=KIND, article="Art. 28",
+@admission_rule(id="LR-NOT-UNDERTAKING-UNIT", kind=KIND, article="Art. 25",
+                summary="The legality review is done by the legal department, never by the "
+                        "undertaking unit")
+def not_undertaking_unit(handle: str, ctx: RuleContext) -> Iterator[str]:
+    person = ctx.facts.people.get(handle)
+    if person is not None and person.unit == ctx.facts.undertaking_unit:
+        yield (f"'{handle}' belongs to the undertaking unit '{person.unit}', which cannot "
+               "review its own draft")
+
+
+@evidence_rule(id="LR-EXPLORATORY-RISK", kind=KIND, article="Art. 25",
                summary="Exploratory reform passes only with the legal risk stated")
 def exploratory_risk_stated(evidence: LegalityReviewEvidence, ctx: RuleContext) -> Iterator[str]:
     if evidence.outcome == "exploratory_reform" and not evidence.legal_risk_statement:
         yield "outcome 'exploratory_reform' requires legal_risk_statement"
 
 
-@gate_rule(id="LR-LAWFUL", kind=KIND, article="Art. 26",
-           summary="A draft not found lawful may not be submitted for decision")
+@evidence_rule(id="LR-REVIEW-PERIOD", kind=KIND, article="Art. 26",
+               summary="The review had at least 7 working days on China's official calendar")
+def review_period(evidence: LegalityReviewEvidence, ctx: RuleContext) -> Iterator[str]:
+    minimum = ctx.params.min_review_working_days
+    try:
+        calendar = get_calendar(ctx.params.calendar)
+        days = working_days_after(evidence.received_on, evidence.issued_on, calendar)
+    except CalendarError as exc:
+        yield f"cannot count the review period in working days: {exc}"
+        return
+    if days < minimum:
+        yield (f"review period {evidence.received_on} to {evidence.issued_on} is {days} "
+               f"working days on {calendar.name}, fewer than {minimum}")
+
+
+@evidence_rule(id="LR-REVIEW-SCOPE", kind=KIND, article="Art. 27",
+               summary="The review examines the organ's authority, the procedure followed "
+                       "and the content")
+def review_scope(evidence: LegalityReviewEvidence, ctx: RuleContext) -> Iterator[str]:
+    missing = [s for s in ("authority", "procedure", "content") if s not in evidence.review_covers]
+    if missing:
+        yield f"review_covers lacks: {', '.join(missing)}"
+
+
+@evidence_rule(id="LR-ADVISERS", kind=KIND, article="Art. 28",
+               summary="Legal advisers or public-sector lawyers give their views")
+def advisers(evidence: LegalityReviewEvidence, ctx: RuleContext) -> Iterator[str]:
+    if not [a for a in evidence.advisers_consulted if a.strip()]:
+        yield "advisers_consulted: no legal adviser or public-sector lawyer was heard"
+
+
+@gate_rule(id="LR-PACKAGE-COMPLETE", kind=KIND, article="Art. 26",
+           summary="The submission package holds the legal basis and every procedure "
+                   "performed, with intact evidence")
+def package_complete(ctx: RuleContext) -> Iterator[str]:
+    yield from assemble_package(ctx.facts, ctx.stage.key).problems()
+
+
+@gate_rule(id="LR-FINAL-DRAFT", kind=KIND, article="Art. 25",
+           summary="The review concerns the current draft")
+def final_draft(ctx: RuleContext) -> Iterator[str]:
+    for item in ctx.items:
+        if item.draft_version != ctx.facts.draft_version:
+            yield (f"evidence #{item.id} reviews draft v{item.draft_version}; the current "
+                   f"draft is v{ctx.facts.draft_version}")
+
+
+@gate_rule(id="LR-LAWFUL", kind=KIND, article="Art. 25",
+           summary="A draft found unlawful may not be submitted for decision")
 def lawful(ctx: RuleContext) -> Iterator[str]:
     for evidence in ctx.evidence:
-        if evidence.outcome not in ("lawful", "exploratory_reform"):
-            yield f"legality review outcome is '{evidence.outcome}', not 'lawful'"
+        if evidence.outcome == "unlawful":
+            yield "legality review outcome is 'unlawful': the draft may not be submitted"
+
+
+@gate_rule(id="LR-REVISE-SENT-BACK", kind=KIND, article="Art. 28", sends_back=True,
+           summary="Outcome 'revise' sends the draft back to the undertaking unit")
+def revise_sent_back(ctx: RuleContext) -> Iterator[str]:
+    for evidence in ctx.evidence:
+        if evidence.outcome == "revise":
+            yield ("legality review outcome is 'revise': the case is sent back; revise the "
+                   "draft and have the revised draft reviewed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from dueprocess.rules.engine import RuleContext, evidence_rule, gate_rule
 from models.evidence_schemas import PublicParticipationEvidence
@@ -11,20 +12,101 @@ KIND = "public_participation"
 
 
 @evidence_rule(id="PP-WINDOW-LENGTH", kind=KIND, article="Art. 15",
-               summary="Comment window at least 30 days, or a published reason for a shorter one")
+               summary="Comment window of at least 30 days, or a shorter one whose reason is "
+                       "published with the call")
 def window_length(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
     days = (evidence.window_closes - evidence.window_opens).days
     minimum = ctx.params.min_comment_days
-    if days < minimum and not evidence.shortened_reason:
+    if days >= minimum:
+        return
+    if not evidence.shortened_reason:
         yield (f"comment window is {days} days, shorter than {minimum}, "
                "and no shortened_reason is stated")
+    elif not evidence.shortened_reason_published:
+        yield (f"comment window is {days} days, shorter than {minimum}: the reason must be "
+               "published with the call for comments (shortened_reason_published)")
 
 
-@evidence_rule(id="PP-ADOPTION", kind=KIND, article="Art. 18",
-               summary="Opinions received are answered by an adoption statement")
-def adoption_statement(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
-    if not evidence.adoption_statement.strip():
-        yield "adoption_statement is empty"
+@evidence_rule(id="PP-CALL-MATERIALS", kind=KIND, article="Art. 15",
+               summary="The call for comments publishes the draft and its explanation")
+def call_materials(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
+    missing = [m for m in ("draft", "explanation") if m not in evidence.published_materials]
+    if missing:
+        yield f"the call for comments did not publish the {' and the '.join(missing)}"
+
+
+@evidence_rule(id="PP-GROUPS-CONSULTED", kind=KIND, article="Art. 14",
+               summary="A matter touching specific groups is discussed with their "
+                       "organisations and representatives")
+def groups_consulted(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
+    if evidence.specific_groups_affected and not [g for g in evidence.groups_consulted
+                                                  if g.strip()]:
+        yield "specific groups are affected but groups_consulted names none"
+
+
+@evidence_rule(id="PP-HEARING-ANNOUNCED", kind=KIND, article="Art. 17",
+               summary="A hearing's selection method and participant list are published "
+                       "in advance")
+def hearing_announced(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
+    hearing = evidence.hearing
+    if hearing is None:
+        return
+    for field, label in (("selection_method_published_on", "participant selection method"),
+                         ("participants_published_on", "participant list")):
+        published = getattr(hearing, field)
+        if published is None:
+            yield f"hearing of {hearing.held_on}: the {label} was not published ({field})"
+        elif published >= hearing.held_on:
+            yield (f"hearing of {hearing.held_on}: the {label} was published on {published}, "
+                   "not in advance")
+
+
+@evidence_rule(id="PP-HEARING-MATERIALS", kind=KIND, article="Art. 17",
+               summary="Hearing materials reach participants at least 7 days before")
+def hearing_materials(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
+    hearing = evidence.hearing
+    if hearing is None:
+        return
+    days = ctx.params.hearing_notice_days
+    latest = hearing.held_on - timedelta(days=days)
+    if hearing.materials_sent_on is None:
+        yield f"hearing of {hearing.held_on}: no proof that materials reached participants"
+    elif hearing.materials_sent_on > latest:
+        yield (f"hearing of {hearing.held_on}: materials reached participants on "
+               f"{hearing.materials_sent_on}, less than {days} days before (by {latest})")
+
+
+@evidence_rule(id="PP-HEARING-RECORD-SIGNED", kind=KIND, article="Art. 17",
+               summary="Every hearing participant signs the hearing record")
+def hearing_signed(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
+    hearing = evidence.hearing
+    if hearing is None:
+        return
+    unsigned = [p for p in hearing.participants if p not in hearing.record_signed_by]
+    if unsigned:
+        yield f"hearing record not signed by: {', '.join(unsigned)}"
+
+
+@evidence_rule(id="PP-RESPONSE-REASONS", kind=KIND, article="Art. 18",
+               summary="Each opinion or cluster is answered adopted, partly adopted or not "
+                       "adopted, with a reason")
+def response_reasons(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
+    for index, response in enumerate(evidence.responses):
+        if not response.reason.strip():
+            yield f"responses.{index} ('{response.cluster}'): {response.response} without a reason"
+
+
+@gate_rule(id="PP-EVERY-OPINION-ANSWERED", kind=KIND, article="Art. 18",
+           summary="The adoption statement answers every opinion received")
+def every_opinion_answered(ctx: RuleContext) -> Iterator[str]:
+    for evidence in ctx.evidence:
+        answered = sum(r.opinions for r in evidence.responses)
+        received = evidence.opinions_received
+        if answered < received:
+            yield (f"{received - answered} of {received} opinions received are left without "
+                   "a response")
+        elif answered > received:
+            yield f"responses answer {answered} opinions, but {received} were received"
 
 
 @gate_rule(id="PP-WINDOW-CLOSED", kind=KIND, article="Art. 15",

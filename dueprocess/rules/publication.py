@@ -1,13 +1,21 @@
-"""Publication, Decree 713 Art. 32."""
+"""Publication, Decree 713 Art. 31–32."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 
-from dueprocess.rules.engine import RuleContext, evidence_rule
+from dueprocess.rules.decision import decision_date
+from dueprocess.rules.engine import RuleContext, evidence_rule, flag_rule
+from dueprocess.rules.facts import CaseFacts
 from models.evidence_schemas import PublicationEvidence
 
 KIND = "publication"
+
+
+def publication_date(facts: CaseFacts) -> date | None:
+    published = [e.published_on for e in facts.current_models(KIND)]  # type: ignore[attr-defined]
+    return max(published) if published else None
 
 
 @evidence_rule(id="PB-OFFICIAL-CHANNEL", kind=KIND, article="Art. 32",
@@ -15,3 +23,52 @@ KIND = "publication"
 def official_channel(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator[str]:
     if not {"gazette", "website"} & set(evidence.channels):
         yield "channels must include 'gazette' or 'website'"
+
+
+@evidence_rule(id="PB-AFTER-DECISION", kind=KIND, article="Art. 32",
+               summary="What is published is the decision taken, so not before the meeting")
+def after_decision(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator[str]:
+    decided = decision_date(ctx.facts)
+    if decided is not None and evidence.published_on < decided:
+        yield f"published_on {evidence.published_on} is before the decision of {decided}"
+
+
+@evidence_rule(id="PB-ADOPTION-EXPLAINED", kind=KIND, article="Art. 32",
+               summary="Publication explains how public and expert opinions were adopted")
+def adoption_explained(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator[str]:
+    if not ctx.params.explain_adoption:
+        return
+    if ctx.facts.procedure.stages_of_kind("expert_review") and not (
+        evidence.expert_adoption_explanation or ""
+    ).strip():
+        yield "expert_adoption_explanation: how expert opinions were adopted is not explained"
+
+
+@evidence_rule(id="PB-PARTY-CONSULTED", kind=KIND, article="Art. 31",
+               summary="The Party committee at the same level is consulted before issue")
+def party_consulted(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator[str]:
+    if not ctx.params.party_consultation:
+        return
+    consulted = evidence.party_committee_consulted_on
+    if consulted is None:
+        yield "party_committee_consulted_on: no consultation of the Party committee recorded"
+    elif consulted > evidence.published_on:
+        yield (f"the Party committee was consulted on {consulted}, after the issue on "
+               f"{evidence.published_on}")
+
+
+@flag_rule(id="PB-ON-TIME", kind=KIND, article="Art. 32",
+           summary="Published promptly: within the configured days after the decision")
+def on_time(ctx: RuleContext) -> Iterator[str]:
+    decided = decision_date(ctx.facts)
+    if decided is None:
+        return
+    days = ctx.params.publish_within_days
+    due = decided + timedelta(days=days)
+    published = publication_date(ctx.facts)
+    if published is None and ctx.now.date() > due:
+        yield (f"overdue: not published by {due}, {days} days after the decision of "
+               f"{decided}")
+    elif published is not None and published > due:
+        yield (f"published late on {published}: due by {due}, {days} days after the "
+               f"decision of {decided}")

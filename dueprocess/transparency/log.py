@@ -1,26 +1,30 @@
 """Appending to the log: every case event becomes leaves in the transaction of its change.
 
-Appends are serialised by locking the single `loghead` row (FOR UPDATE on PostgreSQL;
-SQLite already takes its write lock at BEGIN), so leaf indices are dense and unique under
-concurrent writers, and each case's chain (`case_seq`, `case_prev`) has no forks.
+An event's records are built when it is published (from the rows as they are then) and
+appended just before its transaction commits, so they commit or roll back with the change
+(a rolled-back savepoint drops the records published inside it). Appends are serialised
+by locking the single `loghead` row (FOR UPDATE on PostgreSQL; SQLite already takes its
+write lock at BEGIN), so leaf indices are dense and unique under concurrent writers, and
+each case's chain (`case_seq`, `case_prev`) has no forks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
+from sqlmodel import Session
 
 from dueprocess.errors import DueProcessError
 from dueprocess.journal import CaseEvent
 from dueprocess.transparency.records import (
     DECISION,
-    DRAFT,
     EVIDENCE,
     REFUSAL,
-    ROW_EVENTS,
     RecordSpec,
     decision_spec,
     document_facts,
@@ -30,6 +34,7 @@ from dueprocess.transparency.records import (
     event_spec,
     evidence_spec,
     refusal_spec,
+    row_kind,
 )
 from ledger import MerkleLog, canonical_bytes, case_record, leaf_hash
 from models.cases import DraftVersion
@@ -44,47 +49,82 @@ class LogTampered(DueProcessError):
     """The log, or a row it covers, is not what was logged; the message names the item."""
 
 
-def locked_head(session: Session) -> LogHead:
-    """The log head, locked until the transaction ends (the append serialisation point)."""
-    head = session.exec(
-        select(LogHead).where(LogHead.id == LOG_HEAD_ID).with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if head is None:
+# The hot path runs prebuilt Core statements on the session's connection: building ORM
+# statements and flushing objects per leaf cost several times the database work.
+_leaf = LogLeaf.__table__.c  # type: ignore[attr-defined]
+_head = LogHead.__table__.c  # type: ignore[attr-defined]
+_LOCK_HEAD = (sa.select(_head.tree_size, _head.root_hash, _head.frontier)
+              .where(_head.id == LOG_HEAD_ID).with_for_update())
+_INSERT_LEAF = LogLeaf.__table__.insert()  # type: ignore[attr-defined]
+_MOVE_HEAD = (LogHead.__table__.update()  # type: ignore[attr-defined]
+              .where(_head.id == LOG_HEAD_ID))
+_CASE_TAIL = (sa.select(_leaf.case_seq, _leaf.leaf_hash)
+              .where(_leaf.case_id == sa.bindparam("case_id"))
+              .order_by(_leaf.case_seq.desc()).limit(1))  # one probe of the unique index
+
+
+def locked_head(session: Session) -> MerkleLog:
+    """The log (size, frontier), its head row locked until the transaction ends: the
+    point where appends, and signing, are serialised."""
+    row = session.connection().execute(_LOCK_HEAD).first()
+    if row is None:
         raise LogTampered("the transparency log head row (loghead id 1) is missing")
-    return head
+    log = MerkleLog.from_frontier(row.tree_size, [bytes.fromhex(h) for h in row.frontier])
+    if log.root().hex() != row.root_hash:
+        raise LogTampered("the log head's root does not match its frontier; "
+                          "run `dueprocess verify`")
+    return log
 
 
-def _case_tail(session: Session, case_id: str) -> tuple[int, bytes | None]:
-    """(case_seq, leaf hash) of the case's latest leaf, or (-1, None) for a new case."""
-    row = session.exec(
-        select(LogLeaf.case_seq, LogLeaf.leaf_hash).where(LogLeaf.case_id == case_id)
-        .order_by(col(LogLeaf.case_seq).desc()).limit(1)
-    ).first()
-    return (-1, None) if row is None else (row[0], bytes.fromhex(row[1]))
+class Appender:
+    """Appends leaves in one transaction, holding the log head lock from its creation;
+    `close()` moves the head past them, once (on PostgreSQL every UPDATE of the single
+    head row leaves a dead row version behind)."""
+
+    def __init__(self, session: Session, case_ids: Iterable[str]) -> None:
+        """Lock the head and read the chain tails of *case_ids* (the cases to append to)."""
+        self.connection = session.connection()
+        self.log = locked_head(session)
+        self.start = self.log.size
+        # Nobody else appends while we hold the lock, so the tails stay ours to move.
+        self.tails: dict[str, tuple[int, bytes | None]] = {}
+        for case_id in case_ids:
+            row = self.connection.execute(_CASE_TAIL, {"case_id": case_id}).first()
+            self.tails[case_id] = (-1, None) if row is None else (row[0], bytes.fromhex(row[1]))
+
+    def append(self, spec: RecordSpec) -> int:
+        """Append one record as the next leaf; return its index."""
+        seq, prev = self.tails[spec.case_id]
+        record = case_record(
+            case_id=spec.case_id, kind=spec.kind, case_seq=seq + 1, case_prev=prev,
+            body=spec.body, file_sha256=spec.file_sha256,
+        )
+        data = canonical_bytes(record)
+        digest = leaf_hash(data)
+        index = self.log.append(digest)
+        self.connection.execute(_INSERT_LEAF, {
+            "leaf_index": index, "case_id": spec.case_id, "case_seq": seq + 1,
+            "kind": spec.kind, "subject_id": spec.subject_id, "record": data.decode("utf-8"),
+            "leaf_hash": digest.hex(),
+        })
+        self.tails[spec.case_id] = (seq + 1, digest)
+        return index
+
+    def close(self) -> None:
+        if self.log.size > self.start:
+            self.connection.execute(_MOVE_HEAD, {
+                "tree_size": self.log.size, "root_hash": self.log.root().hex(),
+                "frontier": [h.hex() for h in self.log.frontier],
+            })
+            self.start = self.log.size
 
 
-def append(session: Session, spec: RecordSpec) -> LogLeaf:
-    """Append one record as the next leaf; the caller's transaction commits it."""
-    head = locked_head(session)
-    seq, prev = _case_tail(session, spec.case_id)
-    record = case_record(
-        case_id=spec.case_id, kind=spec.kind, case_seq=seq + 1, case_prev=prev,
-        body=spec.body, file_sha256=spec.file_sha256,
-    )
-    data = canonical_bytes(record)
-    digest = leaf_hash(data)
-    log = MerkleLog.from_frontier(head.tree_size, [bytes.fromhex(h) for h in head.frontier])
-    index = log.append(digest)
-    leaf = LogLeaf(
-        leaf_index=index, case_id=spec.case_id, case_seq=seq + 1, kind=spec.kind,
-        subject_id=spec.subject_id, record=data.decode("utf-8"), leaf_hash=digest.hex(),
-    )
-    session.add(leaf)
-    head.tree_size, head.root_hash = log.size, log.root().hex()
-    head.frontier = [h.hex() for h in log.frontier]
-    session.add(head)
-    return leaf
+def append(session: Session, spec: RecordSpec) -> int:
+    """Append one record now, in the session's transaction; return its leaf index."""
+    appender = Appender(session, [spec.case_id])
+    index = appender.append(spec)
+    appender.close()
+    return index
 
 
 def _subject(session: Session, table: type[Row], event: CaseEvent) -> Row:
@@ -96,10 +136,10 @@ def _subject(session: Session, table: type[Row], event: CaseEvent) -> Row:
 
 def specs_for_event(session: Session, event: CaseEvent) -> list[RecordSpec]:
     """The records an event adds: its row in full (plus attached documents), or itself."""
-    row_kind = ROW_EVENTS.get(event.kind)
-    if row_kind is None or event.subject_id is None:
+    kind = row_kind(event.kind)
+    if kind is None or event.subject_id is None:
         return [event_spec(event)]
-    if row_kind == EVIDENCE:
+    if kind == EVIDENCE:
         item = _subject(session, EvidenceItem, event)
         specs = [evidence_spec(item)]
         for reference in document_references(item):
@@ -108,28 +148,100 @@ def specs_for_event(session: Session, event: CaseEvent) -> list[RecordSpec]:
                 raise LookupError(f"evidence #{item.id} refers to a document not stored")
             specs.append(document_spec(item, reference, document_facts(document)))
         return specs
-    if row_kind == REFUSAL:
-        return [refusal_spec(_subject(session, Refusal, event))]
-    assert row_kind == DECISION
+    if kind == REFUSAL:
+        return [refusal_spec(_subject(session, Refusal, event), event.kind)]
+    assert kind == DECISION
     return [decision_spec(_subject(session, Decision, event))]
 
 
-def unlogged_drafts(session: Session, case_id: str) -> list[DraftVersion]:
-    logged = select(LogLeaf.subject_id).where(LogLeaf.case_id == case_id, LogLeaf.kind == DRAFT)
-    return list(session.exec(
-        select(DraftVersion).where(DraftVersion.case_id == case_id,
-                                   col(DraftVersion.id).not_in(logged))
-        .order_by(col(DraftVersion.version))
-    ))
+@dataclass(frozen=True)
+class _Pending:
+    """Records to append when the transaction commits: an event's (built when it was
+    published), or a new draft version's."""
+
+    within: tuple[object, ...]  # the transactions open when it was queued, innermost first
+    case_id: str
+    specs: list[RecordSpec] = field(default_factory=list)
+    draft: DraftVersion | None = None
+
+
+_PENDING = "dueprocess.transparency.pending"
+
+
+def _queue(session: Session, item: _Pending) -> None:
+    session.info.setdefault(_PENDING, []).append(item)
+
+
+def _open_transactions(session: Session) -> tuple[object, ...]:
+    chain: list[object] = []
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    while transaction is not None:
+        chain.append(transaction)
+        transaction = transaction.parent
+    return tuple(chain)
 
 
 def log_case_event(session: Session, event: CaseEvent) -> None:
-    """Journal handler: log the event, then any draft version of its case not yet logged
-    (the draft a case opens with follows its `case.opened` record)."""
-    for spec in specs_for_event(session, event):
-        append(session, spec)
-    for draft in unlogged_drafts(session, event.case_id):
-        append(session, draft_spec(draft))
+    """Journal handler: build the event's records from the rows as they are now; they are
+    appended when the transaction commits (see `_append_pending`)."""
+    _queue(session, _Pending(_open_transactions(session), event.case_id,
+                             specs_for_event(session, event)))
+
+
+@sa.event.listens_for(DraftVersion, "after_insert")
+def _log_new_draft(_mapper: object, _connection: object, draft: DraftVersion) -> None:
+    """Every draft version stored through a session is logged in its transaction, whether
+    or not an event announces it (a dossier must hold every draft with its hash)."""
+    session = object_session(draft)
+    if isinstance(session, Session):
+        _queue(session, _Pending(_open_transactions(session), draft.case_id, draft=draft))
+
+
+@sa.event.listens_for(OrmSession, "before_commit")  # every session class
+def _append_pending(session: Session) -> None:
+    """Append the transaction's records just before it commits, in the order they were
+    queued, except that a new draft version follows its case's first record in the
+    transaction (a new case's draft follows `case.opened`, a revision `draft.revised`).
+    Taking the log head lock last, and holding it only for the commit, means no
+    lock-order deadlock with the locks the change itself took."""
+    if session.in_nested_transaction():
+        return  # a savepoint is released; its records wait for the real commit
+    if any(isinstance(obj, DraftVersion) for obj in session.new):
+        session.flush()  # commit would flush next; the drafts it stores must be queued first
+    pending: list[_Pending] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    drafts: dict[str, list[DraftVersion]] = {}
+    events: list[_Pending] = []
+    for item in pending:
+        if item.draft is not None:
+            drafts.setdefault(item.case_id, []).append(item.draft)
+        else:
+            events.append(item)
+    cases = list(dict.fromkeys(item.case_id for item in [*events, *pending]))
+    appender = Appender(session, cases)
+    for item in events:
+        for spec in item.specs:
+            appender.append(spec)
+        for draft in sorted(drafts.pop(item.case_id, []), key=lambda d: d.version):
+            appender.append(draft_spec(draft))
+    for case_drafts in drafts.values():  # drafts stored without any event of their case
+        for draft in sorted(case_drafts, key=lambda d: d.version):
+            appender.append(draft_spec(draft))
+    appender.close()
+
+
+@sa.event.listens_for(OrmSession, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: object) -> None:
+    pending: list[_Pending] | None = session.info.get(_PENDING)
+    if pending:  # what was queued inside a rolled-back savepoint goes with it
+        session.info[_PENDING] = [p for p in pending if previous_transaction not in p.within]
+
+
+@sa.event.listens_for(OrmSession, "after_transaction_end")
+def _forget_pending(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
@@ -146,15 +258,17 @@ class StoredLeaf:
 def stored_leaves(session: Session, *, case_id: str | None = None,
                   below: int | None = None) -> Iterator[StoredLeaf]:
     """Leaves in log order, streamed (the whole log may not fit comfortably in memory)."""
-    query = select(
-        LogLeaf.leaf_index, LogLeaf.case_id, LogLeaf.case_seq, LogLeaf.kind,
-        LogLeaf.subject_id, LogLeaf.record, LogLeaf.leaf_hash,
-    ).order_by(col(LogLeaf.leaf_index))
+    table = LogLeaf.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(
+        table.leaf_index, table.case_id, table.case_seq, table.kind, table.subject_id,
+        table.record, table.leaf_hash,
+    ).order_by(table.leaf_index)
     if case_id is not None:
-        query = query.where(LogLeaf.case_id == case_id)
+        query = query.where(table.case_id == case_id)
     if below is not None:
-        query = query.where(col(LogLeaf.leaf_index) < below)
-    for row in session.exec(query.execution_options(yield_per=5000)):
+        query = query.where(table.leaf_index < below)
+    # Core rows on the session's connection: no ORM objects for a million leaves.
+    for row in session.connection().execute(query.execution_options(yield_per=5000)):
         yield StoredLeaf(*row)
 
 

@@ -25,14 +25,23 @@ from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
 
 # Kinds whose record is rebuilt from a row by `verify`.
-EVIDENCE, DOCUMENT, REFUSAL, DECISION, DRAFT = "evidence", "document", "refusal", "decision", "draft"
+EVIDENCE, DOCUMENT, REFUSAL = "evidence", "document", "refusal"
+DECISION, DRAFT = "decision", "draft"
 ROW_KINDS = frozenset({EVIDENCE, DOCUMENT, REFUSAL, DECISION, DRAFT})
 
-# Event kinds whose subject row is logged in full; the rest map generically.
-ROW_EVENTS = {"evidence.recorded": EVIDENCE, "evidence.refused": REFUSAL,
-              "case.decided": DECISION}
-_TRANSITIONS = {"stage.opened", "stage.completed"}
+# Event kinds whose subject row is logged in full; `<action>.refused` events (a refused
+# revision, assignment, …) are refusal rows too. The rest map generically.
+ROW_EVENTS = {"evidence.recorded": EVIDENCE, "case.decided": DECISION}
+REFUSED_SUFFIX = ".refused"
+_TRANSITIONS = {"stage.opened", "stage.completed", "stage.reopened"}
 _KIND_RE = re.compile(KIND_PATTERN)
+
+
+def row_kind(event_kind: str) -> str | None:
+    """The row kind an event logs in full, or None for an event logged as it comes."""
+    if event_kind.endswith(REFUSED_SUFFIX):
+        return REFUSAL
+    return ROW_EVENTS.get(event_kind)
 
 
 @dataclass(frozen=True)
@@ -47,14 +56,22 @@ class RecordSpec:
 
 
 def record_kind(event_kind: str) -> str:
-    """Record kind of an event kind: its row kind, `transition`, or its first dotted part
-    (`case.opened` -> `case`, `notice.published` -> `notice`)."""
-    if event_kind in ROW_EVENTS:
-        return ROW_EVENTS[event_kind]
+    """Record kind of an event kind: the kind of the row it logs in full, else
+    `generic_kind`."""
+    return row_kind(event_kind) or generic_kind(event_kind)
+
+
+def generic_kind(event_kind: str) -> str:
+    """Kind of an event logged as it comes: `transition`, or its first dotted part
+    (`case.opened` -> `case`, `notice.published` -> `notice`), never a row's kind
+    (`evidence.late` -> `evidence-late`), since `verify` rebuilds those from rows."""
     if event_kind in _TRANSITIONS:
         return "transition"
-    head = re.sub(r"[^a-z0-9_-]", "-", event_kind.split(".", 1)[0].lower())
-    return head if _KIND_RE.match(head) else "event"
+    clean = re.sub(r"[^a-z0-9_.-]", "-", event_kind.lower())[:64]
+    head = clean.split(".", 1)[0]
+    if head in ROW_KINDS:
+        head = clean.replace(".", "-")
+    return head if _KIND_RE.match(head) and head not in ROW_KINDS else "event"
 
 
 def event_spec(event: CaseEvent) -> RecordSpec:
@@ -69,7 +86,7 @@ def event_spec(event: CaseEvent) -> RecordSpec:
         # Features may put dates, enums or UUIDs in bodies; log their JSON form.
         "body": to_jsonable_python(event.body),
     }
-    return RecordSpec(event.case_id, record_kind(event.kind), event.subject_id, body)
+    return RecordSpec(event.case_id, generic_kind(event.kind), event.subject_id, body)
 
 
 def evidence_spec(item: EvidenceItem) -> RecordSpec:
@@ -121,10 +138,12 @@ def document_spec(item: EvidenceItem, reference: Mapping[str, Any],
     }, file_sha256=document.content_sha256)
 
 
-def refusal_spec(refusal: Refusal) -> RecordSpec:
+def refusal_spec(refusal: Refusal, event_kind: str) -> RecordSpec:
+    """A refused action's audit row; *event_kind* says which action (`evidence.refused`,
+    `revision.refused`, …)."""
     assert refusal.id is not None
     return RecordSpec(refusal.case_id, REFUSAL, refusal.id, {
-        "event": "evidence.refused",
+        "event": event_kind,
         "refusal_id": refusal.id,
         "stage_key": refusal.stage_key,
         "submitted_by": refusal.submitted_by,

@@ -17,10 +17,12 @@ from tests.conftest import DEMO_CASE
 CLI = [sys.executable, "-c", "from dueprocess.cli import main; main()"]
 
 
-def dueprocess(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def dueprocess(
+    *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, *map(str, args)], capture_output=True, text=True, timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
 
 
@@ -46,11 +48,17 @@ def test_open_from_flags(tmp_path: Path) -> None:
     draft.write_text("Article 1. Night parking is free for residents.", encoding="utf-8")
     assignments = yaml.safe_load(DEMO_CASE.read_text(encoding="utf-8"))["assignments"]
     flags = [f"--assign={stage}={','.join(handles)}" for stage, handles in assignments.items()]
-    case_id = opened_case(dueprocess(
+    case_flags: list[str | Path] = [
         "open", "--title", "Free night parking for residents", "--organ", "Haidian Gov",
-        "--undertaking-unit", "Urban Management", "--legal-basis", "Price Law Art. 18",
-        "--draft-file", draft, "--opened-by", "wang.fang", *flags, "--no-start",
-    ))
+        "--undertaking-unit", "District Urban Management Commission",
+        "--legal-basis", "Price Law Art. 18", "--draft-file", draft, "--opened-by", "wang.fang",
+        *flags, "--no-start",
+    ]
+    # Art. 10: the department states the problem, its reasons and an initial plan.
+    refused = dueprocess(*case_flags)
+    assert refused.returncode == 2 and "[ST-PROPOSAL, Art. 10]" in refused.stderr
+    case_id = opened_case(dueprocess(
+        *case_flags, "--proposal", "Night workers pay day rates; make nights free."))
     assert "Free night parking" in dueprocess("cases").stdout
     assert case_id
 

@@ -1,5 +1,6 @@
-"""Property: no interleaving of recordings, resumes and reruns decides a case while any
-gate before the decision is unmet."""
+"""Property: no interleaving of recordings, draft revisions, resumes and reruns decides a
+case while any rule is unmet: every gate up to the decision is open, the start rules
+hold, and the decision concerns the final draft."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlmodel import func, select
 
+from dueprocess.case_actions import revise_draft_as
 from dueprocess.cases import get_case, open_case, read_case_file
 from dueprocess.db import session_scope
 from dueprocess.demo import submissions
@@ -18,17 +20,17 @@ from dueprocess.errors import Refused
 from dueprocess.facts import load_facts
 from dueprocess.progress import advance_case
 from dueprocess.recording import record_evidence
-from dueprocess.rules import evaluate_gate
+from dueprocess.rules import RULES, case_problems, evaluate_gate
 from dueprocess.waits import consume_wait, prepare_wait
 from models.base import utcnow
-from models.cases import CaseStatus
+from models.cases import CaseStatus, DraftRevise
 from models.decisions import Decision
 from models.stages import StageStatus
 from tests.conftest import DEMO_CASE
 from tests.support import VALID_STEPS
 
 PEOPLE = ["li.wei", "prof.zhang", "prof.chen", "dr.zhou", "liu.yang", "sun.hao", "zhao.li",
-          "qian.yu", "wang.fang"]
+          "qian.yu", "wang.fang", "lin.mayor"]
 
 # Submissions that are stored but keep a gate blocked, or that are refused outright.
 FLAWED: list[tuple[str, dict[str, Any]]] = [
@@ -41,8 +43,18 @@ FLAWED: list[tuple[str, dict[str, Any]]] = [
     ("collective_decision", {**submissions.MEETING, "head_decision": "defer"}),
     ("collective_decision", {**submissions.MEETING, "dissent": []}),
     ("publication", {**submissions.PUBLICATION, "channels": ["media"]}),
+    ("publication", {**submissions.PUBLICATION, "party_committee_consulted_on": None}),
+    ("public_participation", {**submissions.PARTICIPATION, "opinions_received": 999}),
+    ("expert_review", {**submissions.EXPERTS["prof.zhang"], "opinion": "Changed after signing."}),
+    ("risk_assessment", {**submissions.RISK, "departments_consulted": []}),
+    ("legality_review", {**submissions.LEGALITY, "outcome": "revise"}),
+    ("legality_review", {**submissions.LEGALITY, "issued_on": "2026-11-05"}),
+    ("collective_decision", {**submissions.MEETING,
+                             "statements": submissions.MEETING["statements"][::-1]}),
+    ("collective_decision", {**submissions.MEETING, "materials_received": ["draft"]}),
 ]
 SUBMISSIONS = [(stage, evidence) for stage, _, evidence in VALID_STEPS] + FLAWED
+SENDS_BACK = {r.id for r in RULES if r.sends_back}
 VALID_BY_STAGE: dict[str, list[tuple[str, dict[str, Any]]]] = {}
 for _stage, _by, _evidence in VALID_STEPS:
     VALID_BY_STAGE.setdefault(_stage, []).append((_by, _evidence))
@@ -56,6 +68,8 @@ class CaseMachine(RuleBasedStateMachine):
         with session_scope() as session:
             self.case_id = open_case(session, request=read_case_file(DEMO_CASE)).id
         self.wait_seq = 0
+        self.revisions = 0
+        self.recorded: set[tuple[str, str]] = set()
 
     @rule(data=st.data())
     def record(self, data: st.DataObject) -> None:
@@ -75,9 +89,45 @@ class CaseMachine(RuleBasedStateMachine):
             record_evidence(case_id=self.case_id, stage_key=stage, recorded_by=person,
                             evidence=evidence, idempotency_key=key, channel="property")
 
+    @rule(data=st.data())
+    def record_next(self, data: st.DataObject) -> None:
+        """A reviewer of an open stage who has not recorded yet, mostly with valid evidence:
+        the procedure moves on unless a rule stops it."""
+        progress = advance_case(case_id=self.case_id)
+        if not progress.open_stages:
+            return
+        stage = data.draw(st.sampled_from(progress.open_stages))
+        candidates = [(by, e) for by, e in VALID_BY_STAGE[stage]
+                      if (stage, by) not in self.recorded] or VALID_BY_STAGE[stage]
+        person, evidence = data.draw(st.sampled_from(candidates))
+        if data.draw(st.integers(0, 5)) == 0:
+            evidence = data.draw(st.sampled_from([e for s, e in FLAWED if s == stage]))
+        with contextlib.suppress(Refused):
+            record_evidence(case_id=self.case_id, stage_key=stage, recorded_by=person,
+                            evidence=evidence, channel="property")
+            self.recorded.add((stage, person))
+
     @rule()
     def rerun(self) -> None:
         advance_case(case_id=self.case_id)
+
+    @rule(data=st.data())
+    def revise(self, data: st.DataObject) -> None:
+        """The undertaking unit revises the draft, mostly when the case was sent back, and
+        sometimes wrongly (another person, the same text, after the decision): the stages
+        bound to the old draft reopen."""
+        progress = advance_case(case_id=self.case_id)
+        sent_back = any(u.rule in SENDS_BACK for unmet in progress.blocked.values()
+                        for u in unmet)
+        if not sent_back and data.draw(st.integers(0, 4)) > 0:
+            return
+        by = data.draw(st.sampled_from(["wang.fang", "wang.fang", "wang.fang", "li.wei"]))
+        self.revisions += data.draw(st.sampled_from([1, 1, 1, 0]))  # 0: the same text
+        text = f"Revised draft {self.revisions}: peak fees apply 07:00-19:00."
+        with contextlib.suppress(Refused):
+            revise_draft_as(case_id=self.case_id, actor=by, channel="property",
+                            revision=DraftRevise(title="Revised draft", text=text,
+                                                 reason="sent back"))
 
     @rule(submission=st.sampled_from(SUBMISSIONS), person=st.sampled_from(PEOPLE),
           empty=st.booleans())
@@ -100,14 +150,21 @@ class CaseMachine(RuleBasedStateMachine):
             decisions = session.exec(
                 select(func.count()).select_from(Decision).where(Decision.case_id == case.id)
             ).one()
+            decision_draft = session.exec(
+                select(Decision.draft_version).where(Decision.case_id == case.id)).first()
         deciding = facts.procedure.deciding_stage.key
         assert decisions <= 1
         decided = case.status in (CaseStatus.DECIDED, CaseStatus.CLOSED)
         assert decided == (decisions == 1)
         if decided:
             event("case decided")
+            if facts.draft_version > 1:
+                event("case decided on a revised draft")
+            assert decision_draft == facts.draft_version
+            assert case_problems(facts, now) == []
             for key in facts.procedure.upstream(deciding) | {deciding}:
                 assert facts.status(key) is StageStatus.COMPLETED, key
+                assert evaluate_gate(facts, key, now).open, key
         for stage in facts.procedure.stages:
             if facts.status(stage.key) is StageStatus.COMPLETED:
                 assert not facts.unmet_prerequisites(stage), stage.key
@@ -115,7 +172,7 @@ class CaseMachine(RuleBasedStateMachine):
 
 
 CaseMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=50, deadline=None,
+    max_examples=60, stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestCaseProcedure = CaseMachine.TestCase

@@ -135,8 +135,11 @@ def test_form_submission_must_fill_exactly_one_stage(case_id: str) -> None:
 def test_hand_edited_evidence_row_blocks_the_gate(case_id: str) -> None:
     item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
                            evidence={**submissions.RISK, "controllable": False}, channel="test")
-    with session_scope() as session:
-        # What an insider with database access might do to force the gate open.
+    from tests.dueprocess.test_transparency_support import triggers_dropped
+
+    # What an insider with database access might do to force the gate open: the
+    # append-only triggers refuse the UPDATE, so they drop them first.
+    with session_scope() as session, triggers_dropped(session, "evidenceitem"):
         payload = {**item.payload, "controllable": True}
         session.connection().execute(
             text("UPDATE evidenceitem SET payload = :payload WHERE id = :id"),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import decimal
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.canonical import CanonicalizationError, canonical_bytes, utc_timestamp
 
@@ -64,3 +68,29 @@ def test_utc_timestamp() -> None:
     assert utc_timestamp(datetime(2025, 1, 1, tzinfo=UTC)) == "2025-01-01T00:00:00.000Z"
     with pytest.raises(CanonicalizationError, match="naive"):
         utc_timestamp(datetime(2025, 1, 1))
+
+
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)  # no lone surrogates
+_scalars = (st.none() | st.booleans() | _text | st.floats(allow_nan=False, allow_infinity=False)
+            | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1))
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_json)
+def test_canonical_bytes_are_exactly_rfc8785(value: Any) -> None:
+    # Covers both encoders: the fast path (no floats, BMP keys) and rfc8785 itself.
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize("key", ["\U0001f600", "\uffff", "\ue000", "a\U00010000"])
+def test_key_order_follows_utf16_code_units(key: str) -> None:
+    # U+E000..U+FFFF sort after non-BMP characters in UTF-16 but before them by code point.
+    value: dict[str, Any] = {
+        key: 1, "\uffee": 2, "\U0001f600x": 3, "\x7f": 4, "\u2028": "\x00\x1f\"\\",
+    }
+    assert canonical_bytes(value) == rfc8785.dumps(value)

@@ -86,3 +86,52 @@ def test_procedure_file_from_disk(tmp_path: Path) -> None:
 def test_unknown_procedure_name_lists_the_bundled_ones() -> None:
     with pytest.raises(ProcedureError, match="decree-713"):
         load_procedure("no-such-procedure")
+
+
+def test_unknown_role_is_named() -> None:
+    data = decree()
+    data["stages"][2]["role"] = "astrologer"
+    assert "stages.2.role: Input should be" in refused(data)
+
+
+def test_a_decision_needs_a_legality_review_before_it() -> None:
+    data = decree()
+    data["stages"] = [s for s in data["stages"] if s["key"] != "legality_review"]
+    data["stages"][3]["after"] = ["public_participation", "expert_review", "risk_assessment"]
+    message = refused(data)
+    assert "needs a legality_review stage before it (Decree 713 Art. 25)" in message
+    data["stages"][3]["params"] = {"requires_legality_review": False}
+    assert parse_procedure(data, source="test").deciding_stage.key == "collective_decision"
+
+
+def test_statutory_values_are_the_defaults() -> None:
+    from models.stage_kinds import STAGE_KINDS
+
+    defaults = {kind: STAGE_KINDS[kind].params().model_dump() for kind in STAGE_KINDS}
+    assert defaults["public_participation"] == {"min_comment_days": 30, "hearing_notice_days": 7}
+    assert defaults["expert_review"] == {"min_experts": 3}
+    assert defaults["legality_review"] == {"min_review_working_days": 7,
+                                           "calendar": "chinesecalendar"}
+    assert defaults["collective_decision"] == {
+        "meeting_types": ("executive", "plenary"), "quorum_fraction": 0.5,
+        "requires_legality_review": True}
+    assert defaults["publication"] == {"publish_within_days": 15, "explain_adoption": True,
+                                       "party_consultation": True}
+    assert defaults["filing"] == {"file_within_days": 30}
+
+
+def test_decree_713_reopens_risk_legality_and_decision_on_a_revision() -> None:
+    procedure = load_procedure("decree-713")
+    assert [s.key for s in procedure.stages if s.reopen_on_revision] == [
+        "risk_assessment", "legality_review", "collective_decision"]
+    assert [s.key for s in procedure.closing_stages] == ["publication"]
+
+
+def test_normative_document_procedure_is_data_on_the_same_kinds() -> None:
+    procedure = load_procedure("normative-document")
+    assert procedure.stage_keys == ["legality_review", "collective_decision", "publication",
+                                    "filing"]
+    assert procedure.deciding_stage.key == "collective_decision"
+    assert procedure.stage("legality_review").gate_params.min_review_working_days == 5  # type: ignore[attr-defined]
+    assert procedure.stage("filing").gate_params.file_within_days == 30  # type: ignore[attr-defined]
+    assert [s.key for s in procedure.closing_stages] == ["filing"]

@@ -1,0 +1,125 @@
+"""Benchmark: public comment submissions per second over HTTP, on the embedded default
+(`dueprocess portal` with SQLite), from concurrent keep-alive clients on loopback.
+
+Each accepted comment is validated, stored with its receipt number in its own
+transaction (SQLite BEGIN IMMEDIATE) and logged as a case event. For reference, the same
+run measures a read-only request (GET /api/notices?limit=1) on the same server.
+
+Run: .venv/bin/python bench/comments_bench.py [--comments 2000] [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def hammer(port: int, method: str, path: str, bodies: list[bytes],
+           latencies: list[float], statuses: list[int]) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for body in bodies:
+        started = time.perf_counter()
+        connection.request(method, path, body=body or None,
+                           headers={"Content-Type": "application/json"} if body else {})
+        response = connection.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+        statuses.append(response.status)
+    connection.close()
+
+
+def run(port: int, method: str, path: str, bodies: list[bytes],
+        clients: int) -> tuple[float, list[float], list[int]]:
+    latencies: list[float] = []
+    statuses: list[int] = []
+    threads = [threading.Thread(target=hammer, args=(port, method, path, bodies[i::clients],
+                                                     latencies, statuses))
+               for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--comments", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="comments-bench-"))
+    env = {**os.environ, "DUEPROCESS_DATA_DIR": str(data_dir),
+           # One client address sends everything here: lift the per-client limit.
+           "DUEPROCESS_COMMENT_RATE_COUNT": str(10**9)}
+    os.environ.update({"DUEPROCESS_DATA_DIR": str(data_dir)})
+
+    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.db import migrate, session_scope
+    from dueprocess.progress import advance_case
+    from dueprocess.stack import free_port
+
+    migrate()
+    with session_scope() as session:
+        case = open_case(session, request=read_case_file(
+            ROOT / "dueprocess" / "demo" / "case.yaml"))
+    advance_case(case_id=case.id)  # the comment window opens
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from dueprocess.cli import main; main()", "portal",
+         "--port", str(port)], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/cases", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        bodies = [json.dumps({"body": f"意见 {n}: 建议延长免费停车时段。" * 5,
+                              "author": f"居民{n}"}).encode() for n in range(args.comments)]
+        seconds, latencies, statuses = run(port, "POST", f"/api/cases/{case.id}/comments",
+                                           bodies, args.clients)
+        read_seconds, read_latencies, read_statuses = run(
+            port, "GET", "/api/notices?limit=1", [b""] * args.comments, args.clients)
+    finally:
+        server.terminate()
+        server.wait()
+    assert statuses.count(201) == args.comments, {s: statuses.count(s) for s in set(statuses)}
+    assert read_statuses.count(200) == args.comments
+    from portal.comments import comments_for_case
+
+    with session_scope() as session:
+        stored = comments_for_case(session, case_id=case.id).count
+    assert stored == args.comments, stored
+
+    def p(values: list[float], q: int) -> float:
+        return statistics.quantiles(values, n=100)[q - 1] * 1000
+
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs (load average "
+          f"{os.getloadavg()[0]:.1f}: shared with other work), Python "
+          f"{platform.python_version()}; portal: uvicorn, 1 process, SQLite (embedded default)")
+    print(f"comments: {args.comments} accepted in {seconds:.2f} s = "
+          f"{args.comments / seconds:.0f}/s with {args.clients} keep-alive clients "
+          f"(p50 {p(latencies, 50):.1f} ms, p95 {p(latencies, 95):.1f} ms); all stored")
+    print(f"reference, read-only GET /api/notices?limit=1: {args.comments / read_seconds:.0f}/s "
+          f"(p50 {p(read_latencies, 50):.1f} ms); comment/read ratio "
+          f"{(args.comments / seconds) / (args.comments / read_seconds):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""Benchmark: from evidence recorded to the next stage opened, and to the flow continuing,
+on the embedded default and on scale-out, against bare Prefect measured in the same run.
+
+Each case goes through every transition of the demo procedure the way `dueprocess record`
+does it: record the evidence, then resume the run waiting at its gate. Measured:
+
+- next stage opened (database): the next stage's `opened_at` minus the evidence's
+  `recorded_at`, for the transitions that open a stage;
+- next stage opened (event): when the Prefect server received `dueprocess.stage.opened`,
+  minus the evidence's `recorded_at`;
+- flow continuing: from before recording until the case's run is suspended at its next
+  gate (or finished). Bare Prefect: from `resume_flow_run` until a trivial served flow,
+  suspended with `wait_for_input`, is suspended at its next key (or finished).
+
+Both arms run on the same Prefect server with the same polling (runner/worker 1 s),
+alternating case by case.
+
+    python bench/latency_stack.py --mode embedded --cases 10
+    python bench/latency_stack.py --mode scaleout --cases 10
+    python bench/latency_stack.py --serve-bare      # (internal) the bare arm's runner
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+
+from prefect import flow, suspend_flow_run  # noqa: E402
+from prefect.input import RunInput  # noqa: E402
+
+BARE = "bare-suspend/bare-suspend"
+
+
+class Go(RunInput):
+    note: str
+
+
+@flow(name="bare-suspend", persist_result=True)
+def bare_suspend(steps: int = 8) -> None:
+    """Bare Prefect: suspend at a gate `steps` times, nothing else."""
+    for index in range(steps):
+        suspend_flow_run(wait_for_input=Go, key=f"k{index}", timeout=None)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# ---- the two stacks ----------------------------------------------------------------------
+
+QUIET = {"DUEPROCESS_WATCHDOG_INTERVAL_SECONDS": "0",
+         "DUEPROCESS_NOTIFY_DELIVERY_INTERVAL_SECONDS": "0"}
+
+
+@contextmanager
+def embedded(work_dir: Path) -> Iterator[tuple[str, str, list[int]]]:
+    """(api url, case database url, pids) of a local server + served deployments."""
+    from dueprocess.stack import local_prefect_server, prefect_environment, served_deployments
+
+    data_dir = work_dir / "data"
+    database = f"sqlite:///{data_dir / 'cases.db'}"
+    os.environ.update({"DUEPROCESS_DATA_DIR": str(data_dir), "DUEPROCESS_DATABASE_URL": database,
+                       **QUIET})
+    with local_prefect_server(data_dir) as api_url, served_deployments(data_dir, api_url) as runner:
+        env = {**os.environ, **prefect_environment(data_dir, api_url)}
+        bare = subprocess.Popen([sys.executable, str(Path(__file__)), "--serve-bare"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        try:
+            from dueprocess.stack import wait_for_deployment
+
+            wait_for_deployment(BARE, api_url, process=bare)
+            yield api_url, database, [runner.pid, bare.pid]
+        finally:
+            from dueprocess.stack import stop_process
+
+            stop_process(bare)
+
+
+@contextmanager
+def scaleout(work_dir: Path) -> Iterator[tuple[str, str, list[int]]]:
+    from tests.scaleout.harness import scale_out, wait_for_workers
+
+    with scale_out(work_dir, workers=2, worker_env={"PYTHONPATH": str(BENCH), **QUIET}) as stack:
+        os.environ.update(QUIET)
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: stack.api_urls[0]}):
+            wait_for_workers(stack)
+            deployment: Any = bare_suspend.to_deployment(name="bare-suspend",
+                                                         work_pool_name="dueprocess")
+            deployment.entrypoint = "latency_stack.bare_suspend"  # importable on the workers
+            deployment.apply()
+        yield stack.api_urls[0], stack.cases_url, [w.process.pid for w in stack.workers]
+
+
+# ---- measuring ---------------------------------------------------------------------------
+
+def wait_paused(client: Any, run_id: UUID, key: str | None) -> None:
+    """Until the run is suspended at `key` (or final, when None)."""
+    while True:
+        state = client.read_flow_run(run_id).state
+        if state is not None and ((key is None and state.is_final()) or (
+            state.is_paused() and state.state_details.pause_key == key)):
+            return
+        time.sleep(0.02)
+
+
+def bare_case(steps: int) -> list[float]:
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    from dueprocess.prefect_link import resume_with_input
+
+    run: Any = run_deployment(BARE, parameters={"steps": steps}, timeout=0)
+    latencies = []
+    with get_client(sync_client=True) as client:
+        wait_paused(client, run.id, "k0")
+        for step in range(steps):
+            started = time.perf_counter()
+            resume_with_input(run.id, run_input={"note": "go"})
+            wait_paused(client, run.id, f"k{step + 1}" if step + 1 < steps else None)
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def our_case() -> tuple[str, list[float]]:
+    from prefect.client.orchestration import get_client
+
+    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.db import session_scope
+    from dueprocess.prefect_link import resume_after_recording, start_case_run, wait_for_gate
+    from dueprocess.recording import record_evidence
+    from dueprocess.waits import latest_wait
+    from tests.conftest import DEMO_CASE
+    from tests.support import VALID_STEPS
+
+    with session_scope() as session:
+        case_id = open_case(session, request=read_case_file(DEMO_CASE)).id
+    run_id = start_case_run(case_id)
+    assert wait_for_gate(case_id, timeout=300), "no first gate"
+    latencies = []
+    with get_client(sync_client=True) as client:
+        for number, (stage, by, evidence) in enumerate(VALID_STEPS, start=1):
+            with session_scope() as session:
+                before = latest_wait(session, case_id)
+            started = time.perf_counter()
+            item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
+                                   evidence=evidence, channel="bench")
+            resume_after_recording(item, timeout=300)
+            if number == len(VALID_STEPS):
+                wait_paused(client, run_id, None)
+            else:
+                while True:  # a new wait, and the run suspended at it
+                    with session_scope() as session:
+                        wait = latest_wait(session, case_id)
+                    if wait is not None and before is not None and wait.seq > before.seq:
+                        break
+                    time.sleep(0.02)
+                wait_paused(client, run_id, wait.key)
+            latencies.append(time.perf_counter() - started)
+    return case_id, latencies
+
+
+def stage_opening_latencies(case_ids: list[str]) -> tuple[list[float], list[float]]:
+    """(database, event received) latencies from the evidence that opened each stage."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+    from sqlmodel import col, select
+
+    from dueprocess.db import session_scope
+    from models.evidence import EvidenceItem
+    from models.stages import Stage
+
+    database, received = [], []
+    with get_client(sync_client=True) as client:
+        for case_id in case_ids:
+            with session_scope() as session:
+                items = list(session.exec(select(EvidenceItem).where(
+                    EvidenceItem.case_id == case_id).order_by(col(EvidenceItem.id))))
+                stages = list(session.exec(select(Stage).where(Stage.case_id == case_id)))
+            events = client.read_events(EventFilter(
+                event=EventNameFilter(name=["dueprocess.stage.opened"]),
+                resource=EventResourceFilter(id=[f"dueprocess.case.{case_id}"])), limit=50).events
+            by_stage = {e.payload.get("stage_key"): e for e in events}
+            for stage in stages:
+                if stage.opened_at is None:
+                    continue
+                cause = [i for i in items if i.recorded_at <= stage.opened_at]
+                if not cause:  # opened when the case started, not by evidence
+                    continue
+                recorded = cause[-1].recorded_at
+                database.append((stage.opened_at - recorded).total_seconds())
+                if stage.key in by_stage:
+                    received.append((by_stage[stage.key].received - recorded).total_seconds())
+    return database, received
+
+
+def measure(mode: str, cases: int, stack: Callable[[Path], Any]) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from dueprocess.settings import get_settings
+    from tests.support import VALID_STEPS
+
+    work_dir = Path(tempfile.mkdtemp(prefix=f"dueprocess-latency-{mode}-"))
+    with stack(work_dir) as (api_url, database, _pids):
+        os.environ.update({"DUEPROCESS_DATABASE_URL": database, "PREFECT_API_URL": api_url})
+        get_settings.cache_clear()
+        from dueprocess.db import migrate
+
+        migrate()
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            bare_case(len(VALID_STEPS))  # warm both arms up
+            our_case()
+            bare: list[float] = []
+            ours: list[float] = []
+            case_ids = []
+            for _ in range(cases):
+                bare += bare_case(len(VALID_STEPS))
+                case_id, latencies = our_case()
+                case_ids.append(case_id)
+                ours += latencies
+            time.sleep(3)  # the last events reach the server
+            database, received = stage_opening_latencies(case_ids)
+    report(mode, cases, len(VALID_STEPS), bare, ours, database, received)
+
+
+def report(mode: str, cases: int, steps: int, bare: list[float], ours: list[float],
+           database: list[float], received: list[float]) -> None:
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
+    print(f"mode {mode}: {cases} cases x {steps} transitions, polling 1 s, alternating arms")
+    print(f"{'':44}{'n':>5}{'p50 s':>9}{'p95 s':>9}{'mean s':>9}")
+    for name, values in (
+        ("next stage opened (database)", database),
+        ("next stage opened (event received)", received),
+        ("flow continuing: dueprocess", ours),
+        ("flow continuing: bare Prefect suspend/resume", bare),
+    ):
+        print(f"{name:44}{len(values):5}{percentile(values, 0.5):9.3f}"
+              f"{percentile(values, 0.95):9.3f}{statistics.mean(values):9.3f}")
+    print(f"ratio flow continuing dueprocess / bare: p50 "
+          f"{percentile(ours, 0.5) / percentile(bare, 0.5):.2f}, p95 "
+          f"{percentile(ours, 0.95) / percentile(bare, 0.95):.2f} (target <= 1.1); "
+          f"next stage opened p50 {percentile(database, 0.5):.3f} s (target <= 0.2)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", choices=["embedded", "scaleout"], default="embedded")
+    parser.add_argument("--cases", type=int, default=10)
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        from prefect import serve
+
+        serve(bare_suspend.to_deployment(name="bare-suspend"), limit=None)  # type: ignore[arg-type]
+        return
+    measure(args.mode, args.cases, embedded if args.mode == "embedded" else scaleout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Every dueprocess deployment, defined once in Python: its flow, triggers and schedule.
+
+`deployments/serve.py` serves them from one process (the embedded default, `dueprocess
+up`); `python -m deployments.deploy` registers them on a process work pool (scale-out);
+`deployments/prefect.yaml` says the same for `prefect deploy --all` and is checked
+against this module by the tests.
+
+Triggers are Prefect automations (DeploymentEventTrigger) on the `dueprocess.*` events
+emitted by `dueprocess.prefect_events` and on Prefect's own flow-run events. Parameters
+are taken from the event with `.get(...)`, so an event that lacks a label renders None
+and the flow logs and ignores it instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from prefect.events import DeploymentEventTrigger
+
+MAJOR_DECISION = "major-decision"
+RESUME_CASE = "resume-case"
+DEADLINE_WATCHDOG = "deadline-watchdog"
+DELIVER_NOTICES = "deliver-notices"
+CASE_RESOURCE = {"prefect.resource.id": "dueprocess.case.*"}
+WAKE_AFTER_SECONDS = 5
+DELIVER_AFTER_SECONDS = 10
+CASE_ID_FROM_EVENT = "{{ event.resource.get('dueprocess.case.id') }}"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    entrypoint: str  # module path of the flow function (installed on every worker host)
+    description: str
+    triggers: list[DeploymentEventTrigger] = field(default_factory=list)
+    interval_seconds: int | None = None
+    single: bool = False  # at most one active run; extra ones are cancelled, not queued
+    tags: tuple[str, ...] = ("dueprocess",)
+
+    def load_flow(self) -> Any:
+        from prefect.utilities.importtools import import_object
+
+        return import_object(self.entrypoint)
+
+    def deployment_kwargs(self) -> dict[str, Any]:
+        from prefect.client.schemas.objects import (
+            ConcurrencyLimitConfig,
+            ConcurrencyLimitStrategy,
+        )
+
+        kwargs: dict[str, Any] = {
+            "name": self.name, "description": self.description, "tags": list(self.tags),
+            "triggers": self.triggers,
+        }
+        if self.interval_seconds:
+            kwargs["interval"] = timedelta(seconds=self.interval_seconds)
+        if self.single:
+            kwargs["concurrency_limit"] = ConcurrencyLimitConfig(
+                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+        return kwargs
+
+
+def on_case_event(name: str, *kinds: str, parameters: dict[str, Any],
+                  **criteria: Any) -> DeploymentEventTrigger:
+    return DeploymentEventTrigger(
+        name=name, expect={f"dueprocess.{kind}" for kind in kinds}, match=CASE_RESOURCE,
+        parameters=parameters, **criteria,
+    )
+
+
+def specs() -> list[DeploymentSpec]:
+    from dueprocess.ops_settings import get_ops_settings
+    from notifications.settings import get_notify_settings
+
+    notify_interval = get_notify_settings().notify_delivery_interval_seconds
+    watchdog_interval = get_ops_settings().watchdog_interval_seconds
+    return [
+        DeploymentSpec(
+            MAJOR_DECISION, "flows.major_decision.major_decision",
+            "Drive a decision case through its statutory stages.",
+        ),
+        DeploymentSpec(
+            RESUME_CASE, "flows.resume_case.resume_case",
+            "Wake, restart or replace the flow run of a case: on evidence recorded through "
+            "any channel, and when the case's run crashes or fails.",
+            triggers=[
+                # Not for evidence the run received through its own form: it goes on.
+                on_case_event("resume-case-on-evidence-recorded", "evidence.recorded",
+                              parameters={
+                                  "case_id": CASE_ID_FROM_EVENT,
+                                  "evidence_id": "{{ event.payload.get('evidence_id') }}",
+                                  "reason": "evidence recorded",
+                              },
+                              match_related={
+                                  "prefect.resource.role": "channel",
+                                  "prefect.resource.id": "!dueprocess.channel.prefect-form",
+                              },
+                              # After the recorder's own resume (`dueprocess record`), not
+                              # competing with it; soon enough for channels that do not.
+                              schedule_after=timedelta(seconds=WAKE_AFTER_SECONDS)),
+                DeploymentEventTrigger(
+                    name="resume-case-on-run-crashed",
+                    expect={"prefect.flow-run.Crashed", "prefect.flow-run.Failed"},
+                    match_related={"prefect.resource.role": "flow",
+                                   "prefect.resource.name": MAJOR_DECISION},
+                    parameters={"case_id": "{{ flow_run.parameters.get('case_id') }}",
+                                "reason": "run {{ event.event }}"},
+                ),
+            ],
+        ),
+        DeploymentSpec(
+            DEADLINE_WATCHDOG, "flows.deadline_watchdog.deadline_watchdog",
+            "Escalate open stages past their deadline (dueprocess.deadline.missed) and "
+            "recover cases whose run stopped.",
+            interval_seconds=watchdog_interval or None,
+        ),
+        DeploymentSpec(
+            DELIVER_NOTICES, "flows.deliver_notices.deliver_notices",
+            "Deliver queued notices through Apprise: reviewer notices when a stage opens, "
+            "the publication when a case is decided, escalations when a deadline is missed.",
+            # case.closed: the announcement is queued when publication completes.
+            triggers=[on_case_event("deliver-notices-on-case-event", "stage.opened",
+                                    "case.decided", "case.closed", "deadline.missed",
+                                    parameters={},
+                                    # Off the path of the case's run continuing; one
+                                    # delivery run then takes the notices of a burst.
+                                    schedule_after=timedelta(seconds=DELIVER_AFTER_SECONDS))],
+            interval_seconds=notify_interval or None,
+            # A burst of events (three stages open at once) needs one delivery run, not
+            # three processes: a run started while one is active is cancelled at once.
+            single=True,
+        ),
+    ]
+
+
+def served_deployments() -> list[Any]:
+    """RunnerDeployments for `serve()` (flow runs start as subprocesses of the server)."""
+    return [spec.load_flow().to_deployment(**spec.deployment_kwargs()) for spec in specs()]
+
+
+def deploy_to_work_pool(work_pool: str) -> list[str]:
+    """Register every deployment on a process work pool (what `prefect deploy --all
+    --prefect-file deployments/prefect.yaml` does); return their full names."""
+    from prefect.deployments.runner import EntrypointType
+
+    names = []
+    for spec in specs():
+        flow = spec.load_flow()
+        deployment = flow.to_deployment(
+            **spec.deployment_kwargs(), work_pool_name=work_pool,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        deployment.apply()
+        names.append(f"{flow.name}/{spec.name}")
+    return names

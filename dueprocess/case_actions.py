@@ -1,0 +1,110 @@
+"""What officials and experts do to a case besides recording evidence, as audited commands.
+
+Each command authenticates the actor (a token on the token channels), checks their
+permission, acts in one transaction, and on refusal leaves an audit record naming who,
+what and which rule. The CLI and the API call these; the services they wrap
+(`dueprocess.assignments`, `dueprocess.drafts`) take a session and trust their caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from dueprocess import assignments, drafts
+from dueprocess.audit import audited
+from dueprocess.cases import get_case
+from dueprocess.db import session_scope
+from dueprocess.errors import Refused
+from dueprocess.facts import load_facts
+from dueprocess.identity import identity_problems
+from dueprocess.journal import CaseEvent, publish
+from dueprocess.rules.engine import Unmet
+from dueprocess.rules.permissions import undertaking_official
+from models.base import utcnow
+from models.cases import DecisionCase, DraftRevise, DraftVersion
+from models.people import Assignment, InterestDeclaration, InterestDeclarationCreate, PanelNote
+
+
+def _check_actor(session: Session, case: DecisionCase, *, actor: str, token: str | None,
+                 channel: str, action: str, for_self: str | None = None) -> None:
+    """Refuse an actor who is not authenticated, or who is not an official of the
+    undertaking unit (nor `for_self`, a person acting for themselves)."""
+    problems: list[Unmet] = identity_problems(session, handle=actor, token=token,
+                                              channel=channel)
+    if not problems and actor != for_self:
+        problems = undertaking_official(load_facts(session, case, also=[actor]), actor, action)
+        if problems and for_self is not None:
+            problems = [Unmet("DECLARANT", "Art. 20",
+                              f"'{actor}' may not {action}: only the expert or an official "
+                              f"of the undertaking unit '{case.undertaking_unit}' may")]
+    if problems:
+        raise Refused(problems)
+
+
+def revise_draft_as(
+    *, case_id: str, revision: DraftRevise, actor: str, token: str | None = None,
+    channel: str, now: datetime | None = None,
+) -> DraftVersion:
+    """An official of the undertaking unit revises the draft; the procedure reopens."""
+    now = now or utcnow()
+    with audited(case_id=case_id, action="revision", stage_key=None, person=actor,
+                 channel=channel, now=now), session_scope() as session:
+        case = get_case(session, case_id, lock=True)
+        problems = identity_problems(session, handle=actor, token=token, channel=channel)
+        if problems:
+            raise Refused(problems)
+        return drafts.revise(session, case=case, revision=revision, revised_by=actor, now=now)
+
+
+def assign_as(
+    *, case_id: str, stage_key: str, handle: str, actor: str, token: str | None = None,
+    channel: str, now: datetime | None = None,
+) -> Assignment:
+    """An official of the undertaking unit assigns a person to a case stage."""
+    now = now or utcnow()
+    with audited(case_id=case_id, action="assignment", stage_key=stage_key, person=actor,
+                 channel=channel, now=now), session_scope() as session:
+        case = get_case(session, case_id, lock=True)
+        _check_actor(session, case, actor=actor, token=token, channel=channel,
+                     action="assign people")
+        assignment = assignments.assign(session, case=case, stage_key=stage_key,
+                                        handle=handle, now=now)
+        publish(session, CaseEvent(
+            case_id=case_id, kind="assignment.added", occurred_at=now, stage_key=stage_key,
+            person=actor, subject_id=assignment.id, body={"assignee": handle},
+        ))
+        return assignment
+
+
+def declare_interest_as(
+    *, case_id: str, stage_key: str, handle: str, declaration: InterestDeclarationCreate,
+    actor: str, token: str | None = None, channel: str, now: datetime | None = None,
+) -> InterestDeclaration:
+    """An expert declares their interests (or an official records their declaration)."""
+    now = now or utcnow()
+    with audited(case_id=case_id, action="declaration", stage_key=stage_key, person=actor,
+                 channel=channel, now=now), session_scope() as session:
+        case = get_case(session, case_id, lock=True)
+        _check_actor(session, case, actor=actor, token=token, channel=channel,
+                     action=f"declare interests for '{handle}'", for_self=handle)
+        return assignments.declare_interest(
+            session, case=case, stage_key=stage_key, handle=handle, declaration=declaration,
+            recorded_by=actor, now=now,
+        )
+
+
+def record_panel_note_as(
+    *, case_id: str, stage_key: str, text: str, actor: str, token: str | None = None,
+    channel: str, now: datetime | None = None,
+) -> PanelNote:
+    """An official of the undertaking unit records how the expert panel was composed."""
+    now = now or utcnow()
+    with audited(case_id=case_id, action="panel_note", stage_key=stage_key, person=actor,
+                 channel=channel, now=now), session_scope() as session:
+        case = get_case(session, case_id, lock=True)
+        _check_actor(session, case, actor=actor, token=token, channel=channel,
+                     action="record the panel-composition note")
+        return assignments.record_panel_note(session, case=case, stage_key=stage_key,
+                                             text=text, recorded_by=actor, now=now)

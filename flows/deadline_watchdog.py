@@ -1,0 +1,49 @@
+"""Supervise open cases on a schedule: escalate missed stage deadlines, and make sure
+every open case is still driven by a flow run.
+
+Each open stage past its deadline (DUEPROCESS_STAGE_DEADLINE_DAYS) gets one escalation
+to the responsible official, recorded in the case database and announced as
+`dueprocess.deadline.missed`. The sweep then recovers any case whose run stopped or
+missed a resume while Prefect or the database was away (`dueprocess.recovery`).
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+
+from dueprocess.recovery import recover_open_cases
+from dueprocess.supervision import escalate_missed_deadlines
+
+
+class WatchdogReport(BaseModel):
+    escalated: list[str]
+    recovered: dict[str, str]
+
+
+@task(name="escalate-missed-deadlines", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def escalate() -> list[str]:
+    return [f"{row.case_id}/{row.stage_key}" for row in escalate_missed_deadlines()]
+
+
+# Actions worth reporting; "waits for …", "is Running", "closed" are the normal states.
+NOTEWORTHY = ("started", "restarted", "resumed", "failed", "left")
+
+
+@task(name="recover-open-cases", cache_policy=NO_CACHE)
+def recover() -> dict[str, str]:
+    return {case_id: action for case_id, action in recover_open_cases()
+            if any(word in action for word in NOTEWORTHY)}
+
+
+@flow(name="deadline-watchdog")
+def deadline_watchdog(recover_cases: bool = True) -> WatchdogReport:
+    logger = get_run_logger()
+    escalated = escalate()
+    for item in escalated:
+        logger.warning("deadline missed: %s; escalated to the responsible official", item)
+    recovered = recover() if recover_cases else {}
+    for case_id, action in recovered.items():
+        logger.info("case %s: %s", case_id, action)
+    return WatchdogReport(escalated=escalated, recovered=recovered)

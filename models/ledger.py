@@ -1,0 +1,73 @@
+"""The transparency log in the case database (RFC 6962 Merkle log of case records).
+
+Every case event is one `LogLeaf`: its record's exact RFC 8785 bytes, its leaf hash, and
+its place in its case's chain (`case_seq`; `case_prev` is the leaf hash of the case's
+previous leaf and lives inside the record). `LogHead` is the one row writers lock to
+append: the size, root and compact frontier of the log. Signed tree heads and the
+consistency proofs between successive heads are kept as published.
+
+Migration 0002 installs triggers that refuse UPDATE and DELETE on every table here (the
+log head may only move forward) and on the evidence tables the records cover.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import JSONColumn, timestamp_field
+
+LOG_HEAD_ID = 1  # the single row of `loghead`
+
+
+class LogLeaf(SQLModel, table=True):
+    """One leaf of the log. Never updated or deleted."""
+
+    __table_args__ = (UniqueConstraint("case_id", "case_seq"),)
+
+    leaf_index: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    case_id: str = Field(max_length=64)
+    case_seq: int = Field(ge=0)
+    kind: str = Field(max_length=64, description="Record kind: evidence, refusal, notice, …")
+    subject_id: int | None = Field(
+        default=None, description="Id of the evidence, refusal, decision or draft row covered"
+    )
+    record: str = Field(
+        sa_column=Column(Text, nullable=False), description="RFC 8785 canonical record JSON"
+    )
+    leaf_hash: str = Field(max_length=64, description="hex SHA-256(0x00 ‖ record bytes)")
+
+
+class LogHead(SQLModel, table=True):
+    """Where the next leaf goes: locked FOR UPDATE by every append, so indices stay dense."""
+
+    id: int = Field(default=LOG_HEAD_ID, primary_key=True)
+    tree_size: int = Field(ge=0)
+    root_hash: str = Field(max_length=64, description="hex Merkle tree hash of all leaves")
+    frontier: list[str] = Field(
+        sa_column=Column(JSONColumn, nullable=False),
+        description="hex roots of the perfect subtrees covering the log, largest first",
+    )
+
+
+class PublishedTreeHead(SQLModel, table=True):
+    """A signed tree head as published (fields verbatim from the STH JSON)."""
+
+    tree_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    root_hash: str = Field(max_length=44, description="base64 root hash")
+    timestamp: str = Field(max_length=24, description="YYYY-MM-DDTHH:MM:SS.mmmZ as signed")
+    key_id: str = Field(max_length=64)
+    signature: str = Field(max_length=88, description="base64 Ed25519 signature")
+    published_at: datetime = timestamp_field()
+
+
+class ConsistencyProof(SQLModel, table=True):
+    """RFC 9162 consistency proof between two successive published tree heads."""
+
+    old_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    new_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    proof: list[str] = Field(
+        sa_column=Column(JSONColumn, nullable=False), description="base64 hashes, RFC order"
+    )

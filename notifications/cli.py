@@ -1,0 +1,161 @@
+"""`dueprocess notices …`: deliver the queue, announce hearings and progress, and list
+notices, channels and subscribers (URLs in privacy form only)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import col, func, select
+
+notices_app = typer.Typer(help=__doc__, no_args_is_help=True)
+# Wide enough for the tables when output is piped (rich assumes 80 columns).
+console = Console(width=None if sys.stdout.isatty() else 140)
+
+
+def _ready() -> None:
+    from dueprocess.db import migrate
+
+    migrate()
+
+
+@notices_app.command("deliver")
+def deliver_command(
+    max_batches: Annotated[int | None, typer.Option(help="Stop after this many batches")] = None,
+) -> None:
+    """Deliver due notices now (the deliver-notices flow does this on a schedule)."""
+    from notifications.delivery import deliver_pending
+
+    _ready()
+    report = deliver_pending(max_batches=max_batches)
+    console.print(f"fanned out {report.fanned_out}, delivered {report.delivered}, "
+                  f"retrying {report.retrying}, failed {report.failed}, "
+                  f"skipped {report.skipped}")
+    for error in report.errors:
+        console.print(f"  [red]{error}[/]", markup=True, highlight=False)
+
+
+@notices_app.command("list")
+def list_command(case_id: Annotated[str | None, typer.Argument(help="Case id")] = None) -> None:
+    """Notices with the state of their deliveries."""
+    from dueprocess.db import session_scope
+    from models.notices import Notice, NoticeDelivery
+
+    _ready()
+    table = Table(title="Notices")
+    for column in ("#", "Case", "Kind", "Subject", "Queued", "Delivered", "Pending", "Failed"):
+        table.add_column(column)
+    with session_scope() as session:
+        query = select(Notice).order_by(col(Notice.id))
+        if case_id:
+            query = query.where(Notice.case_id == case_id)
+        for notice in session.exec(query):
+            counts = dict(session.exec(
+                select(NoticeDelivery.status, func.count())
+                .where(NoticeDelivery.notice_id == notice.id).group_by(NoticeDelivery.status)
+            ).all())
+            table.add_row(str(notice.id), notice.case_id, notice.kind, notice.subject[:60],
+                          f"{notice.created_at:%Y-%m-%d %H:%M}", str(counts.get("delivered", 0)),
+                          str(counts.get("pending", 0) + counts.get("sending", 0)),
+                          str(counts.get("failed", 0)))
+    console.print(table)
+
+
+@notices_app.command("comment-window")
+def comment_window_command(
+    case_id: Annotated[str, typer.Argument(help="Case id")],
+    opens_on: Annotated[str, typer.Option(help="First day, YYYY-MM-DD")],
+    closes_on: Annotated[str, typer.Option(help="Day the window closes, YYYY-MM-DD")],
+    reason: Annotated[str | None, typer.Option(
+        help="Required when shorter than the minimum (Art. 15); published")] = None,
+) -> None:
+    """Set the comment window's dates and publish the call for comments again."""
+    from notifications.announcements import set_comment_window
+
+    _ready()
+    notice = set_comment_window(case_id=case_id, data={
+        "opens_on": opens_on, "closes_on": closes_on, "shortened_reason": reason})
+    console.print(f"Queued notice #{notice.id}: {notice.subject}")
+
+
+@notices_app.command("hearing")
+def hearing_command(
+    case_id: Annotated[str, typer.Argument(help="Case id")],
+    held_on: Annotated[str, typer.Option(help="Date of the hearing, YYYY-MM-DD")],
+    place: Annotated[str, typer.Option()],
+    selection_method: Annotated[str, typer.Option(help="How participants were selected")],
+    participant: Annotated[list[str], typer.Option(help="Repeat per participant")],
+) -> None:
+    """Announce a hearing (Art. 16) to the public and the case's followers."""
+    from notifications.announcements import announce_hearing
+
+    _ready()
+    notice = announce_hearing(case_id=case_id, data={
+        "held_on": held_on, "place": place, "selection_method": selection_method,
+        "participants": participant,
+    })
+    console.print(f"Queued notice #{notice.id}: {notice.subject}")
+
+
+@notices_app.command("progress")
+def progress_command(
+    case_id: Annotated[str, typer.Argument(help="Case id")],
+    reported_by: Annotated[str, typer.Option(help="Executing unit")],
+    text: Annotated[str | None, typer.Option(help="Progress report text")] = None,
+    file: Annotated[Path | None, typer.Option(help="Text file with the report")] = None,
+    percent: Annotated[int | None, typer.Option(help="Share done, 0-100")] = None,
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+) -> None:
+    """Publish an implementation progress update (Art. 34-35)."""
+    from dueprocess.errors import DueProcessError
+    from notifications.announcements import announce_progress
+
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DueProcessError(f"--file {file}: {exc}") from None
+    _ready()
+    notice = announce_progress(case_id=case_id, data={
+        "text": text or "", "percent": percent, "reported_by": reported_by,
+        "as_of": as_of or date.today().isoformat(),
+    })
+    console.print(f"Queued notice #{notice.id}: {notice.subject}")
+
+
+@notices_app.command("channels")
+def channels_command() -> None:
+    """Operator channels from the Apprise configuration, in privacy form."""
+    from notifications.channels import config_channels
+    from notifications.settings import get_notify_settings
+
+    path = get_notify_settings().apprise_config_path
+    console.print(f"Apprise configuration: {path or 'none (set DUEPROCESS_APPRISE_CONFIG)'}")
+    for channel in config_channels(path):
+        console.print(f"  {channel.privacy}  tags: {', '.join(sorted(channel.tags))}",
+                      markup=False)
+
+
+@notices_app.command("subscribers")
+def subscribers_command() -> None:
+    """Public subscribers, in privacy form."""
+    from dueprocess.db import session_scope
+    from notifications.subscriptions import list_subscribers
+
+    _ready()
+    table = Table(title="Subscribers")
+    for column in ("#", "Channel (privacy form)", "Tags", "Status"):
+        table.add_column(column)
+    with session_scope() as session:
+        for row in list_subscribers(session):
+            table.add_row(str(row.id), row.privacy_url, ", ".join(row.tags), row.status)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(notices_app, name="notices")

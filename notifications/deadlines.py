@@ -1,0 +1,50 @@
+"""When each open stage is due, for reviewer reminders and the portal's case list.
+
+The deadlines are the supervision feature's (`dueprocess.supervision`, which escalates
+missed ones as `deadline.missed`), so a reminder, the portal and an escalation agree.
+Without that feature: a stage period (DUEPROCESS_NOTIFY_STAGE_DAYS) after the stage opened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from models.cases import DecisionCase
+from models.notices import CommentWindow
+from models.procedure import ProcedureDefinition
+from models.stages import Stage, StageStatus
+from notifications.settings import get_notify_settings
+
+
+def comment_window_for(session: Session, case_id: str) -> CommentWindow | None:
+    return session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).first()
+
+
+def stage_deadline(
+    procedure: ProcedureDefinition, stage: Stage, *, stage_days: int,
+) -> datetime | None:
+    if stage.status is not StageStatus.OPEN or stage.opened_at is None:
+        return None
+    try:
+        from dueprocess.ops_settings import get_ops_settings
+        from dueprocess.supervision import stage_deadline as supervised_deadline
+    except ImportError:  # supervision is a separate feature
+        return stage.opened_at + timedelta(days=stage_days)
+    due = supervised_deadline(procedure, stage, get_ops_settings())
+    return due[0] if due else None
+
+
+def open_stage_deadlines(session: Session, case: DecisionCase) -> dict[str, datetime]:
+    """Deadline of every open stage of the case, in procedure order."""
+    procedure = ProcedureDefinition.model_validate(case.procedure)
+    stage_days = get_notify_settings().notify_stage_days
+    rows = {s.key: s for s in session.exec(select(Stage).where(Stage.case_id == case.id))}
+    deadlines = {}
+    for key in procedure.stage_keys:
+        row = rows.get(key)
+        due = row and stage_deadline(procedure, row, stage_days=stage_days)
+        if due:
+            deadlines[key] = due
+    return deadlines

@@ -1,0 +1,82 @@
+"""Render notices from the bundled Jinja2 templates, as HTML and plain text.
+
+Autoescaping is on for HTML: everything a case, a reviewer or the public wrote is data,
+escaped on the way out. Template source is only ever read from `notifications/templates`,
+never built from input. Text renderings are not escaped (plain text is inert), but they
+are never shown as HTML: the portal and the feed escape them again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+Language = Literal["zh-CN", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOTICE_KINDS = (
+    "call_for_comments", "hearing", "reviewer_assignment", "reviewer_reminder",
+    "deadline_escalation", "decision_announcement", "implementation_progress",
+)
+
+# Words for enumerated values of the evidence schemas.
+LABELS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "approve": "批准", "reject": "不予批准", "defer": "暂缓决定",
+        "supports": "支持", "supports_with_changes": "修改后支持", "opposes": "反对",
+        "controllable": "风险可控", "not_controllable": "风险不可控",
+        "high": "高", "medium": "中", "low": "低",
+        "lawful": "合法", "revise": "需修改", "unlawful": "不合法",
+        "exploratory_reform": "探索性改革（已说明法律风险）",
+    },
+    "en": {
+        "approve": "approved", "reject": "rejected", "defer": "deferred",
+        "supports": "supporting", "supports_with_changes": "supporting with changes",
+        "opposes": "opposing", "controllable": "risk controllable",
+        "not_controllable": "risk not controllable", "high": "high", "medium": "medium",
+        "low": "low", "lawful": "lawful", "revise": "to be revised", "unlawful": "unlawful",
+        "exploratory_reform": "exploratory reform (legal risk stated)",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def environment(language: Language) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([TEMPLATES / language, TEMPLATES]),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.globals["labels"] = LABELS[language]
+    env.globals["lang"] = language
+    return env
+
+
+def render(name: str, context: dict[str, Any], *, language: Language) -> Rendered:
+    """Render `name`.txt (which sets `subject`) and `name`.html with the same context."""
+    if language not in LANGUAGES:
+        raise ValueError(f"notify_language: '{language}' is not one of {', '.join(LANGUAGES)}")
+    env = environment(language)
+    module = env.get_template(f"{name}.txt").make_module(context)
+    subject = " ".join(str(getattr(module, "subject", "")).split())[:300]
+    text = str(module).strip() + "\n"
+    html = env.get_template(f"{name}.html").render({**context, "subject": subject})
+    return Rendered(subject=subject, text=text, html=html)
+
+
+def render_footer(context: dict[str, Any], *, language: Language) -> Rendered:
+    env = environment(language)
+    return Rendered(subject="", text=env.get_template("footer.txt").render(context),
+                    html=env.get_template("footer.html").render(context))

@@ -1,0 +1,88 @@
+"""Settings of the notifications feature, read from `DUEPROCESS_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Apprise schemes a public subscriber may use. Operators' own channels (the Apprise YAML
+# file) may use any scheme; a public form is narrower because delivery connects out to it.
+DEFAULT_SUBSCRIBER_SCHEMES = (
+    "mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls", "ntfy", "ntfys",
+    "gotify", "gotifys", "tgram", "discord", "slack", "matrix", "matrixs", "dingtalk",
+    "wecombot", "feishu", "lark", "rocket", "rockets", "mmost", "mmosts",
+)
+
+
+class NotifySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".dueprocess"))
+    notify_language: Literal["zh-CN", "en"] = Field(
+        default="zh-CN", description="Language notices are rendered in"
+    )
+    apprise_config: Path | None = Field(
+        default=None,
+        description="Apprise YAML configuration of operator channels (officials, reviewers); "
+        "default: apprise.yaml in the data directory when present",
+    )
+    notify_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key encrypting subscriber URLs; default: a key file created "
+        "in the data directory (notify.key, mode 0600)",
+    )
+    portal_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public address of the portal, for links"
+    )
+    notify_max_attempts: int = Field(default=5, ge=1, description="Then a delivery is failed")
+    notify_backoff_seconds: float = Field(default=30.0, gt=0, description="First retry delay")
+    notify_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    notify_concurrency: int = Field(default=32, ge=1, le=256)
+    notify_batch_size: int = Field(default=500, ge=1, le=10_000)
+    notify_lease_seconds: float = Field(
+        default=300.0, gt=0, description="A claimed delivery is retried after this long"
+    )
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, description="Per message")
+    notify_delivery_interval_seconds: int = Field(
+        default=30, ge=0, description="Schedule of the deliver-notices deployment; 0: none"
+    )
+    notify_stage_days: int = Field(
+        default=30, ge=1, description="Days a reviewer has for a stage before escalation"
+    )
+    notify_reminder_days: int = Field(
+        default=3, ge=0, description="Reminder this many days before a stage deadline"
+    )
+    notify_subscriber_schemes: tuple[str, ...] = DEFAULT_SUBSCRIBER_SCHEMES
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def apprise_config_path(self) -> Path | None:
+        if self.apprise_config is not None:
+            return self.apprise_config
+        default = self.data_dir / "apprise.yaml"
+        return default if default.is_file() else None
+
+
+def get_notify_settings() -> NotifySettings:
+    """The settings for the current `DUEPROCESS_*` environment.
+
+    Cached per environment, not once per process: a copy read before DUEPROCESS_DATA_DIR
+    was set (at import, in a test session) would otherwise pick the wrong key file.
+    """
+    return _settings_for(tuple(sorted(
+        (name, value) for name, value in os.environ.items() if name.startswith("DUEPROCESS_")
+    )))
+
+
+@lru_cache(maxsize=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> NotifySettings:
+    return NotifySettings()

@@ -1,0 +1,143 @@
+"""Public comments on a case: accepted only while its comment window is open, stored as
+received with a receipt number, and logged by digest in the case's transparency log.
+
+`comments_for_case` is what the participation officer's adoption statement answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from dueprocess.cases import get_case
+from dueprocess.db import session_scope
+from dueprocess.errors import DueProcessError
+from dueprocess.journal import CaseEvent, publish
+from models.base import utcnow
+from models.notices import Comment, CommentWindow
+from notifications.deadlines import comment_window_for
+from notifications.secrets import keyed_digest
+from portal.settings import get_portal_settings
+
+
+class CommentRefused(DueProcessError):
+    """A comment that is not accepted; the message names the field and the rule."""
+
+    def __init__(self, message: str, *, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The length limit (DUEPROCESS_COMMENT_MAX_CHARS) is checked on the normalised text, so
+    # that an oversized comment gets 413 with the limit named.
+    body: str = Field(description="The comment, plain text, at most "
+                                  "DUEPROCESS_COMMENT_MAX_CHARS (default 5000) characters")
+    author: str | None = Field(default=None, max_length=100,
+                               description="Optional name to publish with the comment")
+
+
+class CommentPublic(BaseModel):
+    receipt_number: str
+    author: str | None
+    body: str
+    sha256: str
+    received_at: datetime
+
+
+class CommentReceipt(BaseModel):
+    case_id: str
+    receipt_number: str
+    received_at: datetime
+    sha256: str = Field(description="SHA-256 of the UTF-8 comment body as stored")
+
+
+class CaseComments(BaseModel):
+    case_id: str
+    count: int
+    comments: list[CommentPublic]
+
+
+def window_is_open(window: CommentWindow | None, now: datetime) -> bool:
+    return (window is not None and window.closed_at is None
+            and window.opens_at <= now < window.closes_at)
+
+
+def _refuse_outside_window(window: CommentWindow | None, case_id: str, now: datetime) -> None:
+    if window is None:
+        raise CommentRefused(f"case '{case_id}': no comment window has been opened "
+                             "(comments are taken during public participation)", status=409)
+    if window.closed_at is not None or now >= window.closes_at:
+        ended = window.closed_at or window.closes_at
+        raise CommentRefused(f"case '{case_id}': the comment window closed on "
+                             f"{ended:%Y-%m-%d %H:%M} UTC", status=409)
+    if now < window.opens_at:
+        raise CommentRefused(f"case '{case_id}': the comment window opens on "
+                             f"{window.opens_at:%Y-%m-%d %H:%M} UTC", status=409)
+
+
+def clean_text(value: str, *, field: str, max_chars: int, required: bool) -> str:
+    """Normalise (NFC, trimmed) and check a field; refuse control characters."""
+    text = unicodedata.normalize("NFC", value).strip()
+    if required and not text:
+        raise CommentRefused(f"{field}: empty; write your comment before sending it")
+    if len(text) > max_chars:
+        raise CommentRefused(f"{field}: {len(text)} characters, over the limit of {max_chars}",
+                             status=413)
+    bad = [c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t"]
+    if bad:
+        raise CommentRefused(f"{field}: contains control characters (e.g. U+{ord(bad[0]):04X})")
+    return text
+
+
+def submit_comment(
+    *, case_id: str, comment: CommentCreate, client: str, now: datetime | None = None,
+) -> CommentReceipt:
+    """Store a comment and return its receipt, or raise CommentRefused / NotFound."""
+    now = now or utcnow()
+    settings = get_portal_settings()
+    body = clean_text(comment.body, field="body", max_chars=settings.comment_max_chars,
+                      required=True)
+    author = clean_text(comment.author or "", field="author", max_chars=100, required=False)
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    for _attempt in range(3):  # a receipt number collision is retried with a new number
+        try:
+            with session_scope() as session:
+                case = get_case(session, case_id, lock=True)
+                _refuse_outside_window(comment_window_for(session, case.id), case.id, now)
+                row = Comment(
+                    case_id=case.id, receipt_number=f"C{now:%Y%m%d}-{secrets.token_hex(4).upper()}",
+                    author=author or None, body=body, sha256=digest,
+                    client_digest=keyed_digest("comment-client", client)[:64], received_at=now,
+                )
+                session.add(row)
+                session.flush()
+                publish(session, CaseEvent(
+                    case_id=case.id, kind="comment.received", occurred_at=now,
+                    subject_id=row.id, digest=digest,
+                    body={"receipt_number": row.receipt_number},
+                ))
+                return CommentReceipt(case_id=case.id, receipt_number=row.receipt_number,
+                                      received_at=now, sha256=digest)
+        except IntegrityError:
+            continue
+    raise DueProcessError("could not allocate a receipt number; please send again")
+
+
+def comments_for_case(session: Session, *, case_id: str) -> CaseComments:
+    """Every public comment on a case, oldest first, with their count."""
+    rows = list(session.exec(
+        select(Comment).where(Comment.case_id == case_id).order_by(col(Comment.id))
+    ))
+    return CaseComments(case_id=case_id, count=len(rows), comments=[
+        CommentPublic(receipt_number=r.receipt_number, author=r.author, body=r.body,
+                      sha256=r.sha256, received_at=r.received_at) for r in rows
+    ])

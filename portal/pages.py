@@ -1,0 +1,231 @@
+"""The portal's HTML pages: case list, case page, comment form and receipt, subscriptions,
+and the Atom feeds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import select
+
+from dueprocess.cases import get_case
+from dueprocess.db import session_scope
+from dueprocess.errors import DueProcessError, NotFound
+from models.base import utcnow
+from models.notices import Comment
+from notifications.settings import get_notify_settings
+from notifications.subscriptions import confirm, subscribe, unsubscribe
+from portal.app import client_key, page_templates, state
+from portal.comments import CommentCreate, CommentPublic, submit_comment
+from portal.errors import BadEncoding, decode_utf8, status_of
+from portal.feed import atom_feed
+from portal.i18n import WORDS
+from portal.queries import case_detail, case_summaries, public_notices
+
+router = APIRouter(include_in_schema=False)
+CaseId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def _words() -> dict[str, str]:
+    return WORDS[get_notify_settings().notify_language]
+
+
+def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    response: Response = page_templates().TemplateResponse(
+        request, name, context, status_code=status)
+    return response
+
+
+def message(request: Request, text: str, *, status: int = 200, error: bool = False,
+            back: str | None = None, form: dict[str, Any] | None = None) -> Response:
+    heading = _words()["error"] if error else ""
+    return page(request, "message.html", {"heading": heading or text, "message": text,
+                                          "error": error, "back": back, "form": form}, status)
+
+
+def refused(request: Request, exc: DueProcessError, back: str | None = None) -> Response:
+    return message(request, str(exc), status=status_of(exc), error=True, back=back)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a urlencoded form, decoded strictly as UTF-8."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise BadEncoding("content-type: send the form as application/x-www-form-urlencoded")
+    text = decode_utf8(await request.body())
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+    except UnicodeDecodeError:
+        raise BadEncoding("body: a form field is not valid UTF-8; send UTF-8 text") from None
+
+
+def _tree_head() -> Any:
+    try:  # the transparency feature is optional for the portal
+        from dueprocess.transparency.heads import latest_tree_head
+    except ImportError:
+        return None
+    try:
+        return latest_tree_head()
+    except Exception:  # no log yet, or its tables missing: show the page without it
+        return None
+
+
+@router.get("/", response_class=HTMLResponse)
+def cases_page(request: Request) -> Response:
+    with session_scope() as session:
+        cases = case_summaries(session, now=utcnow())
+    return page(request, "cases.html", {"cases": cases})
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: CaseId) -> Response:
+    try:
+        with session_scope() as session:
+            case = case_detail(session, case_id=case_id, now=utcnow())
+    except NotFound as exc:
+        return refused(request, exc, back="/")
+    return page(request, "case.html", {
+        "case": case, "tree_head": _tree_head(),
+        "max_chars": state(request).settings.comment_max_chars,
+    })
+
+
+@router.post("/cases/{case_id}/comments")
+async def comment_post(request: Request, case_id: CaseId) -> Response:
+    back = f"/cases/{case_id}#comment"
+    wait = state(request).limiter.retry_after(client_key(request))
+    if wait is not None:
+        response = message(request, f"too many submissions from your address; try again in "
+                           f"{wait:.0f} s", status=429, error=True, back=back)
+        response.headers["Retry-After"] = str(max(1, round(wait)))
+        return response
+    try:
+        fields = await form_fields(request)
+        comment = CommentCreate(body=fields.get("body", "")[:100_000],
+                                author=fields.get("author", "")[:100] or None)
+        receipt = submit_comment(case_id=case_id, comment=comment, client=client_key(request))
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True, back=back)
+    except DueProcessError as exc:
+        return refused(request, exc, back=back)
+    # Post/redirect/get: reloading the receipt never sends the comment again.
+    return RedirectResponse(f"/cases/{case_id}/comments/{receipt.receipt_number}",
+                            status_code=303)
+
+
+@router.get("/cases/{case_id}/comments/{receipt_number}", response_class=HTMLResponse)
+def receipt_page(
+    request: Request, case_id: CaseId,
+    receipt_number: Annotated[str, Path(pattern=r"^C[0-9]{8}-[0-9A-F]{8}$")],
+) -> Response:
+    with session_scope() as session:
+        row = session.exec(select(Comment).where(
+            Comment.case_id == case_id, Comment.receipt_number == receipt_number)).first()
+        if row is None:
+            return message(request, f"receipt {receipt_number} not found for case {case_id}",
+                           status=404, error=True, back=f"/cases/{case_id}")
+        comment = CommentPublic(receipt_number=row.receipt_number, author=row.author,
+                                body=row.body, sha256=row.sha256, received_at=row.received_at)
+    return page(request, "receipt.html", {"comment": comment, "case_id": case_id})
+
+
+@router.get("/subscribe", response_class=HTMLResponse)
+def subscribe_page(
+    request: Request,
+    case: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,32}$")] = None,
+) -> Response:
+    found = None
+    if case is not None:
+        try:
+            with session_scope() as session:
+                found = get_case(session, case)
+        except NotFound as exc:
+            return refused(request, exc, back="/")
+    return page(request, "subscribe.html", {"case": found})
+
+
+@router.post("/subscribe")
+async def subscribe_post(request: Request) -> Response:
+    wait = state(request).limiter.retry_after(client_key(request))
+    if wait is not None:
+        return message(request, f"too many submissions from your address; try again in "
+                       f"{wait:.0f} s", status=429, error=True, back="/subscribe")
+    try:
+        fields = await form_fields(request)
+        pending = subscribe(url=fields.get("url", ""), case_id=fields.get("case") or None)
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True, back="/subscribe")
+    except DueProcessError as exc:
+        return refused(request, exc, back="/subscribe")
+    return message(request, f"{_words()['check_channel']}: {pending.privacy_url}", status=202)
+
+
+def _token_form(action: str, subscriber: int, token: str, button: str) -> dict[str, Any]:
+    return {"action": action, "fields": {"s": subscriber, "t": token}, "button": button}
+
+
+@router.get("/subscriptions/confirm", response_class=HTMLResponse)
+def confirm_page(request: Request, s: Annotated[int, Query(ge=1)],
+                 t: Annotated[str, Query(max_length=100)]) -> Response:
+    # A GET changes nothing (mail scanners open links); the button confirms.
+    words = _words()
+    return message(request, words["subscribe"], form=_token_form(
+        "/subscriptions/confirm", s, t, words["confirm"]))
+
+
+@router.post("/subscriptions/confirm")
+async def confirm_post(request: Request) -> Response:
+    return await _token_action(request, confirm, _words()["confirmed"])
+
+
+@router.get("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, s: Annotated[int, Query(ge=1)],
+                     t: Annotated[str, Query(max_length=100)]) -> Response:
+    words = _words()
+    return message(request, words["unsubscribe"], form=_token_form(
+        "/unsubscribe", s, t, words["unsubscribe"]))
+
+
+@router.post("/unsubscribe")
+async def unsubscribe_post(request: Request) -> Response:
+    return await _token_action(request, unsubscribe, _words()["unsubscribed"])
+
+
+async def _token_action(request: Request, action: Any, done: str) -> Response:
+    try:
+        fields = await form_fields(request)
+        subscriber = fields.get("s", "")
+        if not subscriber.isdigit():
+            raise BadEncoding("s: expected a subscription number")
+        action(subscriber_id=int(subscriber), token=fields.get("t", ""))
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True)
+    except DueProcessError as exc:
+        return refused(request, exc)
+    return message(request, done)
+
+
+@router.get("/feed.atom")
+def feed(request: Request) -> Response:
+    with session_scope() as session:
+        notices = public_notices(session, limit=50)
+    body = atom_feed(notices=notices, base_url=get_notify_settings().portal_url,
+                     title=_words()["site"], feed_path="/feed.atom")
+    return Response(body, media_type=ATOM)
+
+
+@router.get("/cases/{case_id}/feed.atom")
+def case_feed(request: Request, case_id: CaseId) -> Response:
+    try:
+        with session_scope() as session:
+            case = get_case(session, case_id)
+            notices = public_notices(session, case_id=case_id, limit=200)
+    except NotFound as exc:
+        return refused(request, exc)
+    body = atom_feed(notices=notices, base_url=get_notify_settings().portal_url,
+                     title=f"{_words()['site']}: {case.title}",
+                     feed_path=f"/cases/{case_id}/feed.atom")
+    return Response(body, media_type=ATOM)

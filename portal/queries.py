@@ -1,0 +1,219 @@
+"""What the public sees: read models of cases, notices, evidence digests and comments.
+
+Pages, the feed and the JSON API all read through these functions, so they show the same
+data. Only public facts leave here: no subscriber, no private notice, no client digest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from dueprocess.cases import get_case, list_cases
+from models.cases import DecisionCase, DraftVersion
+from models.decisions import Decision
+from models.evidence import EvidenceItem
+from models.notices import Notice
+from models.procedure import ProcedureDefinition
+from models.stages import Stage
+from notifications.deadlines import comment_window_for, open_stage_deadlines
+from portal.comments import CommentPublic, comments_for_case, window_is_open
+
+
+class StagePublic(BaseModel):
+    key: str
+    title: str
+    articles: str
+    status: str
+    opened_at: datetime | None
+    completed_at: datetime | None
+    due: datetime | None = Field(description="Deadline while the stage is open")
+
+
+class CommentWindowPublic(BaseModel):
+    opens_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None
+    shortened_reason: str | None
+    open: bool
+
+
+class CaseSummaryPublic(BaseModel):
+    id: str
+    title: str
+    organ: str
+    status: str
+    opened_at: datetime
+    current_stages: list[StagePublic]
+    comment_window: CommentWindowPublic | None
+
+
+class NoticePublic(BaseModel):
+    id: int
+    case_id: str
+    kind: str
+    subject: str
+    text: str
+    language: str
+    sha256: str
+    created_at: datetime
+
+
+class EvidenceDigestPublic(BaseModel):
+    id: int
+    stage_key: str
+    stage_title: str
+    kind: str
+    recorded_by: str
+    recorded_at: datetime
+    sha256: str = Field(description="SHA-256 of the RFC 8785 evidence payload")
+    documents: list[dict[str, Any]] = Field(description="filename, media_type, sha256, size")
+
+
+class DraftPublic(BaseModel):
+    version: int
+    title: str
+    text: str
+    sha256: str
+    created_at: datetime
+
+
+class DecisionPublic(BaseModel):
+    outcome: str
+    text: str
+    decided_by: str
+    decided_on: str
+    recorded_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    what: str
+
+
+class CaseDetailPublic(CaseSummaryPublic):
+    summary: str
+    undertaking_unit: str
+    legal_basis: list[str]
+    stages: list[StagePublic]
+    timeline: list[TimelineEntry]
+    drafts: list[DraftPublic]
+    decision: DecisionPublic | None
+    notices: list[NoticePublic]
+    evidence: list[EvidenceDigestPublic]
+    comment_count: int
+    comments: list[CommentPublic]
+
+
+def _stages(session: Session, case: DecisionCase) -> list[StagePublic]:
+    procedure = ProcedureDefinition.model_validate(case.procedure)
+    rows = {s.key: s for s in session.exec(select(Stage).where(Stage.case_id == case.id))}
+    due = open_stage_deadlines(session, case)
+    stages = []
+    for definition in procedure.stages:
+        row = rows.get(definition.key)
+        stages.append(StagePublic(
+            key=definition.key, title=definition.title, articles=definition.articles,
+            status=row.status.value if row else "pending",
+            opened_at=row.opened_at if row else None,
+            completed_at=row.completed_at if row else None, due=due.get(definition.key),
+        ))
+    return stages
+
+
+def _window(session: Session, case_id: str, now: datetime) -> CommentWindowPublic | None:
+    window = comment_window_for(session, case_id)
+    if window is None:
+        return None
+    return CommentWindowPublic(
+        opens_at=window.opens_at, closes_at=window.closes_at, closed_at=window.closed_at,
+        shortened_reason=window.shortened_reason, open=window_is_open(window, now),
+    )
+
+
+def _summary(session: Session, case: DecisionCase, now: datetime) -> dict[str, Any]:
+    stages = _stages(session, case)
+    return {
+        "id": case.id, "title": case.title, "organ": case.organ, "status": case.status.value,
+        "opened_at": case.opened_at, "current_stages": [s for s in stages if s.status == "open"],
+        "comment_window": _window(session, case.id, now), "stages": stages,
+    }
+
+
+def case_summaries(session: Session, *, now: datetime) -> list[CaseSummaryPublic]:
+    return [CaseSummaryPublic.model_validate(_summary(session, case, now))
+            for case in list_cases(session)]
+
+
+def public_notices(
+    session: Session, *, case_id: str | None = None, limit: int = 50
+) -> list[NoticePublic]:
+    query = select(Notice).where(col(Notice.public).is_(True))
+    if case_id is not None:
+        query = query.where(Notice.case_id == case_id)
+    rows = session.exec(query.order_by(col(Notice.id).desc()).limit(limit))
+    return [NoticePublic(id=n.id or 0, case_id=n.case_id, kind=n.kind, subject=n.subject,
+                         text=n.body_text, language=n.language, sha256=n.sha256,
+                         created_at=n.created_at) for n in rows]
+
+
+def case_detail(session: Session, *, case_id: str, now: datetime) -> CaseDetailPublic:
+    """Everything public about one case; NotFound for an unknown id."""
+    case = get_case(session, case_id)
+    summary = _summary(session, case, now)
+    titles = {s.key: s.title for s in summary["stages"]}
+    evidence = [
+        EvidenceDigestPublic(
+            id=e.id or 0, stage_key=e.stage_key, stage_title=titles.get(e.stage_key, e.stage_key),
+            kind=e.kind, recorded_by=e.recorded_by, recorded_at=e.recorded_at,
+            sha256=e.payload_sha256, documents=list(e.payload.get("documents", [])),
+        )
+        for e in session.exec(select(EvidenceItem).where(EvidenceItem.case_id == case.id)
+                              .order_by(col(EvidenceItem.id)))
+    ]
+    drafts = [DraftPublic(version=d.version, title=d.title, text=d.text, sha256=d.sha256,
+                          created_at=d.created_at)
+              for d in session.exec(select(DraftVersion).where(DraftVersion.case_id == case.id)
+                                    .order_by(col(DraftVersion.version)))]
+    decision_row = session.exec(select(Decision).where(Decision.case_id == case.id)).first()
+    decision = decision_row and DecisionPublic(
+        outcome=decision_row.outcome, text=decision_row.text, decided_by=decision_row.decided_by,
+        decided_on=decision_row.decided_on, recorded_at=decision_row.recorded_at,
+    )
+    notices = public_notices(session, case_id=case.id, limit=200)
+    comments = comments_for_case(session, case_id=case.id)
+    return CaseDetailPublic(
+        **summary, summary=case.summary, undertaking_unit=case.undertaking_unit,
+        legal_basis=list(case.legal_basis), drafts=drafts, decision=decision or None,
+        notices=notices, evidence=evidence, comment_count=comments.count,
+        comments=comments.comments,
+        timeline=_timeline(case, summary["stages"], drafts, decision or None, notices,
+                           summary["comment_window"]),
+    )
+
+
+def _timeline(
+    case: DecisionCase, stages: list[StagePublic], drafts: list[DraftPublic],
+    decision: DecisionPublic | None, notices: list[NoticePublic],
+    window: CommentWindowPublic | None,
+) -> list[TimelineEntry]:
+    entries = [TimelineEntry(at=case.opened_at, what="case opened")]
+    entries += [TimelineEntry(at=d.created_at, what=f"draft version {d.version}: {d.title}")
+                for d in drafts if d.version > 1]
+    for s in stages:
+        if s.opened_at:
+            entries.append(TimelineEntry(at=s.opened_at, what=f"{s.title}: opened"))
+        if s.completed_at:
+            entries.append(TimelineEntry(at=s.completed_at, what=f"{s.title}: completed"))
+    if window is not None:
+        entries.append(TimelineEntry(at=window.opens_at, what="comment window opened"))
+        if window.closed_at is not None:
+            entries.append(TimelineEntry(at=window.closed_at, what="comment window closed"))
+    if decision is not None:
+        entries.append(TimelineEntry(at=decision.recorded_at,
+                                     what=f"decision recorded: {decision.outcome}"))
+    entries += [TimelineEntry(at=n.created_at, what=f"notice: {n.subject}") for n in notices]
+    return sorted(entries, key=lambda e: e.at)

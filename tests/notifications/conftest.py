@@ -1,0 +1,74 @@
+"""Receivers on loopback, notification settings, and a database of each module's own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from notifications.receiver import WebhookReceiver
+from notifications.settings import NotifySettings, get_notify_settings
+from tests.notifications.receivers import SmtpReceiver
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpReceiver]:
+    receiver = SmtpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def write_config(path: Path, channels: dict[str, str]) -> Path:
+    """An Apprise YAML configuration: URL -> comma-separated tags."""
+    lines = ["version: 1", "urls:"]
+    for url, tags in channels.items():
+        lines += [f'  - "{url}":', f"      tag: {tags}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def notify_settings(tmp_path: Path) -> NotifySettings:
+    """Fast retries for tests; the Apprise config is written by the test."""
+    return get_notify_settings().model_copy(update={
+        "apprise_config": tmp_path / "apprise.yaml", "notify_backoff_seconds": 0.2,
+        "notify_backoff_max_seconds": 1.0, "notify_max_attempts": 3,
+        "notify_timeout_seconds": 5.0,
+    })
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_database(case_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh case database for the module (SQLite, or PostgreSQL like the session's).
+
+    The served deliver-notices schedule of the flow tests works on the session database;
+    here only the tests' own workers claim deliveries, so attempts and arrivals are exact.
+    """
+    from dueprocess.db import _engine_for, migrate
+    from dueprocess.settings import get_settings
+    from tests.conftest import _drop_postgres_database, _fresh_postgres_database
+
+    server = os.environ.get("DUEPROCESS_TEST_DATABASE_URL")
+    created = None
+    if server:
+        url, created = _fresh_postgres_database(server)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('notifications-db') / 'cases.db'}"
+    os.environ["DUEPROCESS_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    migrate()
+    yield url
+    _engine_for(url).dispose()
+    os.environ["DUEPROCESS_DATABASE_URL"] = case_database
+    get_settings.cache_clear()
+    if created and server:
+        _drop_postgres_database(server, created)

@@ -1,0 +1,146 @@
+"""Notices are queued in the transaction of the change that causes them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from dueprocess.db import session_scope
+from dueprocess.journal import CaseEvent, subscribe
+from dueprocess.progress import advance, advance_case
+from dueprocess.recording import record_evidence
+from models.base import utcnow
+from models.evidence import EvidenceItem
+from models.notices import CommentWindow, Notice
+from tests.support import VALID_STEPS
+
+EVENTS: list[CaseEvent] = []
+
+
+@subscribe
+def _remember(session: object, event: CaseEvent) -> None:
+    if event.kind.startswith("notice."):
+        EVENTS.append(event)
+
+
+def notices(case_id: str) -> list[Notice]:
+    with session_scope() as session:
+        return list(session.exec(
+            select(Notice).where(Notice.case_id == case_id).order_by(col(Notice.id))))
+
+
+def test_opening_stages_queues_the_call_and_the_assignments(case_id: str) -> None:
+    advance_case(case_id=case_id)
+    queued = notices(case_id)
+    assert [(n.kind, n.audience, n.public) for n in queued] == [
+        ("call_for_comments", [f"case-{case_id}", "public"], True),
+        ("reviewer_assignment", ["reviewers-public_participation"], False),
+        ("reviewer_assignment", ["reviewers-expert_review"], False),
+        ("reviewer_assignment", ["reviewers-risk_assessment"], False),
+    ]
+    call = queued[0]
+    assert "Zhongguancun" in call.subject and "10 yuan per hour" in call.body_text
+    with session_scope() as session:
+        window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
+    assert window.closes_at - window.opens_at == timedelta(days=30)
+    announced = [e for e in EVENTS if e.case_id == case_id and e.kind == "notice.queued"]
+    assert [(e.subject_id, e.digest) for e in announced] == [(n.id, n.sha256) for n in queued]
+    assert all("body_text" not in e.body and "subject" not in e.body for e in announced)
+
+    advance_case(case_id=case_id)  # replayed: nothing queued twice
+    assert len(notices(case_id)) == 4
+
+
+def test_a_rolled_back_change_queues_nothing(case_id: str) -> None:
+    with pytest.raises(RuntimeError), session_scope() as session:
+        advance(session, case_id, utcnow())
+        assert session.exec(select(Notice).where(Notice.case_id == case_id)).all()
+        raise RuntimeError("the state change fails after queueing")
+    assert notices(case_id) == []
+
+
+def test_publication_queues_the_decision_announcement(case_id: str) -> None:
+    advance_case(case_id=case_id)
+    for stage, by, evidence in VALID_STEPS:
+        record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
+                        channel="cli")
+        advance_case(case_id=case_id)
+    [announcement] = [n for n in notices(case_id) if n.kind == "decision_announcement"]
+    assert announcement.public and announcement.audience == [
+        f"case-{case_id}", "officials", "public"]
+    assert "approved from 2027-01-01" in announcement.body_text
+    assert "412" in announcement.body_text  # opinions received
+    with session_scope() as session:
+        digests = session.exec(select(EvidenceItem.payload_sha256).where(
+            EvidenceItem.case_id == case_id)).all()
+    assert digests and all(d in announcement.body_text and d in announcement.body_html
+                           for d in digests)
+    with session_scope() as session:
+        window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
+    assert window.closed_at is not None  # no comments once participation is completed
+
+
+def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
+    from dueprocess.cases import get_case
+    from notifications.deadlines import open_stage_deadlines
+    from notifications.reminders import queue_due_reminders
+
+    advance_case(case_id=case_id)
+    with session_scope() as session:
+        due = open_stage_deadlines(session, get_case(session, case_id))["risk_assessment"]
+
+    def reminded() -> list[list[str]]:
+        return [n.audience for n in notices(case_id) if n.kind == "reviewer_reminder"]
+
+    queue_due_reminders(now=due - timedelta(days=10))
+    assert reminded() == []
+    record_evidence(case_id=case_id, stage_key=VALID_STEPS[0][0], recorded_by=VALID_STEPS[0][1],
+                    evidence=VALID_STEPS[0][2], channel="cli")  # participation has evidence
+    queue_due_reminders(now=due - timedelta(days=1))
+    queue_due_reminders(now=due - timedelta(hours=1))  # once per stage and deadline
+    assert ["reviewers-risk_assessment"] in reminded()
+    assert ["reviewers-public_participation"] not in reminded()
+    assert len(reminded()) == len(set(map(tuple, reminded())))
+
+
+def test_a_missed_deadline_is_escalated_to_the_officials(case_id: str) -> None:
+    advance_case(case_id=case_id)
+    due = utcnow() - timedelta(days=1)
+    event = CaseEvent(case_id=case_id, kind="deadline.missed", occurred_at=utcnow(),
+                      stage_key="risk_assessment", subject_id=7,
+                      body={"deadline": due.isoformat(), "escalated_to": "wang.fang"})
+    for _ in range(2):  # replayed: queued once
+        with session_scope() as session:
+            from dueprocess.journal import publish
+
+            publish(session, event)
+    [escalation] = [n for n in notices(case_id) if n.kind == "deadline_escalation"]
+    assert escalation.audience == ["officials"] and not escalation.public
+    assert "Risk assessment" in escalation.subject
+    assert due.date().isoformat() in escalation.body_text
+
+
+def test_setting_a_shortened_window_needs_a_reason_which_is_published(case_id: str) -> None:
+    from dueprocess.errors import DueProcessError
+    from notifications.announcements import set_comment_window
+
+    with pytest.raises(DueProcessError, match="no comment window to set"):
+        set_comment_window(case_id=case_id, data={"opens_on": "2026-12-01",
+                                                  "closes_on": "2027-01-05"})
+    advance_case(case_id=case_id)
+    with pytest.raises(DueProcessError, match=r"shortened_reason: the window is 14 days, "
+                                              r"shorter than 30 \(Art. 15\)"):
+        set_comment_window(case_id=case_id, data={"opens_on": "2026-12-01",
+                                                  "closes_on": "2026-12-15"})
+    with pytest.raises(DueProcessError, match="opens_on: Input should be a valid date"):
+        set_comment_window(case_id=case_id, data={"opens_on": "soon", "closes_on": "2027-01-05"})
+    notice = set_comment_window(case_id=case_id, data={
+        "opens_on": "2026-12-01", "closes_on": "2026-12-15",
+        "shortened_reason": "The fee change must be in force before the Spring Festival."})
+    assert "Spring Festival" in notice.body_text and "2026-12-15" in notice.body_text
+    with session_scope() as session:
+        window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
+    assert (window.closes_at - window.opens_at).days == 14
+    assert [n.kind for n in notices(case_id)].count("call_for_comments") == 2

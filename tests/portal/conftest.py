@@ -1,0 +1,30 @@
+"""The portal app in process, and a case whose comment window is open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dueprocess.progress import advance_case
+from portal.app import create_app
+from portal.settings import PortalSettings, get_portal_settings
+
+
+def portal_settings(**overrides: object) -> PortalSettings:
+    return get_portal_settings().model_copy(update=overrides)
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    app = create_app(portal_settings(comment_rate_count=1000))
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def consulting_case(case_id: str) -> str:
+    """A case in public participation: its comment window is open now."""
+    advance_case(case_id=case_id)
+    return case_id

@@ -1,0 +1,526 @@
+"""Every statutory rule: one case it blocks, naming its article, and one it lets pass.
+
+Each scenario builds the demo case (every rule met) and breaks only what its rule is
+about when `broken` is true. `test_rule_blocks[ID]` and `test_rule_passes[ID]` are the
+tests the compliance matrix (docs/compliance.md) names for each rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from dueprocess.demo import submissions as demo
+from dueprocess.rules import (
+    RULES,
+    admission_problems,
+    case_problems,
+    evaluate_gate,
+    evidence_problems,
+)
+from dueprocess.rules.engine import Unmet
+from dueprocess.rules.facts import CaseFacts, DeclarationFact, DraftFact, PersonFact
+from models.cases import ConsultationCreate
+from models.procedure import ProcedureDefinition, load_procedure
+from tests.rules.conftest import ASSIGNED, DECIDED, NOW, UPSTREAM, FactsFactory
+from tests.support import VALID_STEPS
+
+Scenario = Callable[[FactsFactory, bool], list[Unmet]]
+SCENARIOS: dict[str, Scenario] = {}
+ARTICLES = {rule.id: rule.article for rule in RULES}
+BEFORE = {
+    "public_participation": (), "expert_review": (), "risk_assessment": (),
+    "legality_review": UPSTREAM, "collective_decision": (*UPSTREAM, "legality_review"),
+    "publication": DECIDED,
+}
+
+
+def scenario(rule: str) -> Callable[[Scenario], Scenario]:
+    def register(build: Scenario) -> Scenario:
+        SCENARIOS[rule] = build
+        return build
+    return register
+
+
+def history(*stages: str) -> tuple[tuple[Any, ...], ...]:
+    """The demo's valid evidence of these stages, each by its recorder."""
+    return tuple((stage, evidence, by) for stage, by, evidence in VALID_STEPS if stage in stages)
+
+
+def submit(make_facts: FactsFactory, stage: str, payload: dict[str, Any], *,
+           recorder: str | None = None, **fields: Any) -> list[Unmet]:
+    """What refuses a submission: admission and evidence rules."""
+    facts = make_facts(completed=BEFORE[stage],
+                       evidence=history(*BEFORE[stage]), **fields)
+    recorder = recorder or ASSIGNED[stage]
+    model = facts.procedure.stage(stage).stage_kind.evidence.model_validate(payload)
+    return admission_problems(facts, stage, recorder) + evidence_problems(
+        facts, stage, model, NOW, recorded_by=recorder)
+
+
+def gate(facts: CaseFacts, stage: str, now: datetime = NOW) -> list[Unmet]:
+    """What keeps a gate blocked, and what it flags."""
+    result = evaluate_gate(facts, stage, now)
+    return [*result.unmet, *result.flags]
+
+
+def stage_gate(make_facts: FactsFactory, stage: str, *evidence: tuple[Any, ...],
+               **fields: Any) -> list[Unmet]:
+    facts = make_facts(completed=BEFORE[stage],
+                       evidence=(*history(*BEFORE[stage]), *evidence), **fields)
+    return gate(facts, stage)
+
+
+def changed(payload: dict[str, Any], broken: bool, **changes: Any) -> dict[str, Any]:
+    return {**payload, **changes} if broken else payload
+
+
+# Start of the procedure, Art. 10–13: judged at opening and at the decision.
+
+@scenario("ST-PROPOSAL")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = make_facts()
+    if broken:
+        assert facts.proposal is not None
+        facts = replace(facts, proposal_source="citizens",
+                        proposal=facts.proposal.model_copy(update={"in_writing": False}))
+    return case_problems(facts, NOW)
+
+
+@scenario("ST-UNDERTAKING-UNIT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return case_problems(make_facts(opened_by="li.wei" if broken else "wang.fang"), NOW)
+
+
+@scenario("ST-LEGAL-BASIS")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = make_facts()
+    return case_problems(replace(facts, legal_basis=()) if broken else facts, NOW)
+
+
+@scenario("ST-CONSULTATION")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = make_facts()
+    if broken:
+        facts = replace(facts, consultations=(
+            ConsultationCreate(unit="District Finance Bureau", agreed=False),))
+    return case_problems(facts, NOW)
+
+
+# Public participation, Art. 14–18.
+
+PP = "public_participation"
+HEARING = demo.PARTICIPATION["hearing"]
+
+
+@scenario("PP-WINDOW-LENGTH")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PP, demo.PARTICIPATION_SHORT_WINDOW if broken else {
+        **demo.PARTICIPATION_SHORT_WINDOW, "shortened_reason": "Fees must start with the "
+        "school year", "shortened_reason_published": True})
+
+
+@scenario("PP-CALL-MATERIALS")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken,
+                                          published_materials=["draft"]))
+
+
+@scenario("PP-GROUPS-CONSULTED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, groups_consulted=[]))
+
+
+@scenario("PP-HEARING-ANNOUNCED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, hearing={
+        **HEARING, "participants_published_on": HEARING["held_on"]}))
+
+
+@scenario("PP-HEARING-MATERIALS")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, hearing={
+        **HEARING, "materials_sent_on": "2026-09-20"}))  # 5 days before the 25th
+
+
+@scenario("PP-HEARING-RECORD-SIGNED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, hearing={
+        **HEARING, "record_signed_by": HEARING["record_signed_by"][1:]}))
+
+
+@scenario("PP-RESPONSE-REASONS")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    responses = [dict(r) for r in demo.PARTICIPATION["responses"]]
+    responses[2]["reason"] = ""
+    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, responses=responses))
+
+
+@scenario("PP-EVERY-OPINION-ANSWERED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return stage_gate(make_facts, PP, (PP, changed(demo.PARTICIPATION, broken,
+                                                   opinions_received=500)))
+
+
+@scenario("PP-WINDOW-CLOSED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return stage_gate(make_facts, PP, (PP, changed(
+        demo.PARTICIPATION, broken, window_opens="2026-11-01", window_closes="2026-12-15")))
+
+
+# Expert argumentation, Art. 19–21.
+
+EX = "expert_review"
+ZHANG, CHEN = demo.EXPERTS["prof.zhang"], demo.EXPERTS["prof.chen"]
+
+
+def declarations(make_facts: FactsFactory, **by_handle: DeclarationFact | None
+                 ) -> dict[str, dict[str, DeclarationFact]]:
+    current = dict(make_facts().declarations[EX])
+    for handle, declaration in by_handle.items():
+        if declaration is None:
+            current.pop(handle, None)
+        else:
+            current[handle] = declaration
+    return {EX: current}
+
+
+@scenario("EX-INTEREST-DECLARED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    fields: dict[str, Any] = {
+        "declarations": declarations(make_facts, **{"prof.zhang": None})} if broken else {}
+    return submit(make_facts, EX, ZHANG, **fields)
+
+
+@scenario("EX-INTEREST-EXCLUDED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    interested = DeclarationFact(True, "Shareholder of the parking operator", date(2026, 9, 5))
+    fields: dict[str, Any] = {
+        "declarations": declarations(make_facts, **{"prof.zhang": interested})}
+    return submit(make_facts, EX, ZHANG, **(fields if broken else {}))
+
+
+@scenario("EX-INDEPENDENT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    people: dict[str, Any] = dict(make_facts().people)
+    people["prof.zhang"] = replace(people["prof.zhang"], unit="District Urban Management "
+                                   "Commission")
+    fields: dict[str, Any] = {"people": people} if broken else {}
+    return submit(make_facts, EX, ZHANG, **fields)
+
+
+@scenario("EX-NO-DIRECT-INTEREST")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, EX, changed(CHEN, broken, direct_interest=True),
+                  recorder="prof.chen")
+
+
+@scenario("EX-SIGNED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # The signature no longer covers the opinion once its text is changed.
+    return submit(make_facts, EX, changed(ZHANG, broken, opinion="Peak pricing is fine."))
+
+
+@scenario("EX-PANEL-NOTE")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return stage_gate(make_facts, EX, *history(EX), **({"panel_notes": {}} if broken else {}))
+
+
+@scenario("EX-PANEL-SIZE")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    opinions = history(EX)
+    return stage_gate(make_facts, EX, *(opinions[:2] if broken else opinions))
+
+
+# Risk assessment, Art. 22–24.
+
+RA = "risk_assessment"
+RISKY = {**demo.RISK, "controllable": False}
+
+
+@scenario("RA-REPORT-CONTENTS")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, RA, changed(demo.RISK, broken, departments_consulted=[]))
+
+
+@scenario("RA-CONTROLLABLE")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return stage_gate(make_facts, RA, (RA, RISKY if broken else demo.RISK))
+
+
+@scenario("RA-REASSESSED-ON-REVISED-DRAFT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # Not controllable on draft v1, then controllable on v1 again (broken) or on v2.
+    draft = 1 if broken else 2
+    procedure = no_reopening(load_procedure("decree-713"), RA)
+    return stage_gate(make_facts, RA, (RA, RISKY, "liu.yang", 1),
+                      (RA, demo.RISK, "liu.yang", draft), draft_version=draft,
+                      drafts=(DraftFact(1, "a" * 64), DraftFact(2, "b" * 64)),
+                      procedure=procedure)
+
+
+def no_reopening(procedure: ProcedureDefinition, *keys: str) -> ProcedureDefinition:
+    """The procedure with `keys` not reopened by a revision (the statutory rules still
+    require their evidence to concern the right draft)."""
+    data = procedure.model_dump(mode="json")
+    for stage in data["stages"]:
+        if stage["key"] in keys:
+            stage["reopen_on_revision"] = False
+    return ProcedureDefinition.model_validate(data)
+
+
+# Legality review, Art. 25–28.
+
+LR = "legality_review"
+
+
+@scenario("LR-NOT-UNDERTAKING-UNIT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    people: dict[str, Any] = dict(make_facts().people)
+    people["sun.hao"] = replace(people["sun.hao"], unit="District Urban Management Commission")
+    fields: dict[str, Any] = {"people": people} if broken else {}
+    return submit(make_facts, LR, demo.LEGALITY, **fields)
+
+
+@scenario("LR-EXPLORATORY-RISK")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    reform = {**demo.LEGALITY, "outcome": "exploratory_reform",
+              "legal_risk_statement": "National rules are silent on kerbside zone pricing."}
+    return submit(make_facts, LR, changed(reform, broken, legal_risk_statement=None))
+
+
+@scenario("LR-REVIEW-PERIOD")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, LR, changed(demo.LEGALITY, broken, issued_on="2026-11-06"))
+
+
+@scenario("LR-REVIEW-SCOPE")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, LR, changed(demo.LEGALITY, broken, review_covers=["content"]))
+
+
+@scenario("LR-ADVISERS")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, LR, changed(demo.LEGALITY, broken, advisers_consulted=[]))
+
+
+def damaged(facts: CaseFacts, stage: str) -> CaseFacts:
+    """The snapshot with the first evidence item of `stage` failing its hash."""
+    first = next(i for i in facts.evidence if i.stage_key == stage)
+    return replace(facts, evidence=tuple(
+        replace(i, evidence=None) if i is first else i for i in facts.evidence))
+
+
+@scenario("LR-PACKAGE-COMPLETE")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = make_facts(completed=UPSTREAM, evidence=(*history(*UPSTREAM), (LR, demo.LEGALITY)))
+    return gate(damaged(facts, RA) if broken else facts, LR)
+
+
+@scenario("LR-FINAL-DRAFT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    drafts = (DraftFact(1, "a" * 64), DraftFact(2, "b" * 64))
+    return stage_gate(make_facts, LR, (LR, demo.LEGALITY, "sun.hao", 1 if broken else 2),
+                      draft_version=2, drafts=drafts,
+                      procedure=no_reopening(load_procedure("decree-713"), RA, LR))
+
+
+@scenario("LR-LAWFUL")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return stage_gate(make_facts, LR, (LR, changed(demo.LEGALITY, broken, outcome="unlawful")))
+
+
+@scenario("LR-REVISE-SENT-BACK")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return stage_gate(make_facts, LR, (LR, changed(demo.LEGALITY, broken, outcome="revise")))
+
+
+# Collective discussion and decision, Art. 29–30 (and Art. 25 before it).
+
+CD = "collective_decision"
+MEETING = demo.MEETING
+
+
+@scenario("CD-MEETING-TYPE")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, CD, changed(MEETING, broken, meeting_type="office"))
+
+
+@scenario("CD-QUORUM")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, CD, changed(
+        MEETING, broken, members_present=["lin.mayor", "he.deputy"],
+        statements=[s for s in MEETING["statements"] if s["speaker"] in ("lin.mayor",
+                                                                         "he.deputy")],
+        dissent=[]))
+
+
+@scenario("CD-HEAD-DECIDES")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, CD, changed(MEETING, broken, head="he.deputy"))
+
+
+@scenario("CD-SPEAKERS-PRESENT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, CD, changed(
+        MEETING, broken, members_present=["guo.deputy", "ma.director", "lin.mayor"]))
+
+
+@scenario("CD-HEAD-LAST")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    statements = MEETING["statements"]
+    return submit(make_facts, CD, changed(MEETING, broken,
+                                          statements=[statements[-1], *statements[:-1]]))
+
+
+@scenario("CD-REASONS-AGAINST-MAJORITY")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    against = [{**s, "position": "against"} if s["speaker"] == "he.deputy" else s
+               for s in MEETING["statements"]]
+    meeting = {**MEETING, "statements": against, "dissent": [
+        *MEETING["dissent"], {"member": "he.deputy", "text": "Supports a 6-month review."}]}
+    reasons = "Fees start with a 6-month review, which answers the concerns raised."
+    return submit(make_facts, CD, changed(meeting, not broken, reasons_against_majority=reasons))
+
+
+@scenario("CD-DISSENT-RECORDED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, CD, changed(MEETING, broken, dissent=[]))
+
+
+@scenario("CD-DISSENT-VERBATIM")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, CD, changed(MEETING, broken, dissent=[
+        {"member": "ma.director", "text": "Director Ma had some reservations."}]))
+
+
+@scenario("CD-MATERIALS")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    materials = [m for m in MEETING["materials_received"] if m != "risk_report"]
+    return stage_gate(make_facts, CD, (CD, changed(MEETING, broken,
+                                                   materials_received=materials)))
+
+
+@scenario("CD-LEGALITY-REVIEWED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # The stage order was forced open (e.g. a hand-edited row): the decision gate itself
+    # still wants a lawful review of the current draft.
+    upstream = (*history(*UPSTREAM), *([] if broken else [(LR, demo.LEGALITY)]))
+    facts = make_facts(completed=BEFORE[CD], evidence=(*upstream, (CD, MEETING)))
+    return gate(facts, CD)
+
+
+@scenario("CD-FINAL-DRAFT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    drafts = (DraftFact(1, "a" * 64), DraftFact(2, "b" * 64))
+    evidence = (*history(*UPSTREAM), (LR, demo.LEGALITY, "sun.hao", 2),
+                (CD, MEETING, "zhao.li", 1 if broken else 2))
+    facts = make_facts(completed=BEFORE[CD], evidence=evidence, draft_version=2,
+                       drafts=drafts,
+                       procedure=no_reopening(load_procedure("decree-713"), RA, LR, CD))
+    return gate(facts, CD)
+
+
+@scenario("CD-DECIDED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return stage_gate(make_facts, CD, (CD, changed(MEETING, broken, head_decision="defer")))
+
+
+# Publication, Art. 31–32, and the archive, Art. 33.
+
+PB = "publication"
+
+
+@scenario("PB-OFFICIAL-CHANNEL")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PB, changed(demo.PUBLICATION, broken, channels=["media"]))
+
+
+@scenario("PB-AFTER-DECISION")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PB, changed(demo.PUBLICATION, broken, published_on="2026-11-19",
+                                          party_committee_consulted_on="2026-11-18"))
+
+
+@scenario("PB-ADOPTION-EXPLAINED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PB, changed(demo.PUBLICATION, broken,
+                                          expert_adoption_explanation=None))
+
+
+@scenario("PB-PARTY-CONSULTED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return submit(make_facts, PB, changed(demo.PUBLICATION, broken,
+                                          party_committee_consulted_on=None))
+
+
+@scenario("PB-ON-TIME")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # Decided on 2026-11-20; due within 15 days: published on 12-10 is late.
+    return stage_gate(make_facts, PB, (PB, changed(demo.PUBLICATION, broken,
+                                                   published_on="2026-12-10")))
+
+
+@scenario("AR-DOSSIER-COMPLETE")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = make_facts(completed=DECIDED, evidence=(*history(*DECIDED),
+                                                    (PB, demo.PUBLICATION)))
+    if broken:  # the risk report's attachment is not in the archive
+        facts = replace(facts, evidence=tuple(
+            replace(i, documents=("ab" * 32,)) if i.stage_key == RA else i
+            for i in facts.evidence))
+    return gate(facts, PB)
+
+
+# Filing a normative document.
+
+FILING = {"filed_with": "Beijing Municipal Justice Bureau", "filed_on": "2026-12-01",
+          "filing_number": "BJ-2026-0456"}
+
+
+def normative_facts(make_facts: FactsFactory, filing: dict[str, Any]) -> CaseFacts:
+    procedure = load_procedure("normative-document")
+    people = {**make_facts().people,
+              "xu.bei": PersonFact("xu.bei", "Xu Bei", "filing_officer", "District Justice Bureau")}
+    assignments = {**{k: frozenset({v}) for k, v in ASSIGNED.items()},
+                   "filing": frozenset({"xu.bei"})}
+    evidence = ((LR, demo.LEGALITY), (CD, MEETING),
+                (PB, {**demo.PUBLICATION, "published_on": "2026-11-24"}),
+                ("filing", filing, "xu.bei"))
+    return make_facts(procedure=procedure, people=people, assignments=assignments,
+                      completed=(LR, CD, PB), evidence=evidence)
+
+
+@scenario("FL-AFTER-PUBLICATION")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return gate(normative_facts(make_facts, changed(FILING, broken, filed_on="2026-11-23")),
+                "filing")
+
+
+@scenario("FL-ON-TIME")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # Published 2026-11-24; due within 30 days.
+    return gate(normative_facts(make_facts, changed(FILING, broken, filed_on="2026-12-30")),
+                "filing", now=datetime(2027, 1, 5, tzinfo=UTC))
+
+
+# The tests the compliance matrix names.
+
+def test_every_registered_rule_has_a_scenario() -> None:
+    assert sorted(SCENARIOS) == sorted(ARTICLES)
+
+
+@pytest.mark.parametrize("rule", sorted(SCENARIOS))
+def test_rule_blocks(rule: str, make_facts: FactsFactory) -> None:
+    problems = [u for u in SCENARIOS[rule](make_facts, True) if u.rule == rule]
+    assert problems, f"{rule} did not fire"
+    assert all(u.article == ARTICLES[rule] and ARTICLES[rule] in str(u) for u in problems)
+
+
+@pytest.mark.parametrize("rule", sorted(SCENARIOS))
+def test_rule_passes(rule: str, make_facts: FactsFactory) -> None:
+    assert SCENARIOS[rule](make_facts, False) == []
