@@ -33,21 +33,28 @@ QUIET = {"DUEPROCESS_WATCHDOG_INTERVAL_SECONDS": "0",
          "DUEPROCESS_NOTIFY_DELIVERY_INTERVAL_SECONDS": "0"}
 
 
-def processes(marker: str) -> list[tuple[int, str, int]]:
-    """(pid, command, RSS bytes) of live processes whose environment has marker=value."""
+Process = tuple[int, str, int, str | None]  # pid, command, RSS bytes, flow run id
+
+
+def processes(marker: str) -> list[Process]:
+    """Live processes whose environment has marker (VAR=value), with the flow run each
+    executes (Prefect's runner and workers set PREFECT__FLOW_RUN_ID)."""
     needle = marker.encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            if needle not in environ:
                 continue
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
             rss = int((entry / "statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError):
             continue
-        found.append((int(entry.name), command, rss))
+        run = next((v.split(b"=", 1)[1].decode() for v in environ
+                    if v.startswith(b"PREFECT__FLOW_RUN_ID=")), None)
+        found.append((int(entry.name), command, rss, run))
     return found
 
 
@@ -61,7 +68,7 @@ class MemoryWatch:
 
     def _run(self) -> None:
         while not self.stop.wait(1):
-            self.peak = max(self.peak, sum(rss for *_, rss in processes(self.marker)))
+            self.peak = max(self.peak, sum(p[2] for p in processes(self.marker)))
 
 
 def machine() -> str:
@@ -69,8 +76,35 @@ def machine() -> str:
             f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
 
 
-def flow_processes(found: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
-    return [p for p in found if "prefect.engine" in p[1] or "flow_run" in p[1]]
+def held_by(found: list[Process], run_ids: set[str]) -> list[Process]:
+    """The processes executing one of `run_ids`."""
+    return [p for p in found if p[3] is not None and p[3] in run_ids]
+
+
+def wait_quiet(client: Any) -> None:
+    """Until no flow run is running or pending, nor scheduled to start in the next 15 s
+    (the delayed delivery runs triggered by the last stage openings)."""
+    from datetime import timedelta
+
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterNextScheduledStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    from models.base import utcnow
+
+    busy = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+        any_=[StateType.RUNNING, StateType.PENDING])))
+    soon = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
+        next_scheduled_start_time=FlowRunFilterNextScheduledStartTime(
+            before_=utcnow() + timedelta(seconds=15)))
+    while client.count_flow_runs(flow_run_filter=busy) or \
+            client.count_flow_runs(flow_run_filter=soon):
+        time.sleep(1)
 
 
 def count_waiting(client: Any, run_ids: list[Any]) -> int:
@@ -108,7 +142,7 @@ def waiting(args: argparse.Namespace) -> None:
         from tests.conftest import DEMO_CASE
 
         migrate()
-        idle = sum(rss for *_, rss in processes(marker))
+        idle = sum(p[2] for p in processes(marker))
         watch = MemoryWatch(marker)
         started = time.perf_counter()
         run_ids: list[Any] = []
@@ -126,21 +160,29 @@ def waiting(args: argparse.Namespace) -> None:
                 print(f"  {len(run_ids)} cases waiting at their first gate "
                       f"({time.perf_counter() - started:.0f} s)", flush=True)
             elapsed = time.perf_counter() - started
-            time.sleep(5)  # let the last flow processes exit
+            wait_quiet(client)
             assert count_waiting(client, run_ids) == len(run_ids)
+            # A suspended run's process exits once it has sent its last logs and events.
+            wanted, exit_started = {str(r) for r in run_ids}, time.perf_counter()
+            while held_by(processes(marker), wanted) and time.perf_counter() - exit_started < 120:
+                time.sleep(1)
+            exit_wait = time.perf_counter() - exit_started
             found = processes(marker)
         watch.stop.set()
-    held = flow_processes(found)
+    held = held_by(found, {str(r) for r in run_ids})
+    others = [p for p in found if p[3] is not None and p not in held]
     print(machine())
     print(f"{args.cases} cases waiting at a gate on the embedded default (SQLite Prefect "
           f"server + served deployments), started in batches of {args.batch}")
     print(f"  all waiting after {elapsed:.0f} s ({args.cases / elapsed * 60:.0f} cases/min "
           f"brought to their first gate)")
-    print(f"  flow-run processes held while they wait: {len(held)} (target 0)")
+    print(f"  processes held by the {args.cases} waiting cases' runs: {len(held)} (target 0), "
+          f"{exit_wait:.0f} s after the last one was suspended; other flow-run processes "
+          f"alive: {len(others)}")
     print(f"  processes of the stack: {len(found)}: " + ", ".join(
-        sorted({c.split()[2] if len(c.split()) > 2 else c for _, c, _ in found})))
+        sorted({p[1].split()[2] if len(p[1].split()) > 2 else p[1] for p in found})))
     print(f"  memory of the stack (RSS): idle {idle / 2**20:.0f} MiB, with "
-          f"{args.cases} waiting {sum(r for *_, r in found) / 2**20:.0f} MiB, "
+          f"{args.cases} waiting {sum(p[2] for p in found) / 2**20:.0f} MiB, "
           f"peak while starting {watch.peak / 2**20:.0f} MiB")
 
 
@@ -173,7 +215,7 @@ def decisions(args: argparse.Namespace) -> None:
         request = read_case_file(DEMO_CASE)
         with session_scope() as session:
             case_ids = [open_case(session, request=request).id for _ in range(args.cases)]
-        idle = sum(rss for *_, rss in processes(marker))
+        idle = sum(p[2] for p in processes(marker))
         watch = MemoryWatch(marker)
         started = time.perf_counter()
         with ThreadPoolExecutor(args.concurrency) as pool:

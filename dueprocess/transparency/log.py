@@ -11,18 +11,18 @@ each case's chain (`case_seq`, `case_prev`) has no forks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from dueprocess.errors import DueProcessError
 from dueprocess.journal import CaseEvent
 from dueprocess.transparency.records import (
     DECISION,
+    DRAFT,
     EVIDENCE,
     REFUSAL,
     RecordSpec,
@@ -61,6 +61,14 @@ _MOVE_HEAD = (LogHead.__table__.update()  # type: ignore[attr-defined]
 _CASE_TAIL = (sa.select(_leaf.case_seq, _leaf.leaf_hash)
               .where(_leaf.case_id == sa.bindparam("case_id"))
               .order_by(_leaf.case_seq.desc()).limit(1))  # one probe of the unique index
+_draft = DraftVersion.__table__.c  # type: ignore[attr-defined]
+_UNLOGGED_DRAFTS = (
+    sa.select(_draft.id).where(
+        _draft.case_id == sa.bindparam("case_id"),
+        ~sa.exists().where(_leaf.case_id == sa.bindparam("case_id"), _leaf.kind == DRAFT,
+                           _leaf.subject_id == _draft.id),
+    ).order_by(_draft.version)
+)
 
 
 def locked_head(session: Session) -> MerkleLog:
@@ -156,20 +164,14 @@ def specs_for_event(session: Session, event: CaseEvent) -> list[RecordSpec]:
 
 @dataclass(frozen=True)
 class _Pending:
-    """Records to append when the transaction commits: an event's (built when it was
-    published), or a new draft version's."""
+    """An event's records, built when it was published, appended when it commits."""
 
-    within: tuple[object, ...]  # the transactions open when it was queued, innermost first
+    within: tuple[object, ...]  # the transactions open at publication, innermost first
     case_id: str
-    specs: list[RecordSpec] = field(default_factory=list)
-    draft: DraftVersion | None = None
+    specs: list[RecordSpec]
 
 
 _PENDING = "dueprocess.transparency.pending"
-
-
-def _queue(session: Session, item: _Pending) -> None:
-    session.info.setdefault(_PENDING, []).append(item)
 
 
 def _open_transactions(session: Session) -> tuple[object, ...]:
@@ -184,51 +186,39 @@ def _open_transactions(session: Session) -> tuple[object, ...]:
 def log_case_event(session: Session, event: CaseEvent) -> None:
     """Journal handler: build the event's records from the rows as they are now; they are
     appended when the transaction commits (see `_append_pending`)."""
-    _queue(session, _Pending(_open_transactions(session), event.case_id,
-                             specs_for_event(session, event)))
-
-
-@sa.event.listens_for(DraftVersion, "after_insert")
-def _log_new_draft(_mapper: object, _connection: object, draft: DraftVersion) -> None:
-    """Every draft version stored through a session is logged in its transaction, whether
-    or not an event announces it (a dossier must hold every draft with its hash)."""
-    session = object_session(draft)
-    if isinstance(session, Session):
-        _queue(session, _Pending(_open_transactions(session), draft.case_id, draft=draft))
+    pending: list[_Pending] = session.info.setdefault(_PENDING, [])
+    pending.append(_Pending(_open_transactions(session), event.case_id,
+                            specs_for_event(session, event)))
 
 
 @sa.event.listens_for(OrmSession, "before_commit")  # every session class
 def _append_pending(session: Session) -> None:
-    """Append the transaction's records just before it commits, in the order they were
-    queued, except that a new draft version follows its case's first record in the
-    transaction (a new case's draft follows `case.opened`, a revision `draft.revised`).
-    Taking the log head lock last, and holding it only for the commit, means no
-    lock-order deadlock with the locks the change itself took."""
+    """Append the transaction's records just before it commits, each case's draft
+    versions not logged yet after its first record (a new case's draft follows
+    `case.opened`, a revision `draft.revised`). Taking the log head lock last, and holding
+    it only for the commit, means no lock-order deadlock with the locks the change itself
+    took."""
     if session.in_nested_transaction():
         return  # a savepoint is released; its records wait for the real commit
-    if any(isinstance(obj, DraftVersion) for obj in session.new):
-        session.flush()  # commit would flush next; the drafts it stores must be queued first
     pending: list[_Pending] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
-    drafts: dict[str, list[DraftVersion]] = {}
-    events: list[_Pending] = []
+    session.flush()  # draft rows added in this transaction must be visible below
+    cases = list(dict.fromkeys(item.case_id for item in pending))  # in order of appearance
+    appender = Appender(session, cases)  # first the lock, then what is logged already
+    drafts = {case_id: unlogged_drafts(session, case_id) for case_id in cases}
     for item in pending:
-        if item.draft is not None:
-            drafts.setdefault(item.case_id, []).append(item.draft)
-        else:
-            events.append(item)
-    cases = list(dict.fromkeys(item.case_id for item in [*events, *pending]))
-    appender = Appender(session, cases)
-    for item in events:
         for spec in item.specs:
             appender.append(spec)
-        for draft in sorted(drafts.pop(item.case_id, []), key=lambda d: d.version):
-            appender.append(draft_spec(draft))
-    for case_drafts in drafts.values():  # drafts stored without any event of their case
-        for draft in sorted(case_drafts, key=lambda d: d.version):
+        for draft in drafts.pop(item.case_id, []):
             appender.append(draft_spec(draft))
     appender.close()
+
+
+def unlogged_drafts(session: Session, case_id: str) -> list[DraftVersion]:
+    """The case's draft versions no leaf covers yet, oldest first."""
+    ids = session.connection().execute(_UNLOGGED_DRAFTS, {"case_id": case_id}).scalars()
+    return [draft for i in ids if (draft := session.get(DraftVersion, i)) is not None]
 
 
 @sa.event.listens_for(OrmSession, "after_soft_rollback")

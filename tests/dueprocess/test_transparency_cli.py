@@ -19,6 +19,7 @@ from dueprocess.journal import CaseEvent, publish
 from dueprocess.transparency import get_transparency_settings
 from ledger import SignedTreeHead
 from models.base import utcnow
+from tests.conftest import DEMO_CASE
 from tests.dueprocess.test_transparency_support import (
     DOCUMENT,
     decided_case,
@@ -170,6 +171,17 @@ def test_later_dossier_proves_it_extends_an_earlier_one(
     assert result.returncode == 0, result.stdout
     earlier = SignedTreeHead.model_validate_json((dossier / "tree-head.json").read_bytes())
     assert f"consistent with earlier tree heads of size {earlier.tree_size}" in result.stdout
+
+
+def test_a_case_opened_by_a_fresh_process_is_logged_with_its_draft(
+    exported: tuple[str, Path, Path],
+) -> None:
+    # In a new process the case's draft is stored before any event loads the log feature.
+    opened = dueprocess("open", DEMO_CASE, "--no-start")
+    assert opened.returncode == 0, opened.stderr
+    verified = dueprocess("verify")
+    assert verified.returncode == 0, verified.stdout
+    assert verified.stdout.startswith("OK: ")
 
 
 def test_export_errors_are_named(exported: tuple[str, Path, Path], tmp_path: Path) -> None:

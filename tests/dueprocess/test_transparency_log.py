@@ -20,7 +20,7 @@ from dueprocess.demo import submissions
 from dueprocess.errors import Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.recording import record_evidence
-from dueprocess.transparency import verify_log
+from dueprocess.transparency import LogTampered, verify_log
 from dueprocess.transparency.records import record_kind
 from ledger import MerkleTree, canonical_bytes, leaf_hash
 from ledger.codec import b64encode
@@ -162,17 +162,27 @@ def test_an_event_that_is_not_its_rows_own_never_takes_a_row_kind(case_id: str) 
     assert (refused["kind"], late["kind"]) == ("evidence-refused", "evidence-late")
 
 
-def test_a_draft_version_is_logged_in_the_transaction_that_stores_it(case_id: str) -> None:
+def test_a_draft_stored_without_an_event_is_flagged_until_its_case_logs_again(
+    fresh: None,
+) -> None:
+    case_id = decided_case()
     text = "1. Peak-hour parking is charged 8 yuan per hour."
     with session_scope() as session:  # a revision written by code that announces nothing
         session.add(DraftVersion(case_id=case_id, version=2, title="Revised draft", text=text,
                                  sha256=hashlib.sha256(text.encode()).hexdigest()))
-    draft = case_records(case_id)[-1]
+    with pytest.raises(LogTampered, match=rf"draft version #\d+ of case {case_id} is not in "
+                                          "the log"):
+        verify_log()
+    with session_scope() as session:
+        publish(session, CaseEvent(case_id=case_id, kind="notice.sent", occurred_at=utcnow()))
+    *_, notice, draft = case_records(case_id)
+    assert notice["event"] == "notice.sent"
     assert (draft["kind"], draft["version"]) == ("draft", 2)
     assert draft["file_sha256"] == hashlib.sha256(text.encode()).hexdigest()
     with session_scope() as session:  # logged once, not again with later events
         publish(session, CaseEvent(case_id=case_id, kind="notice.sent", occurred_at=utcnow()))
     assert [r["kind"] for r in case_records(case_id)].count("draft") == 2
+    verify_log()
 
 
 def test_a_revision_follows_the_event_that_announces_it(case_id: str) -> None:
