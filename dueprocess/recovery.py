@@ -199,6 +199,43 @@ def recover_open_cases() -> list[tuple[str, str]]:
         except Exception as exc:  # one broken case must not stop the sweep
             logger.warning("case %s: recovery failed", case_id, exc_info=True)
             done.append((case_id, f"recovery failed: {type(exc).__name__}: {exc}"))
+    return done + finish_closed_cases()
+
+
+def finish_closed_cases() -> list[tuple[str, str]]:
+    """Wake the suspended runs of cases that closed without them (the last evidence closes
+    the case at once, and its recorder then has no gate to resume), so they complete."""
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    deployment = get_settings().deployment_name.split("/")[-1]
+    done = []
+    with prefect_client() as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.PAUSED]))),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment])),
+            limit=200,
+        )
+    for run in runs:
+        case_id = run.parameters.get("case_id")
+        if not isinstance(case_id, str):
+            continue
+        with session_scope() as session:
+            case = session.get(DecisionCase, case_id)
+        if case is not None and case.status is CaseStatus.CLOSED and (
+            case.flow_run_id == str(run.id)
+        ):
+            try:
+                done.append((case_id, f"closed; {_wake(str(run.id), case_id)}"))
+            except Exception as exc:
+                done.append((case_id, f"recovery failed: {type(exc).__name__}: {exc}"))
     return done
 
 

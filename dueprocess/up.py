@@ -230,7 +230,7 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
         if any(word in action for word in NOTEWORTHY):
             console.print(f"  case {case_id}: {action}")
     if recovered:
-        console.print(f"  {len(recovered)} open case(s) checked")
+        console.print(f"  {len(recovered)} case(s) checked")
     portal_url = None
     if with_portal and portal_available():
         from portal.settings import get_portal_settings

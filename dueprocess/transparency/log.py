@@ -58,17 +58,19 @@ _LOCK_HEAD = (sa.select(_head.tree_size, _head.root_hash, _head.frontier)
 _INSERT_LEAF = LogLeaf.__table__.insert()  # type: ignore[attr-defined]
 _MOVE_HEAD = (LogHead.__table__.update()  # type: ignore[attr-defined]
               .where(_head.id == LOG_HEAD_ID))
-_CASE_TAIL = (sa.select(_leaf.case_seq, _leaf.leaf_hash)
-              .where(_leaf.case_id == sa.bindparam("case_id"))
-              .order_by(_leaf.case_seq.desc()).limit(1))  # one probe of the unique index
 _draft = DraftVersion.__table__.c  # type: ignore[attr-defined]
-_UNLOGGED_DRAFTS = (
-    sa.select(_draft.id).where(
-        _draft.case_id == sa.bindparam("case_id"),
-        ~sa.exists().where(_leaf.case_id == sa.bindparam("case_id"), _leaf.kind == DRAFT,
-                           _leaf.subject_id == _draft.id),
-    ).order_by(_draft.version)
+_CASE: sa.BindParameter[str] = sa.bindparam("case_id")
+_unlogged = sa.and_(_draft.case_id == _CASE, ~sa.exists().where(
+    _leaf.case_id == _CASE, _leaf.kind == DRAFT, _leaf.subject_id == _draft.id))
+_tail = sa.select(_leaf.case_seq, _leaf.leaf_hash).where(_leaf.case_id == _CASE)
+_tail = _tail.order_by(_leaf.case_seq.desc()).limit(1)  # one probe of the unique index
+# A case's chain tail and whether it has draft versions to log, in one round trip.
+_CASE_STATE = sa.select(
+    _tail.with_only_columns(_leaf.case_seq).scalar_subquery(),
+    _tail.with_only_columns(_leaf.leaf_hash).scalar_subquery(),
+    sa.exists().where(_unlogged),
 )
+_UNLOGGED_DRAFTS = sa.select(_draft.id).where(_unlogged).order_by(_draft.version)
 
 
 def locked_head(session: Session) -> MerkleLog:
@@ -96,9 +98,13 @@ class Appender:
         self.start = self.log.size
         # Nobody else appends while we hold the lock, so the tails stay ours to move.
         self.tails: dict[str, tuple[int, bytes | None]] = {}
+        self.with_unlogged_drafts: set[str] = set()
         for case_id in case_ids:
-            row = self.connection.execute(_CASE_TAIL, {"case_id": case_id}).first()
-            self.tails[case_id] = (-1, None) if row is None else (row[0], bytes.fromhex(row[1]))
+            seq, digest, drafts = self.connection.execute(
+                _CASE_STATE, {"case_id": case_id}).one()
+            self.tails[case_id] = (-1, None) if seq is None else (seq, bytes.fromhex(digest))
+            if drafts:
+                self.with_unlogged_drafts.add(case_id)
 
     def append(self, spec: RecordSpec) -> int:
         """Append one record as the next leaf; return its index."""
@@ -206,7 +212,7 @@ def _append_pending(session: Session) -> None:
     session.flush()  # draft rows added in this transaction must be visible below
     cases = list(dict.fromkeys(item.case_id for item in pending))  # in order of appearance
     appender = Appender(session, cases)  # first the lock, then what is logged already
-    drafts = {case_id: unlogged_drafts(session, case_id) for case_id in cases}
+    drafts = {c: unlogged_drafts(session, c) for c in appender.with_unlogged_drafts}
     for item in pending:
         for spec in item.specs:
             appender.append(spec)

@@ -26,8 +26,8 @@ def test_a_token_holder_records_with_the_token_and_revises_the_draft(
             assert stored is not None and stored.token_sha256 and token not in str(stored)
         evidence = tmp_path / "risk.json"
         evidence.write_text(json.dumps(submissions.RISK), encoding="utf-8")
-        args: list[str | Path] = ["record", case_id, "risk_assessment", "--file", evidence, "--as", "liu.yang",
-                "--no-resume"]
+        args: list[str | Path] = ["record", case_id, "risk_assessment", "--file", evidence,
+                                  "--as", "liu.yang", "--no-resume"]
         refused = dueprocess(*args)
         assert refused.returncode == 2
         assert "[AUTHENTICATED, ASVS 6.2] 'liu.yang' holds an API token" in refused.stderr

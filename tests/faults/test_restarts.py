@@ -75,8 +75,9 @@ def test_prefect_server_restarted_mid_case(tmp_path: Path) -> None:
                 record(case_id, index)
             assert_completed_once(case_id)
     finally:
-        stack.stop()
+        assert stack.stop(signal.SIGINT) == 0, stack.output()  # Ctrl-C
         stop_process(server.process)  # type: ignore[attr-defined]
+    assert "no process of the stack is left" in stack.output()
     assert not stack.leftovers()
 
 
@@ -115,7 +116,7 @@ def test_postgres_stopped_between_stages_then_the_whole_stack_killed(
             killed = stack.kill_everything()
             assert len(killed) >= 3, killed  # up, its server, its runner (and flows)
             stack.start()
-            assert "1 open case(s) checked" in stack.output(), stack.output()
+            assert "1 case(s) checked" in stack.output(), stack.output()
             wait_until(lambda: stage_completed(case_id, "risk_assessment"), timeout=120,
                        what="risk_assessment after the restart")
             for index in (5, 6, 7):
