@@ -23,9 +23,12 @@ MAJOR_DECISION = "major-decision"
 RESUME_CASE = "resume-case"
 DEADLINE_WATCHDOG = "deadline-watchdog"
 DELIVER_NOTICES = "deliver-notices"
+NOTIFY_REVIEWERS = "notify-reviewers"
+PUBLISH_DECISION = "publish-decision"
 CASE_RESOURCE = {"prefect.resource.id": "dueprocess.case.*"}
 WAKE_AFTER_SECONDS = 5
 DELIVER_AFTER_SECONDS = 10
+DELIVER_ENTRYPOINT = "flows.deliver_notices.deliver_notices"
 CASE_ID_FROM_EVENT = "{{ event.resource.get('dueprocess.case.id') }}"
 
 
@@ -116,21 +119,33 @@ def specs() -> list[DeploymentSpec]:
             "recover cases whose run stopped.",
             interval_seconds=watchdog_interval or None,
         ),
+        # Three deployments of one delivery flow: each outbox row is leased to one run, so
+        # they may run side by side; each has one slot, and a run started while its slot
+        # is taken is cancelled at once (a burst of events needs one run, not several).
         DeploymentSpec(
-            DELIVER_NOTICES, "flows.deliver_notices.deliver_notices",
-            "Deliver queued notices through Apprise: reviewer notices when a stage opens, "
-            "the publication when a case is decided, escalations when a deadline is missed.",
-            # case.closed: the announcement is queued when publication completes.
-            triggers=[on_case_event("deliver-notices-on-case-event", "stage.opened",
-                                    "case.decided", "case.closed", "deadline.missed",
-                                    parameters={},
-                                    # Off the path of the case's run continuing; one
-                                    # delivery run then takes the notices of a burst.
+            NOTIFY_REVIEWERS, DELIVER_ENTRYPOINT,
+            "Notify the reviewers of a stage when it opens, and the responsible official "
+            "when a deadline is missed.",
+            triggers=[on_case_event("notify-reviewers-on-stage-opened", "stage.opened",
+                                    "deadline.missed", parameters={},
+                                    # Off the path of the case's run continuing.
                                     schedule_after=timedelta(seconds=DELIVER_AFTER_SECONDS))],
-            interval_seconds=notify_interval or None,
-            # A burst of events (three stages open at once) needs one delivery run, not
-            # three processes: a run started while one is active is cancelled at once.
             single=True,
+        ),
+        DeploymentSpec(
+            PUBLISH_DECISION, DELIVER_ENTRYPOINT,
+            "Publish a decided case: the decision announcement, and the publication "
+            "notices when the case closes.",
+            triggers=[on_case_event("publish-decision-on-case-decided", "case.decided",
+                                    "case.closed", parameters={},
+                                    schedule_after=timedelta(seconds=DELIVER_AFTER_SECONDS))],
+            single=True,
+        ),
+        DeploymentSpec(
+            DELIVER_NOTICES, DELIVER_ENTRYPOINT,
+            "Deliver every due notice on a schedule: retries with back-off, reminders, "
+            "subscription confirmations and whatever the triggered runs left.",
+            interval_seconds=notify_interval or None, single=True,
         ),
     ]
 

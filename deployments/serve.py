@@ -3,7 +3,8 @@
 Flow runs execute in subprocesses started by Prefect's runner; a suspended run holds no
 process until it is resumed. The deployments, their triggers and schedules are defined
 in `deployments.definitions` (the same ones `prefect.yaml` deploys to a work pool):
-major-decision, resume-case, deadline-watchdog and deliver-notices.
+major-decision, resume-case, deadline-watchdog, and the delivery flow as notify-reviewers,
+publish-decision and deliver-notices.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ what and which rule. The CLI and the API call these; the services they wrap
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlmodel import Session
@@ -43,18 +45,34 @@ def _check_actor(session: Session, case: DecisionCase, *, actor: str, token: str
         raise Refused(problems)
 
 
+@contextmanager
+def _acting(
+    *, case_id: str, action: str, stage_key: str | None, actor: str, token: str | None,
+    channel: str, now: datetime, permission: str | None, for_self: str | None = None,
+) -> Iterator[tuple[Session, DecisionCase]]:
+    """One audited transaction on the locked case, after the actor is authenticated and,
+    with `permission`, allowed to do it."""
+    with audited(case_id=case_id, action=action, stage_key=stage_key, person=actor,
+                 channel=channel, now=now), session_scope() as session:
+        case = get_case(session, case_id, lock=True)
+        if permission is None:
+            problems = identity_problems(session, handle=actor, token=token, channel=channel)
+            if problems:
+                raise Refused(problems)
+        else:
+            _check_actor(session, case, actor=actor, token=token, channel=channel,
+                         action=permission, for_self=for_self)
+        yield session, case
+
+
 def revise_draft_as(
     *, case_id: str, revision: DraftRevise, actor: str, token: str | None = None,
     channel: str, now: datetime | None = None,
 ) -> DraftVersion:
     """An official of the undertaking unit revises the draft; the procedure reopens."""
     now = now or utcnow()
-    with audited(case_id=case_id, action="revision", stage_key=None, person=actor,
-                 channel=channel, now=now), session_scope() as session:
-        case = get_case(session, case_id, lock=True)
-        problems = identity_problems(session, handle=actor, token=token, channel=channel)
-        if problems:
-            raise Refused(problems)
+    with _acting(case_id=case_id, action="revision", stage_key=None, actor=actor,
+                 token=token, channel=channel, now=now, permission=None) as (session, case):
         return drafts.revise(session, case=case, revision=revision, revised_by=actor, now=now)
 
 
@@ -64,11 +82,9 @@ def assign_as(
 ) -> Assignment:
     """An official of the undertaking unit assigns a person to a case stage."""
     now = now or utcnow()
-    with audited(case_id=case_id, action="assignment", stage_key=stage_key, person=actor,
-                 channel=channel, now=now), session_scope() as session:
-        case = get_case(session, case_id, lock=True)
-        _check_actor(session, case, actor=actor, token=token, channel=channel,
-                     action="assign people")
+    with _acting(case_id=case_id, action="assignment", stage_key=stage_key, actor=actor,
+                 token=token, channel=channel, now=now,
+                 permission="assign people") as (session, case):
         assignment = assignments.assign(session, case=case, stage_key=stage_key,
                                         handle=handle, now=now)
         publish(session, CaseEvent(
@@ -84,11 +100,10 @@ def declare_interest_as(
 ) -> InterestDeclaration:
     """An expert declares their interests (or an official records their declaration)."""
     now = now or utcnow()
-    with audited(case_id=case_id, action="declaration", stage_key=stage_key, person=actor,
-                 channel=channel, now=now), session_scope() as session:
-        case = get_case(session, case_id, lock=True)
-        _check_actor(session, case, actor=actor, token=token, channel=channel,
-                     action=f"declare interests for '{handle}'", for_self=handle)
+    with _acting(case_id=case_id, action="declaration", stage_key=stage_key, actor=actor,
+                 token=token, channel=channel, now=now,
+                 permission=f"declare interests for '{handle}'",
+                 for_self=handle) as (session, case):
         return assignments.declare_interest(
             session, case=case, stage_key=stage_key, handle=handle, declaration=declaration,
             recorded_by=actor, now=now,
@@ -101,10 +116,8 @@ def record_panel_note_as(
 ) -> PanelNote:
     """An official of the undertaking unit records how the expert panel was composed."""
     now = now or utcnow()
-    with audited(case_id=case_id, action="panel_note", stage_key=stage_key, person=actor,
-                 channel=channel, now=now), session_scope() as session:
-        case = get_case(session, case_id, lock=True)
-        _check_actor(session, case, actor=actor, token=token, channel=channel,
-                     action="record the panel-composition note")
+    with _acting(case_id=case_id, action="panel_note", stage_key=stage_key, actor=actor,
+                 token=token, channel=channel, now=now,
+                 permission="record the panel-composition note") as (session, case):
         return assignments.record_panel_note(session, case=case, stage_key=stage_key,
                                              text=text, recorded_by=actor, now=now)

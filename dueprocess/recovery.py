@@ -262,7 +262,8 @@ def describe_driving_run(case_id: str) -> str | None:
         with prefect_client(timeout=5) as client:
             run = read_driving_run(client, case.flow_run_id)
     except Exception as exc:
-        return f"flow run {case.flow_run_id}: Prefect API unavailable ({type(exc).__name__})"
+        return (f"flow run {case.flow_run_id}: state unknown, the Prefect API at "
+                f"{os.environ['PREFECT_API_URL']} does not answer ({type(exc).__name__})")
     head = f"flow run {run.run_id}"
     if run.state_type is None:
         return f"{head}: not found on this Prefect server; run: dueprocess recover {case_id}"

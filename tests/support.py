@@ -1,11 +1,16 @@
-"""Helpers shared by tests: the demo submissions in stage order, and demo-like cases."""
+"""Helpers shared by tests: the demo submissions in stage order, demo-like cases, the
+run-once mark of the service-backed suites, and waiting for a flow run to finish."""
 
 from __future__ import annotations
 
 import copy
+import os
+import time
 from functools import cache
 from typing import Any
+from uuid import UUID
 
+import pytest
 import yaml
 
 from dueprocess.demo import submissions
@@ -97,3 +102,24 @@ def normative_case() -> str:
     data["assignments"] = {"legality_review": ["sun.hao"], "collective_decision": ["zhao.li"],
                            "publication": ["qian.yu"], "filing": ["xu.bei"]}
     return open_case_data(data)
+
+
+# Service-backed suites that build their own databases and servers whatever the session's
+# case database is: they run once, in the default (SQLite) pass.
+RUNS_ONCE = pytest.mark.skipif(
+    bool(os.environ.get("DUEPROCESS_TEST_DATABASE_URL")),
+    reason="builds its own servers and databases: runs once, in the default pass",
+)
+
+
+def final_state(run_id: UUID, *, timeout: float = 90) -> Any:
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(run_id).state
+            if state is not None and state.is_final():
+                return state
+            time.sleep(0.3)
+    raise AssertionError(f"flow run {run_id} did not finish")

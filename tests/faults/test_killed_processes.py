@@ -12,7 +12,6 @@ resume, and the next delivery run resends the notice with the same idempotency k
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -35,11 +34,9 @@ from tests.faults.harness import (
     wait_until,
 )
 from tests.scaleout.harness import pointed_at
-from tests.support import VALID_STEPS
+from tests.support import RUNS_ONCE, VALID_STEPS
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), pytest.mark.skipif(
-    bool(os.environ.get("DUEPROCESS_TEST_DATABASE_URL")),
-    reason="starts its own stack and databases: runs once, in the default pass")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), RUNS_ONCE]
 
 IN_TRANSACTION = "evidence.recorded:in-transaction"
 AFTER_COMMIT = "evidence.recorded:after-commit"

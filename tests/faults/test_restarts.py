@@ -36,10 +36,9 @@ from tests.faults.harness import (
     wait_until,
 )
 from tests.scaleout.harness import pointed_at
+from tests.support import RUNS_ONCE
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), pytest.mark.skipif(
-    bool(os.environ.get("DUEPROCESS_TEST_DATABASE_URL")),
-    reason="starts its own stacks and databases: runs once, in the default pass")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), RUNS_ONCE]
 QUICK = {"DUEPROCESS_WATCHDOG_INTERVAL_SECONDS": "20"}
 
 

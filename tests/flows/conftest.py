@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import pytest
 
 from dueprocess.stack import prefect_environment, stop_process, wait_for_deployment
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, final_state
 
 pytestmark = pytest.mark.flow
 
@@ -42,19 +40,6 @@ def prefect_server(case_database: str, tmp_path_factory: pytest.TempPathFactory)
         finally:
             stop_process(runner)
             log.close()
-
-
-def final_state(run_id: UUID, *, timeout: float = 90) -> Any:
-    from prefect.client.orchestration import get_client
-
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            state = client.read_flow_run(run_id).state
-            if state is not None and state.is_final():
-                return state
-            time.sleep(0.3)
-    raise AssertionError(f"flow run {run_id} did not finish")
 
 
 def gate(case_id: str) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """Case events reach Prefect's event feed, and the deployments' triggers act on them.
 
 Everything runs against the session's Prefect server and the served deployments
-(major-decision, resume-case, deadline-watchdog, deliver-notices with their triggers).
+(major-decision, resume-case, deadline-watchdog, notify-reviewers, publish-decision and
+deliver-notices, with their triggers).
 """
 
 from __future__ import annotations

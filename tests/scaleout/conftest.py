@@ -6,7 +6,6 @@ session's case database is, so they run once: in the default (SQLite) pass of th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,11 +16,6 @@ from tests.scaleout.harness import (
     scale_out,
     services_missing,
     wait_for_workers,
-)
-
-ONCE = pytest.mark.skipif(
-    bool(os.environ.get("DUEPROCESS_TEST_DATABASE_URL")),
-    reason="builds its own PostgreSQL and Redis databases: runs once, in the default pass",
 )
 
 

@@ -191,6 +191,7 @@ def pointed_at(database_url: str, api_url: str) -> Iterator[None]:
     get_settings.cache_clear()
     try:
         migrate()
+        _drain_events()  # Prefect's events worker keeps the API URL it was created with
         with temporary_settings({PREFECT_API_URL: api_url}):
             try:
                 yield
@@ -206,7 +207,8 @@ def pointed_at(database_url: str, api_url: str) -> Iterator[None]:
 
 
 def _drain_events() -> None:
-    """Send this process's queued events while their server is still there."""
+    """Send this process's queued events while their server is still there, and stop the
+    events worker, so that the next event starts one for the API URL in force then."""
     from prefect.events.worker import EventsWorker
 
     EventsWorker.drain_all(timeout=10)

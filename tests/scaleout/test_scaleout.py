@@ -21,26 +21,12 @@ from dueprocess.status import case_view
 from models.decisions import Decision
 from models.evidence import EvidenceItem
 from tests.conftest import DEMO_CASE
-from tests.scaleout.conftest import ONCE
 from tests.scaleout.harness import ScaleOut
-from tests.support import VALID_STEPS
+from tests.support import RUNS_ONCE, VALID_STEPS, final_state
 
-pytestmark = [pytest.mark.slow, ONCE]
+pytestmark = [pytest.mark.slow, RUNS_ONCE]
 CASES = 2
 T = TypeVar("T")
-
-
-def final_state(run_id: UUID, timeout: float = 180) -> object:
-    from prefect.client.orchestration import get_client
-
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            state = client.read_flow_run(run_id).state
-            if state is not None and state.is_final():
-                return state
-            time.sleep(0.5)
-    raise AssertionError(f"flow run {run_id} did not finish")
 
 
 def in_context(function: Callable[..., T]) -> Callable[..., T]:
@@ -66,7 +52,7 @@ def test_cases_run_to_decision_across_servers_and_workers(scaleout: ScaleOut) ->
     with ThreadPoolExecutor(CASES) as pool:
         runs = list(pool.map(in_context(drive), case_ids))
     for run_id in runs:
-        assert final_state(run_id).is_completed()  # type: ignore[attr-defined]
+        assert final_state(run_id, timeout=180).is_completed()
     with session_scope() as session:
         for case_id in case_ids:
             view = case_view(case_id)
@@ -99,9 +85,11 @@ def test_events_and_triggers_work_on_postgres_with_redis(scaleout: ScaleOut) -> 
              "case.decided", "case.closed")
     with get_client(sync_client=True) as client:
         for kind in kinds:
-            page = client.read_events(EventFilter(event=EventNameFilter(
-                name=[f"dueprocess.{kind}"])), limit=50)
-            assert page.total >= CASES, kind
+            deadline = time.monotonic() + 60  # the event persister writes in batches
+            while (total := client.read_events(EventFilter(event=EventNameFilter(
+                    name=[f"dueprocess.{kind}"])), limit=50).total) < CASES:
+                assert time.monotonic() < deadline, (kind, total)
+                time.sleep(1)
         resumed = client.read_flow_runs(deployment_filter=DeploymentFilter(
             name=DeploymentFilterName(any_=["resume-case"])), limit=200)
     assert any(r.parameters.get("reason") == "evidence recorded" for r in resumed)
