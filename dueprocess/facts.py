@@ -28,6 +28,7 @@ from models.cases import (
     text_sha256,
 )
 from models.evidence import Document, EvidenceItem
+from models.notices import Comment
 from models.people import (
     ORGAN_ROLES,
     Assignment,
@@ -165,4 +166,6 @@ def load_facts(
         proposal=proposal, consultations=consultations,
         people=_people(session, case, handles), drafts=drafts, declarations=declarations,
         panel_notes=panel_notes, stored_documents=stored_documents,
+        public_comments=tuple(session.exec(select(Comment.receipt_number).where(
+            Comment.case_id == case.id).order_by(col(Comment.id))).all()),
     )

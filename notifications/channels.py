@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from dueprocess.errors import DueProcessError
 from models.notices import Subscriber
 from notifications.secrets import decrypt, url_key
+from notifications.settings import NotifySettings
 
 MAX_URL_LENGTH = 2000
 
@@ -148,9 +149,10 @@ def subscriber_recipients(session: Session) -> list[Channel]:
                     confirmed_at=confirmed_at) for id_, key, privacy, tags, confirmed_at in rows]
 
 
-def subscriber_channel(row: Subscriber) -> Channel:
+def subscriber_channel(row: Subscriber, *, settings: NotifySettings | None = None) -> Channel:
     """A subscriber's channel with its URL decrypted, for sending."""
-    return Channel(key=row.url_key, url=decrypt(row.url_ciphertext), privacy=row.privacy_url,
+    return Channel(key=row.url_key, url=decrypt(row.url_ciphertext, settings=settings),
+                   privacy=row.privacy_url,
                    tags=frozenset(row.tags), subscriber_id=row.id, confirmed_at=row.confirmed_at)
 
 

@@ -27,12 +27,14 @@ def _ready() -> None:
 @notices_app.command("deliver")
 def deliver_command(
     max_batches: Annotated[int | None, typer.Option(help="Stop after this many batches")] = None,
+    processes: Annotated[int, typer.Option(
+        min=1, max=64, help="Sending processes sharing the queue (one per spare core)")] = 1,
 ) -> None:
     """Deliver due notices now (the deliver-notices flow does this on a schedule)."""
-    from notifications.delivery import deliver_pending
+    from notifications.delivery import deliver_in_processes
 
     _ready()
-    report = deliver_pending(max_batches=max_batches)
+    report = deliver_in_processes(processes, max_batches=max_batches)
     console.print(f"fanned out {report.fanned_out}, delivered {report.delivered}, "
                   f"retrying {report.retrying}, failed {report.failed}, "
                   f"skipped {report.skipped}")

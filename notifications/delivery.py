@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import queue
 import secrets
 import socket
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +45,8 @@ from notifications.channels import (
     subscriber_channel,
     subscriber_recipients,
 )
-from notifications.render import Language, render_footer
+from notifications.http import SessionPool
+from notifications.render import Language, unsubscribe_footer
 from notifications.secrets import unsubscribe_token
 from notifications.settings import NotifySettings, get_notify_settings
 
@@ -62,7 +64,7 @@ def idempotency_key(notice_id: int, recipient_key: str) -> str:
 
 
 def unsubscribe_url(settings: NotifySettings, subscriber_id: int) -> str:
-    token = unsubscribe_token(subscriber_id)
+    token = unsubscribe_token(subscriber_id, settings=settings)
     return f"{settings.portal_url.rstrip('/')}/unsubscribe?s={subscriber_id}&t={token}"
 
 
@@ -195,16 +197,16 @@ def send(claimed: Claimed, channel: Channel, message: Message,
     for attribute in ("socket_read_timeout", "socket_connect_timeout"):
         if hasattr(plugin, attribute):
             setattr(plugin, attribute, settings.notify_timeout_seconds)
-    text, html = message.text, message.html
+    as_html = prefers_html(plugin)
+    body = message.html if as_html else message.text
     if claimed.subscriber_id is not None:
         link = unsubscribe_url(settings, claimed.subscriber_id)
-        footer = render_footer({"unsubscribe_url": link}, language=message.language)
-        text += footer.text
-        html = html.replace("</body>", footer.html + "</body>", 1)
-    as_html = prefers_html(plugin)
+        footer = unsubscribe_footer(link, language=message.language)
+        body = body.replace("</body>", footer.html + "</body>", 1) if as_html \
+            else body + footer.text
     try:
         ok = plugin.notify(
-            body=html if as_html else text, title=message.subject,
+            body=body, title=message.subject,
             body_format=apprise.NotifyFormat.HTML if as_html else apprise.NotifyFormat.TEXT,
         )
     except Exception as exc:  # a plugin bug must not stop the other deliveries
@@ -336,7 +338,7 @@ class _Resolver:
                 if row is None or row.status != "confirmed":
                     channels[c.id] = "the subscriber unsubscribed before delivery"
                 else:
-                    channels[c.id] = subscriber_channel(row)
+                    channels[c.id] = subscriber_channel(row, settings=self.settings)
             else:
                 channels[c.id] = self.operators.get(c.recipient_key) or MissingChannel(
                     "the channel is not in this worker's Apprise configuration "
@@ -363,18 +365,52 @@ def deliver_pending(
     report = DeliveryReport(fanned_out=fan_out(settings=settings, now=clock()))
     resolver = _Resolver(settings)
     batches = 0
-    with ThreadPoolExecutor(max_workers=settings.notify_concurrency,
-                            thread_name_prefix="deliver") as pool:
-        while max_batches is None or batches < max_batches:
-            batch = claim(owner=owner, settings=settings, now=clock(),
-                          limit=settings.notify_batch_size)
-            if not batch:
-                break
-            batches += 1
-            for outcomes in _send_batch(pool, batch, resolver, settings):
-                settle(outcomes, owner=owner, settings=settings, now=clock())
-                report.add(outcomes, settings)
+    sessions = SessionPool()  # keep-alive connections, one session per sending thread
+    try:
+        with ThreadPoolExecutor(max_workers=settings.notify_concurrency,
+                                thread_name_prefix="deliver",
+                                initializer=sessions.open_for_thread) as pool:
+            while max_batches is None or batches < max_batches:
+                batch = claim(owner=owner, settings=settings, now=clock(),
+                              limit=settings.notify_batch_size)
+                if not batch:
+                    break
+                batches += 1
+                for outcomes in _send_batch(pool, batch, resolver, settings):
+                    settle(outcomes, owner=owner, settings=settings, now=clock())
+                    report.add(outcomes, settings)
+    finally:
+        sessions.close()
     return report
+
+
+def deliver_in_processes(processes: int, *, settings: NotifySettings | None = None,
+                         max_batches: int | None = None) -> DeliveryReport:
+    """`deliver_pending` in this process and `processes - 1` more at the same time.
+
+    One process sends with one core at most (the GIL); on a machine with more cores, more
+    processes share the queue through the same leases, so each delivery is still claimed
+    by one of them at a time. Returns the sum of their reports.
+    """
+    settings = settings or get_notify_settings()
+    if processes <= 1:
+        return deliver_pending(settings=settings, max_batches=max_batches)
+    fanned_out = fan_out(settings=settings, now=utcnow())  # once, before the others start
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+    with ProcessPoolExecutor(max_workers=processes - 1, mp_context=context) as others:
+        futures = [others.submit(deliver_pending, settings=settings, max_batches=max_batches)
+                   for _ in range(processes - 1)]
+        reports = [deliver_pending(settings=settings, max_batches=max_batches)]
+        reports += [future.result() for future in futures]
+    total = DeliveryReport(fanned_out=fanned_out)
+    for report in reports:
+        total.fanned_out += report.fanned_out
+        total.delivered += report.delivered
+        total.retrying += report.retrying
+        total.failed += report.failed
+        total.skipped += report.skipped
+        total.errors += report.errors[: max(20 - len(total.errors), 0)]
+    return total
 
 
 def _send_batch(pool: ThreadPoolExecutor, batch: list[Claimed], resolver: _Resolver,

@@ -24,6 +24,7 @@ class WebhookReceiver:
     def __init__(self, *, port: int = 0, log: Path | None = None) -> None:
         self.accepted: list[dict[str, Any]] = []
         self.arrivals: Counter[str] = Counter()
+        self.connections = 0  # TCP connections accepted (a keep-alive sender reuses them)
         self.fail_next = 0  # answer this many requests with HTTP 503
         self.delay = 0.0
         self._log = log
@@ -75,6 +76,11 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:  # once per connection, however many requests
+                super().setup()
+                with receiver._lock:
+                    receiver.connections += 1
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
@@ -58,6 +59,7 @@ def environment(language: Language) -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # bundled templates: no stat() of the file on every render
     )
     env.globals["labels"] = LABELS[language]
     env.globals["lang"] = language
@@ -80,3 +82,20 @@ def render_footer(context: dict[str, Any], *, language: Language) -> Rendered:
     env = environment(language)
     return Rendered(subject="", text=env.get_template("footer.txt").render(context),
                     html=env.get_template("footer.html").render(context))
+
+
+_LINK = "DUEPROCESSUNSUBSCRIBELINK"  # survives escaping unchanged
+
+
+@cache
+def _footer_parts(language: Language) -> tuple[list[str], list[str]]:
+    rendered = render_footer({"unsubscribe_url": _LINK}, language=language)
+    return rendered.text.split(_LINK), rendered.html.split(_LINK)
+
+
+def unsubscribe_footer(unsubscribe_url: str, *, language: Language) -> Rendered:
+    """`render_footer` of an unsubscribe link, rendered once per language and filled in
+    per recipient (HTML-escaped in the HTML part, as the template's autoescape does)."""
+    text, html = _footer_parts(language)
+    return Rendered(subject="", text=unsubscribe_url.join(text),
+                    html=str(escape(unsubscribe_url)).join(html))

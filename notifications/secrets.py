@@ -16,19 +16,22 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from dueprocess.errors import DueProcessError
-from notifications.settings import get_notify_settings
+from notifications.settings import NotifySettings, get_notify_settings
 
 
-def _key() -> bytes:
-    settings = get_notify_settings()
+def _key(settings: NotifySettings | None = None) -> bytes:
+    """The Fernet key of `settings` (default: the current environment's). A caller doing
+    thousands of operations passes its settings: reading them scans the environment."""
+    settings = settings or get_notify_settings()
     if settings.notify_secret_key is not None:
         return _checked(settings.notify_secret_key.get_secret_value().encode())
-    return _key_file(settings.data_dir / "notify.key")
+    return _key_file(str(settings.data_dir))
 
 
 @lru_cache(maxsize=8)
-def _key_file(path: Path) -> bytes:
-    """The key in `path`, created once (mode 0600) if missing."""
+def _key_file(data_dir: str) -> bytes:
+    """The key in `data_dir`/notify.key, created once (mode 0600) if missing."""
+    path = Path(data_dir) / "notify.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -60,9 +63,9 @@ def encrypt(text: str) -> str:
     return _fernet(_key()).encrypt(text.encode()).decode()
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, *, settings: NotifySettings | None = None) -> str:
     try:
-        return _fernet(_key()).decrypt(token.encode()).decode()
+        return _fernet(_key(settings)).decrypt(token.encode()).decode()
     except InvalidToken:
         raise DueProcessError(
             "a stored subscriber URL cannot be decrypted with the current "
@@ -70,9 +73,9 @@ def decrypt(token: str) -> str:
         ) from None
 
 
-def keyed_digest(purpose: str, text: str) -> str:
+def keyed_digest(purpose: str, text: str, *, settings: NotifySettings | None = None) -> str:
     """HMAC-SHA256 of `text` under a key derived for `purpose` (hex)."""
-    return hmac.new(_derived(_key(), purpose), text.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_derived(_key(settings), purpose), text.encode(), hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=32)
@@ -91,6 +94,6 @@ def token_matches(token: str, sha256_hex: str | None) -> bool:
     return hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), sha256_hex)
 
 
-def unsubscribe_token(subscriber_id: int) -> str:
+def unsubscribe_token(subscriber_id: int, *, settings: NotifySettings | None = None) -> str:
     """The token of a subscriber's unsubscribe link: derived, never stored."""
-    return keyed_digest("unsubscribe", str(subscriber_id))[:32]
+    return keyed_digest("unsubscribe", str(subscriber_id), settings=settings)[:32]

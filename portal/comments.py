@@ -1,7 +1,9 @@
 """Public comments on a case: accepted only while its comment window is open, stored as
 received with a receipt number, and logged by digest in the case's transparency log.
 
-`comments_for_case` is what the participation officer's adoption statement answers.
+`comments_for_case` is what the participation officer's adoption statement answers; the
+participation gate counts them (`load_facts` → `CaseFacts.public_comments`, rule
+PP-EVERY-OPINION-ANSWERED) and stays shut while the evidence declares fewer opinions.
 """
 
 from __future__ import annotations

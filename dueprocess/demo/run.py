@@ -133,9 +133,9 @@ def run_demo(console: Console) -> None:
             _play_case(console, case.id)
             _step(console, "The deliver-notices flow publishes the case's notices")
             deliver_demo_notices(console, case.id, channels)
-    view = case_view(case.id)
-    console.print()
-    print_case(console, view)
+        view = case_view(case.id)  # while the server is up: the status names the run's state
+        console.print()
+        print_case(console, view)
     console.print(f"\nThe decision is recorded in the case database "
                   f"({settings.resolved_database_url}), table 'decision', case {case.id}; "
                   f"see it again with: dueprocess status {case.id}")

@@ -77,6 +77,7 @@ class CaseFacts:
     declarations: Mapping[str, Mapping[str, DeclarationFact]] = field(default_factory=dict)
     panel_notes: Mapping[str, str] = field(default_factory=dict)
     stored_documents: frozenset[str] = frozenset()
+    public_comments: tuple[str, ...] = ()  # receipt numbers of comments sent on the portal
 
     def evidence_for(self, stage_key: str) -> list[EvidenceFact]:
         return [e for e in self.evidence if e.stage_key == stage_key]

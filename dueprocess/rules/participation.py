@@ -99,9 +99,14 @@ def response_reasons(evidence: PublicParticipationEvidence, ctx: RuleContext) ->
 @gate_rule(id="PP-EVERY-OPINION-ANSWERED", kind=KIND, article="Art. 18",
            summary="The adoption statement answers every opinion received")
 def every_opinion_answered(ctx: RuleContext) -> Iterator[str]:
+    portal = ctx.facts.public_comments  # comments the public portal received and stored
     for evidence in ctx.evidence:
         answered = sum(r.opinions for r in evidence.responses)
         received = evidence.opinions_received
+        if received < len(portal):
+            yield (f"opinions_received is {received}, but the portal received {len(portal)} "
+                   f"comments (receipts {portal[0]} to {portal[-1]}): every one is an "
+                   "opinion the adoption statement answers")
         if answered < received:
             yield (f"{received - answered} of {received} opinions received are left without "
                    "a response")

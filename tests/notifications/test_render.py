@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from notifications.render import LANGUAGES, NOTICE_KINDS, render
+from notifications.render import (
+    LANGUAGES,
+    NOTICE_KINDS,
+    render,
+    render_footer,
+    unsubscribe_footer,
+)
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>{{ 7*7 }}'
 
@@ -61,3 +67,11 @@ def test_chinese_by_default_english_by_setting() -> None:
 def test_unknown_language_is_refused_with_the_setting_named() -> None:
     with pytest.raises(ValueError, match="notify_language: 'fr'"):
         render("hearing", sample_context("hearing"), language="fr")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_prerendered_footer_is_the_rendered_footer(language: str) -> None:
+    link = 'http://portal.example/unsubscribe?s=7&t=ab"<x>'
+    expected = render_footer({"unsubscribe_url": link}, language=language)  # type: ignore[arg-type]
+    assert unsubscribe_footer(link, language=language) == expected  # type: ignore[arg-type]
+    assert "&amp;t=ab&#34;&lt;x&gt;" in expected.html and link in expected.text
