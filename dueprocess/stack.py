@@ -114,9 +114,33 @@ def served_deployments(data_dir: Path, api_url: str) -> Iterator[subprocess.Pope
     try:
         wait_for_deployment(get_settings().deployment_name, api_url, process=process)
         yield process
+        # On a normal exit, let flow processes that have finished their run exit first:
+        # Prefect's runner marks a run it still tracks as Cancelled when it shuts down,
+        # even one that has just completed.
+        wait_for_flow_processes(process.pid, timeout=20)
     finally:
         stop_process(process)
         log.close()
+
+
+def flow_processes(runner_pid: int) -> list[int]:
+    """The flow-run processes (`prefect.engine`) a runner has started (Linux /proc; on
+    other systems, none are seen)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if parent == runner_pid and b"prefect.engine" in (stat.parent / "cmdline").read_bytes():
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # the process exited while we looked
+    return found
+
+
+def wait_for_flow_processes(runner_pid: int, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while flow_processes(runner_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def wait_for_deployment(
