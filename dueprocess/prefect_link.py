@@ -32,13 +32,17 @@ def start_case_run(case_id: str) -> UUID:
 
 def _gate_or_none(case_id: str, client: SyncPrefectClient) -> tuple[str, str] | bool | None:
     """(run id, key) when the case's run is paused at its pending wait, False when there is
-    nothing to resume (case closed, or its run ended), None when it may still get there."""
+    nothing to resume (its run ended, or the case closed with no run waiting), None when it
+    may still get there. The evidence that closes a case finds its run still waiting: it
+    is resumed too, to see that the case is closed and finish."""
     with session_scope() as session:
         case = get_case(session, case_id)
         wait = latest_wait(session, case_id)
-    if case.status is CaseStatus.CLOSED:
+    closed = case.status is CaseStatus.CLOSED
+    pending = wait is not None and wait.consumed_at is None
+    if closed and not pending:
         return False
-    run_id = wait.flow_run_id if wait is not None and wait.consumed_at is None else case.flow_run_id
+    run_id = wait.flow_run_id if wait is not None and pending else case.flow_run_id
     if run_id is None:
         return None
     try:
@@ -49,11 +53,11 @@ def _gate_or_none(case_id: str, client: SyncPrefectClient) -> tuple[str, str] | 
         return None
     if state.is_final():
         return False
-    if wait is not None and wait.consumed_at is None and state.is_paused() and (
+    if wait is not None and pending and state.is_paused() and (
         state.state_details.pause_key == wait.key
     ):
         return run_id, wait.key
-    return None
+    return False if closed else None
 
 
 def wait_for_gate(case_id: str, *, timeout: float) -> tuple[str, str] | None:
@@ -93,23 +97,34 @@ def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) 
     return f"resumed flow run {flow_run_id}"
 
 
+SCHEMA_NOT_STORED_YET = "Run input schema not found"
+
+
 def resume_with_input(
     flow_run_id: UUID, *, run_input: dict[str, Any], attempts: int = 60
 ) -> OrchestrationResult[Any]:
-    """Resume a paused run, retrying "database is locked" (503) answers quickly.
+    """Resume a paused run, retrying two passing refusals quickly.
 
-    A Prefect server on SQLite answers 503 while it persists the events of the run that
-    just paused; the client's own back-off waits 2 s and more, which would dominate the
-    latency of every gate, so this retries within tens of milliseconds instead.
+    - A Prefect server on SQLite answers 503 while it persists the events of the run that
+      just paused; the client's own back-off waits 2 s and more, which would dominate the
+      latency of every gate, so this retries within tens of milliseconds instead.
+    - A run becomes Paused before its flow stores the input's schema (Prefect's
+      `suspend_flow_run` sets the state first), so a resume sent in between is rejected
+      with "Run input schema not found."; it is retried the same way.
     """
     with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}), get_client(
         sync_client=True
     ) as client:
         for attempt in range(attempts):
+            last = attempt == attempts - 1
             try:
-                return client.resume_flow_run(flow_run_id, run_input=run_input)
+                result = client.resume_flow_run(flow_run_id, run_input=run_input)
             except PrefectHTTPStatusError as exc:
-                if exc.response.status_code != 503 or attempt == attempts - 1:
+                if exc.response.status_code != 503 or last:
                     raise
-                time.sleep(min(0.02 * 2**attempt, 0.5))
+            else:
+                reason = getattr(result.details, "reason", None) or ""
+                if last or not reason.startswith(SCHEMA_NOT_STORED_YET):
+                    return result
+            time.sleep(min(0.02 * 2**attempt, 0.5))
     raise AssertionError("unreachable")

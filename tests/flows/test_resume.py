@@ -1,0 +1,53 @@
+"""Resuming a paused run through `dueprocess.prefect_link`, against the session's server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from dueprocess.prefect_link import resume_with_input
+
+pytestmark = pytest.mark.flow
+SCHEMA = {"type": "object", "properties": {"recorded_evidence_id": {"type": "integer"}}}
+
+
+def test_a_resume_sent_before_the_run_stored_its_input_schema_is_retried(
+    prefect_server: str,
+) -> None:
+    """Prefect's pause sets the Paused state before it stores the input's schema; a resume
+    in between is rejected by the server, so it is retried until the schema is there."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.input.run_input import keyset_from_paused_state
+    from prefect.states import Paused, Running
+
+    @flow(name="schema-race")
+    def schema_race() -> None:
+        pass
+
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(schema_race)
+        client.set_flow_run_state(run.id, Running(), force=True)
+        paused = Paused(timeout_seconds=300, pause_key="gate-1")
+        keyset = keyset_from_paused_state(paused)
+        paused.state_details.run_input_keyset = keyset
+        client.set_flow_run_state(run.id, paused, force=True)
+
+        def store_schema_late() -> None:
+            time.sleep(0.5)
+            with get_client(sync_client=True) as late:
+                late.create_flow_run_input(run.id, key=keyset["schema"],
+                                           value=json.dumps(SCHEMA))
+
+        storing = threading.Thread(target=store_schema_late)
+        storing.start()
+        result = resume_with_input(run.id, run_input={"recorded_evidence_id": 7})
+        storing.join()
+        assert result.status.value == "ACCEPT", result.details
+        stored = client.read_flow_run_input(run.id, key=keyset["response"])
+        assert json.loads(stored) == {"recorded_evidence_id": 7}
+        state = client.read_flow_run(run.id).state
+        assert state is not None and state.is_running()
