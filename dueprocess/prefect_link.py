@@ -32,17 +32,13 @@ def start_case_run(case_id: str) -> UUID:
 
 def _gate_or_none(case_id: str, client: SyncPrefectClient) -> tuple[str, str] | bool | None:
     """(run id, key) when the case's run is paused at its pending wait, False when there is
-    nothing to resume (its run ended, or the case closed with no run waiting), None when it
-    may still get there. The evidence that closes a case finds its run still waiting: it
-    is resumed too, to see that the case is closed and finish."""
+    nothing to resume (case closed, or its run ended), None when it may still get there."""
     with session_scope() as session:
         case = get_case(session, case_id)
         wait = latest_wait(session, case_id)
-    closed = case.status is CaseStatus.CLOSED
-    pending = wait is not None and wait.consumed_at is None
-    if closed and not pending:
+    if case.status is CaseStatus.CLOSED:
         return False
-    run_id = wait.flow_run_id if wait is not None and pending else case.flow_run_id
+    run_id = wait.flow_run_id if wait is not None and wait.consumed_at is None else case.flow_run_id
     if run_id is None:
         return None
     try:
@@ -53,11 +49,16 @@ def _gate_or_none(case_id: str, client: SyncPrefectClient) -> tuple[str, str] | 
         return None
     if state.is_final():
         return False
-    if wait is not None and pending and state.is_paused() and (
+    if wait is not None and wait.consumed_at is None and state.is_paused() and (
         state.state_details.pause_key == wait.key
     ):
         return run_id, wait.key
-    return False if closed else None
+    return None
+
+
+def _closed(case_id: str) -> bool:
+    with session_scope() as session:
+        return get_case(session, case_id).status is CaseStatus.CLOSED
 
 
 def wait_for_gate(case_id: str, *, timeout: float) -> tuple[str, str] | None:
@@ -79,11 +80,16 @@ def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) 
     """Resume the case's waiting run so that it sees `item`; say what happened.
 
     The evidence is already stored, so the run is handed only a reference to it. A run
-    that is not at its gate yet reads the evidence from the database when it gets there.
+    that is not at its gate yet reads the evidence from the database when it gets there;
+    a run waiting when the evidence closed the case is woken to see that and finish.
     """
     timeout = get_settings().resume_wait_seconds if timeout is None else timeout
     gate = wait_for_gate(item.case_id, timeout=timeout)
     if gate is None:
+        if _closed(item.case_id):  # closing consumed the gate; let its run see it and end
+            from dueprocess.recovery import recover_case
+
+            return recover_case(item.case_id)
         return ("no flow run is waiting at a gate now; the case's run reads the evidence "
                 "from the database when it next advances")
     flow_run_id, _key = gate
@@ -92,7 +98,10 @@ def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) 
         run_input={"recorded_by": item.recorded_by, "recorded_evidence_id": item.id},
     )
     if response.status.value != "ACCEPT":
-        reason = response.details.reason if response.details else "unknown"  # type: ignore[union-attr]
+        reason = str(getattr(response.details, "reason", None) or "unknown")
+        if "not paused" in reason:  # woken since it was seen waiting (a trigger, a recorder)
+            return (f"flow run {flow_run_id} is already continuing; it reads the evidence "
+                    "from the database")
         return f"flow run {flow_run_id} could not be resumed: {reason}"
     return f"resumed flow run {flow_run_id}"
 

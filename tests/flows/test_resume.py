@@ -21,6 +21,7 @@ def test_a_resume_sent_before_the_run_stored_its_input_schema_is_retried(
     in between is rejected by the server, so it is retried until the schema is there."""
     from prefect import flow
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import State
     from prefect.input.run_input import keyset_from_paused_state
     from prefect.states import Paused, Running
 
@@ -31,9 +32,10 @@ def test_a_resume_sent_before_the_run_stored_its_input_schema_is_retried(
     with get_client(sync_client=True) as client:
         run = client.create_flow_run(schema_race)
         client.set_flow_run_state(run.id, Running(), force=True)
-        paused = Paused(timeout_seconds=300, pause_key="gate-1")
+        paused: State[None] = Paused(timeout_seconds=300, pause_key="gate-1")
         keyset = keyset_from_paused_state(paused)
-        paused.state_details.run_input_keyset = keyset
+        stored_keys: dict[str, str] = {str(k): v for k, v in keyset.items()}
+        paused.state_details.run_input_keyset = stored_keys
         client.set_flow_run_state(run.id, paused, force=True)
 
         def store_schema_late() -> None:
