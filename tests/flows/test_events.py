@@ -51,6 +51,12 @@ def wait_for_events(case_id: str, ready: Callable[[list[Any]], bool],
         time.sleep(0.5)
 
 
+def transitions(events: list[Any]) -> list[Any]:
+    """Leave out the notices' events: the delivery deployments publish them on their own
+    time (10 s after the stages open), so they may or may not be there yet."""
+    return [e for e in events if e.event != "dueprocess.notice.published"]
+
+
 def names(events: list[Any]) -> list[str]:
     return sorted(e.event for e in events)
 
@@ -67,7 +73,7 @@ def test_every_transition_reaches_the_event_feed_with_ids_and_digests(
                            evidence=dict(VALID_STEPS[4][2]), channel="api")
     expected = ["dueprocess.case.opened", "dueprocess.evidence.recorded",
                 "dueprocess.stage.completed", *["dueprocess.stage.opened"] * 3]
-    events = wait_for_events(case_id, lambda ev: names(ev) == expected)
+    events = transitions(wait_for_events(case_id, lambda ev: names(transitions(ev)) == expected))
     assert names(events) == expected
     by_name = {e.event: e for e in events}
     opened = by_name["dueprocess.case.opened"]
