@@ -89,7 +89,7 @@ def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) 
         if _closed(item.case_id):  # closing consumed the gate; let its run see it and end
             from dueprocess.recovery import recover_case
 
-            return recover_case(item.case_id)
+            return f"the case is {recover_case(item.case_id)}"  # "closed[; resumed …]"
         return ("no flow run is waiting at a gate now; the case's run reads the evidence "
                 "from the database when it next advances")
     flow_run_id, _key = gate
