@@ -73,6 +73,17 @@ def on_case_event(name: str, *kinds: str, parameters: dict[str, Any],
     )
 
 
+def delivery_on(name: str, description: str, trigger: str, *kinds: str) -> DeploymentSpec:
+    """The delivery flow, run on case events: off the path of the case's run continuing
+    (DELIVER_AFTER_SECONDS later), one run at a time."""
+    return DeploymentSpec(
+        name, DELIVER_ENTRYPOINT, description,
+        triggers=[on_case_event(trigger, *kinds, parameters={},
+                                schedule_after=timedelta(seconds=DELIVER_AFTER_SECONDS))],
+        single=True,
+    )
+
+
 def specs() -> list[DeploymentSpec]:
     from dueprocess.ops_settings import get_ops_settings
     from notifications.settings import get_notify_settings
@@ -122,25 +133,12 @@ def specs() -> list[DeploymentSpec]:
         # Three deployments of one delivery flow: each outbox row is leased to one run, so
         # they may run side by side; each has one slot, and a run started while its slot
         # is taken is cancelled at once (a burst of events needs one run, not several).
-        DeploymentSpec(
-            NOTIFY_REVIEWERS, DELIVER_ENTRYPOINT,
-            "Notify the reviewers of a stage when it opens, and the responsible official "
-            "when a deadline is missed.",
-            triggers=[on_case_event("notify-reviewers-on-stage-opened", "stage.opened",
-                                    "deadline.missed", parameters={},
-                                    # Off the path of the case's run continuing.
-                                    schedule_after=timedelta(seconds=DELIVER_AFTER_SECONDS))],
-            single=True,
-        ),
-        DeploymentSpec(
-            PUBLISH_DECISION, DELIVER_ENTRYPOINT,
-            "Publish a decided case: the decision announcement, and the publication "
-            "notices when the case closes.",
-            triggers=[on_case_event("publish-decision-on-case-decided", "case.decided",
-                                    "case.closed", parameters={},
-                                    schedule_after=timedelta(seconds=DELIVER_AFTER_SECONDS))],
-            single=True,
-        ),
+        delivery_on(NOTIFY_REVIEWERS, "Notify the reviewers of a stage when it opens, and the "
+                    "responsible official when a deadline is missed.",
+                    "notify-reviewers-on-stage-opened", "stage.opened", "deadline.missed"),
+        delivery_on(PUBLISH_DECISION, "Publish a decided case: the decision announcement, and "
+                    "the publication notices when the case closes.",
+                    "publish-decision-on-case-decided", "case.decided", "case.closed"),
         DeploymentSpec(
             DELIVER_NOTICES, DELIVER_ENTRYPOINT,
             "Deliver every due notice on a schedule: retries with back-off, reminders, "
