@@ -12,7 +12,6 @@ from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from models.base import utcnow
 from notifications.subscriptions import subscribe
-from portal.app import client_key, state
 from portal.comments import (
     CaseComments,
     CommentCreate,
@@ -20,6 +19,7 @@ from portal.comments import (
     comments_for_case,
     submit_comment,
 )
+from portal.context import client_key, state
 from portal.errors import Problem, decode_utf8, status_of, validation_message
 from portal.queries import (
     CaseDetailPublic,

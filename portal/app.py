@@ -8,33 +8,18 @@ not run code.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notifications.settings import get_notify_settings
-from portal.i18n import WORDS
+from portal import api, pages
 from portal.ratelimit import RateLimiter
 from portal.settings import PortalSettings, get_portal_settings
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
-
-
-def templates() -> Jinja2Templates:
-    env = Environment(loader=FileSystemLoader(TEMPLATES),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    language = get_notify_settings().notify_language
-    env.globals.update(t=WORDS[language], lang=language)
-    return Jinja2Templates(env=env)
 
 
 class BodyLimit:
@@ -78,8 +63,6 @@ def _too_large(max_bytes: int) -> Response:
 
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
-    from portal import api, pages
-
     settings = settings or get_portal_settings()
     app = FastAPI(
         title="dueprocess public portal API",
@@ -112,17 +95,3 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     return app
-
-
-@cache
-def page_templates() -> Jinja2Templates:
-    """Built on first use, so that creating the app reads no notification setting."""
-    return templates()
-
-
-def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def state(request: Request) -> Any:
-    return request.app.state

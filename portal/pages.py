@@ -17,8 +17,8 @@ from models.base import utcnow
 from models.notices import Comment
 from notifications.settings import get_notify_settings
 from notifications.subscriptions import confirm, subscribe, unsubscribe
-from portal.app import client_key, page_templates, state
 from portal.comments import CommentCreate, CommentPublic, submit_comment
+from portal.context import client_key, page_templates, state
 from portal.errors import BadEncoding, decode_utf8, status_of
 from portal.feed import atom_feed
 from portal.i18n import WORDS
