@@ -129,7 +129,11 @@ def count_waiting(client: Any, run_ids: list[Any]) -> int:
 def waiting(args: argparse.Namespace) -> None:
     from prefect.client.orchestration import get_client
 
-    from dueprocess.stack import local_prefect_server, prefect_environment, served_deployments
+    from dueprocess.stack.processes import (
+        local_prefect_server,
+        prefect_environment,
+        served_deployments,
+    )
 
     data_dir = Path(tempfile.mkdtemp(prefix="dueprocess-capacity-")) / "data"
     marker = f"DUEPROCESS_DATA_DIR={data_dir}"
@@ -139,9 +143,9 @@ def waiting(args: argparse.Namespace) -> None:
         os.environ.update(prefect_environment(data_dir, api_url))
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        from dueprocess.cases import open_case, read_case_file
         from dueprocess.db import migrate, session_scope
-        from dueprocess.prefect_link import start_case_run
+        from dueprocess.orchestration.case_runs import start_case_run
+        from dueprocess.services.cases import open_case, read_case_file
         from tests.conftest import DEMO_CASE
 
         migrate()
@@ -222,11 +226,11 @@ def decisions(args: argparse.Namespace) -> None:
     with scale_out(work_dir, workers=2, worker_env=QUIET) as stack, \
             pointed_at(stack.cases_url, stack.api_urls[0]):
         wait_for_workers(stack)
-        from dueprocess.cases import open_case, read_case_file
         from dueprocess.db import session_scope
-        from dueprocess.prefect_link import resume_after_recording, start_case_run
-        from dueprocess.recording import record_evidence
-        from dueprocess.status import case_view
+        from dueprocess.orchestration.case_runs import resume_after_recording, start_case_run
+        from dueprocess.services.case_view import case_view
+        from dueprocess.services.cases import open_case, read_case_file
+        from dueprocess.services.recording import record_evidence
         from tests.conftest import DEMO_CASE
         from tests.support import VALID_STEPS
 

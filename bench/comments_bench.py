@@ -68,10 +68,10 @@ def main() -> None:
            "DUEPROCESS_COMMENT_RATE_COUNT": str(10**9)}
     os.environ.update({"DUEPROCESS_DATA_DIR": str(data_dir)})
 
-    from dueprocess.cases import open_case, read_case_file
     from dueprocess.db import migrate, session_scope
-    from dueprocess.progress import advance_case
-    from dueprocess.stack import free_port
+    from dueprocess.services.cases import open_case, read_case_file
+    from dueprocess.services.progress import advance_case
+    from dueprocess.stack.processes import free_port
 
     migrate()
     with session_scope() as session:
@@ -80,7 +80,7 @@ def main() -> None:
     advance_case(case_id=case.id)  # the comment window opens
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", "from dueprocess.cli import main; main()", "portal",
+        [sys.executable, "-c", "from dueprocess.commands.app import main; main()", "portal",
          "--port", str(port)], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60

@@ -89,7 +89,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="dueprocess-bench-"))
     os.environ.update({"DUEPROCESS_DATA_DIR": str(data_dir), "DUEPROCESS_WAIT_MODE": "pause",
                        "DUEPROCESS_PAUSE_POLL_SECONDS": str(args.poll)})
-    from dueprocess.stack import local_prefect_server, prefect_environment
+    from dueprocess.stack.processes import local_prefect_server, prefect_environment
 
     with local_prefect_server(data_dir) as api_url:
         os.environ.update(prefect_environment(data_dir, api_url))
@@ -103,11 +103,12 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     from prefect.input import RunInput
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from dueprocess.cases import open_case, read_case_file
     from dueprocess.db import migrate, session_scope
-    from dueprocess.prefect_link import resume_after_recording, resume_with_input
-    from dueprocess.recording import record_evidence
-    from dueprocess.waits import latest_wait
+    from dueprocess.orchestration.case_runs import resume_after_recording
+    from dueprocess.orchestration.resume import resume_with_input
+    from dueprocess.services.cases import open_case, read_case_file
+    from dueprocess.services.gate_waits import latest_wait
+    from dueprocess.services.recording import record_evidence
     from flows.major_decision import major_decision
     from models.evidence import EvidenceItem
     from tests.conftest import DEMO_CASE

@@ -79,7 +79,11 @@ QUIET = {"DUEPROCESS_WATCHDOG_INTERVAL_SECONDS": "0",
 @contextmanager
 def embedded(work_dir: Path) -> Iterator[tuple[str, str, list[int]]]:
     """(api url, case database url, pids) of a local server + served deployments."""
-    from dueprocess.stack import local_prefect_server, prefect_environment, served_deployments
+    from dueprocess.stack.processes import (
+        local_prefect_server,
+        prefect_environment,
+        served_deployments,
+    )
 
     data_dir = work_dir / "data"
     database = f"sqlite:///{data_dir / 'cases.db'}"
@@ -91,12 +95,12 @@ def embedded(work_dir: Path) -> Iterator[tuple[str, str, list[int]]]:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
-            from dueprocess.stack import wait_for_deployment
+            from dueprocess.stack.processes import wait_for_deployment
 
             wait_for_deployment(BARE, api_url, process=bare)
             yield api_url, database, [runner.pid, bare.pid]
         finally:
-            from dueprocess.stack import stop_process
+            from dueprocess.stack.processes import stop_process
 
             stop_process(bare)
 
@@ -194,8 +198,8 @@ def resume_closed_case(client: Any, item: Any) -> None:
     fixed that in the product, resume it here, so the last transition is measured like the
     others (with the fix `resume_after_recording` resumes it and this is not called)."""
     from dueprocess.db import session_scope
-    from dueprocess.prefect_link import resume_with_input
-    from dueprocess.waits import latest_wait
+    from dueprocess.orchestration.resume import resume_with_input
+    from dueprocess.services.gate_waits import latest_wait
 
     with session_scope() as session:
         wait = latest_wait(session, item.case_id)
@@ -218,7 +222,7 @@ REJECTED = {"bare": 0, "dueprocess": 0}  # resumes refused: input schema not sto
 def resume_accepted(run_id: UUID) -> None:
     """Resume a bare run. A run is Suspended a moment before its flow has stored the input
     schema; a resume in between is rejected ("Run input schema not found"): retry."""
-    from dueprocess.prefect_link import resume_with_input
+    from dueprocess.orchestration.resume import resume_with_input
 
     for _ in range(200):
         response = resume_with_input(run_id, run_input={"note": "go"})
@@ -254,11 +258,15 @@ def bare_case(steps: int, isolate: bool) -> Latencies:
 def our_case(isolate: bool) -> tuple[str, Latencies]:
     from prefect.client.orchestration import get_client
 
-    from dueprocess.cases import open_case, read_case_file
     from dueprocess.db import session_scope
-    from dueprocess.prefect_link import resume_after_recording, start_case_run, wait_for_gate
-    from dueprocess.recording import record_evidence
-    from dueprocess.waits import latest_wait
+    from dueprocess.orchestration.case_runs import (
+        resume_after_recording,
+        start_case_run,
+        wait_for_gate,
+    )
+    from dueprocess.services.cases import open_case, read_case_file
+    from dueprocess.services.gate_waits import latest_wait
+    from dueprocess.services.recording import record_evidence
     from tests.conftest import DEMO_CASE
     from tests.support import VALID_STEPS
 

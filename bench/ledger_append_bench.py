@@ -70,7 +70,7 @@ def use_database(url: str, data_dir: Path) -> None:
 def append_events(count: int, batch: int, offset: int) -> None:
     from dueprocess.db import session_scope
     from dueprocess.journal import CaseEvent
-    from dueprocess.transparency.log import log_case_event
+    from dueprocess.ledger.log import log_case_event
     from models.base import utcnow
 
     done = 0
@@ -164,7 +164,7 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> None:
     print(f"      one event per transaction ({args.single:,}): {single:.2f} s, "
           f"{args.single / single:,.0f} leaves/s, {single / args.single * 1000:.2f} ms each")
 
-    from dueprocess.transparency import publish_tree_head, verify_log
+    from dueprocess.ledger import publish_tree_head, verify_log
 
     total = n + args.single
     report = None

@@ -71,10 +71,10 @@ def main() -> None:
     from sqlalchemy import insert
     from sqlmodel import select
 
-    from dueprocess.cases import open_case, read_case_file
     from dueprocess.db import migrate, session_scope
-    from dueprocess.progress import advance_case
-    from dueprocess.stack import free_port
+    from dueprocess.services.cases import open_case, read_case_file
+    from dueprocess.services.progress import advance_case
+    from dueprocess.stack.processes import free_port
     from models.base import utcnow
     from models.notices import Notice, Subscriber
     from notifications.delivery import deliver_in_processes

@@ -6,7 +6,7 @@ up`); `python -m deployments.deploy` registers them on a process work pool (scal
 against this module by the tests.
 
 Triggers are Prefect automations (DeploymentEventTrigger) on the `dueprocess.*` events
-emitted by `dueprocess.prefect_events` and on Prefect's own flow-run events. Parameters
+emitted by `dueprocess.orchestration.events` and on Prefect's own flow-run events. Parameters
 are taken from the event with `.get(...)`, so an event that lacks a label renders None
 and the flow logs and ignores it instead of failing.
 """
@@ -85,7 +85,7 @@ def delivery_on(name: str, description: str, trigger: str, *kinds: str) -> Deplo
 
 
 def specs() -> list[DeploymentSpec]:
-    from dueprocess.ops_settings import get_ops_settings
+    from dueprocess.settings import get_ops_settings
     from notifications.settings import get_notify_settings
 
     notify_interval = get_notify_settings().notify_delivery_interval_seconds

@@ -26,7 +26,7 @@ def ensure_process_pool(name: str) -> None:
 
 
 def main() -> None:
-    from dueprocess.ops_settings import get_ops_settings
+    from dueprocess.settings import get_ops_settings
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pool", default=get_ops_settings().work_pool,

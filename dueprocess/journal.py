@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 # Modules that subscribe handlers when imported (one feature per module).
 FEATURE_MODULES: tuple[str, ...] = (
-    "dueprocess.transparency", "notifications.outbox", "dueprocess.prefect_events",
+    "dueprocess.ledger", "notifications.outbox", "dueprocess.orchestration.events",
 )
 
 

@@ -4,7 +4,7 @@ every open case is still driven by a flow run.
 Each open stage past its deadline (DUEPROCESS_STAGE_DEADLINE_DAYS) gets one escalation
 to the responsible official, recorded in the case database and announced as
 `dueprocess.deadline.missed`. The sweep then recovers any case whose run stopped or
-missed a resume while Prefect or the database was away (`dueprocess.recovery`).
+missed a resume while Prefect or the database was away (`dueprocess.orchestration.recovery`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from dueprocess.recovery import recover_open_cases
-from dueprocess.supervision import escalate_missed_deadlines
+from dueprocess.orchestration.recovery import recover_open_cases
+from dueprocess.services.escalations import escalate_missed_deadlines
 
 
 class WatchdogReport(BaseModel):

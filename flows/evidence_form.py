@@ -4,7 +4,7 @@ The form has one optional section per open stage, typed by that stage's evidence
 so the UI renders the statutory fields. A draft revision can reopen stages while the run
 waits, so the stages that a revision reopens have a section too. Prefect checks the JSON
 schema when the run is resumed; the flow then runs the full rules, admission included,
-through `dueprocess.recording`.
+through `dueprocess.services.recording`.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from prefect.input.actions import read_flow_run_input
 from prefect.input.run_input import keyset_from_base_key
 from pydantic import BaseModel, Field, ValidationError
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
+from dueprocess.services.cases import get_case
 from dueprocess.settings import get_settings
 from flows.evidence_form import submission_form
 from models.cases import CaseStatus

@@ -3,7 +3,7 @@
 Triggered by `dueprocess.evidence.recorded` (evidence recorded through any channel: the
 CLI, the HTTP API, the portal, another system) and by a crashed or failed run of the
 major-decision deployment. It advances the case from the database and then wakes the
-waiting run, restarts the crashed one, or starts a new one (`dueprocess.recovery`).
+waiting run, restarts the crashed one, or starts a new one (`dueprocess.orchestration.recovery`).
 
 Its parameters come from an event, so they are checked here rather than by Prefect: an
 unknown case or a malformed payload is logged and ignored, and the run still completes.
@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
 from dueprocess.errors import NotFound
-from dueprocess.recovery import recover_case
+from dueprocess.orchestration.recovery import recover_case
 
 CASE_ID = re.compile(r"^[a-z0-9-]{1,32}$")
 

@@ -2,6 +2,8 @@
 
 Database-free: RFC 8785 canonical records, RFC 6962/9162 Merkle trees and proofs,
 Ed25519 signed tree heads, and the dossier writer/verifier. See docs/dossier-format.md.
+This half needs nothing but itself, so a third party can verify a dossier with it alone;
+`dueprocess.ledger` is the other half, which writes the case database's records into it.
 """
 
 from ledger.canonical import CanonicalizationError, canonical_bytes, utc_timestamp

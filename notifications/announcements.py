@@ -10,9 +10,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, schema_problems
+from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.cases import CaseStatus
 from models.notices import Notice

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from dueprocess.facts import load_facts
 from dueprocess.rules.facts import CaseFacts
+from dueprocess.services.case_snapshot import load_facts
 from models.cases import DecisionCase, DraftVersion
 from models.decisions import Decision
 from models.evidence import EvidenceItem

@@ -1,6 +1,6 @@
 """When each open stage is due, for reviewer reminders and the portal's case list.
 
-The deadlines are the supervision feature's (`dueprocess.supervision`, which escalates
+The deadlines are the supervision feature's (`dueprocess.services.escalations`, which escalates
 missed ones as `deadline.missed`), so a reminder, the portal and an escalation agree.
 Without that feature: a stage period (DUEPROCESS_NOTIFY_STAGE_DAYS) after the stage opened.
 """
@@ -28,8 +28,8 @@ def stage_deadline(
     if stage.status is not StageStatus.OPEN or stage.opened_at is None:
         return None
     try:
-        from dueprocess.ops_settings import get_ops_settings
-        from dueprocess.supervision import stage_deadline as supervised_deadline
+        from dueprocess.services.escalations import stage_deadline as supervised_deadline
+        from dueprocess.settings import get_ops_settings
     except ImportError:  # supervision is a separate feature
         return stage.opened_at + timedelta(days=stage_days)
     due = supervised_deadline(procedure, stage, get_ops_settings())

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from dueprocess.cases import get_case
 from dueprocess.journal import CaseEvent, subscribe
+from dueprocess.services.cases import get_case
 from models.cases import DecisionCase
 from models.notices import CommentWindow
 from models.procedure import ProcedureDefinition

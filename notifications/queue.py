@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from dueprocess.journal import CaseEvent, publish
-from dueprocess.payloads import canonical_sha256
+from dueprocess.services.payloads import canonical_sha256
 from models.notices import Notice
 from notifications.render import render
 from notifications.settings import get_notify_settings

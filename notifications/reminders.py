@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
+from dueprocess.services.cases import get_case
 from models.cases import CaseStatus, DecisionCase
 from models.evidence import EvidenceItem
 from notifications import content

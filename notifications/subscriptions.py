@@ -17,9 +17,9 @@ from datetime import datetime
 import apprise
 from sqlmodel import Session, col, select
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
+from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.notices import Subscriber
 from notifications.audiences import PUBLIC, case_tag

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from dueprocess.journal import CaseEvent, publish
+from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.notices import Comment, CommentWindow
 from notifications.deadlines import comment_window_for

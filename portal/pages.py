@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
+from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.notices import Comment
 from notifications.settings import get_notify_settings
@@ -64,7 +64,7 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 def _tree_head() -> Any:
     try:  # the transparency feature is optional for the portal
-        from dueprocess.transparency.heads import latest_tree_head
+        from dueprocess.ledger.heads import latest_tree_head
     except ImportError:
         return None
     try:

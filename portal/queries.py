@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from dueprocess.cases import get_case, list_cases
+from dueprocess.services.cases import get_case, list_cases
 from models.cases import DecisionCase, DraftVersion
 from models.decisions import Decision
 from models.evidence import EvidenceItem

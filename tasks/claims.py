@@ -10,8 +10,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
+from dueprocess.services.cases import get_case
 
 ACTIVE = {StateType.RUNNING, StateType.PAUSED, StateType.SCHEDULED, StateType.PENDING}
 

@@ -7,7 +7,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from dueprocess.waits import WaitOutcome, consume_wait, prepare_wait
+from dueprocess.services.gate_waits import WaitOutcome, consume_wait, prepare_wait
 from models.evidence import GateWait
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from dueprocess.progress import CaseProgress, advance_case
+from dueprocess.services.progress import CaseProgress, advance_case
 
 
 @task(name="open-and-close-stages", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)

@@ -62,8 +62,8 @@ def case_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def open_demo_case() -> Iterator[object]:
     """Open a fresh copy of the demo case; returns its id."""
-    from dueprocess.cases import open_case, read_case_file
     from dueprocess.db import session_scope
+    from dueprocess.services.cases import open_case, read_case_file
 
     def _open() -> str:
         with session_scope() as session:

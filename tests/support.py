@@ -41,8 +41,8 @@ def demo_case_data() -> dict[str, Any]:
 
 def open_case_data(data: dict[str, Any]) -> str:
     """Open a case from case-file data; returns its id."""
-    from dueprocess.cases import open_case, validate_case_request
     from dueprocess.db import session_scope
+    from dueprocess.services.cases import open_case, validate_case_request
 
     with session_scope() as session:
         return open_case(session, request=validate_case_request(data, source="test")).id
@@ -50,8 +50,8 @@ def open_case_data(data: dict[str, Any]) -> str:
 
 def record_steps(case_id: str, steps: list[tuple[str, str, dict[str, Any]]]) -> None:
     """Record each step and advance the case after it, as the flow would."""
-    from dueprocess.progress import advance_case
-    from dueprocess.recording import record_evidence
+    from dueprocess.services.progress import advance_case
+    from dueprocess.services.recording import record_evidence
 
     advance_case(case_id=case_id)
     for stage, by, evidence in steps:

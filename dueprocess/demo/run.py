@@ -47,8 +47,8 @@ def _wait_for_refusal(case_id: str, key: str, *, timeout: float = 60) -> list[di
 
 def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[str, Any],
             *, resume: bool = True) -> None:
-    from dueprocess.prefect_link import resume_after_recording
-    from dueprocess.recording import record_evidence
+    from dueprocess.orchestration.case_runs import resume_after_recording
+    from dueprocess.services.recording import record_evidence
 
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                            evidence=evidence, channel="demo")
@@ -60,7 +60,8 @@ def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[
 def _play_case(console: Console, case_id: str) -> None:
     from prefect.client.orchestration import get_client
 
-    from dueprocess.prefect_link import resume_with_input, start_case_run, wait_for_gate
+    from dueprocess.orchestration.case_runs import start_case_run, wait_for_gate
+    from dueprocess.orchestration.resume import resume_with_input
 
     run_id = start_case_run(case_id)
     console.print(f"  flow run {run_id} started; waiting for it to reach the first gate")
@@ -108,11 +109,15 @@ def _play_case(console: Console, case_id: str) -> None:
 
 
 def run_demo(console: Console) -> None:
-    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.commands.render import print_case
     from dueprocess.db import migrate, session_scope
-    from dueprocess.render import print_case
-    from dueprocess.stack import local_prefect_server, prefect_environment, served_deployments
-    from dueprocess.status import case_view
+    from dueprocess.services.case_view import case_view
+    from dueprocess.services.cases import open_case, read_case_file
+    from dueprocess.stack.processes import (
+        local_prefect_server,
+        prefect_environment,
+        served_deployments,
+    )
 
     started = time.monotonic()
     settings = get_settings()
@@ -140,7 +145,7 @@ def run_demo(console: Console) -> None:
                   f"({settings.resolved_database_url}), table 'decision', case {case.id}; "
                   f"see it again with: dueprocess status {case.id}")
     print_portal_hint(console, case.id, data_dir)
-    from dueprocess.transparency import export_and_verify
+    from dueprocess.ledger import export_and_verify
 
     export_and_verify(case.id, data_dir / "dossiers" / case.id, console)
     console.print(f"Demo finished in {time.monotonic() - started:.1f} s.")

@@ -7,7 +7,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dueprocess import signatures
+from dueprocess.rules import signatures
 from models.evidence_schemas import ExpertOpinionEvidence
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dueprocess import signatures
+from dueprocess.rules import signatures
 from dueprocess.rules.engine import RuleContext, admission_rule, evidence_rule, gate_rule
 from models.evidence_schemas import ExpertOpinionEvidence
 

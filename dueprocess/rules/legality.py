@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dueprocess.rules.engine import RuleContext, admission_rule, evidence_rule, gate_rule
 from dueprocess.rules.package import assemble_package
-from dueprocess.workdays import CalendarError, get_calendar, working_days_after
+from dueprocess.rules.workdays import CalendarError, get_calendar, working_days_after
 from models.evidence_schemas import LegalityReviewEvidence
 
 KIND = "legality_review"

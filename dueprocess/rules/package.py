@@ -47,7 +47,7 @@ class LegalityPackage(BaseModel):
 
     @property
     def sha256(self) -> str:
-        # rfc8785 directly: dueprocess.payloads needs the rule engine, which needs this.
+        # rfc8785 directly: dueprocess.services.payloads needs the rule engine, which needs this.
         return hashlib.sha256(rfc8785.dumps(self.model_dump(mode="json"))).hexdigest()
 
     def problems(self) -> list[str]:

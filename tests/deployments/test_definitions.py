@@ -82,7 +82,7 @@ def test_the_compose_servers_are_configured_as_the_scale_out_test_runs_them() ->
 
 
 def test_the_example_settings_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dueprocess.ops_settings import OpsSettings
+    from dueprocess.settings import OpsSettings
 
     example = PREFECT_YAML.parent / "scale-out.env.example"
     values = {}

@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dueprocess.stack import free_port, processes_with_marker
+from dueprocess.stack.processes import free_port, processes_with_marker
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-c", "from dueprocess.cli import main; main()"]
+CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
 T = TypeVar("T")
 
 
@@ -255,8 +255,8 @@ def open_case(stack: UpProcess) -> str:
 
 def record(case_id: str, index: int) -> None:
     """Record step `index` of the demo steps and resume, as `dueprocess record` does."""
-    from dueprocess.prefect_link import resume_after_recording
-    from dueprocess.recording import record_evidence
+    from dueprocess.orchestration.case_runs import resume_after_recording
+    from dueprocess.services.recording import record_evidence
     from tests.support import VALID_STEPS
 
     stage, by, evidence = VALID_STEPS[index]
@@ -276,7 +276,7 @@ def cli_record(stack: UpProcess, case_id: str, index: int, work_dir: Path,
 
 
 def stage_completed(case_id: str, stage: str) -> bool:
-    from dueprocess.status import case_view
+    from dueprocess.services.case_view import case_view
 
     return any(s.key == stage and s.status.value == "completed"
                for s in case_view(case_id).stages)
@@ -288,7 +288,7 @@ def assert_completed_once(case_id: str) -> None:
     from sqlmodel import func, select
 
     from dueprocess.db import session_scope
-    from dueprocess.status import case_view
+    from dueprocess.services.case_view import case_view
     from models.decisions import Decision
     from models.evidence import EvidenceItem
     from tests.support import VALID_STEPS

@@ -5,7 +5,7 @@ One case goes through every stage while processes die under it:
 - the flow process that recorded evidence, after the commit and before the gate decision;
 - a `dueprocess record` CLI process, after its commit and before it resumes the run;
 - the deliver-notices process, while it is sending a notice (the receiver kills it).
-Each point fires once (dueprocess.faults); the stack then restarts the crashed run
+Each point fires once (dueprocess.orchestration.faults); the stack then restarts the crashed run
 (resume-case on the Crashed event), the watchdog sweep wakes the run the dead CLI did not
 resume, and the next delivery run resends the notice with the same idempotency key.
 """
@@ -20,8 +20,9 @@ import pytest
 from sqlmodel import select
 
 from dueprocess.db import session_scope
-from dueprocess.faults import fired
-from dueprocess.prefect_link import resume_with_input, wait_for_gate
+from dueprocess.orchestration.case_runs import wait_for_gate
+from dueprocess.orchestration.faults import fired
+from dueprocess.orchestration.resume import resume_with_input
 from models.notices import NoticeDelivery
 from tests.faults.harness import (
     KillingReceiver,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dueprocess.stack import (
+from dueprocess.stack.processes import (
     free_port,
     prefect_environment,
     prefect_server_command,

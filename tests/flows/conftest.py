@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 
-from dueprocess.stack import prefect_environment, stop_process, wait_for_deployment
+from dueprocess.stack.processes import prefect_environment, stop_process, wait_for_deployment
 from tests.support import VALID_STEPS, final_state
 
 pytestmark = pytest.mark.flow
@@ -43,7 +43,7 @@ def prefect_server(case_database: str, tmp_path_factory: pytest.TempPathFactory)
 
 
 def gate(case_id: str) -> tuple[str, str]:
-    from dueprocess.prefect_link import wait_for_gate
+    from dueprocess.orchestration.case_runs import wait_for_gate
 
     found = wait_for_gate(case_id, timeout=90)
     assert found is not None, f"case {case_id} never reached a gate"
@@ -52,7 +52,7 @@ def gate(case_id: str) -> tuple[str, str]:
 
 @pytest.fixture
 def started_case(prefect_server: str, open_demo_case: Callable[[], str]) -> tuple[str, UUID]:
-    from dueprocess.prefect_link import start_case_run
+    from dueprocess.orchestration.case_runs import start_case_run
 
     case_id = open_demo_case()
     run_id = start_case_run(case_id)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from prefect.deployments import run_deployment
 
-from dueprocess.progress import advance_case
+from dueprocess.services.progress import advance_case
 from notifications.receiver import WebhookReceiver
 from notifications.subscriptions import confirm, subscribe
 from tests.flows.conftest import final_state

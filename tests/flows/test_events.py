@@ -19,10 +19,10 @@ from sqlmodel import select
 
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
-from dueprocess.prefect_events import event_id
-from dueprocess.progress import advance_case
-from dueprocess.recording import record_evidence
-from dueprocess.waits import latest_wait
+from dueprocess.orchestration.events import event_id
+from dueprocess.services.gate_waits import latest_wait
+from dueprocess.services.progress import advance_case
+from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.escalations import StageEscalation
 from tests.flows.conftest import final_state, gate

@@ -11,9 +11,9 @@ from sqlmodel import func, select
 from dueprocess.db import session_scope
 from dueprocess.demo import submissions
 from dueprocess.errors import Refused
-from dueprocess.prefect_link import resume_after_recording
-from dueprocess.recording import record_evidence
-from dueprocess.status import case_view
+from dueprocess.orchestration.case_runs import resume_after_recording
+from dueprocess.services.case_view import case_view
+from dueprocess.services.recording import record_evidence
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
 from tests.flows.conftest import final_state, gate

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dueprocess.prefect_link import resume_after_recording, start_case_run
-from dueprocess.recording import record_evidence
-from dueprocess.status import case_view
+from dueprocess.orchestration.case_runs import resume_after_recording, start_case_run
+from dueprocess.services.case_view import case_view
+from dueprocess.services.recording import record_evidence
 from tests.flows.conftest import final_state, gate
 from tests.support import NORMATIVE_STEPS, normative_case
 

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from dueprocess.recording import record_evidence
-from dueprocess.recovery import describe_driving_run, recover_case
+from dueprocess.orchestration.recovery import describe_driving_run, recover_case
+from dueprocess.services.recording import record_evidence
 from tests.flows.conftest import gate
 from tests.support import VALID_STEPS
 

@@ -1,4 +1,4 @@
-"""Resuming a paused run through `dueprocess.prefect_link`, against the session's server."""
+"""Resuming a paused run (`dueprocess.orchestration.resume`), against the session's server."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from dueprocess.prefect_link import resume_with_input
+from dueprocess.orchestration.resume import resume_with_input
 
 pytestmark = pytest.mark.flow
 SCHEMA = {"type": "object", "properties": {"recorded_evidence_id": {"type": "integer"}}}

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from dueprocess.stack import free_port
+from dueprocess.stack.processes import free_port
 
 
 class SmtpReceiver:

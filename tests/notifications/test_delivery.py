@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import col, select
 
 from dueprocess.db import session_scope
-from dueprocess.progress import advance_case
+from dueprocess.services.progress import advance_case
 from models.notices import Notice, NoticeDelivery
 from notifications.audiences import case_tag
 from notifications.delivery import deliver_pending
@@ -136,7 +136,7 @@ def test_a_worker_killed_mid_delivery_causes_no_duplicate(
 def test_markup_in_a_case_is_escaped_in_the_email(
     smtp: SmtpReceiver, notify_settings: NotifySettings, tmp_path: Path,
 ) -> None:
-    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.services.cases import open_case, read_case_file
     from tests.conftest import DEMO_CASE
 
     payload = '<script>alert("x")</script>'

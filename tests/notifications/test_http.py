@@ -9,7 +9,7 @@ import apprise
 import pytest
 import requests
 
-from dueprocess.progress import advance_case
+from dueprocess.services.progress import advance_case
 from notifications import http
 from notifications.audiences import case_tag
 from notifications.delivery import deliver_in_processes, deliver_pending

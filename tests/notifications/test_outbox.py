@@ -9,8 +9,8 @@ from sqlmodel import col, select
 
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, subscribe
-from dueprocess.progress import advance, advance_case
-from dueprocess.recording import record_evidence
+from dueprocess.services.progress import advance, advance_case
+from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.evidence import EvidenceItem
 from models.notices import CommentWindow, Notice
@@ -83,7 +83,7 @@ def test_publication_queues_the_decision_announcement(case_id: str) -> None:
 
 
 def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
-    from dueprocess.cases import get_case
+    from dueprocess.services.cases import get_case
     from notifications.deadlines import open_stage_deadlines
     from notifications.reminders import queue_due_reminders
 

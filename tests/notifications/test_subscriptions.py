@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
-from dueprocess.progress import advance_case
+from dueprocess.services.progress import advance_case
 from models.notices import Notice, NoticeDelivery, Subscriber
 from notifications.channels import InvalidChannel
 from notifications.delivery import deliver_pending
@@ -113,8 +113,8 @@ def test_a_failing_channel_is_failed_after_n_attempts_and_shown_in_status(
 
     from typer.testing import CliRunner
 
-    from dueprocess.cli import app
-    from dueprocess.status import case_view
+    from dueprocess.commands.app import app
+    from dueprocess.services.case_view import case_view
 
     dead = WebhookReceiver().start()
     dead.stop()

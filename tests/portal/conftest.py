@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from dueprocess.progress import advance_case
+from dueprocess.services.progress import advance_case
 from portal.app import create_app
 from portal.settings import PortalSettings, get_portal_settings
 

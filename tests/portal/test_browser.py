@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 
 from dueprocess.db import session_scope
-from dueprocess.stack import free_port
+from dueprocess.stack.processes import free_port
 from portal.app import create_app
 from portal.comments import comments_for_case
 from tests.portal.conftest import portal_settings

@@ -96,8 +96,8 @@ def test_comments_outside_the_window_are_refused(client: TestClient, case_id: st
 
 
 def test_a_closed_window_refuses_comments(client: TestClient, consulting_case: str) -> None:
-    from dueprocess.progress import advance_case
-    from dueprocess.recording import record_evidence
+    from dueprocess.services.progress import advance_case
+    from dueprocess.services.recording import record_evidence
     from tests.support import VALID_STEPS
 
     stage, by, evidence = VALID_STEPS[0]

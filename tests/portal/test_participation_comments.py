@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.demo.submissions import PARTICIPATION
-from dueprocess.facts import load_facts
-from dueprocess.progress import advance_case
-from dueprocess.recording import record_evidence
+from dueprocess.services.case_snapshot import load_facts
+from dueprocess.services.cases import get_case
+from dueprocess.services.progress import advance_case
+from dueprocess.services.recording import record_evidence
 from portal.comments import CommentCreate, comments_for_case, submit_comment
 
 STAGE = "public_participation"

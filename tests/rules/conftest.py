@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from dueprocess.cases import read_case_file
 from dueprocess.rules import CaseFacts, EvidenceFact, StageFacts
 from dueprocess.rules.facts import DeclarationFact, DraftFact, PersonFact
+from dueprocess.services.cases import read_case_file
 from models.cases import CaseCreate, text_sha256
 from models.procedure import ProcedureDefinition, load_procedure
 from models.stages import StageStatus

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from dueprocess.stack import (
+from dueprocess.stack.processes import (
     Child,
     free_port,
     prefect_server_command,

@@ -13,11 +13,11 @@ from uuid import UUID
 import pytest
 from sqlmodel import func, select
 
-from dueprocess.cases import open_case, read_case_file
 from dueprocess.db import session_scope
-from dueprocess.prefect_link import resume_after_recording, start_case_run
-from dueprocess.recording import record_evidence
-from dueprocess.status import case_view
+from dueprocess.orchestration.case_runs import resume_after_recording, start_case_run
+from dueprocess.services.case_view import case_view
+from dueprocess.services.cases import open_case, read_case_file
+from dueprocess.services.recording import record_evidence
 from models.decisions import Decision
 from models.evidence import EvidenceItem
 from tests.conftest import DEMO_CASE

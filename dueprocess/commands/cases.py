@@ -1,0 +1,163 @@
+"""Case commands: officials open cases and read their status, reviewers record evidence.
+
+    dueprocess open CASE_FILE | --title … --organ … …   open a case and start its flow run
+    dueprocess cases                                    every case, newest first
+    dueprocess status CASE                              each stage, and why it is blocked
+    dueprocess record CASE STAGE --file F --as HANDLE   record evidence, resume the run
+    dueprocess serve                                    serve the deployments
+    dueprocess demo                                     one realistic case end to end
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dueprocess.commands.console import console, ready, try_prefect
+from dueprocess.errors import DueProcessError
+
+
+def open_command(
+    case_file: Annotated[Path | None, typer.Argument(help="YAML or JSON case file")] = None,
+    title: Annotated[str | None, typer.Option(help="Case title (instead of a file)")] = None,
+    organ: Annotated[str | None, typer.Option(help="Decision organ")] = None,
+    undertaking_unit: Annotated[str | None, typer.Option(help="Undertaking unit")] = None,
+    legal_basis: Annotated[list[str] | None, typer.Option(help="Repeat per law/article")] = None,
+    draft_title: Annotated[str | None, typer.Option()] = None,
+    draft_file: Annotated[Path | None, typer.Option(help="Text file with the draft")] = None,
+    opened_by: Annotated[str | None, typer.Option(help="Your handle")] = None,
+    assign: Annotated[
+        list[str] | None, typer.Option(help="STAGE=HANDLE[,HANDLE]; repeat per stage")
+    ] = None,
+    procedure: Annotated[str, typer.Option(help="Bundled id or file")] = "decree-713",
+    start: Annotated[bool, typer.Option(help="Start the case's flow run")] = True,
+    proposal: Annotated[str | None, typer.Option(
+        help="The proposal: problem, reasons and initial plan (Art. 10)")] = None,
+) -> None:
+    """Open a decision case from a case file, or from flags."""
+    from dueprocess.db import session_scope
+    from dueprocess.services.cases import open_case, read_case_file
+
+    if case_file is not None:
+        request = read_case_file(case_file)
+    else:
+        data: dict[str, Any] = {
+            "title": title, "organ": organ, "undertaking_unit": undertaking_unit,
+            "legal_basis": legal_basis or [], "opened_by": opened_by, "procedure": procedure,
+            "draft": {"title": draft_title or title,
+                      "text": draft_file.read_text(encoding="utf-8") if draft_file else None},
+            "assignments": _parse_assignments(assign or []),
+            "proposal": {"summary": proposal} if proposal else None,
+        }
+        from dueprocess.services.cases import validate_case_request
+
+        request = validate_case_request(data, source="flags")
+    ready()
+    with session_scope() as session:
+        case = open_case(session, request=request)
+    console.print(f"Opened case [bold]{case.id}[/]: {case.title}")
+    if start:
+        from dueprocess.orchestration.case_runs import start_case_run
+
+        console.print(try_prefect("flow run", lambda: f"flow run {start_case_run(case.id)}"))
+
+
+def _parse_assignments(values: list[str]) -> dict[str, list[str]]:
+    assignments: dict[str, list[str]] = {}
+    for value in values:
+        stage, sep, handles = value.partition("=")
+        if not sep or not stage or not handles:
+            raise DueProcessError(f"--assign: expected STAGE=HANDLE[,HANDLE], got '{value}'")
+        assignments.setdefault(stage.strip(), []).extend(
+            h.strip() for h in handles.split(",") if h.strip()
+        )
+    return assignments
+
+
+def cases_command() -> None:
+    """List decision cases, newest first."""
+    from dueprocess.commands.render import cases_table
+    from dueprocess.db import session_scope
+    from dueprocess.services.cases import list_cases
+
+    ready()
+    with session_scope() as session:
+        console.print(cases_table(list_cases(session)))
+
+
+def status_command(case_id: Annotated[str, typer.Argument(help="Case id")]) -> None:
+    """Show each stage of a case and why it is blocked."""
+    from dueprocess.commands.render import print_case
+    from dueprocess.services.case_view import case_view
+
+    ready()
+    print_case(console, case_view(case_id))
+
+
+def _read_evidence(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DueProcessError(f"--file {path}: not found") from None
+    except UnicodeDecodeError:
+        raise DueProcessError(f"--file {path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise DueProcessError(
+            f"--file {path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise DueProcessError(f"--file {path}: expected a JSON object of evidence fields")
+    return data
+
+
+def record_command(
+    case_id: Annotated[str, typer.Argument(help="Case id")],
+    stage: Annotated[str, typer.Argument(help="Stage key, e.g. legality_review")],
+    file: Annotated[Path, typer.Option("--file", "-f", help="Evidence JSON file")],
+    recorded_by: Annotated[str, typer.Option("--as", help="Your handle")],
+    key: Annotated[str | None, typer.Option(help="Idempotency key")] = None,
+    resume: Annotated[bool, typer.Option(help="Resume the waiting flow run")] = True,
+    token: Annotated[str | None, typer.Option(
+        envvar="DUEPROCESS_TOKEN", show_default=False,
+        help="Your API token, if you hold one (default: DUEPROCESS_TOKEN)")] = None,
+) -> None:
+    """Validate and store stage evidence, then resume the case's waiting flow run."""
+    from dueprocess.services.recording import record_evidence
+
+    evidence = _read_evidence(file)
+    ready()
+    item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=recorded_by,
+                           evidence=evidence, idempotency_key=key, channel="cli", token=token)
+    console.print(f"Recorded evidence #{item.id} for {stage} (sha256 {item.payload_sha256})")
+    if resume:
+        from dueprocess.orchestration.case_runs import resume_after_recording
+
+        console.print(try_prefect("resume", lambda: resume_after_recording(item)))
+
+
+def serve_command() -> None:
+    """Serve the dueprocess deployments (flow runs start in subprocesses)."""
+    from deployments.serve import main
+
+    ready()
+    main()
+
+
+def demo_command() -> None:
+    """Run one realistic case end to end with scripted reviewers."""
+    from dueprocess.demo.run import run_demo
+
+    run_demo(console)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the case commands to the CLI."""
+    app.command("open")(open_command)
+    app.command("cases")(cases_command)
+    app.command("status")(status_command)
+    app.command("record")(record_command)
+    app.command("serve")(serve_command)
+    app.command("demo")(demo_command)

@@ -1,0 +1,45 @@
+"""The case database's half of the transparency log: every case event becomes a leaf.
+
+The log's format, Merkle proofs, signatures and the offline dossier verifier are the
+top-level `ledger` package, which needs no database so that anyone can verify with it
+alone; this package writes the case database's records into that log and checks them.
+
+Importing this module subscribes `log_case_event` to the case journal, so every case
+event (evidence, refusals, transitions, notices, decisions, and the case's draft
+versions) is appended as a Merkle leaf in the same transaction as the change it records.
+Database triggers (migration 0002) refuse UPDATE and DELETE on the log and the evidence
+tables; `verify_log` recomputes the log from the rows and checks the signed tree heads;
+`export_dossier` writes a decision dossier anyone can verify offline (docs/dossier-format.md).
+
+For the portal and API: `latest_tree_head()`, `published_tree_heads()`,
+`log_public_key_pem()`.
+"""
+
+from dueprocess.journal import subscribe
+from dueprocess.ledger.audit import LogReport, verify_log
+from dueprocess.ledger.export import export_and_verify, export_dossier
+from dueprocess.ledger.heads import (
+    latest_tree_head,
+    log_public_key_pem,
+    publish_tree_head,
+    published_tree_heads,
+)
+from dueprocess.ledger.log import LogTampered, log_case_event
+from dueprocess.ledger.settings import TransparencySettings, get_transparency_settings
+
+subscribe(log_case_event)
+
+__all__ = [
+    "LogReport",
+    "LogTampered",
+    "TransparencySettings",
+    "export_and_verify",
+    "export_dossier",
+    "get_transparency_settings",
+    "latest_tree_head",
+    "log_case_event",
+    "log_public_key_pem",
+    "publish_tree_head",
+    "published_tree_heads",
+    "verify_log",
+]

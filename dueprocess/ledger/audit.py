@@ -1,0 +1,396 @@
+"""`dueprocess verify`: recompute the log from the database and check every signed head.
+
+Stops at the first problem and names the item, checking in this order:
+
+1. every leaf in log order: its index is the next one, its record hashes to its leaf
+   hash and is canonical JSON, its envelope agrees with its columns, its case chain links
+   (`case_seq`, `case_prev`), and for evidence, documents, refusals, decisions and drafts
+   the record rebuilt from the row *as it is now* equals the logged record;
+2. the log head (size, root) matches the leaves;
+3. every signed tree head in the database: signed by the log's key, its root is the root
+   of that many leaves, consistent with the head before it (the kept proof verifies);
+4. every published tree-head file and every head the caller obtained independently, in
+   the same way (what catches a history that was rewritten and re-signed);
+5. every evidence, document, refusal, decision and draft row is covered by a leaf.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from dueprocess.db import session_scope
+from dueprocess.errors import DueProcessError
+from dueprocess.ledger.heads import KEY_SETTING, as_signed, log_public_key_pem, tree_head_rows
+from dueprocess.ledger.log import LogTampered, StoredLeaf, stored_leaves
+from dueprocess.ledger.records import (
+    DECISION,
+    DOCUMENT,
+    DRAFT,
+    EVIDENCE,
+    REFUSAL,
+    ROW_KINDS,
+    DocumentFacts,
+    RecordSpec,
+    decision_spec,
+    document_references,
+    document_spec,
+    draft_spec,
+    evidence_spec,
+    refusal_spec,
+)
+from dueprocess.ledger.settings import get_transparency_settings
+from ledger import (
+    CanonicalizationError,
+    MerkleLog,
+    ProofError,
+    SignatureError,
+    SignedTreeHead,
+    canonical_bytes,
+    leaf_hash,
+    read_envelope,
+    verify_consistency,
+    verify_tree_head,
+)
+from ledger.codec import b64decode, b64encode
+from ledger.dossier_format import DossierError, loads_strict
+from models.cases import DraftVersion
+from models.decisions import Decision
+from models.evidence import Document, EvidenceItem, Refusal
+from models.ledger import ConsistencyProof, LogHead
+
+CHAIN_FIELDS = frozenset({"case_seq", "case_prev", "case_closed"})
+FILE_FIELD = {EVIDENCE: "payload", DOCUMENT: "content", DRAFT: "text"}
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class LogReport:
+    tree_size: int
+    root_hash: bytes
+    cases: int
+    rows_checked: int
+    signed_heads: int
+    published_heads: int
+    known_heads: int
+
+    def summary(self) -> str:
+        def count(n: int, thing: str, things: str = "") -> str:
+            return f"{n} {thing if n == 1 else things or thing + 's'}"
+
+        lines = [
+            f"OK: {count(self.tree_size, 'leaf', 'leaves')} over {count(self.cases, 'case')}, "
+            f"root {b64encode(self.root_hash)}",
+            f"  {count(self.rows_checked, 'evidence, document, refusal, decision and draft row')}"
+            " match their logged records",
+            f"  {count(self.signed_heads, 'signed tree head')} verified, each consistent with "
+            "the one before",
+        ]
+        if self.published_heads:
+            lines.append(f"  {count(self.published_heads, 'published tree-head file')} "
+                         "match the log")
+        if self.known_heads:
+            lines.append(f"  {count(self.known_heads, 'independently known tree head')} "
+                         "match the log")
+        return "\n".join(lines)
+
+
+@dataclass
+class CaseRows:
+    """The rows records are rebuilt from (all of them, or one case's)."""
+
+    evidence: dict[int, EvidenceItem] = field(default_factory=dict)
+    refusals: dict[int, Refusal] = field(default_factory=dict)
+    decisions: dict[int, Decision] = field(default_factory=dict)
+    drafts: dict[int, DraftVersion] = field(default_factory=dict)
+    documents: dict[str, DocumentFacts] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, case_id: str | None = None) -> CaseRows:
+        def rows(table: Any) -> Iterable[Any]:
+            query = select(table).order_by(col(table.id))
+            if case_id is not None:
+                query = query.where(table.case_id == case_id)
+            return session.exec(query)
+
+        found = cls(
+            evidence={r.id: r for r in rows(EvidenceItem)},
+            refusals={r.id: r for r in rows(Refusal)},
+            decisions={r.id: r for r in rows(Decision)},
+            drafts={r.id: r for r in rows(DraftVersion)},
+        )
+        documents = select(Document.sha256, Document.media_type, Document.size, Document.content)
+        if case_id is not None:
+            wanted = {r["sha256"] for item in found.evidence.values()
+                      for r in document_references(item)}
+            documents = documents.where(col(Document.sha256).in_(wanted))
+        for sha, media_type, size, content in session.exec(
+            documents.execution_options(yield_per=64)
+        ):
+            found.documents[sha] = DocumentFacts(media_type, size,
+                                                 hashlib.sha256(content).hexdigest())
+        return found
+
+    def expected(self, kind: str, record: dict[str, Any]) -> tuple[str, RecordSpec | None]:
+        """(label of the row, its record as rebuilt now, or None if the row is gone)."""
+        case = record.get("case_id")
+        if kind == EVIDENCE:
+            item = self.evidence.get(record.get("evidence_id"))  # type: ignore[arg-type]
+            label = f"evidence #{record.get('evidence_id')} of case {case}"
+            return label, evidence_spec(item) if item else None
+        if kind == DOCUMENT:
+            sha = str(record.get("file_sha256"))
+            owner = self.evidence.get(record.get("evidence_id"))  # type: ignore[arg-type]
+            facts = self.documents.get(sha)
+            label = f"document {sha[:16]}… of evidence #{record.get('evidence_id')} of case {case}"
+            if owner is None or facts is None:
+                return label, None
+            reference = next(
+                (r for r in document_references(owner) if r["sha256"] == sha), {}
+            )
+            return label, document_spec(owner, reference, facts)
+        if kind == REFUSAL:
+            refusal = self.refusals.get(record.get("refusal_id"))  # type: ignore[arg-type]
+            label = f"refusal #{record.get('refusal_id')} of case {case}"
+            event = str(record.get("event"))
+            return label, refusal_spec(refusal, event) if refusal else None
+        if kind == DECISION:
+            decision = self.decisions.get(record.get("decision_id"))  # type: ignore[arg-type]
+            label = f"decision #{record.get('decision_id')} of case {case}"
+            return label, decision_spec(decision) if decision else None
+        assert kind == DRAFT
+        draft = self.drafts.get(record.get("draft_id"))  # type: ignore[arg-type]
+        label = f"draft version {record.get('version')} (#{record.get('draft_id')}) of case {case}"
+        return label, draft_spec(draft) if draft else None
+
+
+def _canonical(value: Any) -> bytes:
+    return canonical_bytes(value)
+
+
+def _short(value: Any) -> str:
+    if value is _MISSING:
+        return "absent"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def row_difference(leaf_index: int, kind: str, record: dict[str, Any],
+                   rows: CaseRows) -> str | None:
+    """Why the row behind a logged record no longer matches it, or None if it does."""
+    label, spec = rows.expected(kind, record)
+    if spec is None:
+        return f"{label} (leaf {leaf_index}) is missing from the database (deleted)"
+    expected: dict[str, Any] = {**spec.body, "case_id": spec.case_id, "kind": spec.kind}
+    if spec.file_sha256 is not None:
+        expected["file_sha256"] = spec.file_sha256
+    for key in sorted(expected.keys() | (record.keys() - CHAIN_FIELDS)):
+        now, then = expected.get(key, _MISSING), record.get(key, _MISSING)
+        if now is not _MISSING and then is not _MISSING and _canonical(now) == _canonical(then):
+            continue
+        if key == "file_sha256":
+            return (f"{label} (leaf {leaf_index}) was altered: its {FILE_FIELD[kind]} now has "
+                    f"sha256 {str(now)[:16]}…, the log says {str(then)[:16]}…")
+        return (f"{label} (leaf {leaf_index}) was altered: {key} is {_short(now)} in the "
+                f"database but {_short(then)} in the log")
+    return None
+
+
+def parse_record(leaf: StoredLeaf) -> dict[str, Any]:
+    """The leaf's record, checked against its hash, its canonical form and its columns."""
+    where = f"leaf {leaf.leaf_index} ({leaf.kind}, case {leaf.case_id})"
+    data = leaf.record.encode("utf-8")
+    if leaf_hash(data).hex() != leaf.leaf_hash:
+        raise LogTampered(f"{where}: its record was changed after it was logged "
+                          "(it no longer hashes to its leaf hash)")
+    try:
+        record = loads_strict(data, what=where)
+        if not isinstance(record, dict) or canonical_bytes(record) != data:
+            raise LogTampered(f"{where}: its record is not a canonical JSON object")
+        envelope = read_envelope(record)
+    except (DossierError, CanonicalizationError, ValueError) as exc:
+        raise LogTampered(f"{where}: unreadable record ({exc})") from None
+    columns = (leaf.case_id, leaf.case_seq, leaf.kind)
+    if (envelope.case_id, envelope.case_seq, envelope.kind) != columns:
+        raise LogTampered(f"{where}: its columns (case, case_seq, kind) disagree with its "
+                          f"record ({envelope.case_id}, {envelope.case_seq}, {envelope.kind})")
+    return record
+
+
+@dataclass
+class _Chains:
+    """The tail (case_seq, leaf hash, leaf index) of every case seen so far."""
+
+    tails: dict[str, tuple[int, bytes, int]] = field(default_factory=dict)
+
+    def link(self, leaf: StoredLeaf, record: dict[str, Any], digest: bytes) -> None:
+        seq, prev, index = self.tails.get(leaf.case_id, (-1, b"", -1))
+        where = f"leaf {leaf.leaf_index} ({leaf.kind}, case {leaf.case_id})"
+        if leaf.case_seq != seq + 1:
+            raise LogTampered(f"{where}: has case_seq {leaf.case_seq}, expected {seq + 1}: "
+                              "the case's records were removed, reordered or swapped here")
+        logged_prev = record.get("case_prev")
+        expected_prev = None if seq < 0 else b64encode(prev)
+        if logged_prev != expected_prev:
+            raise LogTampered(f"{where}: case_prev is not the hash of the case's previous "
+                              f"record (leaf {index}); the case chain is broken")
+        self.tails[leaf.case_id] = (leaf.case_seq, digest, leaf.leaf_index)
+
+
+@dataclass(frozen=True)
+class HeadToCheck:
+    label: str
+    sth: SignedTreeHead
+
+
+def published_head_files(directory: Path) -> list[HeadToCheck]:
+    """Every tree-head file published under *directory* (a malformed one is a problem)."""
+    paths = sorted((directory / "tree-heads").glob("*.json"))
+    latest = directory / "latest-tree-head.json"
+    if latest.exists():
+        paths.append(latest)
+    heads = []
+    for path in paths:
+        try:
+            sth = SignedTreeHead.model_validate_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            first = str(exc).splitlines()[0]
+            raise LogTampered(
+                f"published tree head {path}: not a valid tree head ({first})"
+            ) from None
+        heads.append(HeadToCheck(f"published tree head {path}", sth))
+    return heads
+
+
+def _check_head(label: str, sth: SignedTreeHead, pem: bytes, size: int,
+                roots: dict[int, bytes]) -> None:
+    where = f"{label} (size {sth.tree_size}, {sth.model_dump(mode='json')['timestamp']})"
+    try:
+        verify_tree_head(sth, pem)
+    except SignatureError as exc:
+        raise LogTampered(f"{where}: {exc} (forged?)") from None
+    if sth.tree_size > size:
+        raise LogTampered(f"{where} covers {sth.tree_size} leaves but the log has only {size}: "
+                          "the log was truncated")
+    if sth.tree_size and roots.get(sth.tree_size) != sth.root_hash_bytes:
+        raise LogTampered(
+            f"{where} does not match the log: leaves 0..{sth.tree_size - 1} no longer have "
+            "its root, so history was rewritten after it was signed"
+        )
+
+
+def verify_log(*, known_heads: Sequence[SignedTreeHead] = (),
+               trusted_public_key_pem: bytes | None = None) -> LogReport:
+    """Check the whole log against the database; raise `LogTampered` naming the first
+    item that differs. *known_heads* are heads obtained independently (e.g. a dossier's)."""
+    with session_scope() as session:
+        return _verify(session, known_heads, trusted_public_key_pem)
+
+
+def _verify(session: Session, known: Sequence[SignedTreeHead],
+            trusted_pem: bytes | None) -> LogReport:
+    heads = tree_head_rows(session)
+    published = published_head_files(get_transparency_settings().publication_dir)
+    others = [*published, *(HeadToCheck("known tree head", k) for k in known)]
+    wanted = {h.tree_size for h in heads} | {h.sth.tree_size for h in others}
+    rows = CaseRows.load(session)
+    covered: dict[str, set[Any]] = {kind: set() for kind in ROW_KINDS}
+
+    # 1. Every leaf, in log order.
+    log, chains, roots = MerkleLog(), _Chains(), {}
+    for leaf in stored_leaves(session):
+        if leaf.leaf_index != log.size:
+            raise LogTampered(f"leaf {log.size} is missing: the log jumps to leaf "
+                              f"{leaf.leaf_index} (a log row was deleted)")
+        record = parse_record(leaf)
+        digest = leaf_hash(leaf.record.encode("utf-8"))
+        chains.link(leaf, record, digest)
+        if leaf.kind in ROW_KINDS:
+            problem = row_difference(leaf.leaf_index, leaf.kind, record, rows)
+            if problem:
+                raise LogTampered(problem)
+            covered[leaf.kind].add(record.get("file_sha256") if leaf.kind == DOCUMENT
+                                   else leaf.subject_id)
+        log.append(digest)
+        if log.size in wanted:
+            roots[log.size] = log.root()
+    size, root = log.size, log.root()
+
+    # 2. The log head.
+    head = session.get(LogHead, 1)
+    if head is None:
+        raise LogTampered("the log head row is missing")
+    if head.tree_size > size:
+        raise LogTampered(f"the log was truncated: the log head counts {head.tree_size} leaves "
+                          f"but only {size} remain (leaves {size}..{head.tree_size - 1} are gone)")
+    if head.tree_size < size:
+        raise LogTampered(f"leaves {head.tree_size}..{size - 1} were added outside the log's "
+                          f"append path (the log head counts {head.tree_size})")
+    if head.root_hash != root.hex():
+        raise LogTampered("the log head's root differs from the root of the leaves")
+
+    # 3 and 4. Signed tree heads: ours, published files, and independently known ones.
+    pem = trusted_pem or log_public_key_pem()
+    if pem is None and (heads or others):
+        path = get_transparency_settings().signing_key_path
+        raise DueProcessError(f"{KEY_SETTING}: no key at {path} to check the signed tree "
+                              "heads with; pass the log's public key with --trusted-key")
+    previous = None
+    proofs = {(p.old_size, p.new_size): p.proof
+              for p in session.exec(select(ConsistencyProof))}
+    for row in heads:
+        sth = as_signed(row)
+        assert pem is not None
+        _check_head("signed tree head", sth, pem, size, roots)
+        if previous is not None:
+            _check_consistency(previous, sth, proofs)
+        previous = sth
+    for other in others:
+        assert pem is not None
+        _check_head(other.label, other.sth, pem, size, roots)
+
+    # 5. Rows nobody logged.
+    _check_covered(rows, covered)
+    return LogReport(
+        tree_size=size, root_hash=root, cases=len(chains.tails),
+        rows_checked=sum(map(len, covered.values())), signed_heads=len(heads),
+        published_heads=len(published), known_heads=len(known),
+    )
+
+
+def _check_consistency(old: SignedTreeHead, new: SignedTreeHead,
+                       proofs: dict[tuple[int, int], list[str]]) -> None:
+    where = f"signed tree head of size {new.tree_size}"
+    texts = proofs.get((old.tree_size, new.tree_size))
+    if texts is None:
+        raise LogTampered(f"{where}: the consistency proof from the head of size "
+                          f"{old.tree_size} is missing")
+    try:
+        proof = [b64decode(t, what="consistency proof", length=32) for t in texts]
+        verify_consistency(old_size=old.tree_size, new_size=new.tree_size,
+                           old_root=old.root_hash_bytes, new_root=new.root_hash_bytes,
+                           proof=proof)
+    except (ProofError, ValueError) as exc:
+        raise LogTampered(f"{where} is not consistent with the head of size "
+                          f"{old.tree_size}: {exc}") from None
+
+
+def _check_covered(rows: CaseRows, covered: dict[str, set[Any]]) -> None:
+    tables: list[tuple[str, str, dict[Any, Any]]] = [
+        (EVIDENCE, "evidence", rows.evidence), (DOCUMENT, "document", rows.documents),
+        (REFUSAL, "refusal", rows.refusals), (DECISION, "decision", rows.decisions),
+        (DRAFT, "draft version", rows.drafts),
+    ]
+    for kind, name, table in tables:
+        for key in sorted(set(table) - covered[kind]):
+            row = table[key]
+            case = f" of case {row.case_id}" if hasattr(row, "case_id") else ""
+            label = f"{key[:16]}…" if kind == DOCUMENT else f"#{key}"
+            raise LogTampered(f"{name} {label}{case} is not in the log "
+                              "(written outside dueprocess?)")

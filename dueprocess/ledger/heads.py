@@ -1,0 +1,225 @@
+"""Signed tree heads: sign the current log, keep consistency proofs, publish them as files.
+
+A head is only signed for a log that extends the previously published head (checked
+with an RFC 9162 consistency proof, which is kept), so a rewritten history is never
+signed over. Published files (under `DUEPROCESS_TREE_HEAD_DIR`)::
+
+    public-key.pem                          the log's Ed25519 public key
+    latest-tree-head.json                   the newest signed tree head
+    tree-heads/<size, 12 digits>.json       every signed tree head
+    consistency/<old>-<new>.json            proof between successive heads
+
+The portal reads heads through `latest_tree_head()` and `published_tree_heads()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session, col, select
+
+from dueprocess.db import session_scope
+from dueprocess.errors import DueProcessError
+from dueprocess.ledger.log import LogTampered, checked_leaf_hashes, locked_head
+from dueprocess.ledger.settings import get_transparency_settings
+from ledger import (
+    MerkleTree,
+    ProofError,
+    SignedTreeHead,
+    SigningKeyError,
+    key_id,
+    load_or_create_signing_key,
+    public_key_pem,
+    sign_tree_head,
+    verify_consistency,
+)
+from ledger.codec import b64encode
+from models.base import utcnow
+from models.ledger import ConsistencyProof, PublishedTreeHead
+
+Announce = Callable[[str], None]
+KEY_SETTING = "DUEPROCESS_LOG_SIGNING_KEY"
+
+
+def announce_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def signing_key(announce: Announce = announce_to_stderr) -> Ed25519PrivateKey:
+    """The log's signing key, generated (and its path announced) on first use."""
+    path = get_transparency_settings().signing_key_path
+    try:
+        key, created = load_or_create_signing_key(path)
+    except SigningKeyError as exc:
+        raise DueProcessError(f"{KEY_SETTING}: {exc}") from None
+    except OSError as exc:
+        raise DueProcessError(f"{KEY_SETTING}: cannot create {path}: {exc.strerror}") from None
+    if created:
+        announce(f"Generated the transparency log's signing key at {path} "
+                 f"(key id {key_id(key)}). Back it up privately: it is the log's identity.")
+    return key
+
+
+def log_public_key_pem() -> bytes | None:
+    """PEM public key of the configured signing key, or None if none was generated yet."""
+    path = get_transparency_settings().signing_key_path
+    if not path.exists():
+        return None
+    try:
+        key, _ = load_or_create_signing_key(path)
+    except SigningKeyError as exc:
+        raise DueProcessError(f"{KEY_SETTING}: {exc}") from None
+    return public_key_pem(key)
+
+
+def as_signed(row: PublishedTreeHead) -> SignedTreeHead:
+    return SignedTreeHead.model_validate({
+        "tree_size": row.tree_size, "root_hash": row.root_hash, "timestamp": row.timestamp,
+        "key_id": row.key_id, "signature": row.signature,
+    })
+
+
+def tree_head_rows(session: Session) -> list[PublishedTreeHead]:
+    return list(session.exec(select(PublishedTreeHead).order_by(col(PublishedTreeHead.tree_size))))
+
+
+def latest_tree_head() -> SignedTreeHead | None:
+    """The newest signed tree head (for the portal and API), or None before the first."""
+    with session_scope() as session:
+        row = session.exec(
+            select(PublishedTreeHead).order_by(col(PublishedTreeHead.tree_size).desc()).limit(1)
+        ).first()
+        return None if row is None else as_signed(row)
+
+
+def published_tree_heads() -> list[SignedTreeHead]:
+    """Every signed tree head, oldest first."""
+    with session_scope() as session:
+        return [as_signed(row) for row in tree_head_rows(session)]
+
+
+def publish_tree_head(
+    *, announce: Announce = announce_to_stderr, now: datetime | None = None
+) -> SignedTreeHead | None:
+    """Sign the current log (if it grew since the last head) and publish the head.
+
+    Returns the newest head (None while the log is empty). Refuses, naming the head, to
+    sign a log that does not extend the last head in the database or in the published
+    files (a rewritten history is never signed over).
+    """
+    key = signing_key(announce)
+    proof: ConsistencyProof | None = None
+    with session_scope() as session:
+        head = locked_head(session)  # no appends while we sign
+        rows = tree_head_rows(session)
+        latest = as_signed(rows[-1]) if rows else None
+        earlier = [h for h in (latest, published_latest()) if h is not None]
+        for sth in earlier:
+            if sth.key_id != key_id(key):
+                raise DueProcessError(
+                    f"{KEY_SETTING}: the key at {get_transparency_settings().signing_key_path} "
+                    f"(id {key_id(key)[:16]}…) did not sign the published tree heads "
+                    f"(id {sth.key_id[:16]}…); restore the log's key"
+                )
+        if head.size == 0:
+            return None
+        if latest is not None and latest.tree_size == head.size and all(
+            _same_size_matches(sth, head.size, head.root()) for sth in earlier
+        ):
+            sth = latest
+        else:
+            tree = MerkleTree(checked_leaf_hashes(session, head.size))
+            if tree.root != head.root():
+                raise LogTampered("the log head's root does not match its leaves; "
+                                  "run `dueprocess verify`")
+            proofs = [_consistency(sth, tree) for sth in earlier]
+            if latest is not None:
+                proof = proofs[0]
+                session.add(proof)
+            sth = sign_tree_head(key, tree_size=tree.size, root_hash=tree.root,
+                                 timestamp=now or utcnow())
+            session.add(PublishedTreeHead(
+                tree_size=sth.tree_size, root_hash=sth.root_hash,
+                timestamp=sth.model_dump(mode="json")["timestamp"], key_id=sth.key_id,
+                signature=sth.signature,
+            ))
+    write_publication(sth, proof, public_key_pem(key))
+    return sth
+
+
+def published_latest() -> SignedTreeHead | None:
+    """The head in the published latest-tree-head.json, if there is a readable one."""
+    path = get_transparency_settings().publication_dir / "latest-tree-head.json"
+    try:
+        return SignedTreeHead.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def _same_size_matches(sth: SignedTreeHead, size: int, root: bytes) -> bool:
+    return sth.tree_size != size or sth.root_hash_bytes == root
+
+
+def _refuse(earlier: SignedTreeHead, why: str) -> LogTampered:
+    when = earlier.model_dump(mode="json")["timestamp"]
+    return LogTampered(f"{why} the tree head of size {earlier.tree_size} signed at {when}; "
+                       "refusing to sign")
+
+
+def _consistency(earlier: SignedTreeHead, tree: MerkleTree) -> ConsistencyProof:
+    if earlier.tree_size > tree.size:
+        raise _refuse(earlier, f"the log has only {tree.size} leaves (it was truncated) after")
+    proof = tree.consistency_proof(earlier.tree_size) if earlier.tree_size else []
+    try:
+        verify_consistency(
+            old_size=earlier.tree_size, new_size=tree.size,
+            old_root=earlier.root_hash_bytes, new_root=tree.root, proof=proof,
+        )
+    except ProofError:
+        raise _refuse(earlier, "the log (history rewritten) is not an extension of") from None
+    return ConsistencyProof(old_size=earlier.tree_size, new_size=tree.size,
+                            proof=[b64encode(p) for p in proof])
+
+
+def head_json(sth: SignedTreeHead) -> bytes:
+    """The published (and dossier) spelling of a tree head file."""
+    return (sth.model_dump_json(indent=2) + "\n").encode()
+
+
+def write_publication(sth: SignedTreeHead, proof: ConsistencyProof | None, pem: bytes) -> None:
+    directory = get_transparency_settings().publication_dir
+    name = f"{sth.tree_size:012d}.json"
+    _write_atomic(directory / "tree-heads" / name, head_json(sth))
+    if proof is not None:
+        text = json.dumps({"old_size": proof.old_size, "new_size": proof.new_size,
+                           "proof": proof.proof}, indent=2)
+        _write_atomic(directory / "consistency" / f"{proof.old_size:012d}-{name}",
+                      (text + "\n").encode())
+    _write_atomic(directory / "public-key.pem", pem)
+    latest = directory / "latest-tree-head.json"
+    try:
+        current = SignedTreeHead.model_validate_json(latest.read_bytes()).tree_size
+    except (OSError, ValueError):
+        current = -1
+    if current <= sth.tree_size:  # a slower concurrent publisher must not step back
+        _write_atomic(latest, head_json(sth))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # published files are public
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

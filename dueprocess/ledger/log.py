@@ -1,0 +1,294 @@
+"""Appending to the log: every case event becomes leaves in the transaction of its change.
+
+An event's records are built when it is published (from the rows as they are then) and
+appended just before its transaction commits, so they commit or roll back with the change
+(a rolled-back savepoint drops the records published inside it). Appends are serialised
+by locking the single `loghead` row (FOR UPDATE on PostgreSQL; SQLite already takes its
+write lock at BEGIN), so leaf indices are dense and unique under concurrent writers, and
+each case's chain (`case_seq`, `case_prev`) has no forks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from dueprocess.errors import DueProcessError
+from dueprocess.journal import CaseEvent
+from dueprocess.ledger.records import (
+    DECISION,
+    DRAFT,
+    EVIDENCE,
+    REFUSAL,
+    RecordSpec,
+    decision_spec,
+    document_facts,
+    document_references,
+    document_spec,
+    draft_spec,
+    event_spec,
+    evidence_spec,
+    refusal_spec,
+    row_kind,
+)
+from ledger import MerkleLog, canonical_bytes, case_record, leaf_hash
+from models.cases import DraftVersion
+from models.decisions import Decision
+from models.evidence import Document, EvidenceItem, Refusal
+from models.ledger import LOG_HEAD_ID, LogHead, LogLeaf
+
+Row = TypeVar("Row", EvidenceItem, Refusal, Decision)
+
+
+class LogTampered(DueProcessError):
+    """The log, or a row it covers, is not what was logged; the message names the item."""
+
+
+# The hot path runs prebuilt Core statements on the session's connection: building ORM
+# statements and flushing objects per leaf cost several times the database work.
+_leaf = LogLeaf.__table__.c  # type: ignore[attr-defined]
+_head = LogHead.__table__.c  # type: ignore[attr-defined]
+_LOCK_HEAD = (sa.select(_head.tree_size, _head.root_hash, _head.frontier)
+              .where(_head.id == LOG_HEAD_ID).with_for_update())
+_INSERT_LEAF = LogLeaf.__table__.insert()  # type: ignore[attr-defined]
+_MOVE_HEAD = (LogHead.__table__.update()  # type: ignore[attr-defined]
+              .where(_head.id == LOG_HEAD_ID))
+_draft = DraftVersion.__table__.c  # type: ignore[attr-defined]
+_CASE: sa.BindParameter[str] = sa.bindparam("case_id")
+_unlogged = sa.and_(_draft.case_id == _CASE, ~sa.exists().where(
+    _leaf.case_id == _CASE, _leaf.kind == DRAFT, _leaf.subject_id == _draft.id))
+_tail = sa.select(_leaf.case_seq, _leaf.leaf_hash).where(_leaf.case_id == _CASE)
+_tail = _tail.order_by(_leaf.case_seq.desc()).limit(1)  # one probe of the unique index
+# A case's chain tail and whether it has draft versions to log, in one round trip.
+_CASE_STATE = sa.select(
+    _tail.with_only_columns(_leaf.case_seq).scalar_subquery(),
+    _tail.with_only_columns(_leaf.leaf_hash).scalar_subquery(),
+    sa.exists().where(_unlogged),
+)
+_UNLOGGED_DRAFTS = sa.select(_draft.id).where(_unlogged).order_by(_draft.version)
+
+
+def locked_head(session: Session) -> MerkleLog:
+    """The log (size, frontier), its head row locked until the transaction ends: the
+    point where appends, and signing, are serialised."""
+    row = session.connection().execute(_LOCK_HEAD).first()
+    if row is None:
+        raise LogTampered("the transparency log head row (loghead id 1) is missing")
+    log = MerkleLog.from_frontier(row.tree_size, [bytes.fromhex(h) for h in row.frontier])
+    if log.root().hex() != row.root_hash:
+        raise LogTampered("the log head's root does not match its frontier; "
+                          "run `dueprocess verify`")
+    return log
+
+
+class Appender:
+    """Appends leaves in one transaction, holding the log head lock from its creation;
+    `close()` moves the head past them, once (on PostgreSQL every UPDATE of the single
+    head row leaves a dead row version behind)."""
+
+    def __init__(self, session: Session, case_ids: Iterable[str]) -> None:
+        """Lock the head and read the chain tails of *case_ids* (the cases to append to)."""
+        self.connection = session.connection()
+        self.log = locked_head(session)
+        self.start = self.log.size
+        # Nobody else appends while we hold the lock, so the tails stay ours to move.
+        self.tails: dict[str, tuple[int, bytes | None]] = {}
+        self.with_unlogged_drafts: set[str] = set()
+        for case_id in case_ids:
+            seq, digest, drafts = self.connection.execute(
+                _CASE_STATE, {"case_id": case_id}).one()
+            self.tails[case_id] = (-1, None) if seq is None else (seq, bytes.fromhex(digest))
+            if drafts:
+                self.with_unlogged_drafts.add(case_id)
+
+    def append(self, spec: RecordSpec) -> int:
+        """Append one record as the next leaf; return its index."""
+        seq, prev = self.tails[spec.case_id]
+        record = case_record(
+            case_id=spec.case_id, kind=spec.kind, case_seq=seq + 1, case_prev=prev,
+            body=spec.body, file_sha256=spec.file_sha256,
+        )
+        data = canonical_bytes(record)
+        digest = leaf_hash(data)
+        index = self.log.append(digest)
+        self.connection.execute(_INSERT_LEAF, {
+            "leaf_index": index, "case_id": spec.case_id, "case_seq": seq + 1,
+            "kind": spec.kind, "subject_id": spec.subject_id, "record": data.decode("utf-8"),
+            "leaf_hash": digest.hex(),
+        })
+        self.tails[spec.case_id] = (seq + 1, digest)
+        return index
+
+    def close(self) -> None:
+        if self.log.size > self.start:
+            self.connection.execute(_MOVE_HEAD, {
+                "tree_size": self.log.size, "root_hash": self.log.root().hex(),
+                "frontier": [h.hex() for h in self.log.frontier],
+            })
+            self.start = self.log.size
+
+
+def append(session: Session, spec: RecordSpec) -> int:
+    """Append one record now, in the session's transaction; return its leaf index."""
+    appender = Appender(session, [spec.case_id])
+    index = appender.append(spec)
+    appender.close()
+    return index
+
+
+def _subject(session: Session, table: type[Row], event: CaseEvent) -> Row:
+    row = session.get(table, event.subject_id)
+    if row is None:  # a publisher bug: never log an event about a row that is not there
+        raise LookupError(f"{event.kind} names {table.__name__} #{event.subject_id}, not found")
+    return row
+
+
+def specs_for_event(session: Session, event: CaseEvent) -> list[RecordSpec]:
+    """The records an event adds: its row in full (plus attached documents), or itself."""
+    kind = row_kind(event.kind)
+    if kind is None or event.subject_id is None:
+        return [event_spec(event)]
+    if kind == EVIDENCE:
+        item = _subject(session, EvidenceItem, event)
+        specs = [evidence_spec(item)]
+        for reference in document_references(item):
+            document = session.get(Document, reference["sha256"])
+            if document is None:
+                raise LookupError(f"evidence #{item.id} refers to a document not stored")
+            specs.append(document_spec(item, reference, document_facts(document)))
+        return specs
+    if kind == REFUSAL:
+        return [refusal_spec(_subject(session, Refusal, event), event.kind)]
+    assert kind == DECISION
+    return [decision_spec(_subject(session, Decision, event))]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An event's records, built when it was published, appended when it commits."""
+
+    within: tuple[object, ...]  # the transactions open at publication, innermost first
+    case_id: str
+    specs: list[RecordSpec]
+
+
+_PENDING = "dueprocess.ledger.pending"
+
+
+def _open_transactions(session: Session) -> tuple[object, ...]:
+    chain: list[object] = []
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    while transaction is not None:
+        chain.append(transaction)
+        transaction = transaction.parent
+    return tuple(chain)
+
+
+def log_case_event(session: Session, event: CaseEvent) -> None:
+    """Journal handler: build the event's records from the rows as they are now; they are
+    appended when the transaction commits (see `_append_pending`)."""
+    pending: list[_Pending] = session.info.setdefault(_PENDING, [])
+    pending.append(_Pending(_open_transactions(session), event.case_id,
+                            specs_for_event(session, event)))
+
+
+@sa.event.listens_for(OrmSession, "before_commit")  # every session class
+def _append_pending(session: Session) -> None:
+    """Append the transaction's records just before it commits, each case's draft
+    versions not logged yet after its first record (a new case's draft follows
+    `case.opened`, a revision `draft.revised`). Taking the log head lock last, and holding
+    it only for the commit, means no lock-order deadlock with the locks the change itself
+    took."""
+    if session.in_nested_transaction():
+        return  # a savepoint is released; its records wait for the real commit
+    pending: list[_Pending] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # draft rows added in this transaction must be visible below
+    cases = list(dict.fromkeys(item.case_id for item in pending))  # in order of appearance
+    appender = Appender(session, cases)  # first the lock, then what is logged already
+    drafts = {c: unlogged_drafts(session, c) for c in appender.with_unlogged_drafts}
+    for item in pending:
+        for spec in item.specs:
+            appender.append(spec)
+        for draft in drafts.pop(item.case_id, []):
+            appender.append(draft_spec(draft))
+    appender.close()
+
+
+def unlogged_drafts(session: Session, case_id: str) -> list[DraftVersion]:
+    """The case's draft versions no leaf covers yet, oldest first."""
+    ids = session.connection().execute(_UNLOGGED_DRAFTS, {"case_id": case_id}).scalars()
+    return [draft for i in ids if (draft := session.get(DraftVersion, i)) is not None]
+
+
+@sa.event.listens_for(OrmSession, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: object) -> None:
+    pending: list[_Pending] | None = session.info.get(_PENDING)
+    if pending:  # what was queued inside a rolled-back savepoint goes with it
+        session.info[_PENDING] = [p for p in pending if previous_transaction not in p.within]
+
+
+@sa.event.listens_for(OrmSession, "after_transaction_end")
+def _forget_pending(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:
+        session.info.pop(_PENDING, None)
+
+
+@dataclass(frozen=True)
+class StoredLeaf:
+    leaf_index: int
+    case_id: str
+    case_seq: int
+    kind: str
+    subject_id: int | None
+    record: str
+    leaf_hash: str
+
+
+def stored_leaves(session: Session, *, case_id: str | None = None,
+                  below: int | None = None) -> Iterator[StoredLeaf]:
+    """Leaves in log order, streamed (the whole log may not fit comfortably in memory)."""
+    table = LogLeaf.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(
+        table.leaf_index, table.case_id, table.case_seq, table.kind, table.subject_id,
+        table.record, table.leaf_hash,
+    ).order_by(table.leaf_index)
+    if case_id is not None:
+        query = query.where(table.case_id == case_id)
+    if below is not None:
+        query = query.where(table.leaf_index < below)
+    # Core rows on the session's connection: no ORM objects for a million leaves.
+    for row in session.connection().execute(query.execution_options(yield_per=5000)):
+        yield StoredLeaf(*row)
+
+
+def checked_leaf_hashes(session: Session, size: int) -> list[bytes]:
+    """Leaf hashes of leaves 0..size-1, recomputed from the stored records.
+
+    Raises `LogTampered` naming the first leaf that is missing or whose record no longer
+    hashes to its stored leaf hash (full checks are `verify`'s job; this one guards what
+    gets signed or exported).
+    """
+    hashes: list[bytes] = []
+    for leaf in stored_leaves(session, below=size):
+        if leaf.leaf_index != len(hashes):
+            raise LogTampered(f"leaf {len(hashes)} is missing from the log (row deleted)")
+        digest = leaf_hash(leaf.record.encode("utf-8"))
+        if digest.hex() != leaf.leaf_hash:
+            raise LogTampered(
+                f"leaf {leaf.leaf_index} ({leaf.kind}, case {leaf.case_id}): its record was "
+                "changed after it was logged; run `dueprocess verify`"
+            )
+        hashes.append(digest)
+    if len(hashes) != size:
+        raise LogTampered(
+            f"the log head counts {size} leaves but only {len(hashes)} are stored "
+            "(the log was truncated)"
+        )
+    return hashes

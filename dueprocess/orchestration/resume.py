@@ -1,0 +1,44 @@
+"""Resume a paused flow run with its input, riding out the server's passing refusals."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.responses import OrchestrationResult
+from prefect.exceptions import PrefectHTTPStatusError
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+SCHEMA_NOT_STORED_YET = "Run input schema not found"
+
+
+def resume_with_input(
+    flow_run_id: UUID, *, run_input: dict[str, Any], attempts: int = 60
+) -> OrchestrationResult[Any]:
+    """Resume a paused run, retrying two passing refusals quickly.
+
+    - A Prefect server on SQLite answers 503 while it persists the events of the run that
+      just paused; the client's own back-off waits 2 s and more, which would dominate the
+      latency of every gate, so this retries within tens of milliseconds instead.
+    - A run becomes Paused before its flow stores the input's schema (Prefect's
+      `suspend_flow_run` sets the state first), so a resume sent in between is rejected
+      with "Run input schema not found."; it is retried the same way.
+    """
+    with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}), get_client(
+        sync_client=True
+    ) as client:
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                result = client.resume_flow_run(flow_run_id, run_input=run_input)
+            except PrefectHTTPStatusError as exc:
+                if exc.response.status_code != 503 or last:
+                    raise
+            else:
+                reason = getattr(result.details, "reason", None) or ""
+                if last or not reason.startswith(SCHEMA_NOT_STORED_YET):
+                    return result
+            time.sleep(min(0.02 * 2**attempt, 0.5))
+    raise AssertionError("unreachable")

@@ -1,0 +1,197 @@
+"""Open and look up decision cases.
+
+Opening a case applies the start of the procedure (Decree 713 Art. 10–13: the proposal,
+the undertaking unit, the legal basis, the consultation of other units) and the
+separation of duties of every assignment; a case file that breaks them is refused with
+the rule and the article.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from dueprocess.errors import DueProcessError, NotFound, Refused, schema_problems
+from dueprocess.journal import CaseEvent, publish
+from dueprocess.rules import case_problems
+from dueprocess.rules.engine import Unmet
+from dueprocess.services import assignments, identity
+from dueprocess.services.case_snapshot import load_facts
+from models.base import utcnow
+from models.cases import CaseCreate, DecisionCase, DraftVersion, text_sha256
+from models.people import Person, PersonCreate
+from models.procedure import ProcedureDefinition, load_procedure
+from models.stages import Stage
+
+
+def new_case_id(now: datetime) -> str:
+    # Lowercase letters, digits and dashes only: the id goes into Prefect pause keys.
+    return f"dp-{now:%Y}-{secrets.token_hex(3)}"
+
+
+def read_case_file(path: Path) -> CaseCreate:
+    """Parse a YAML or JSON case file; errors name the file and the field."""
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DueProcessError(f"case file {path}: not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DueProcessError(f"case file {path}: not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise DueProcessError(f"case file {path}: expected a mapping of fields at the top")
+    draft = data.get("draft")
+    if isinstance(draft, dict) and "file" in draft and "text" not in draft:
+        # The draft text may live in a file next to the case file.
+        draft = dict(draft)
+        draft_path = path.parent / str(draft.pop("file"))
+        try:
+            draft["text"] = draft_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DueProcessError(f"case file {path}: draft.file: {exc}") from None
+        data = {**data, "draft": draft}
+    return validate_case_request(data, source=f"case file {path}")
+
+
+def validate_case_request(data: Any, *, source: str) -> CaseCreate:
+    try:
+        return CaseCreate.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(p.message for p in schema_problems(exc.errors()))  # type: ignore[arg-type]
+        raise DueProcessError(f"{source}: {problems}") from None
+
+
+def register_person(session: Session, listed: PersonCreate) -> Person:
+    """Register a person, or return the registered one if it is listed identically."""
+    existing = session.exec(select(Person).where(Person.handle == listed.handle)).first()
+    if existing is None:
+        existing = Person(handle=listed.handle, name=listed.name, role=listed.role.value,
+                          unit=listed.unit)
+        session.add(existing)
+        session.flush()
+    elif (existing.name, existing.role, existing.unit) != (listed.name, listed.role, listed.unit):
+        # A registered person is never silently changed by a case file.
+        raise DueProcessError(
+            f"people: '{listed.handle}' is registered as {existing.name} "
+            f"({existing.role}, {existing.unit or 'no unit'}), not {listed.name} "
+            f"({listed.role}, {listed.unit or 'no unit'})"
+        )
+    if listed.public_key:
+        identity.register_public_key(session, handle=listed.handle,
+                                     public_key=listed.public_key, label="registration")
+    return existing
+
+
+def _ensure_people(session: Session, request: CaseCreate) -> dict[str, Person]:
+    return {listed.handle: register_person(session, listed) for listed in request.people}
+
+
+def _person(session: Session, people: dict[str, Person], handle: str, field: str) -> Person:
+    person = people.get(handle) or session.exec(
+        select(Person).where(Person.handle == handle)
+    ).first()
+    if person is None:
+        raise DueProcessError(f"{field}: unknown person '{handle}' (list them under 'people')")
+    return person
+
+
+def _initiation(request: CaseCreate) -> dict[str, Any]:
+    return {
+        "proposal": request.proposal.model_dump(mode="json") if request.proposal else None,
+        "consultations": [c.model_dump(mode="json") for c in request.consultations],
+    }
+
+
+def _expert_panels(session: Session, case: DecisionCase, request: CaseCreate,
+                   people: dict[str, Person], now: datetime) -> None:
+    """Store the panels' declarations and notes, before anyone is assigned to them."""
+    for stage_key, panel in request.expert_panels.items():
+        for handle, declaration in panel.declarations.items():
+            _person(session, people, handle, f"expert_panels.{stage_key}.declarations")
+            assignments.declare_interest(
+                session, case=case, stage_key=stage_key, handle=handle,
+                declaration=declaration, recorded_by=request.opened_by, now=now,
+            )
+        if panel.composition_note:
+            assignments.record_panel_note(
+                session, case=case, stage_key=stage_key, text=panel.composition_note,
+                recorded_by=request.opened_by, now=now,
+            )
+
+
+def open_case(
+    session: Session, *, request: CaseCreate, procedure: ProcedureDefinition | None = None,
+    now: datetime | None = None,
+) -> DecisionCase:
+    """Open a case; `Refused` names every broken start rule or separation of duties."""
+    now = now or utcnow()
+    procedure = procedure or load_procedure(request.procedure)
+    people = _ensure_people(session, request)
+    _person(session, people, request.opened_by, "opened_by")
+    unknown_stages = sorted(set(request.assignments) - set(procedure.stage_keys))
+    if unknown_stages:
+        raise DueProcessError(
+            f"assignments: unknown stage(s) {', '.join(unknown_stages)} for procedure "
+            f"'{procedure.id}' (stages: {', '.join(procedure.stage_keys)})"
+        )
+    unassigned = [k for k in procedure.stage_keys if not request.assignments.get(k)]
+    if unassigned:
+        raise DueProcessError(f"assignments: no one assigned to {', '.join(unassigned)}")
+    case = DecisionCase(
+        id=new_case_id(now), title=request.title, summary=request.summary, organ=request.organ,
+        undertaking_unit=request.undertaking_unit, proposal_source=request.proposal_source,
+        legal_basis=request.legal_basis, procedure_id=procedure.id,
+        procedure=procedure.model_dump(mode="json"), opened_by=request.opened_by, opened_at=now,
+        initiation=_initiation(request),
+    )
+    session.add(case)
+    session.flush()
+    session.add(DraftVersion(
+        case_id=case.id, version=1, title=request.draft.title, text=request.draft.text,
+        sha256=text_sha256(request.draft.text), created_at=now, created_by=request.opened_by,
+    ))
+    for stage in procedure.stages:
+        session.add(Stage(case_id=case.id, key=stage.key))
+    session.flush()
+    problems = case_problems(load_facts(session, case), now)
+    if problems:
+        raise Refused(problems)
+    publish(session, CaseEvent(
+        case_id=case.id, kind="case.opened", occurred_at=now, person=request.opened_by,
+        body={"title": case.title, "procedure_id": procedure.id, "organ": case.organ,
+              "draft_sha256": text_sha256(request.draft.text)},
+    ))
+    _expert_panels(session, case, request, people, now)
+    assigned = {h for handles in request.assignments.values() for h in handles}
+    facts = load_facts(session, case, also=assigned)
+    refused: list[Unmet] = []
+    for stage in procedure.stages:
+        for handle in request.assignments[stage.key]:
+            _person(session, people, handle, f"assignments.{stage.key}")
+            try:
+                assignments.assign(session, case=case, stage_key=stage.key, handle=handle,
+                                   now=now, facts=facts)
+            except Refused as exc:
+                refused += exc.problems
+    if refused:
+        raise Refused(refused)
+    return case
+
+
+def get_case(session: Session, case_id: str, *, lock: bool = False) -> DecisionCase:
+    query = select(DecisionCase).where(DecisionCase.id == case_id)
+    if lock:
+        query = query.with_for_update()  # serialises writers per case on PostgreSQL
+    case = session.exec(query).first()
+    if case is None:
+        raise NotFound(f"case '{case_id}' not found")
+    return case
+
+
+def list_cases(session: Session) -> list[DecisionCase]:
+    return list(session.exec(select(DecisionCase).order_by(col(DecisionCase.opened_at).desc())))

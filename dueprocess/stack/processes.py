@@ -1,0 +1,291 @@
+"""The processes of a dueprocess stack: a local Prefect server, the served deployments,
+the public portal; started, checked and stopped leaving nothing behind.
+
+`dueprocess up` (dueprocess.stack.up), the demo and the tests build on these. Every child runs
+in its own session (process group), so stopping it reaches the processes it started, and
+carries `DUEPROCESS_STACK_ID` in its environment, so a last sweep finds any process that
+escaped its group (Prefect's runner can start flow runs in their own sessions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dueprocess.errors import DueProcessError
+from dueprocess.settings import get_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prefect_environment(data_dir: Path, api_url: str | None = None) -> dict[str, str]:
+    """Environment for Prefect processes of the embedded default, kept under data_dir."""
+    home = data_dir / "prefect"
+    env = {
+        "PREFECT_HOME": str(home),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "DUEPROCESS_DATA_DIR": str(data_dir),
+    }
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    return env
+
+
+def wait_until_healthy(api_url: str, *, timeout: float, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DueProcessError(f"Prefect server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise DueProcessError(f"Prefect server at {api_url} not healthy after {timeout:.0f} s")
+
+
+def stop_process(process: subprocess.Popen[bytes], *, grace: float = 15) -> None:
+    """SIGTERM the process group, then SIGKILL what is left (Prefect workers and servers
+    can need more than one signal)."""
+    if process.poll() is not None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace if sig is not signal.SIGKILL else 5)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def local_prefect_server(data_dir: Path, *, port: int | None = None) -> Iterator[str]:
+    """A `prefect server start` on 127.0.0.1 with its SQLite database under data_dir."""
+    port = port or free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    (data_dir / "prefect").mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "prefect-server.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env={**os.environ, **prefect_environment(data_dir)}, stdout=log, stderr=log,
+        start_new_session=True,
+    )
+    try:
+        wait_until_healthy(api_url, timeout=90, process=process)
+        yield api_url
+    finally:
+        stop_process(process)
+        log.close()
+
+
+@contextmanager
+def served_deployments(data_dir: Path, api_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`dueprocess serve` in a child process, pointed at api_url."""
+    log = (data_dir / "runner.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deployments.serve"],
+        env={**os.environ, **prefect_environment(data_dir, api_url)}, stdout=log, stderr=log,
+        start_new_session=True,
+    )
+    try:
+        wait_for_deployment(get_settings().deployment_name, api_url, process=process)
+        yield process
+        # On a normal exit, let flow processes that have finished their run exit first:
+        # Prefect's runner marks a run it still tracks as Cancelled when it shuts down,
+        # even one that has just completed.
+        wait_for_flow_processes(process.pid, timeout=20)
+    finally:
+        stop_process(process)
+        log.close()
+
+
+def flow_processes(runner_pid: int) -> list[int]:
+    """The flow-run processes (`prefect.engine`) a runner has started (Linux /proc; on
+    other systems, none are seen)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if parent == runner_pid and b"prefect.engine" in (stat.parent / "cmdline").read_bytes():
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # the process exited while we looked
+    return found
+
+
+def wait_for_flow_processes(runner_pid: int, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while flow_processes(runner_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def wait_for_deployment(
+    name: str, api_url: str, *, process: subprocess.Popen[bytes], timeout: float = 120
+) -> None:
+    """Block until the runner has registered the deployment."""
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.exceptions import ObjectNotFound
+
+    deadline = time.monotonic() + timeout
+    with SyncPrefectClient(api_url) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise DueProcessError(f"the runner exited with code {process.returncode}")
+            try:
+                client.read_deployment_by_name(name)
+                return
+            except ObjectNotFound:
+                time.sleep(0.25)
+    raise DueProcessError(f"deployment {name} not registered after {timeout:.0f} s")
+
+
+# ---- checks that name the setting at fault --------------------------------------------
+
+STACK_ID_VARIABLE = "DUEPROCESS_STACK_ID"
+
+
+def check_port_free(host: str, port: int, setting: str) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise DueProcessError(
+                f"{setting}: cannot listen on {host}:{port} ({exc.strerror}); "
+                "is another `dueprocess up` or Prefect server running? Choose another port."
+            ) from None
+
+
+def check_prefect_api(api_url: str, *, setting: str = "PREFECT_API_URL",
+                      timeout: float = 10) -> None:
+    """Fail with a message naming the setting unless a Prefect API answers at api_url."""
+    deadline = time.monotonic() + timeout
+    error: str = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=3) as response:
+                if response.status == 200:
+                    return
+                error = f"HTTP {response.status}"
+        except (OSError, ValueError) as exc:
+            error = str(getattr(exc, "reason", exc))
+        time.sleep(0.5)
+    raise DueProcessError(
+        f"{setting}: cannot reach the Prefect server at {api_url} ({error}); start it, or "
+        f"unset {setting} to let `dueprocess up` start one"
+    )
+
+
+def check_case_database(url: str) -> None:
+    """Fail fast, naming DUEPROCESS_DATABASE_URL, when the case database is unreachable."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DueProcessError(f"DUEPROCESS_DATABASE_URL: not a database URL: {url!r}") from None
+    if parsed.get_backend_name() != "postgresql":
+        return  # SQLite: created on first use
+    engine = create_engine(parsed, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise DueProcessError(
+            f"DUEPROCESS_DATABASE_URL: cannot reach the case database "
+            f"({parsed.render_as_string(hide_password=True)}): {str(exc.orig).strip()}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+# ---- children ---------------------------------------------------------------------------
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def describe_exit(self) -> str:
+        tail = ""
+        with contextlib.suppress(OSError):
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+            tail = "\n  ".join(lines[-8:])
+        return (f"{self.name} exited with code {self.process.returncode} "
+                f"(log {self.log_path}):\n  {tail}")
+
+
+def start_child(name: str, command: list[str], *, env: dict[str, str], log_path: Path,
+                cwd: Path | None = None) -> Child:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=cwd,
+        )
+    return Child(name, process, log_path)
+
+
+def prefect_server_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "prefect", "server", "start", "--host", host,
+            "--port", str(port)]
+
+
+def wait_for_deployments(names: list[str], api_url: str, *, process: subprocess.Popen[bytes],
+                         timeout: float = 120) -> None:
+    """Block until the runner has registered every deployment in `names`."""
+    for name in names:
+        wait_for_deployment(name, api_url, process=process, timeout=timeout)
+
+
+def processes_with_marker(stack_id: str, variable: str = STACK_ID_VARIABLE) -> list[int]:
+    """Pids of live processes whose environment has variable=stack_id (Linux /proc)."""
+    needle = f"{variable}={stack_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_leftovers(stack_id: str) -> list[int]:
+    """SIGKILL every process still carrying the stack's id; return their pids."""
+    pids = processes_with_marker(stack_id)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids

@@ -1,0 +1,261 @@
+"""`dueprocess up`: the whole embedded stack from one command.
+
+`up` checks the settings, migrates the case database, starts a Prefect server on SQLite
+under the data directory bound to 127.0.0.1 (or uses the server PREFECT_API_URL names),
+serves every deployment with its triggers and schedules, starts the public portal when
+it is installed, recovers the cases that were waiting, and prints the addresses. Ctrl-C
+or SIGTERM stops the runner first (it pauses its deployments and cancels what it runs,
+and may need a second signal), then the portal and the server, and finally kills any
+process of the stack still alive. Run it again and the cases carry on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.util
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from dueprocess.errors import DueProcessError
+from dueprocess.stack.processes import (
+    STACK_ID_VARIABLE,
+    Child,
+    check_case_database,
+    check_port_free,
+    check_prefect_api,
+    kill_leftovers,
+    prefect_environment,
+    prefect_server_command,
+    start_child,
+    stop_process,
+    wait_for_deployments,
+    wait_until_healthy,
+)
+
+ORPHANED = "the previous `dueprocess up` stopped while this run was active"
+
+
+class Stop(Exception):
+    """A stop signal arrived."""
+
+
+@contextlib.contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """One `dueprocess up` per data directory: two would run every flow twice."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "up.lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DueProcessError(
+                f"DUEPROCESS_DATA_DIR: another `dueprocess up` is running on {data_dir}"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def portal_available() -> bool:
+    try:
+        return importlib.util.find_spec("portal.app") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def crash_orphaned_runs(deployment_names: list[str]) -> int:
+    """Mark runs of our deployments that were active when the previous stack died.
+
+    Only called when `up` runs its own server: no other runner can be executing them.
+    The resulting Crashed state lets recovery restart them like any crashed run.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    active = [StateType.RUNNING, StateType.PENDING, StateType.CANCELLING]
+    names = [name.split("/")[-1] for name in deployment_names]
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=active))),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=names)),
+        )
+        for run in runs:
+            client.set_flow_run_state(run.id, Crashed(message=ORPHANED), force=True)
+    return len(runs)
+
+
+class UpStack:
+    """The children of one `dueprocess up`, started in order and stopped in reverse."""
+
+    def __init__(self, console: Console, data_dir: Path) -> None:
+        self.console = console
+        self.data_dir = data_dir
+        self.stack_id = uuid.uuid4().hex
+        self.children: list[Child] = []
+        self.stopping = False
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, STACK_ID_VARIABLE: self.stack_id, **extra}
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> Child:
+        child = start_child(name, command, env=env,
+                            log_path=self.data_dir / "logs" / f"{name}.log")
+        self.children.append(child)
+        return child
+
+    def check_children(self) -> None:
+        for child in self.children:
+            if child.process.poll() is not None:
+                raise DueProcessError(child.describe_exit())
+
+    def stop(self) -> None:
+        """Runner first (it needs the server to pause its deployments), then the rest."""
+        self.stopping = True
+        order = sorted(self.children, key=lambda c: {"runner": 0, "portal": 1}.get(c.name, 2))
+        for child in order:
+            if child.process.poll() is None:
+                self.console.print(f"  stopping {child.name} (pid {child.process.pid})")
+            stop_process(child.process, grace=20)
+        leftovers = kill_leftovers(self.stack_id)
+        if leftovers:
+            self.console.print(f"  killed {len(leftovers)} leftover process(es): {leftovers}")
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def run_up(console: Console, *, host: str | None = None, port: int | None = None,
+           with_portal: bool = True, ready_file: Path | None = None) -> None:
+    from dueprocess.db import migrate
+    from dueprocess.settings import get_ops_settings, get_settings
+
+    settings, ops = get_settings(), get_ops_settings()
+    host = host or ops.ui_host
+    port = port or ops.ui_port
+    data_dir = settings.data_dir
+    external_api = os.environ.get("PREFECT_API_URL")
+    check_case_database(settings.resolved_database_url)
+    with data_dir_lock(data_dir):
+        migrate()
+        stack = UpStack(console, data_dir)
+        previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            _start(console, stack, host=host, port=port, external_api=external_api,
+                   with_portal=with_portal, ready_file=ready_file)
+            while True:
+                time.sleep(0.5)
+                stack.check_children()
+        except Stop as stop:
+            console.print(f"\n[bold]{stop} received[/]: stopping the stack")
+        finally:
+            # A second signal while stopping must not interrupt the stopping itself.
+            for sig in previous:
+                signal.signal(sig, signal.SIG_IGN)
+            stack.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if ready_file is not None:
+                ready_file.unlink(missing_ok=True)
+        console.print("stopped; no process of the stack is left")
+
+
+def _start(console: Console, stack: UpStack, *, host: str, port: int,
+           external_api: str | None, with_portal: bool, ready_file: Path | None) -> None:
+    data_dir = stack.data_dir
+    if external_api:
+        check_prefect_api(external_api)
+        api_url = external_api
+        console.print(f"Prefect server: {api_url} (PREFECT_API_URL)")
+    else:
+        check_port_free(host, port, "DUEPROCESS_UI_PORT")
+        api_url = f"http://{host}:{port}/api"
+        env = stack.env(**prefect_environment(data_dir))
+        env.pop("PREFECT_API_URL", None)
+        server = stack.start("prefect-server", prefect_server_command(host, port), env)
+        console.print(f"starting the Prefect server on {host}:{port} "
+                      f"(SQLite under {data_dir / 'prefect'}) …")
+        wait_until_healthy(api_url, timeout=120, process=server.process)
+    prefect_env = prefect_environment(data_dir, api_url)
+    os.environ.update(prefect_env)  # this process talks to the same server …
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # … and Prefect read its settings when it was imported, so tell it again.
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        _serve(console, stack, api_url=api_url, prefect_env=prefect_env,
+               own_server=not external_api, with_portal=with_portal, ready_file=ready_file)
+
+
+def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[str, str],
+           own_server: bool, with_portal: bool, ready_file: Path | None) -> None:
+    from deployments.definitions import specs
+    from dueprocess.orchestration.recovery import recover_open_cases
+    from flows.deadline_watchdog import NOTEWORTHY
+
+    data_dir = stack.data_dir
+    runner = stack.start("runner", [sys.executable, "-m", "deployments.serve"],
+                         stack.env(**{**prefect_env, "PREFECT_LOGGING_LEVEL": "INFO"}))
+    names = [f"{spec.load_flow().name}/{spec.name}" for spec in specs()]
+    wait_for_deployments(names, api_url, process=runner.process)
+    _unpause(names)
+    console.print(f"serving {len(names)} deployments: "
+                  f"{', '.join(n.split('/')[-1] for n in names)}")
+    if own_server:
+        orphaned = crash_orphaned_runs(names)
+        if orphaned:
+            console.print(f"  {orphaned} run(s) were active when the last stack stopped")
+    recovered = recover_open_cases()
+    for case_id, action in recovered:
+        if any(word in action for word in NOTEWORTHY):
+            console.print(f"  case {case_id}: {action}")
+    if recovered:
+        console.print(f"  {len(recovered)} case(s) checked")
+    portal_url = None
+    if with_portal and portal_available():
+        from portal.settings import get_portal_settings
+
+        portal = get_portal_settings()
+        check_port_free(portal.portal_host, portal.portal_port, "DUEPROCESS_PORTAL_PORT")
+        stack.start("portal", [sys.executable, "-m", "uvicorn", "portal.app:create_app",
+                               "--factory", "--host", portal.portal_host,
+                               "--port", str(portal.portal_port), "--log-level", "warning"],
+                    stack.env(**prefect_env))
+        portal_url = f"http://{portal.portal_host}:{portal.portal_port}"
+    ui = api_url.removesuffix("/api")
+    console.print(f"\n[bold green]dueprocess is up[/]\n  Prefect UI:  {ui}")
+    if portal_url:
+        console.print(f"  Portal:      {portal_url}")
+    console.print(f"  Logs:        {data_dir / 'logs'}")
+    console.print(f"In another shell (same directory): export PREFECT_API_URL={api_url}\n"
+                  "then dueprocess open …, record …, status …   Press Ctrl-C to stop.")
+    if ready_file is not None:
+        ready_file.write_text(f"{ui}\n{portal_url or ''}\n")
+
+
+def _unpause(names: list[str]) -> None:
+    """`serve` pauses its deployments when it stops; a new stack serves them again."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        for name in names:
+            deployment = client.read_deployment_by_name(name)
+            if deployment.paused:
+                client.resume_deployment(deployment.id)

@@ -1,0 +1,77 @@
+"""Exporting a case's dossier: what `dueprocess demo` ends with, and what it refuses."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlalchemy import text
+
+from dueprocess.db import session_scope
+from dueprocess.journal import CaseEvent, publish
+from dueprocess.ledger import (
+    LogTampered,
+    export_and_verify,
+    export_dossier,
+    get_transparency_settings,
+    published_tree_heads,
+)
+from ledger import verify_dossier
+from models.base import utcnow
+from tests.dueprocess.ledger.test_support import (
+    decided_case,
+    fresh_database,
+    triggers_dropped,
+)
+
+
+@pytest.fixture
+def case_id(tmp_path: Path) -> Iterator[str]:
+    with fresh_database(tmp_path):
+        yield decided_case()
+
+
+def test_export_and_verify_reports_what_the_public_can_check(
+    case_id: str, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    report = export_and_verify(case_id, tmp_path / "dossier", Console(file=out, width=300))
+    printed = out.getvalue()
+    key = get_transparency_settings().publication_dir / "public-key.pem"
+    assert f"OK: {len(report.items)} records (" in printed
+    assert f"dueprocess verify-dossier {tmp_path / 'dossier'} --trusted-key {key}" in printed
+    assert report.key_pinned and report.items[0].kind == "case"
+    # The published key is all a reader needs; the dossier holds every record of the case.
+    again = verify_dossier(tmp_path / "dossier", trusted_public_key_pem=key.read_bytes())
+    assert [i.leaf_index for i in again.items] == list(range(again.tree_size))
+
+
+def test_each_export_signs_a_head_that_extends_the_previous_one(
+    case_id: str, tmp_path: Path
+) -> None:
+    export_dossier(case_id, tmp_path / "first", announce=lambda _: None)
+    with session_scope() as session:
+        publish(session, CaseEvent(case_id=case_id, kind="notice.published",
+                                   occurred_at=utcnow()))
+    second = export_dossier(case_id, tmp_path / "second", announce=lambda _: None)
+    first_size = json.loads((tmp_path / "first" / "tree-head.json").read_text())["tree_size"]
+    assert second.earlier_tree_sizes == (first_size,)
+    assert [h.tree_size for h in published_tree_heads()] == [first_size, first_size + 1]
+    proof = (get_transparency_settings().publication_dir / "consistency"
+             / f"{first_size:012d}-{first_size + 1:012d}.json")
+    assert json.loads(proof.read_text())["old_size"] == first_size
+
+
+def test_export_refuses_a_case_whose_rows_were_altered(case_id: str, tmp_path: Path) -> None:
+    with session_scope() as session, triggers_dropped(session, "evidenceitem"):
+        session.connection().execute(text(
+            "UPDATE evidenceitem SET channel = 'api' WHERE stage_key = 'publication'"
+        ))
+    with pytest.raises(LogTampered, match=rf"cannot export case {case_id}: evidence #\d+ of "
+                                          r"case .* was altered: channel is \"api\""):
+        export_dossier(case_id, tmp_path / "dossier", announce=lambda _: None)
+    assert not (tmp_path / "dossier").exists()

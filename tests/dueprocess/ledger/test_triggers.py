@@ -1,0 +1,80 @@
+"""Migration 0002's triggers: evidence and log rows cannot be changed or removed, on SQLite
+and PostgreSQL alike, and the log head only moves forward."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from dueprocess.db import session_scope
+from dueprocess.journal import CaseEvent, publish
+from dueprocess.ledger import publish_tree_head, verify_log
+from models.base import utcnow
+from tests.dueprocess.ledger.test_support import decided_case, fresh_database
+
+# table -> a column to "update" to itself (a no-op UPDATE still fires the trigger)
+APPEND_ONLY = {
+    "evidenceitem": "payload_sha256", "refusal": "channel", "document": "content",
+    "decision": "text", "draftversion": "text", "logleaf": "record",
+    "publishedtreehead": "signature", "consistencyproof": "new_size",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One fresh database with a row in every protected table (two heads, one proof)."""
+    with fresh_database(tmp_path_factory.mktemp("triggers")):
+        case_id = decided_case()
+        publish_tree_head(announce=lambda _: None)
+        with session_scope() as session:
+            publish(session, CaseEvent(case_id=case_id, kind="notice.published",
+                                       occurred_at=utcnow()))
+        publish_tree_head(announce=lambda _: None)
+        yield
+
+
+def counts() -> dict[str, int]:
+    with session_scope() as session:
+        return {t: session.connection().execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                for t in [*APPEND_ONLY, "loghead"]}
+
+
+def refused(statement: str, message: str) -> None:
+    before = counts()
+    with pytest.raises(IntegrityError, match=message), session_scope() as session:
+        session.connection().execute(text(statement))
+    assert counts() == before
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_update_is_refused(table: str) -> None:
+    column = APPEND_ONLY[table]
+    refused(f"UPDATE {table} SET {column} = {column}", f"{table} is append-only; UPDATE refused")
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_delete_is_refused(table: str) -> None:
+    refused(f"DELETE FROM {table}", f"{table} is append-only; DELETE refused")
+
+
+def test_log_head_only_moves_forward() -> None:
+    refused("UPDATE loghead SET tree_size = tree_size", "loghead only moves forward; UPDATE")
+    refused("UPDATE loghead SET tree_size = tree_size - 1", "loghead only moves forward; UPDATE")
+    refused("DELETE FROM loghead", "loghead only moves forward; DELETE refused")
+
+
+@pytest.mark.postgres
+def test_truncate_is_refused_on_postgresql() -> None:
+    with session_scope() as session:
+        if session.connection().dialect.name != "postgresql":
+            pytest.skip("TRUNCATE is PostgreSQL's; SQLite runs it as a DELETE")
+    for table in [*APPEND_ONLY, "loghead"]:
+        with pytest.raises(IntegrityError, match="refused"), session_scope() as session:
+            session.connection().execute(text(f"TRUNCATE {table} CASCADE"))
+
+
+def test_the_log_still_verifies_after_every_refused_change() -> None:
+    assert verify_log().signed_heads == 2

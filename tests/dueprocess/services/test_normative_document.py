@@ -1,0 +1,52 @@
+"""A second procedure purely as data: a normative document goes through legality review,
+collective deliberation, publication and filing on the same engine and the same waits
+the flow uses, and a late filing is flagged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dueprocess.services.archive import case_archive
+from dueprocess.services.gate_waits import consume_wait, prepare_wait
+from dueprocess.services.progress import advance_case
+from tests.support import (
+    NORMATIVE_FILING,
+    NORMATIVE_STEPS,
+    normative_case,
+    published_events,
+    watch_events,
+)
+
+
+def drive_like_the_flow(case_id: str, steps: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """What `major_decision` does on each pass: advance, wait at the gate, record."""
+    for stage, by, evidence in steps:
+        progress = advance_case(case_id=case_id)
+        assert progress.open_stages == [stage]
+        wait = prepare_wait(case_id=case_id, flow_run_id="run-normative",
+                            stage_keys=progress.open_stages)
+        outcome = consume_wait(case_id=case_id, key=wait.key,
+                               raw={"recorded_by": by, stage: evidence})
+        assert outcome.evidence_id is not None, outcome.reasons
+
+
+def test_a_normative_document_runs_on_the_same_engine_and_waits() -> None:
+    case_id = normative_case()
+    drive_like_the_flow(case_id, NORMATIVE_STEPS)
+    assert advance_case(case_id=case_id).closed
+    archive = case_archive(case_id)
+    assert archive.decision is not None and archive.decision.outcome == "approve"
+    assert archive.complete and archive.flags == []
+    assert list(archive.legality_packages) == ["legality_review"]
+
+
+def test_a_late_filing_is_flagged_and_announced() -> None:
+    watch_events()
+    case_id = normative_case()
+    late = {**NORMATIVE_FILING, "filed_on": "2026-12-30"}  # published 2026-11-24: due by 12-24
+    drive_like_the_flow(case_id, [*NORMATIVE_STEPS[:-1], ("filing", "xu.bei", late)])
+    assert advance_case(case_id=case_id).closed  # late, but filed: it cannot block
+    [flag] = case_archive(case_id).flags
+    assert flag.rule == "FL-ON-TIME" and "due by 2026-12-24" in flag.message
+    [event] = [e for e in published_events(case_id) if e.kind == "evidence.late"]
+    assert event.stage_key == "filing" and event.body["flags"][0]["rule"] == "FL-ON-TIME"

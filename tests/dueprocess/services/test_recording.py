@@ -1,0 +1,165 @@
+"""Recording evidence: every bad input is refused by name, and nothing is stored."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import func, select
+
+from dueprocess.db import session_scope
+from dueprocess.demo import submissions
+from dueprocess.errors import NotFound, Refused
+from dueprocess.services.case_view import case_view
+from dueprocess.services.progress import advance_case
+from dueprocess.services.recording import record_evidence, record_submission
+from dueprocess.settings import get_settings
+from models.evidence import Document, EvidenceItem, Refusal
+from tests.support import VALID_STEPS
+
+
+def evidence_count(case_id: str) -> int:
+    with session_scope() as session:
+        return session.exec(
+            select(func.count()).select_from(EvidenceItem).where(EvidenceItem.case_id == case_id)
+        ).one()
+
+
+def refused(case_id: str, **kwargs: Any) -> Refused:
+    before = evidence_count(case_id)
+    with pytest.raises(Refused) as info:
+        record_evidence(case_id=case_id, channel="test", **kwargs)
+    assert evidence_count(case_id) == before, "a refused submission stored evidence"
+    return info.value
+
+
+def test_valid_evidence_is_stored_with_its_digest(case_id: str) -> None:
+    item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                           evidence=submissions.RISK, channel="test")
+    assert item.id and len(item.payload_sha256) == 64 and item.draft_version == 1
+    assert evidence_count(case_id) == 1
+
+
+def test_unknown_case_is_named() -> None:
+    with pytest.raises(NotFound, match="case 'dp-0000-nocase' not found"):
+        record_evidence(case_id="dp-0000-nocase", stage_key="risk_assessment",
+                        recorded_by="liu.yang", evidence=submissions.RISK, channel="test")
+
+
+def test_unknown_stage_is_named(case_id: str) -> None:
+    error = refused(case_id, stage_key="horoscope", recorded_by="liu.yang",
+                    evidence=submissions.RISK)
+    assert "unknown stage 'horoscope'" in str(error)
+
+
+def test_skipping_to_legality_review_is_refused_and_audited(case_id: str) -> None:
+    error = refused(case_id, stage_key="legality_review", recorded_by="sun.hao",
+                    evidence=submissions.LEGALITY)
+    assert [p.rule for p in error.problems] == ["STAGE-ORDER"]
+    with session_scope() as session:
+        audit = session.get(Refusal, error.refusal_id)
+        assert audit is not None and audit.submitted_by == "sun.hao"
+        assert audit.reasons[0]["rule"] == "STAGE-ORDER"
+
+
+def test_person_not_assigned_is_refused(case_id: str) -> None:
+    error = refused(case_id, stage_key="risk_assessment", recorded_by="sun.hao",
+                    evidence=submissions.RISK)
+    assert "'sun.hao' is not assigned to stage 'risk_assessment'" in str(error)
+
+
+def test_missing_and_malformed_fields_are_named(case_id: str) -> None:
+    payload = {k: v for k, v in submissions.RISK.items() if k != "response_plan"}
+    payload["assessed_on"] = "next tuesday"
+    error = refused(case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                    evidence=payload)
+    messages = str(error)
+    assert "evidence.response_plan: Field required" in messages
+    assert "evidence.assessed_on" in messages
+
+
+def test_document_over_the_size_limit_is_refused(case_id: str) -> None:
+    limit = get_settings().max_document_bytes
+    big = base64.b64encode(b"x" * (limit + 1)).decode()
+    payload = {**submissions.RISK,
+               "documents": [{"filename": "report.pdf", "content_base64": big}]}
+    error = refused(case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                    evidence=payload)
+    assert [p.rule for p in error.problems] == ["DOCUMENT-SIZE"]
+    assert "documents.0.content_base64" in str(error) and str(limit) in str(error)
+
+
+def test_document_is_stored_by_digest(case_id: str) -> None:
+    content = b"%PDF-1.7 risk report"
+    payload = {**submissions.RISK, "documents": [
+        {"filename": "report.pdf", "content_base64": base64.b64encode(content).decode()}]}
+    item = record_evidence(case_id=case_id, stage_key="risk_assessment",
+                           recorded_by="liu.yang", evidence=payload, channel="test")
+    [reference] = item.payload["documents"]
+    with session_scope() as session:
+        stored = session.get(Document, reference["sha256"])
+        assert stored is not None and stored.content == content
+
+
+def test_same_key_same_content_is_stored_once(case_id: str) -> None:
+    first = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                            evidence=submissions.RISK, idempotency_key="k-1", channel="test")
+    again = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                            evidence=submissions.RISK, idempotency_key="k-1", channel="test")
+    assert again.id == first.id and evidence_count(case_id) == 1
+
+
+def test_same_key_different_content_is_refused(case_id: str) -> None:
+    record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                    evidence=submissions.RISK, idempotency_key="k-2", channel="test")
+    error = refused(case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                    evidence={**submissions.RISK, "level": "high"}, idempotency_key="k-2")
+    assert [p.rule for p in error.problems] == ["IDEMPOTENCY-KEY"]
+
+
+def test_form_submission_must_fill_exactly_one_stage(case_id: str) -> None:
+    with pytest.raises(Refused, match="exactly one stage section"):
+        record_submission(case_id=case_id, channel="test", default_key="form-1", raw={
+            "recorded_by": "liu.yang", "risk_assessment": submissions.RISK,
+            "public_participation": submissions.PARTICIPATION,
+        })
+    item = record_submission(case_id=case_id, channel="test", default_key="form-2", raw={
+        "recorded_by": "liu.yang", "risk_assessment": submissions.RISK,
+        "public_participation": None,
+    })
+    assert item.stage_key == "risk_assessment" and item.idempotency_key == "form-2"
+
+
+def test_hand_edited_evidence_row_blocks_the_gate(case_id: str) -> None:
+    item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                           evidence={**submissions.RISK, "controllable": False}, channel="test")
+    from tests.dueprocess.ledger.test_support import triggers_dropped
+
+    # What an insider with database access might do to force the gate open: the
+    # append-only triggers refuse the UPDATE, so they drop them first.
+    with session_scope() as session, triggers_dropped(session, "evidenceitem"):
+        payload = {**item.payload, "controllable": True}
+        session.connection().execute(
+            text("UPDATE evidenceitem SET payload = :payload WHERE id = :id"),
+            {"payload": __import__("json").dumps(payload), "id": item.id},
+        )
+    progress = advance_case(case_id=case_id)
+    assert "risk_assessment" in progress.open_stages
+    rules = {u.rule for u in progress.blocked["risk_assessment"]}
+    assert rules == {"EVIDENCE-INTEGRITY"}
+    view = case_view(case_id)
+    risk = next(s for s in view.stages if s.key == "risk_assessment")
+    assert f"#{item.id}" in str(risk.blocked[0])
+
+
+def test_full_procedure_decides_once(case_id: str) -> None:
+    for stage, by, evidence in VALID_STEPS:
+        record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
+                        channel="test")
+        advance_case(case_id=case_id)
+    view = case_view(case_id)
+    assert view.case.status.value == "closed"
+    assert view.decision is not None and view.decision.outcome == "approve"
+    assert all(stage.status.value == "completed" for stage in view.stages)
