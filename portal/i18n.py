@@ -2,7 +2,7 @@
 
 Only words live here: which language a request gets is `portal.language`, and how dates,
 numbers and durations are written is `portal.localize` (babel). Enumerated values (statuses,
-stage kinds, answers to opinions, notice kinds, timeline events) have a word per language,
+stage kinds, answers to opinions, timeline events) have a word per language,
 so that nothing English leaks into a zh-CN page.
 """
 
@@ -47,7 +47,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "将在此公布每条（每类）意见的采纳情况及理由。",
         "opinions_received": "共收到意见 {count} 条",
         "adoption_statement": "意见整理与采纳说明", "answers": "对每类意见的答复",
-        "opinion": "意见", "opinion_count": "条数", "answer": "答复", "reason": "理由",
+        "opinion": "意见", "opinion_count": "{count} 条意见", "answer": "答复", "reason": "理由",
         "adoption_published": "决策公布时的采纳说明",
         "expert_adoption": "专家意见采纳说明",
         "recorded_by_on": "记录人：{name}，{when}",
@@ -91,7 +91,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "opinions_received": "{count} opinions received",
         "adoption_statement": "How the opinions were sorted and adopted",
         "answers": "The answer to each group of opinions", "opinion": "Opinion",
-        "opinion_count": "Count", "answer": "Answer", "reason": "Reason",
+        "opinion_count": "opinions: {count}", "answer": "Answer", "reason": "Reason",
         "adoption_published": "Adoption explained on publication",
         "expert_adoption": "How the expert opinions were adopted",
         "recorded_by_on": "Recorded by {name} on {when}",
@@ -124,14 +124,6 @@ ANSWERS: dict[Language, dict[str, str]] = {
     "zh-CN": {"adopted": "采纳", "partly_adopted": "部分采纳", "not_adopted": "未采纳"},
     "en": {"adopted": "adopted", "partly_adopted": "partly adopted",
            "not_adopted": "not adopted"},
-}
-
-NOTICE_KINDS: dict[Language, dict[str, str]] = {
-    "zh-CN": {"call_for_comments": "征求意见公告", "hearing": "听证公告",
-              "decision_announcement": "决策公告", "implementation_progress": "实施进展"},
-    "en": {"call_for_comments": "call for comments", "hearing": "hearing",
-           "decision_announcement": "decision announcement",
-           "implementation_progress": "implementation progress"},
 }
 
 # Outcomes of decisions and reviews: the notices' own words, so pages and notices agree.

@@ -25,7 +25,6 @@ from babel.numbers import format_decimal
 from portal.i18n import (
     ANSWERS,
     CASE_STATUS,
-    NOTICE_KINDS,
     OUTCOMES,
     STAGE_NAMES,
     STAGE_STATUS,
@@ -125,9 +124,6 @@ class Localizer:
     def outcome(self, outcome: str) -> str:
         return OUTCOMES[self.language].get(outcome, outcome)
 
-    def notice_kind(self, kind: str) -> str:
-        return NOTICE_KINDS[self.language].get(kind, kind)
-
     def event(self, event: str, params: dict[str, str]) -> str:
         """A timeline entry in words; unknown events fall back to their English text."""
         phrase = TIMELINE[self.language].get(event)
@@ -139,8 +135,6 @@ class Localizer:
                                          values.get("stage_kind"))
         if "outcome" in values:
             values["outcome"] = self.outcome(values["outcome"])
-        if "kind" in values:
-            values["kind"] = self.notice_kind(values["kind"])
         return phrase.format_map(_Missing(values))
 
 

@@ -59,9 +59,10 @@ def page(request: Request, name: str, context: dict[str, Any], status: int = 200
 
 
 def message(request: Request, text: str, *, status: int = 200, error: bool = False,
-            back: str | None = None, form: dict[str, Any] | None = None) -> Response:
-    heading = _words(request)["error"] if error else ""
-    return page(request, "message.html", {"heading": heading or text, "message": text,
+            back: str | None = None, form: dict[str, Any] | None = None,
+            heading: str | None = None) -> Response:
+    heading = heading or (_words(request)["error"] if error else text)
+    return page(request, "message.html", {"heading": heading, "message": text,
                                           "error": error, "back": back, "form": form}, status)
 
 
@@ -179,8 +180,9 @@ async def subscribe_post(request: Request) -> Response:
         return message(request, str(exc), status=400, error=True, back="/subscribe")
     except DueProcessError as exc:
         return refused(request, exc, back="/subscribe")
+    # A short heading: the address (often long) is shown once, in the box below it.
     return message(request, f"{_words(request)['check_channel']}: {pending.privacy_url}",
-                   status=202)
+                   status=202, heading=_words(request)["check_channel"])
 
 
 def _token_form(action: str, subscriber: int, token: str, button: str) -> dict[str, Any]:

@@ -179,7 +179,7 @@ def test_the_adoption_of_opinions_is_shown_with_the_answer_to_each(
         content = " ".join(shown.text_content().split())
         assert response["cluster"] in content and response["reason"] in content
         assert shown.find_class("verdict")[0].text == words[response["response"]]
-        assert f"条数 {response['opinions']}" in content
+        assert f"{response['opinions']} 条意见" in content
     assert "共收到意见 412 条" in section.text_content()
     english = html(client.get(f"/cases/{case_id}?lang=en"))
     verdicts = [v.text for v in english.get_element_by_id("answers").find_class("verdict")]

@@ -12,7 +12,6 @@ from portal.i18n import (
     ANSWERS,
     CASE_STATUS,
     LANGUAGES,
-    NOTICE_KINDS,
     STAGE_STATUS,
     TIMELINE,
     WORDS,
@@ -59,7 +58,7 @@ def test_days_left_rounds_up_to_whole_days(left: timedelta, zh: str, en: str) ->
 
 
 def test_every_enumerated_value_has_words_in_every_language() -> None:
-    for table in (CASE_STATUS, STAGE_STATUS, ANSWERS, NOTICE_KINDS, TIMELINE):
+    for table in (CASE_STATUS, STAGE_STATUS, ANSWERS, TIMELINE):
         assert set(table["zh-CN"]) == set(table["en"])
     assert set(WORDS["zh-CN"]) == set(WORDS["en"])
     assert ZH.case_status("open") == "办理中" and EN.case_status("open") == "in progress"
