@@ -35,6 +35,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "tree_head": "透明日志最新签名树根", "no_comments": "暂无意见",
         "window_not_open": "目前不在征求意见期内，无法提交意见。", "stage": "环节",
         "recorded": "记录时间", "by": "记录人", "size": "大小",
+        "tree_size": "共 {size} 条记录", "root_hash": "根哈希",
         "language": "语言", "times_in": "本页时间均为{zone}（{offset}）",
         "deadline_open": "征求意见截止时间：{when}", "days_left": "还剩 {days}",
         "deadline_soon": "不足一天", "deadline_closed": "征求意见已于 {when} 结束",
@@ -51,6 +52,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "adoption_published": "决策公布时的采纳说明",
         "expert_adoption": "专家意见采纳说明",
         "recorded_by_on": "记录人：{name}，{when}",
+        "superseded": "取代此前记录（编号 {ids}），原记录仍见证据摘要",
         "decided_by": "{name}，{date}", "evidence_id": "编号", "no_reason": "（未说明理由）",
     },
     "en": {
@@ -77,6 +79,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "no_comments": "No comments yet",
         "window_not_open": "The comment window is not open: comments cannot be sent now.",
         "stage": "Stage", "recorded": "Recorded", "by": "By", "size": "Size",
+        "tree_size": "size {size}", "root_hash": "root",
         "language": "Language", "times_in": "Times on this page are {zone} ({offset})",
         "deadline_open": "Comments close on {when}", "days_left": "{days} left",
         "deadline_soon": "less than a day left", "deadline_closed": "Comments closed on {when}",
@@ -95,6 +98,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "adoption_published": "Adoption explained on publication",
         "expert_adoption": "How the expert opinions were adopted",
         "recorded_by_on": "Recorded by {name} on {when}",
+        "superseded": "Replaces earlier records (No. {ids}), which stay in the evidence list",
         "decided_by": "{name}, {date}", "evidence_id": "No.", "no_reason": "(no reason given)",
     },
 }

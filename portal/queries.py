@@ -119,6 +119,9 @@ class AdoptionPublic(BaseModel):
                                                             "adoption statement")
     answers: list[OpinionAnswerPublic] = Field(default_factory=list)
     participation_evidence_id: int | None = None
+    superseded_evidence_ids: list[int] = Field(
+        default_factory=list, description="Earlier participation or publication records this "
+        "answer replaces: all stay in the evidence list, none is hidden")
     recorded_by_name: str | None = None
     recorded_at: datetime | None = None
     explanation: str | None = Field(default=None, description="The adoption explanation "
@@ -209,11 +212,14 @@ def _adoption(
 ) -> AdoptionPublic | None:
     """The latest participation and publication evidence: the later record supersedes an
     earlier one of the same stage kind (a reopened stage), nothing else is merged."""
-    participation = next((e for e in reversed(items) if e.kind == "public_participation"), None)
-    publication = next((e for e in reversed(items) if e.kind == "publication"), None)
-    if participation is None and publication is None:
+    participations = [e for e in items if e.kind == "public_participation"]
+    publications = [e for e in items if e.kind == "publication"]
+    if not participations and not publications:
         return None
-    adoption = AdoptionPublic()
+    participation = participations[-1] if participations else None
+    publication = publications[-1] if publications else None
+    adoption = AdoptionPublic(superseded_evidence_ids=sorted(
+        e.id or 0 for e in participations[:-1] + publications[:-1]))
     if participation is not None:
         payload = participation.payload
         adoption.opinions_received = payload.get("opinions_received")

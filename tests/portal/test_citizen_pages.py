@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -203,3 +204,55 @@ def test_every_draft_version_is_listed_with_its_hash(
     assert hashlib.sha256(first["text"].encode()).hexdigest() == first["sha256"]
     assert page.get_element_by_id("current-draft").text_content() == REVISED.text
     assert "形成草案第 2 版" in text_of(page, "timeline")
+
+
+def test_the_signed_tree_head_reads_in_words_and_beijing_time(
+    client: TestClient, tmp_path: Path,
+) -> None:
+    from dueprocess.transparency.heads import publish_tree_head
+    from tests.dueprocess.test_transparency_support import decided_case, fresh_database
+
+    with fresh_database(tmp_path):
+        case = decided_case()
+        head = publish_tree_head(announce=lambda _: None)
+        assert head is not None
+        zh = text_of(html(client.get(f"/cases/{case}")), "tree-head")
+        en = text_of(html(client.get(f"/cases/{case}?lang=en")), "tree-head")
+    signed = head.timestamp.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"共 {head.tree_size} 条记录" in zh and f"根哈希 {head.root_hash}" in zh
+    assert f"{signed.month}月{signed.day}日 {signed:%H:%M}" in zh
+    assert f"size {head.tree_size}, root {head.root_hash}" in en
+
+
+def test_a_later_participation_record_replaces_the_answer_and_names_the_earlier_one(
+    client: TestClient, tmp_path: Path,
+) -> None:
+    import yaml
+
+    from dueprocess.demo.submissions import PARTICIPATION
+    from dueprocess.progress import advance_case
+    from dueprocess.recording import record_evidence
+    from models.procedure import BUNDLED_DIR
+    from tests.support import demo_case_data, open_case_data
+
+    # A procedure whose revised draft goes back to the public (reopen_on_revision).
+    procedure = yaml.safe_load((BUNDLED_DIR / "decree-713.yaml").read_text(encoding="utf-8"))
+    procedure["stages"][0]["reopen_on_revision"] = True
+    (tmp_path / "recall.yaml").write_text(yaml.safe_dump(procedure), encoding="utf-8")
+    data = demo_case_data()
+    data["procedure"] = str(tmp_path / "recall.yaml")
+    case_id = open_case_data(data)
+    advance_case(case_id=case_id)
+    first = record_evidence(
+        case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
+        channel="test", evidence={**PARTICIPATION, "adoption_statement": "First sorting."})
+    advance_case(case_id=case_id)
+    revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test")
+    advance_case(case_id=case_id)
+    record_evidence(case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
+                    evidence=PARTICIPATION, channel="test")
+    page = html(client.get(f"/cases/{case_id}"))
+    assert "First sorting." not in text_of(page, "adoption-statement")
+    assert text_of(page, "superseded") == f"取代此前记录（编号 {first.id}），原记录仍见证据摘要"
+    assert "First sorting." not in text_of(page, "adoption")
+    assert str(first.id) in text_of(page, "evidence")  # nothing hidden

@@ -35,6 +35,7 @@ def test_times_are_shown_in_shanghai_time_whatever_zone_they_were_stored_in() ->
     naive_utc = LATE_UTC.replace(tzinfo=None)  # SQLite may hand back a naive UTC time
     assert ZH.when(naive_utc) == ZH.when(LATE_UTC)
     assert Localizer("zh-CN", ZoneInfo("Europe/London")).when(LATE_UTC) == "2026年9月30日 17:30"
+    assert ZH.when(None) == ""
 
 
 def test_dates_and_numbers_follow_the_locale() -> None:
