@@ -36,6 +36,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "window_not_open": "目前不在征求意见期内，无法提交意见。", "stage": "环节",
         "recorded": "记录时间", "by": "记录人", "size": "大小",
         "tree_size": "共 {size} 条记录", "root_hash": "根哈希",
+        "too_many": "您所在地址提交过于频繁，请在 {seconds} 秒后重试",
+        "no_receipt": "事项 {case} 下没有回执编号为 {receipt} 的意见",
         "language": "语言", "times_in": "本页时间均为{zone}（{offset}）",
         "deadline_open": "征求意见截止时间：{when}", "days_left": "还剩 {days}",
         "deadline_soon": "不足一天", "deadline_closed": "征求意见已于 {when} 结束",
@@ -80,6 +82,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "window_not_open": "The comment window is not open: comments cannot be sent now.",
         "stage": "Stage", "recorded": "Recorded", "by": "By", "size": "Size",
         "tree_size": "size {size}", "root_hash": "root",
+        "too_many": "too many submissions from your address; try again in {seconds} s",
+        "no_receipt": "receipt {receipt} not found for case {case}",
         "language": "Language", "times_in": "Times on this page are {zone} ({offset})",
         "deadline_open": "Comments close on {when}", "days_left": "{days} left",
         "deadline_soon": "less than a day left", "deadline_closed": "Comments closed on {when}",
@@ -128,6 +132,18 @@ ANSWERS: dict[Language, dict[str, str]] = {
     "zh-CN": {"adopted": "采纳", "partly_adopted": "部分采纳", "not_adopted": "未采纳"},
     "en": {"adopted": "adopted", "partly_adopted": "partly adopted",
            "not_adopted": "not adopted"},
+}
+
+# Legal citations of the bundled procedures, as written in Chinese; others stay as written.
+CITATIONS: dict[Language, list[tuple[str, str]]] = {
+    "zh-CN": [
+        (r"^Decree 713 Art\. (\d+)[–-](\d+)$", r"《重大行政决策程序暂行条例》第\1–\2条"),
+        (r"^Decree 713 Art\. (\d+)$", r"《重大行政决策程序暂行条例》第\1条"),
+        (r"^State Council General Office 2018 No\. (\d+)$", r"国办发〔2018〕\1号"),
+        (r"^State Council General Office 2018 No\. (\d+) \(filing within 30 days\)$",
+         r"国办发〔2018〕\1号（30日内备案）"),
+    ],
+    "en": [],
 }
 
 # Outcomes of decisions and reviews: the notices' own words, so pages and notices agree.

@@ -8,6 +8,7 @@ says otherwise), whatever the time zone it was stored in (UTC).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from babel.numbers import format_decimal
 from portal.i18n import (
     ANSWERS,
     CASE_STATUS,
+    CITATIONS,
     OUTCOMES,
     STAGE_NAMES,
     STAGE_STATUS,
@@ -111,6 +113,13 @@ class Localizer:
     def stage(self, key: str, title: str, kind: str | None = None) -> str:
         names = STAGE_NAMES[self.language]
         return names.get(key) or (names.get(kind) if kind else None) or title
+
+    def articles(self, citation: str) -> str:
+        """A stage's legal basis as cited in the page's language (bundled procedures)."""
+        for pattern, replacement in CITATIONS[self.language]:
+            if re.match(pattern, citation):
+                return re.sub(pattern, replacement, citation)
+        return citation
 
     def case_status(self, status: str) -> str:
         return CASE_STATUS[self.language].get(status, status)

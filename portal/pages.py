@@ -118,8 +118,8 @@ async def comment_post(request: Request, case_id: CaseId) -> Response:
     back = f"/cases/{case_id}#comment"
     wait = state(request).limiter.retry_after(client_key(request))
     if wait is not None:
-        response = message(request, f"too many submissions from your address; try again in "
-                           f"{wait:.0f} s", status=429, error=True, back=back)
+        response = message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
+                           status=429, error=True, back=back)
         response.headers["Retry-After"] = str(max(1, round(wait)))
         return response
     try:
@@ -145,7 +145,8 @@ def receipt_page(
         row = session.exec(select(Comment).where(
             Comment.case_id == case_id, Comment.receipt_number == receipt_number)).first()
         if row is None:
-            return message(request, f"receipt {receipt_number} not found for case {case_id}",
+            return message(request, _words(request)["no_receipt"].format(
+                receipt=receipt_number, case=case_id),
                            status=404, error=True, back=f"/cases/{case_id}")
         comment = CommentPublic(receipt_number=row.receipt_number, author=row.author,
                                 body=row.body, sha256=row.sha256, received_at=row.received_at)
@@ -171,8 +172,8 @@ def subscribe_page(
 async def subscribe_post(request: Request) -> Response:
     wait = state(request).limiter.retry_after(client_key(request))
     if wait is not None:
-        return message(request, f"too many submissions from your address; try again in "
-                       f"{wait:.0f} s", status=429, error=True, back="/subscribe")
+        return message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
+                       status=429, error=True, back="/subscribe")
     try:
         fields = await form_fields(request)
         pending = subscribe(url=fields.get("url", ""), case_id=fields.get("case") or None)
@@ -237,7 +238,7 @@ def feed(request: Request) -> Response:
     language = chosen_language(request)
     body = atom_feed(notices=notices, base_url=get_notify_settings().portal_url,
                      title=WORDS[language]["site"], feed_path="/feed.atom", language=language)
-    return Response(body, media_type=ATOM)
+    return _feed_response(body)
 
 
 @router.get("/cases/{case_id}/feed.atom")
@@ -253,4 +254,10 @@ def case_feed(request: Request, case_id: CaseId) -> Response:
                      title=f"{WORDS[language]['site']}: {case.title}",
                      feed_path=f"/cases/{case_id}/feed.atom", case_id=case_id,
                      language=language)
-    return Response(body, media_type=ATOM)
+    return _feed_response(body)
+
+
+def _feed_response(body: bytes) -> Response:
+    response = Response(body, media_type=ATOM)
+    response.headers.add_vary_header("Cookie")  # the title follows the language cookie
+    return response

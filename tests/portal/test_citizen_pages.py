@@ -256,3 +256,21 @@ def test_a_later_participation_record_replaces_the_answer_and_names_the_earlier_
     assert text_of(page, "superseded") == f"取代此前记录（编号 {first.id}），原记录仍见证据摘要"
     assert "First sorting." not in text_of(page, "adoption")
     assert str(first.id) in text_of(page, "evidence")  # nothing hidden
+
+
+def test_refusals_on_pages_read_in_the_page_language(consulting_case: str) -> None:
+    from portal.app import create_app
+    from tests.portal.conftest import portal_settings
+
+    app = create_app(portal_settings(comment_rate_count=1, comment_rate_seconds=60))
+    with TestClient(app, base_url="http://127.0.0.1") as limited:
+        path = f"/cases/{consulting_case}/comments"
+        assert limited.post(path, data={"body": "一"}, follow_redirects=False).status_code == 303
+        zh = limited.post(path, data={"body": "二"})
+        en = limited.post(path + "?lang=en", data={"body": "three"})
+        missing = limited.get(f"/cases/{consulting_case}/comments/C20260101-0000ABCD")
+    assert zh.status_code == 429 and "提交过于频繁" in text_of(html(zh), "message")
+    assert en.status_code == 429 and "too many submissions" in text_of(html(en), "message")
+    assert missing.status_code == 404  # the cookie from ?lang=en: English
+    assert text_of(html(missing), "message") == (
+        f"receipt C20260101-0000ABCD not found for case {consulting_case}")
