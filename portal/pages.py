@@ -1,12 +1,16 @@
 """The portal's HTML pages: case list, case page, comment form and receipt, subscriptions,
-and the Atom feeds."""
+and the Atom feeds.
+
+Every page is in the request's language (`portal.language`: zh-CN unless `?lang=en` or its
+cookie) and shows times in the portal's time zone (`portal.localize`).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 
@@ -21,28 +25,44 @@ from portal.comments import CommentCreate, CommentPublic, submit_comment
 from portal.context import client_key, page_templates, state
 from portal.errors import BadEncoding, decode_utf8, status_of
 from portal.feed import atom_feed
-from portal.i18n import WORDS
+from portal.i18n import LANGUAGES, WORDS
+from portal.language import chosen_language, language_query, remember_language, switch_href
+from portal.localize import Localizer
+from portal.presentation_settings import get_presentation_settings
 from portal.queries import case_detail, case_summaries, public_notices
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(language_query)])
 CaseId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
 ATOM = "application/atom+xml; charset=utf-8"
 
 
-def _words() -> dict[str, str]:
-    return WORDS[get_notify_settings().notify_language]
+def _words(request: Request) -> dict[str, str]:
+    return WORDS[chosen_language(request)]
+
+
+def localizer(request: Request) -> Localizer:
+    return Localizer(chosen_language(request), get_presentation_settings().timezone)
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    response: Response = page_templates().TemplateResponse(
-        request, name, context, status_code=status)
+    """Render a page in the request's language; `fmt` formats dates, numbers and values."""
+    fmt = localizer(request)
+    switch = [(other, fmt.language_name(other), switch_href(request, other))
+              for other in LANGUAGES if other != fmt.language]
+    response: Response = page_templates().TemplateResponse(request, name, {
+        "t": fmt.words, "lang": fmt.language, "fmt": fmt, "switch": switch, "now": utcnow(),
+        **context,
+    }, status_code=status)
+    remember_language(request, response)
+    response.headers["Content-Language"] = fmt.language
     return response
 
 
 def message(request: Request, text: str, *, status: int = 200, error: bool = False,
-            back: str | None = None, form: dict[str, Any] | None = None) -> Response:
-    heading = _words()["error"] if error else ""
-    return page(request, "message.html", {"heading": heading or text, "message": text,
+            back: str | None = None, form: dict[str, Any] | None = None,
+            heading: str | None = None) -> Response:
+    heading = heading or (_words(request)["error"] if error else text)
+    return page(request, "message.html", {"heading": heading, "message": text,
                                           "error": error, "back": back, "form": form}, status)
 
 
@@ -98,8 +118,8 @@ async def comment_post(request: Request, case_id: CaseId) -> Response:
     back = f"/cases/{case_id}#comment"
     wait = state(request).limiter.retry_after(client_key(request))
     if wait is not None:
-        response = message(request, f"too many submissions from your address; try again in "
-                           f"{wait:.0f} s", status=429, error=True, back=back)
+        response = message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
+                           status=429, error=True, back=back)
         response.headers["Retry-After"] = str(max(1, round(wait)))
         return response
     try:
@@ -125,7 +145,8 @@ def receipt_page(
         row = session.exec(select(Comment).where(
             Comment.case_id == case_id, Comment.receipt_number == receipt_number)).first()
         if row is None:
-            return message(request, f"receipt {receipt_number} not found for case {case_id}",
+            return message(request, _words(request)["no_receipt"].format(
+                receipt=receipt_number, case=case_id),
                            status=404, error=True, back=f"/cases/{case_id}")
         comment = CommentPublic(receipt_number=row.receipt_number, author=row.author,
                                 body=row.body, sha256=row.sha256, received_at=row.received_at)
@@ -151,8 +172,8 @@ def subscribe_page(
 async def subscribe_post(request: Request) -> Response:
     wait = state(request).limiter.retry_after(client_key(request))
     if wait is not None:
-        return message(request, f"too many submissions from your address; try again in "
-                       f"{wait:.0f} s", status=429, error=True, back="/subscribe")
+        return message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
+                       status=429, error=True, back="/subscribe")
     try:
         fields = await form_fields(request)
         pending = subscribe(url=fields.get("url", ""), case_id=fields.get("case") or None)
@@ -160,7 +181,9 @@ async def subscribe_post(request: Request) -> Response:
         return message(request, str(exc), status=400, error=True, back="/subscribe")
     except DueProcessError as exc:
         return refused(request, exc, back="/subscribe")
-    return message(request, f"{_words()['check_channel']}: {pending.privacy_url}", status=202)
+    # A short heading: the address (often long) is shown once, in the box below it.
+    return message(request, f"{_words(request)['check_channel']}: {pending.privacy_url}",
+                   status=202, heading=_words(request)["check_channel"])
 
 
 def _token_form(action: str, subscriber: int, token: str, button: str) -> dict[str, Any]:
@@ -171,27 +194,27 @@ def _token_form(action: str, subscriber: int, token: str, button: str) -> dict[s
 def confirm_page(request: Request, s: Annotated[int, Query(ge=1)],
                  t: Annotated[str, Query(max_length=100)]) -> Response:
     # A GET changes nothing (mail scanners open links); the button confirms.
-    words = _words()
+    words = _words(request)
     return message(request, words["subscribe"], form=_token_form(
         "/subscriptions/confirm", s, t, words["confirm"]))
 
 
 @router.post("/subscriptions/confirm")
 async def confirm_post(request: Request) -> Response:
-    return await _token_action(request, confirm, _words()["confirmed"])
+    return await _token_action(request, confirm, _words(request)["confirmed"])
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse)
 def unsubscribe_page(request: Request, s: Annotated[int, Query(ge=1)],
                      t: Annotated[str, Query(max_length=100)]) -> Response:
-    words = _words()
+    words = _words(request)
     return message(request, words["unsubscribe"], form=_token_form(
         "/unsubscribe", s, t, words["unsubscribe"]))
 
 
 @router.post("/unsubscribe")
 async def unsubscribe_post(request: Request) -> Response:
-    return await _token_action(request, unsubscribe, _words()["unsubscribed"])
+    return await _token_action(request, unsubscribe, _words(request)["unsubscribed"])
 
 
 async def _token_action(request: Request, action: Any, done: str) -> Response:
@@ -212,9 +235,10 @@ async def _token_action(request: Request, action: Any, done: str) -> Response:
 def feed(request: Request) -> Response:
     with session_scope() as session:
         notices = public_notices(session, limit=50)
+    language = chosen_language(request)
     body = atom_feed(notices=notices, base_url=get_notify_settings().portal_url,
-                     title=_words()["site"], feed_path="/feed.atom")
-    return Response(body, media_type=ATOM)
+                     title=WORDS[language]["site"], feed_path="/feed.atom", language=language)
+    return _feed_response(body)
 
 
 @router.get("/cases/{case_id}/feed.atom")
@@ -225,7 +249,15 @@ def case_feed(request: Request, case_id: CaseId) -> Response:
             notices = public_notices(session, case_id=case_id, limit=200)
     except NotFound as exc:
         return refused(request, exc)
+    language = chosen_language(request)
     body = atom_feed(notices=notices, base_url=get_notify_settings().portal_url,
-                     title=f"{_words()['site']}: {case.title}",
-                     feed_path=f"/cases/{case_id}/feed.atom")
-    return Response(body, media_type=ATOM)
+                     title=f"{WORDS[language]['site']}: {case.title}",
+                     feed_path=f"/cases/{case_id}/feed.atom", case_id=case_id,
+                     language=language)
+    return _feed_response(body)
+
+
+def _feed_response(body: bytes) -> Response:
+    response = Response(body, media_type=ATOM)
+    response.headers.add_vary_header("Cookie")  # the title follows the language cookie
+    return response

@@ -28,7 +28,8 @@ def test_case_list_shows_current_stages_and_deadlines(
 ) -> None:
     page = client.get("/")
     assert page.status_code == 200
-    assert consulting_case in page.text and "Public participation" in page.text
+    assert consulting_case in page.text and "公众参与" in page.text  # zh-CN by default
+    assert "Public participation" in client.get("/?lang=en").text
     listed = {c["id"]: c for c in client.get("/api/cases").json()}[consulting_case]
     assert [s["key"] for s in listed["current_stages"]] == [
         "public_participation", "expert_review", "risk_assessment"]
