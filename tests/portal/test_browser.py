@@ -154,7 +154,7 @@ def phone(browser: Any) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def decided_case_id() -> str:
     """A case through every stage, with the demo's long texts, answers and hashes."""
-    from dueprocess.cases import open_case, read_case_file
+    from dueprocess.services.cases import open_case, read_case_file
     from tests.conftest import DEMO_CASE
     from tests.support import VALID_STEPS, record_steps
 

@@ -12,8 +12,8 @@ import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 
-from dueprocess.case_actions import revise_draft_as
 from dueprocess.db import session_scope
+from dueprocess.services.audited_actions import revise_draft_as
 from models.cases import DraftRevise
 from notifications.deadlines import comment_window_for
 from portal.comments import CommentCreate, submit_comment
@@ -209,8 +209,8 @@ def test_every_draft_version_is_listed_with_its_hash(
 def test_the_signed_tree_head_reads_in_words_and_beijing_time(
     client: TestClient, tmp_path: Path,
 ) -> None:
-    from dueprocess.transparency.heads import publish_tree_head
-    from tests.dueprocess.test_transparency_support import decided_case, fresh_database
+    from dueprocess.ledger.heads import publish_tree_head
+    from tests.dueprocess.ledger.test_support import decided_case, fresh_database
 
     with fresh_database(tmp_path):
         case = decided_case()
@@ -230,8 +230,8 @@ def test_a_later_participation_record_replaces_the_answer_and_names_the_earlier_
     import yaml
 
     from dueprocess.demo.submissions import PARTICIPATION
-    from dueprocess.progress import advance_case
-    from dueprocess.recording import record_evidence
+    from dueprocess.services.progress import advance_case
+    from dueprocess.services.recording import record_evidence
     from models.procedure import BUNDLED_DIR
     from tests.support import demo_case_data, open_case_data
 
