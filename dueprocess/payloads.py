@@ -35,10 +35,10 @@ def split_documents(
     evidence: BaseModel, *, max_document_bytes: int, max_evidence_bytes: int
 ) -> tuple[dict[str, Any], list[DocumentBytes]]:
     """The stored payload (documents replaced by digests) and the decoded documents."""
-    payload = evidence.model_dump(mode="json")
-    path = too_deep_path(payload)
-    if path is not None:  # a schema with free-form objects: refused before hashing recurses
+    path = too_deep_path(evidence)
+    if path is not None:  # a schema with free-form fields: refused before anything recurses
         raise Refused([TooDeep("evidence", path, MAX_NESTING_DEPTH).as_unmet()])
+    payload = evidence.model_dump(mode="json")
     documents: list[DocumentBytes] = []
     problems: list[Unmet] = []
     references = []
@@ -103,7 +103,7 @@ def _shown(path: FieldPath) -> str:
 
 
 def too_deep_path(value: Any, *, limit: int = MAX_NESTING_DEPTH) -> FieldPath | None:
-    """Where `value` (dicts and lists) first goes deeper than `limit`, or None.
+    """Where `value` (models, dicts and lists) first goes deeper than `limit`, or None.
 
     Iterative; shared or cyclic containers (YAML aliases) are followed at most once per depth,
     so an alias chain can neither hide depth nor make the check slow.
@@ -113,7 +113,9 @@ def too_deep_path(value: Any, *, limit: int = MAX_NESTING_DEPTH) -> FieldPath | 
     while stack:
         node, depth, path = stack.pop()
         children: Iterable[tuple[Any, Any]]
-        if isinstance(node, Mapping):
+        if isinstance(node, BaseModel):
+            children = ((name, getattr(node, name, None)) for name in type(node).model_fields)
+        elif isinstance(node, Mapping):
             children = node.items()
         elif isinstance(node, (list, tuple)):
             children = enumerate(node)
@@ -125,7 +127,7 @@ def too_deep_path(value: Any, *, limit: int = MAX_NESTING_DEPTH) -> FieldPath | 
             continue
         deepest[id(node)] = depth
         for key, child in children:
-            if isinstance(child, (Mapping, list, tuple)):
+            if isinstance(child, (BaseModel, Mapping, list, tuple)):
                 stack.append((child, depth + 1, (*path, key)))
     return None
 
