@@ -12,7 +12,6 @@ from notifications.receiver import WebhookReceiver
 from notifications.settings import NotifySettings, get_notify_settings
 from tests.notifications.receivers import SmtpReceiver
 
-
 ALLOW_PRIVATE = "DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS"
 
 

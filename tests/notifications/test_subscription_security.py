@@ -23,7 +23,7 @@ from notifications.subscriptions import SubscriptionError, confirm, subscribe, u
 from notifications.targets import is_public_host
 from tests.notifications.conftest import ALLOW_PRIVATE, write_config
 
-HEARING = {"held_on": "2099-01-10", "place": "Hall 2", "selection_method": "lot",
+HEARING: dict[str, object] = {"held_on": "2099-01-10", "place": "Hall 2", "selection_method": "lot",
            "participants": ["A", "B"]}
 
 
@@ -205,7 +205,7 @@ def test_a_name_is_judged_by_every_address_it_resolves_to(
     if public:
         assert check_subscriber_url(url, schemes=DEFAULT_SUBSCRIBER_SCHEMES, resolve=resolve)
     else:
-        with pytest.raises(InvalidChannel, match="'hooks.example.org' is not a public"):
+        with pytest.raises(InvalidChannel, match=r"'hooks\.example\.org' is not a public"):
             check_subscriber_url(url, schemes=DEFAULT_SUBSCRIBER_SCHEMES, resolve=resolve)
 
 
