@@ -32,6 +32,10 @@ class InvalidChannel(DueProcessError):
     """An Apprise URL that cannot be used; the message names the field and the reason."""
 
 
+class NonPublicTarget(InvalidChannel):
+    """A public subscription whose service would connect to a non-public address."""
+
+
 @dataclass(frozen=True)
 class Channel:
     key: str  # url-<HMAC>: the recipient's identity for idempotency
@@ -119,7 +123,7 @@ def check_subscriber_url(
     if not allow_private:
         for host in target_hosts(plugin):
             if not is_public_host(host, resolve=resolve):
-                raise InvalidChannel(
+                raise NonPublicTarget(
                     f"url: the host '{host[:100]}' is not a public internet address; public "
                     "subscriptions may not reach loopback, private, link-local, multicast, "
                     "reserved or unresolvable addresses"

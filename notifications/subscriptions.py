@@ -26,6 +26,7 @@ from models.notices import Subscriber
 from notifications.audiences import PUBLIC, case_tag
 from notifications.channels import (
     InvalidChannel,
+    NonPublicTarget,
     check_subscriber_url,
     prefers_html,
     privacy_form,
@@ -72,7 +73,11 @@ def subscribe(
         plugin = check_subscriber_url(url, schemes=settings.notify_subscriber_schemes,
                                       allow_private=settings.notify_allow_private_targets)
     except InvalidChannel as exc:
-        log.warning("subscription refused: %s", exc)  # the message never holds the URL
+        # The scheme and the rule only: a URL, even a malformed one, may hold credentials.
+        rule = ("target is not a public internet address" if isinstance(exc, NonPublicTarget)
+                else "malformed or not accepted URL")
+        log.warning("subscription refused: %s (%s://)", rule,
+                    url.strip().partition("://")[0].lower()[:20])
         raise
     canonical = str(plugin.url())
     with session_scope() as session:

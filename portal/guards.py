@@ -54,8 +54,11 @@ class SecurityHeaders:
                                                 b"x-content-type-options", b"referrer-policy")]
                 if not docs:  # the API docs page loads Swagger UI's scripts
                     headers.append((b"content-security-policy", CSP.encode()))
+                # `same-origin`: other sites learn nothing of the page a link was on, and
+                # the portal's own forms keep their Origin (with `no-referrer` a browser
+                # sends `Origin: null`, which the cross-site check must refuse).
                 headers += [(b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"no-referrer")]
+                            (b"referrer-policy", b"same-origin")]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -97,6 +100,10 @@ def cross_site_reason(request: Request) -> str | None:
         return (f"Sec-Fetch-Site: '{site[:40]}' refused: the portal accepts writes only from "
                 "its own pages (same-origin)")
     origin = request.headers.get("origin")
+    if origin == "null" and site is not None and site.strip().lower() == "same-origin":
+        # A browser that keeps the referrer to itself may send `Origin: null` even from
+        # the portal's own page; Sec-Fetch-Site (which no page can set) says it is one.
+        origin = None
     if origin is not None:
         if origin_of(origin) not in own_origins(request):
             return (f"Origin: '{origin[:100]}' is not this portal "

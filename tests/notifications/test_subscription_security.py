@@ -167,7 +167,8 @@ def test_a_non_public_target_is_refused_before_any_connection(
     assert message.startswith("url: the host '") and "is not a public internet address" in message
     assert "pw" not in message.replace("public", "")  # no credentials echoed
     assert webhook.arrivals == {} and len(session_rows()) == before  # nothing sent or stored
-    assert "subscription refused" in caplog.text and ":pw@" not in caplog.text
+    assert "subscription refused: target is not a public internet address" in caplog.text
+    assert ":pw@" not in caplog.text and str(webhook.port) not in caplog.text
 
 
 def test_an_open_and_a_closed_port_get_the_same_answer(

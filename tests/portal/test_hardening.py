@@ -171,6 +171,7 @@ def form_writes(case: str) -> list[tuple[str, dict[str, str]]]:
 @pytest.mark.parametrize(("headers", "rule"), [
     ({"Origin": EVIL}, "Origin: 'https://evil.example' is not this portal"),
     ({"Origin": "null"}, "Origin: 'null' is not this portal"),
+    ({"Origin": "null", "Sec-Fetch-Site": "cross-site"}, "Sec-Fetch-Site: 'cross-site'"),
     ({"Origin": "http://127.0.0.1.evil.example"}, "is not this portal"),
     ({"Sec-Fetch-Site": "cross-site"}, "Sec-Fetch-Site: 'cross-site' refused"),
     ({"Sec-Fetch-Site": "same-site"}, "Sec-Fetch-Site: 'same-site' refused"),
@@ -227,6 +228,13 @@ def test_the_portals_own_pages_may_post(
     sent = http.post(f"/cases/{consulting_case}/comments", data={"body": "from the page"},
                      headers=own, follow_redirects=False)
     assert sent.status_code == 303, sent.text
+    # A browser that withholds the referrer sends `Origin: null` from the portal's own page.
+    withheld = http.post(f"/cases/{consulting_case}/comments", data={"body": "no referrer"},
+                         headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+                         follow_redirects=False)
+    assert withheld.status_code == 303, withheld.text
+    # The pages ask for exactly that: the referrer only to the portal itself.
+    assert http.get("/").headers["referrer-policy"] == "same-origin"
     # Behind a TLS proxy the browser's origin is the public address.
     monkeypatch.setenv("DUEPROCESS_PORTAL_URL", "https://portal.example.org")
     public = http.post(f"/cases/{consulting_case}/comments", data={"body": "via the proxy"},
@@ -235,7 +243,7 @@ def test_the_portals_own_pages_may_post(
     assert public.status_code == 303, public.text
     plain = http.post(f"/api/cases/{consulting_case}/comments", json={"body": "a script"})
     assert plain.status_code == 201  # no Origin, no Referer: not a browser
-    assert comment_count(consulting_case) == 3
+    assert comment_count(consulting_case) == 4
 
 
 def test_an_unknown_path_or_method_is_still_404_or_405(http: httpx.Client) -> None:
@@ -292,3 +300,69 @@ def test_resubscribing_through_the_portal_does_not_stop_a_confirmed_subscription
         row = session.get(Subscriber, int(subscriber))
         assert row is not None and row.status == "confirmed"
         assert row.tags == [f"case-{consulting_case}"]
+
+
+# --- a real browser, on a real other site --------------------------------------------------
+
+
+@contextmanager
+def other_site(html: str) -> Iterator[str]:
+    """A page on another site (localhost, not 127.0.0.1: another host, so cross-site)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chromium_submitting_a_form_from_another_site_is_refused(
+    portal: str, consulting_case: str,
+) -> None:
+    from tests.portal.test_browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    forged = (f'<form method="post" action="{portal}/cases/{consulting_case}/comments">'
+              '<input name="body" value="forged by another site"></form>'
+              "<script>document.forms[0].submit()</script>")
+    with other_site(forged) as evil, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(evil)
+            page.wait_for_url(f"{portal}/cases/{consulting_case}/comments")
+            refusal = page.inner_text("#message")
+            # The portal's own form, in the same browser, still goes through.
+            page.goto(f"{portal}/cases/{consulting_case}")
+            page.fill("textarea#body", "from the portal's page")
+            page.click("form[action$='/comments'] button[type=submit]")
+            page.wait_for_selector("#receipt-number")
+        finally:
+            browser.close()
+    assert refusal.startswith("Sec-Fetch-Site: 'cross-site' refused"), refusal
+    with session_scope() as session:
+        from portal.comments import comments_for_case
+
+        assert [c.body for c in comments_for_case(session, case_id=consulting_case).comments] \
+            == ["from the portal's page"]
