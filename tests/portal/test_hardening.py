@@ -158,6 +158,19 @@ def test_a_small_chunked_body_is_read_whole(http: httpx.Client, consulting_case:
     assert comment_count(consulting_case) == 1
 
 
+def test_a_deeply_nested_json_body_is_refused_by_name(
+    http: httpx.Client, consulting_case: str,
+) -> None:
+    deep = "[" * 30_000 + "]" * 30_000  # within the body limit
+    for path, field in ((f"/api/cases/{consulting_case}/comments", "body"),
+                        ("/api/subscriptions", "url")):
+        answer = http.post(path, content=f'{{"{field}": {deep}}}',
+                           headers={"content-type": "application/json"})
+        assert answer.status_code == 422, answer.text
+        assert "recursion limit exceeded" in answer.json()["detail"]
+    assert comment_count(consulting_case) == 0
+
+
 # --- writes only from the portal's own pages -------------------------------------------------
 
 
