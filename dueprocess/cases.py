@@ -67,19 +67,20 @@ def _draft_file(case_file: Path, name: Any) -> Path:
     reader can read (`../../etc/passwd`, an absolute path, a symlink pointing out).
     """
     where = f"case file {case_file}: draft.file"
+    shown = name[:200] if isinstance(name, str) else name
     if not isinstance(name, str) or not name.strip():
         raise DueProcessError(f"{where}: expected the name of a file in the case file's folder")
     folder = case_file.parent.resolve()
     if Path(name).is_absolute():
-        raise DueProcessError(f"{where}: '{name}' is an absolute path; the draft must be a file "
+        raise DueProcessError(f"{where}: '{shown}' is an absolute path; the draft must be a file "
                               f"in the case file's folder ({folder}) or below it")
     target = (folder / name).resolve()  # follows every symlink on the way
     if not target.is_relative_to(folder):
-        raise DueProcessError(f"{where}: '{name}' leads outside the case file's folder "
+        raise DueProcessError(f"{where}: '{shown}' leads outside the case file's folder "
                               f"({folder}); the draft must be a file in that folder or below it "
                               "(after following symlinks)")
     if not target.is_file():
-        raise DueProcessError(f"{where}: '{name}' is not a file in the case file's folder")
+        raise DueProcessError(f"{where}: '{shown}' is not a file in the case file's folder")
     return target
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dueprocess.db import DatabaseUnavailable
 from dueprocess.errors import DueProcessError, Refused
@@ -226,5 +227,6 @@ def main() -> None:
             errors.print(f"  - {problem}", markup=False)
         raise SystemExit(2) from None
     except (DueProcessError, ProcedureError, DatabaseUnavailable) as exc:
-        errors.print(f"[red]error:[/] {exc}", highlight=False)
+        # The message may quote input (a file name, a field): never read it as markup.
+        errors.print("[red]error:[/]", escape(str(exc)), highlight=False)
         raise SystemExit(2) from None

@@ -113,9 +113,12 @@ def test_the_cli_does_not_publish_a_file_from_outside(layout: dict[str, Path]) -
     assert "draft.file" in result.stderr and "outside the case file's folder" in result.stderr
     assert "Traceback" not in result.stderr
     assert case_count() == before
-    with session_scope() as session:
-        assert not session.exec(select(DecisionCase).where(
-            DecisionCase.title == "never")).all()
+    # A name that looks like terminal markup is printed as it is, not as a traceback.
+    path = write_case(layout["folder"], {"file": "../[/evil]"})
+    result = dueprocess("open", path, "--no-start")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "draft.file: '../[/evil]' leads outside" in " ".join(result.stderr.split())
+    assert case_count() == before
 
 
 # --- nesting depth -------------------------------------------------------------------------
