@@ -78,6 +78,7 @@ def split_documents(
 MAX_NESTING_DEPTH = 32
 _JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|["{}\[\]:,]', re.DOTALL)
 FieldPath = tuple[str | int, ...]
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class TooDeep(DueProcessError):
@@ -113,12 +114,12 @@ def too_deep_path(value: Any, *, limit: int = MAX_NESTING_DEPTH) -> FieldPath | 
     while stack:
         node, depth, path = stack.pop()
         children: Iterable[tuple[Any, Any]]
-        if isinstance(node, BaseModel):
-            children = ((name, getattr(node, name, None)) for name in type(node).model_fields)
+        if isinstance(node, (list, tuple)):
+            children = enumerate(node)
         elif isinstance(node, Mapping):
             children = node.items()
-        elif isinstance(node, (list, tuple)):
-            children = enumerate(node)
+        elif isinstance(node, BaseModel):
+            children = ((name, getattr(node, name, None)) for name in type(node).model_fields)
         else:
             continue
         if depth > limit:
@@ -127,7 +128,9 @@ def too_deep_path(value: Any, *, limit: int = MAX_NESTING_DEPTH) -> FieldPath | 
             continue
         deepest[id(node)] = depth
         for key, child in children:
-            if isinstance(child, (BaseModel, Mapping, list, tuple)):
+            if type(child) in _SCALARS:  # most values: skip the slower ABC checks
+                continue
+            if isinstance(child, (dict, list, tuple, BaseModel, Mapping)):
                 stack.append((child, depth + 1, (*path, key)))
     return None
 
@@ -177,11 +180,18 @@ def _json_string(token: str) -> str:
 
 
 def loads_json(text: str, *, field: str, limit: int = MAX_NESTING_DEPTH) -> Any:
-    """`json.loads`, after refusing nesting deeper than `limit` (TooDeep naming `field`)."""
-    path = json_too_deep_path(text, limit=limit)
-    if path is not None:
-        raise TooDeep(field, path, limit)
-    return json.loads(text)
+    """`json.loads`, refusing nesting deeper than `limit` (TooDeep naming `field`).
+
+    The C parser guards its own recursion (RecursionError, never a crash), so it runs first
+    and the slower text scanner only finds where a document too deep for it goes too deep.
+    """
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        path = json_too_deep_path(text, limit=limit)
+        raise TooDeep(field, path or ("(top level)",), limit) from None
+    check_nesting(data, field=field, limit=limit)
+    return data
 
 
 def yaml_too_deep_path(text: str, *, limit: int = MAX_NESTING_DEPTH) -> FieldPath | None:
