@@ -23,12 +23,17 @@ from dueprocess.errors import DueProcessError
 from models.notices import Subscriber
 from notifications.secrets import decrypt, url_key
 from notifications.settings import NotifySettings
+from notifications.targets import Resolver, is_public_host, target_hosts
 
 MAX_URL_LENGTH = 2000
 
 
 class InvalidChannel(DueProcessError):
     """An Apprise URL that cannot be used; the message names the field and the reason."""
+
+
+class NonPublicTarget(InvalidChannel):
+    """A public subscription whose service would connect to a non-public address."""
 
 
 @dataclass(frozen=True)
@@ -99,15 +104,31 @@ def plugin_for_delivery(url: str) -> Any:
     return instantiate(url)
 
 
-def check_subscriber_url(url: str, *, schemes: Sequence[str]) -> Any:
-    """Validate a URL a member of the public submits; return the Apprise plugin."""
+def check_subscriber_url(
+    url: str, *, schemes: Sequence[str], allow_private: bool = False,
+    resolve: Resolver | None = None,
+) -> Any:
+    """Validate a URL a member of the public submits; return the Apprise plugin.
+
+    Unless `allow_private`, the hosts the plugin would connect to must be public internet
+    addresses (see `notifications.targets`), checked before anything is sent.
+    """
     scheme, sep, _ = url.strip().partition("://")
     if sep and scheme.lower() in known_schemes() and scheme.lower() not in schemes:
         raise InvalidChannel(
             f"url: '{scheme.lower()}://' is not accepted for public subscriptions "
             f"(accepted: {', '.join(sorted(schemes))})"
         )
-    return instantiate(url)
+    plugin = instantiate(url)
+    if not allow_private:
+        for host in target_hosts(plugin):
+            if not is_public_host(host, resolve=resolve):
+                raise NonPublicTarget(
+                    f"url: the host '{host[:100]}' is not a public internet address; public "
+                    "subscriptions may not reach loopback, private, link-local, multicast, "
+                    "reserved or unresolvable addresses"
+                )
+    return plugin
 
 
 def prefers_html(plugin: Any) -> bool:

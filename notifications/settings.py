@@ -58,6 +58,12 @@ class NotifySettings(BaseSettings):
         default=3, ge=0, description="Reminder this many days before a stage deadline"
     )
     notify_subscriber_schemes: tuple[str, ...] = DEFAULT_SUBSCRIBER_SCHEMES
+    notify_allow_private_targets: bool = Field(
+        default=False,
+        description="Let public subscriptions reach loopback, private, link-local and other "
+        "non-public addresses (tests and closed networks only: otherwise anyone can make the "
+        "portal probe the hosts behind it)",
+    )
 
     @field_validator("data_dir")
     @classmethod

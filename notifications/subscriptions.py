@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,8 @@ from models.base import utcnow
 from models.notices import Subscriber
 from notifications.audiences import PUBLIC, case_tag
 from notifications.channels import (
+    InvalidChannel,
+    NonPublicTarget,
     check_subscriber_url,
     prefers_html,
     privacy_form,
@@ -32,6 +35,8 @@ from notifications.delivery import quiet_apprise
 from notifications.render import render
 from notifications.secrets import encrypt, token_matches, unsubscribe_token, url_key
 from notifications.settings import NotifySettings, get_notify_settings
+
+log = logging.getLogger(__name__)
 
 
 class SubscriptionError(DueProcessError):
@@ -55,30 +60,46 @@ def subscribe(
 ) -> PendingSubscription:
     """Record a pending subscription and send the confirmation link to the channel.
 
+    A confirmed subscription is never changed here: anyone can submit anyone's URL, so a
+    new scope for a confirmed channel is only offered, through a link sent to the channel,
+    and the channel keeps receiving what it confirmed before.
+
     Raises InvalidChannel (malformed or refused URL), NotFound (unknown case) or
     SubscriptionError (the channel did not accept the confirmation message).
     """
     settings = settings or get_notify_settings()
     now = now or utcnow()
-    plugin = check_subscriber_url(url, schemes=settings.notify_subscriber_schemes)
+    try:
+        plugin = check_subscriber_url(url, schemes=settings.notify_subscriber_schemes,
+                                      allow_private=settings.notify_allow_private_targets)
+    except InvalidChannel as exc:
+        # The scheme and the rule only: a URL, even a malformed one, may hold credentials.
+        rule = ("target is not a public internet address" if isinstance(exc, NonPublicTarget)
+                else "malformed or not accepted URL")
+        log.warning("subscription refused: %s (%s://)", rule,
+                    url.strip().partition("://")[0].lower()[:20])
+        raise
     canonical = str(plugin.url())
-    token = secrets.token_urlsafe(24)
     with session_scope() as session:
         scope = "all public notices" if settings.notify_language == "en" else "全部公开通知"
         tag = PUBLIC
         if case_id is not None:
             case = get_case(session, case_id)
             tag, scope = case_tag(case.id), f"“{case.title}” ({case.id})"
+        # The token names the scope it confirms; only its digest is stored.
+        token = f"{secrets.token_urlsafe(24)}.{tag}"
         key = url_key(canonical)
         row = session.exec(select(Subscriber).where(Subscriber.url_key == key)).first()
         if row is None:
             row = Subscriber(url_key=key, url_ciphertext="", privacy_url="",
                              tags=[], created_at=now)
-        # (Re)confirmation is needed for any change of what a channel receives.
-        row.url_ciphertext = encrypt(canonical)
-        row.privacy_url = privacy_form(plugin)
-        row.tags = sorted({*(row.tags if row.status != "unsubscribed" else []), tag})
-        row.status, row.confirmed_at, row.unsubscribed_at = "pending", None, None
+        if row.status != "confirmed":
+            # Pending or unsubscribed: nothing is received until the new link is opened.
+            row.url_ciphertext = encrypt(canonical)
+            row.privacy_url = privacy_form(plugin)
+            row.tags = []
+            row.status, row.confirmed_at, row.unsubscribed_at = "pending", None, None
+        # A confirmed row keeps its status and tags: the new link can only add `tag`.
         row.confirm_token_sha256 = hashlib.sha256(token.encode()).hexdigest()
         session.add(row)
         session.flush()
@@ -111,14 +132,22 @@ def _subscriber(session: Session, subscriber_id: int) -> Subscriber:
 
 
 def confirm(*, subscriber_id: int, token: str, now: datetime | None = None) -> Subscriber:
+    """Start (or widen) a subscription with the link sent to its channel."""
     with session_scope() as session:
         row = _subscriber(session, subscriber_id)
-        if row.status == "confirmed":
-            return row
-        if row.status != "pending" or not token_matches(token, row.confirm_token_sha256):
+        _, named, tag = token.rpartition(".")
+        if row.status == "unsubscribed" or not tag or not token_matches(
+                token, row.confirm_token_sha256):
+            if row.status == "confirmed" and row.confirm_token_sha256 is None:
+                return row  # the link opened twice
+            log.warning("subscription %s: confirmation refused (invalid link)", subscriber_id)
             raise SubscriptionError("t: this confirmation link is not valid (used, replaced by "
                                     "a newer one, or mistyped)")
-        row.status, row.confirmed_at, row.confirm_token_sha256 = "confirmed", now or utcnow(), None
+        # A link sent before tokens named their scope confirms the tags stored with it.
+        row.tags = sorted({*row.tags, tag} if named else row.tags)
+        if row.status != "confirmed":
+            row.status, row.confirmed_at = "confirmed", now or utcnow()
+        row.confirm_token_sha256 = None
         session.add(row)
         return row
 
@@ -128,6 +157,7 @@ def unsubscribe(*, subscriber_id: int, token: str, now: datetime | None = None) 
     with session_scope() as session:
         row = _subscriber(session, subscriber_id)
         if not hmac.compare_digest(token, unsubscribe_token(subscriber_id)):
+            log.warning("subscription %s: unsubscribe refused (invalid link)", subscriber_id)
             raise SubscriptionError("t: this unsubscribe link is not valid")
         if row.status != "unsubscribed":
             row.status, row.unsubscribed_at = "unsubscribed", now or utcnow()

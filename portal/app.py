@@ -2,64 +2,25 @@
 
 Run it with `dueprocess portal`. Pages are Jinja2 templates with autoescaping on; every
 response carries a Content-Security-Policy without scripts, so even a missed escape could
-not run code.
+not run code. Writes meet the guards of `portal.guards` first (cross-site refusal, body
+limit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import api, pages
+from portal.errors import Problem
+from portal.guards import CSP, BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal.ratelimit import RateLimiter
 from portal.settings import PortalSettings, get_portal_settings
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
-
-
-class BodyLimit:
-    """Refuse request bodies over the limit before reading them into memory."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(self.max_bytes)(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except BodyTooLarge:
-            await _too_large(self.max_bytes)(scope, receive, send)
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-def _too_large(max_bytes: int) -> Response:
-    return JSONResponse(
-        {"detail": f"body: request body over the limit of {max_bytes} bytes "
-                   "(DUEPROCESS_PORTAL_MAX_BODY_BYTES)"}, status_code=413)
+__all__ = ["CSP", "BodyLimit", "create_app", "server_config"]
 
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
@@ -73,17 +34,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(count=settings.comment_rate_count,
                                     seconds=settings.comment_rate_seconds)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
@@ -91,7 +41,26 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         )
         return JSONResponse({"detail": problems}, status_code=422)
 
+    # The last added runs first: headers on every answer, then the cross-site check (no
+    # body read for a refused write), then the body limit.
     app.add_middleware(BodyLimit, max_bytes=settings.portal_max_body_bytes)
-    app.include_router(api.router)
+    app.add_middleware(CrossSiteGuard)
+    app.add_middleware(SecurityHeaders)
+    app.include_router(api.router, responses={403: {
+        "model": Problem, "description": "A cross-site write, or a write not sent as JSON"}})
     app.include_router(pages.router)
     return app
+
+
+def server_config(app: Any, *, host: str, port: int, **options: Any) -> Any:
+    """The uvicorn configuration the portal is served with.
+
+    uvicorn's own proxy-header handling is off: by default it believes X-Forwarded-For from
+    any loopback peer, so a client on the same host (or behind any local proxy) could name
+    a fresh address per request. The portal decides itself, from
+    DUEPROCESS_PORTAL_TRUSTED_PROXIES (see `portal.context.client_key`).
+    """
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, proxy_headers=False,
+                          **{"log_level": "warning", **options})

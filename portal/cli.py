@@ -16,13 +16,13 @@ def portal_command(
     import uvicorn
 
     from dueprocess.db import migrate
-    from portal.app import create_app
+    from portal.app import create_app, server_config
     from portal.settings import get_portal_settings
 
     settings = get_portal_settings()
     migrate()
-    uvicorn.run(create_app(settings), host=host or settings.portal_host,
-                port=port or settings.portal_port, log_level="warning")
+    uvicorn.Server(server_config(create_app(settings), host=host or settings.portal_host,
+                                 port=port or settings.portal_port)).run()
 
 
 def register(app: typer.Typer) -> None:

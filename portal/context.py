@@ -6,6 +6,7 @@ module that imports it.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,51 @@ def page_templates() -> Jinja2Templates:
 
 
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address, for rate limits and comment receipts.
+
+    The direct peer, unless the peer is one of DUEPROCESS_PORTAL_TRUSTED_PROXIES: then the
+    last X-Forwarded-For hop that is not a trusted proxy (the hops before it are whatever the
+    client chose to send). Without trusted proxies the header is ignored, so a client cannot
+    pick a fresh address per request.
+    """
+    peer = request.client.host if request.client else "unknown"
+    proxies = getattr(state(request).settings, "trusted_proxy_networks", ())
+    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), proxies)
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], proxies: tuple[Any, ...]) -> str:
+    if not _within(peer, proxies):
+        return peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, proxies):
+            return _address(hop) or hop[:64]
+    return peer
+
+
+def _address(text: str) -> str | None:
+    """The IP address in an X-Forwarded-For hop ('1.2.3.4', '1.2.3.4:80', '[::1]:80')."""
+    candidates = [text]
+    if text.startswith("["):
+        candidates.append(text[1:].partition("]")[0])
+    elif text.count(":") == 1:
+        candidates.append(text.partition(":")[0])
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+def _within(host: str, networks: tuple[Any, ...]) -> bool:
+    address = _address(host)
+    if address is None or not networks:
+        return False
+    parsed = ipaddress.ip_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    return any(parsed.version == net.version and parsed in net for net in networks)
 
 
 def state(request: Request) -> Any:

@@ -22,14 +22,13 @@ from models.notices import Comment
 from notifications.settings import get_notify_settings
 from notifications.subscriptions import confirm, subscribe, unsubscribe
 from portal.comments import CommentCreate, CommentPublic, submit_comment
-from portal.context import client_key, page_templates, state
+from portal.context import client_key, state
 from portal.errors import BadEncoding, decode_utf8, status_of
 from portal.feed import atom_feed
-from portal.i18n import LANGUAGES, WORDS
-from portal.language import chosen_language, language_query, remember_language, switch_href
-from portal.localize import Localizer
-from portal.presentation_settings import get_presentation_settings
+from portal.i18n import WORDS
+from portal.language import chosen_language, language_query
 from portal.queries import case_detail, case_summaries, public_notices
+from portal.rendering import page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(language_query)])
 CaseId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
@@ -38,24 +37,6 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 def _words(request: Request) -> dict[str, str]:
     return WORDS[chosen_language(request)]
-
-
-def localizer(request: Request) -> Localizer:
-    return Localizer(chosen_language(request), get_presentation_settings().timezone)
-
-
-def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    """Render a page in the request's language; `fmt` formats dates, numbers and values."""
-    fmt = localizer(request)
-    switch = [(other, fmt.language_name(other), switch_href(request, other))
-              for other in LANGUAGES if other != fmt.language]
-    response: Response = page_templates().TemplateResponse(request, name, {
-        "t": fmt.words, "lang": fmt.language, "fmt": fmt, "switch": switch, "now": utcnow(),
-        **context,
-    }, status_code=status)
-    remember_language(request, response)
-    response.headers["Content-Language"] = fmt.language
-    return response
 
 
 def message(request: Request, text: str, *, status: int = 200, error: bool = False,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +22,41 @@ class PortalSettings(BaseSettings):
         default=5, ge=1, description="Comments and subscriptions per client per window"
     )
     comment_rate_seconds: float = Field(default=60.0, gt=0)
+    portal_trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies in front of "
+        "the portal (e.g. 127.0.0.1,10.0.0.0/8). Only a request whose direct peer is one of "
+        "them is attributed to the client its X-Forwarded-For names; default: none, so the "
+        "header is ignored and every client is its direct peer",
+    )
+
+    @field_validator("portal_trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.portal_trusted_proxies)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """'10.0.0.1, 192.168.0.0/16' as networks; a bad entry is named."""
+    networks = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"'{entry}' is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 import typer
+from rich.markup import escape
 
 from dueprocess.commands.console import errors
 from dueprocess.db import DatabaseUnavailable
@@ -39,5 +40,6 @@ def main() -> None:
             errors.print(f"  - {problem}", markup=False)
         raise SystemExit(2) from None
     except (DueProcessError, ProcedureError, DatabaseUnavailable) as exc:
-        errors.print(f"[red]error:[/] {exc}", highlight=False)
+        # The message may quote input (a file name, a field): never read it as markup.
+        errors.print("[red]error:[/]", escape(str(exc)), highlight=False)
         raise SystemExit(2) from None

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dueprocess.commands.console import console, ready, try_prefect
-from dueprocess.errors import DueProcessError
+from dueprocess.errors import DueProcessError, Refused
+
+if TYPE_CHECKING:
+    from dueprocess.services.payloads import TooDeep
 
 
 def open_command(
@@ -98,8 +101,10 @@ def status_command(case_id: Annotated[str, typer.Argument(help="Case id")]) -> N
 
 
 def _read_evidence(path: Path) -> dict[str, Any]:
+    from dueprocess.services.payloads import loads_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_json(path.read_text(encoding="utf-8"), field=f"--file {path}")
     except FileNotFoundError:
         raise DueProcessError(f"--file {path}: not found") from None
     except UnicodeDecodeError:
@@ -111,6 +116,25 @@ def _read_evidence(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DueProcessError(f"--file {path}: expected a JSON object of evidence fields")
     return data
+
+
+def _audit_unreadable(*, case_id: str, stage: str, recorded_by: str, key: str | None,
+                      exc: TooDeep) -> None:
+    """Audit evidence refused before it could be read, as `record_evidence` audits its
+    refusals (for a case that exists: a refusal record belongs to a case)."""
+    from dueprocess.db import session_scope
+    from dueprocess.errors import NotFound
+    from dueprocess.services.cases import get_case
+    from dueprocess.services.refusal_audit import RECORD, audit_refusal
+    from models.base import utcnow
+
+    try:
+        with session_scope() as session:
+            get_case(session, case_id)
+    except NotFound:
+        return
+    audit_refusal(case_id=case_id, action=RECORD, stage_key=stage, submitted_by=recorded_by,
+                  channel="cli", idempotency_key=key, problems=(exc.as_unmet(),), now=utcnow())
 
 
 def record_command(
@@ -125,9 +149,16 @@ def record_command(
         help="Your API token, if you hold one (default: DUEPROCESS_TOKEN)")] = None,
 ) -> None:
     """Validate and store stage evidence, then resume the case's waiting flow run."""
+    from dueprocess.services.payloads import TooDeep
     from dueprocess.services.recording import record_evidence
 
-    evidence = _read_evidence(file)
+    try:
+        evidence = _read_evidence(file)
+    except TooDeep as exc:
+        ready()
+        _audit_unreadable(case_id=case_id, stage=stage, recorded_by=recorded_by, key=key,
+                          exc=exc)
+        raise Refused([exc.as_unmet()]) from None
     ready()
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=recorded_by,
                            evidence=evidence, idempotency_key=key, channel="cli", token=token)

@@ -37,8 +37,10 @@ def new_case_id(now: datetime) -> str:
 
 def read_case_file(path: Path) -> CaseCreate:
     """Parse a YAML or JSON case file; errors name the file and the field."""
+    from dueprocess.services.payloads import load_yaml
+
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = load_yaml(path.read_text(encoding="utf-8"), field=f"case file {path}")
     except FileNotFoundError:
         raise DueProcessError(f"case file {path}: not found") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -49,13 +51,37 @@ def read_case_file(path: Path) -> CaseCreate:
     if isinstance(draft, dict) and "file" in draft and "text" not in draft:
         # The draft text may live in a file next to the case file.
         draft = dict(draft)
-        draft_path = path.parent / str(draft.pop("file"))
+        draft_path = _draft_file(path, draft.pop("file"))
         try:
             draft["text"] = draft_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise DueProcessError(f"case file {path}: draft.file: {exc}") from None
         data = {**data, "draft": draft}
     return validate_case_request(data, source=f"case file {path}")
+
+
+def _draft_file(case_file: Path, name: Any) -> Path:
+    """The draft file a case file names, confined to the case file's folder.
+
+    A case file may come from someone else: `draft.file` must not publish any file its
+    reader can read (`../../etc/passwd`, an absolute path, a symlink pointing out).
+    """
+    where = f"case file {case_file}: draft.file"
+    shown = name[:200] if isinstance(name, str) else name
+    if not isinstance(name, str) or not name.strip():
+        raise DueProcessError(f"{where}: expected the name of a file in the case file's folder")
+    folder = case_file.parent.resolve()
+    if Path(name).is_absolute():
+        raise DueProcessError(f"{where}: '{shown}' is an absolute path; the draft must be a file "
+                              f"in the case file's folder ({folder}) or below it")
+    target = (folder / name).resolve()  # follows every symlink on the way
+    if not target.is_relative_to(folder):
+        raise DueProcessError(f"{where}: '{shown}' leads outside the case file's folder "
+                              f"({folder}); the draft must be a file in that folder or below it "
+                              "(after following symlinks)")
+    if not target.is_file():
+        raise DueProcessError(f"{where}: '{shown}' is not a file in the case file's folder")
+    return target
 
 
 def validate_case_request(data: Any, *, source: str) -> CaseCreate:

@@ -236,7 +236,10 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
         check_port_free(portal.portal_host, portal.portal_port, "DUEPROCESS_PORTAL_PORT")
         stack.start("portal", [sys.executable, "-m", "uvicorn", "portal.app:create_app",
                                "--factory", "--host", portal.portal_host,
-                               "--port", str(portal.portal_port), "--log-level", "warning"],
+                               "--port", str(portal.portal_port), "--log-level", "warning",
+                               # the portal trusts X-Forwarded-For itself, from configured
+                               # proxies only (DUEPROCESS_PORTAL_TRUSTED_PROXIES)
+                               "--no-proxy-headers"],
                     stack.env(**prefect_env))
         portal_url = f"http://{portal.portal_host}:{portal.portal_port}"
     ui = api_url.removesuffix("/api")

@@ -34,7 +34,10 @@ def wait_for_registration(timeout: float = 120) -> None:
                 time.sleep(0.5)
 
 
-def test_the_served_flow_delivers_each_notice_once(prefect_server: str, case_id: str) -> None:
+def test_the_served_flow_delivers_each_notice_once(
+    prefect_server: str, case_id: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS", "true")  # loopback receiver
     wait_for_registration()
     receiver = WebhookReceiver().start()
     try:

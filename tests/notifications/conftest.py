@@ -12,6 +12,15 @@ from notifications.receiver import WebhookReceiver
 from notifications.settings import NotifySettings, get_notify_settings
 from tests.notifications.receivers import SmtpReceiver
 
+ALLOW_PRIVATE = "DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS"
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers listen on loopback, which public subscriptions may not reach by default;
+    a test of that refusal sets the variable back to false."""
+    monkeypatch.setenv(ALLOW_PRIVATE, "true")
+
 
 @pytest.fixture
 def webhook() -> Iterator[WebhookReceiver]:

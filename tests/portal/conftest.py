@@ -16,6 +16,13 @@ def portal_settings(**overrides: object) -> PortalSettings:
     return get_portal_settings().model_copy(update=overrides)
 
 
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests subscribe receivers on loopback, which public subscriptions may not reach by
+    default; a test of that refusal sets the variable back to false."""
+    monkeypatch.setenv("DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS", "true")
+
+
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     app = create_app(portal_settings(comment_rate_count=1000))
