@@ -177,6 +177,7 @@ def demo_command() -> None:
 # Features add their own commands: each module has `register(app)`.
 COMMAND_MODULES = (
     "dueprocess.transparency_cli", "portal.cli", "dueprocess.procedure_cli", "dueprocess.up",
+    "portal.comments_cli",
 )
 
 

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dueprocess.cases import get_case
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from models.base import utcnow
 from notifications.subscriptions import subscribe
 from portal.comments import (
+    MAX_PAGE,
     CaseComments,
     CommentCreate,
     CommentReceipt,
@@ -110,11 +112,17 @@ def notices_api(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[NoticeP
 
 
 @router.get("/cases/{case_id}/comments", response_model=CaseComments, responses=ERRORS)
-def comments_api(case_id: CaseId) -> Any:
+def comments_api(
+    case_id: CaseId,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Comments per page")] = 50,
+    after: Annotated[int | None, Query(ge=0, description="next_cursor of the previous page")]
+    = None,
+) -> Any:
+    """A case's comments, oldest first, one page at a time (follow `next_cursor`)."""
     try:
         with session_scope() as session:
-            case_detail(session, case_id=case_id, now=utcnow())
-            return comments_for_case(session, case_id=case_id)
+            get_case(session, case_id)  # 404 for an unknown case
+            return comments_for_case(session, case_id=case_id, limit=limit, after=after)
     except DueProcessError as exc:
         return problem(status_of(exc), str(exc))
 

@@ -1,8 +1,12 @@
 """Public comments on a case: accepted only while its comment window is open, stored as
 received with a receipt number, and logged by digest in the case's transparency log.
 
-`comments_for_case` is what the participation officer's adoption statement answers; the
-participation gate counts them (`load_facts` → `CaseFacts.public_comments`, rule
+Intake takes no lock on the case row: the comment window is checked with a plain read, so
+concurrent comments only meet at the transparency log's head (one short append each).
+Bulk uploads are in `portal.comment_import`, campaign clusters in `portal.clusters`.
+
+`comments_for_case` pages through what the participation officer's adoption statement
+answers; the participation gate counts them (`load_facts` → `CaseFacts.public_comments`, rule
 PP-EVERY-OPINION-ANSWERED) and stays shut while the evidence declares fewer opinions.
 """
 
@@ -14,6 +18,7 @@ import unicodedata
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -63,9 +68,17 @@ class CommentReceipt(BaseModel):
 
 
 class CaseComments(BaseModel):
+    """One page of a case's comments, oldest first, and how many the case has in all."""
+
     case_id: str
-    count: int
-    comments: list[CommentPublic]
+    count: int = Field(description="Every comment the case has received")
+    comments: list[CommentPublic] = Field(description="This page, oldest first")
+    limit: int = Field(description="At most this many comments per page")
+    next_cursor: int | None = Field(
+        default=None, description="Pass as ?after= for the next page; null on the last page")
+
+
+MAX_PAGE = 500  # a page is read and rendered in one request
 
 
 def window_is_open(window: CommentWindow | None, now: datetime) -> bool:
@@ -113,7 +126,9 @@ def submit_comment(
     for _attempt in range(3):  # a receipt number collision is retried with a new number
         try:
             with session_scope() as session:
-                case = get_case(session, case_id, lock=True)
+                # A read, not a lock: comments do not change the case, and a window that
+                # closes meanwhile closes at a time after `now`, which it was checked at.
+                case = get_case(session, case_id)
                 _refuse_outside_window(comment_window_for(session, case.id), case.id, now)
                 row = Comment(
                     case_id=case.id, receipt_number=f"C{now:%Y%m%d}-{secrets.token_hex(4).upper()}",
@@ -134,12 +149,23 @@ def submit_comment(
     raise DueProcessError("could not allocate a receipt number; please send again")
 
 
-def comments_for_case(session: Session, *, case_id: str) -> CaseComments:
-    """Every public comment on a case, oldest first, with their count."""
-    rows = list(session.exec(
-        select(Comment).where(Comment.case_id == case_id).order_by(col(Comment.id))
-    ))
-    return CaseComments(case_id=case_id, count=len(rows), comments=[
-        CommentPublic(receipt_number=r.receipt_number, author=r.author, body=r.body,
-                      sha256=r.sha256, received_at=r.received_at) for r in rows
-    ])
+def comments_for_case(
+    session: Session, *, case_id: str, limit: int = 50, after: int | None = None,
+) -> CaseComments:
+    """One page of a case's comments, oldest first: at most *limit* after the cursor
+    *after* (the `next_cursor` of the previous page), with the case's total count."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(Comment).where(Comment.case_id == case_id)
+    if after is not None:
+        query = query.where(col(Comment.id) > after)
+    rows = list(session.exec(query.order_by(col(Comment.id)).limit(limit + 1)))
+    count = session.exec(select(func.count()).select_from(Comment).where(
+        Comment.case_id == case_id)).one()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return CaseComments(
+        case_id=case_id, count=count, limit=limit,
+        next_cursor=rows[-1].id if more and rows else None,
+        comments=[CommentPublic(receipt_number=r.receipt_number, author=r.author, body=r.body,
+                                sha256=r.sha256, received_at=r.received_at) for r in rows],
+    )
