@@ -2,17 +2,16 @@
 file of comments received by other channels, and they are stored and logged in batches.
 
 - Who: only a participation officer assigned to the case's open participation stage.
-- Checked first, stored after: every line is checked (the same rules as the portal form)
-  and staged in a temporary table; one bad line refuses the whole file, naming the line
-  and the field, and nothing is stored.
+- All or nothing: every line is checked (the same rules as the portal form) while it is
+  streamed into the comment table (COPY on PostgreSQL) in one transaction; one bad line
+  refuses the whole file, naming the line and the field, and nothing is stored.
 - Idempotent: each comment has a source key, the source system's `id` when the file gives
   one, else the SHA-256 of its author and text with its occurrence number in the file
   (the third identical copy is `…:3`). Uploading the same file again stores nothing new; a
   longer export of the same source stores only the lines it adds.
-- Batched: every batch (default 10,000 comments) is one transaction and one transparency
-  log record (`comments.imported`: count, first and last receipt, and the SHA-256 of its
-  "receipt sha256" lines in id order), so an interrupted upload leaves whole batches and
-  resumes when sent again. On PostgreSQL the staging uses COPY.
+- Logged in batches: every batch (default 10,000 comments) is one transparency-log record
+  (`comments.imported`: count, first and last receipt, and the SHA-256 of its
+  "receipt sha256" lines in file order), appended in the same transaction.
 
 File formats (UTF-8): JSONL, one object per line; CSV with a header row. Fields: `body`
 (required), `author` (optional), `id` (optional, the source system's comment id).
@@ -23,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 import time
 import unicodedata
@@ -31,12 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
+import orjson
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from dueprocess.cases import get_case
 from dueprocess.db import get_engine
@@ -55,6 +54,7 @@ from portal.settings import get_portal_settings
 ARTICLE = "Art. 15"
 RULE = "COMMENT-UPLOAD"
 FIELDS = ("id", "author", "body")
+_FIELD_SET = frozenset(FIELDS)
 MAX_PROBLEMS = 20  # a refusal lists this many bad lines, then says how many more
 MAX_AUTHOR = 100
 MAX_ID = 64
@@ -73,8 +73,7 @@ class ImportReport(BaseModel):
     seconds: float
 
 
-@dataclass(frozen=True)
-class UploadLine:
+class UploadLine(NamedTuple):
     line: int
     author: str | None
     body: str
@@ -103,8 +102,9 @@ class _Checker:
         if not isinstance(value, str):
             self.refuse(line, field, f"must be text, not {type(value).__name__}")
             return None
-        text = value if value.isascii() else unicodedata.normalize("NFC", value)
-        text = text.strip()
+        if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+            value = unicodedata.normalize("NFC", value)
+        text = value.strip()
         if len(text) > limit:
             self.refuse(line, field, f"{len(text)} characters, over the limit of {limit}")
             return None
@@ -118,9 +118,9 @@ class _Checker:
         if not isinstance(record, dict):
             self.refuse(line, "body", "the line is not an object with a 'body' field")
             return None
-        unknown = sorted(k for k in record if k not in FIELDS)
-        if unknown:
-            self.refuse(line, str(unknown[0]), f"unknown field (fields: {', '.join(FIELDS)})")
+        if not record.keys() <= _FIELD_SET:
+            unknown = sorted(str(k) for k in record if k not in _FIELD_SET)
+            self.refuse(line, unknown[0], f"unknown field (fields: {', '.join(FIELDS)})")
             return None
         problems = self.bad
         body = self._text(line, "body", record.get("body"), self.max_chars)
@@ -128,8 +128,10 @@ class _Checker:
             self.refuse(line, "body", "empty")
         elif body is None and self.bad == problems:
             self.refuse(line, "body", "missing")
-        author = self._text(line, "author", record.get("author"), MAX_AUTHOR) or None
-        source_id = self._text(line, "id", record.get("id"), MAX_ID) or None
+        author = record.get("author")
+        author = (author and self._text(line, "author", author, MAX_AUTHOR)) or None
+        source_id = record.get("id")
+        source_id = (source_id and self._text(line, "id", source_id, MAX_ID)) or None
         if self.bad > problems or body is None:
             return None
         digest = hashlib.sha256(body.encode()).hexdigest()
@@ -140,10 +142,12 @@ class _Checker:
                 return None
             key = "id:" + source_id
         else:
-            content = hashlib.sha256(f"{author or ''}\0{body}".encode()).hexdigest()
+            # 128 bits of the content digest: a short index entry, no practical collision.
+            content = digest if author is None else hashlib.sha256(
+                f"{author}\0{body}".encode()).hexdigest()
             seen = self.occurrences.get(content, 0) + 1
             self.occurrences[content] = seen
-            key = f"h:{content}:{seen}"
+            key = f"h:{content[:32]}:{seen}"
         return UploadLine(line, author, body, digest, key)
 
 
@@ -165,8 +169,8 @@ def read_upload(stream: BinaryIO, *, name: str) -> Iterator[tuple[int, Any]]:
         if not raw.strip():
             continue
         try:
-            yield number, json.loads(raw)
-        except json.JSONDecodeError as exc:
+            yield number, orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
             yield number, _Unreadable(f"not JSON ({exc.msg} at column {exc.colno})")
 
 
@@ -196,76 +200,79 @@ def _authorise(session: Session, *, case_id: str, handle: str, token: str | None
                                             "public-participation stage of this case")])
 
 
-def _staging_table() -> sa.Table:
-    return sa.Table(
-        "comment_upload", sa.MetaData(),
-        sa.Column("seq", sa.Integer, primary_key=True),
-        sa.Column("line", sa.Integer, nullable=False),
-        sa.Column("author", sa.String(MAX_AUTHOR)),
-        sa.Column("body", sa.Text, nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=False),
-        sa.Column("source_key", sa.String(80), nullable=False),
-        prefixes=["TEMPORARY"],
-    )
+_COLUMNS = ("case_id", "receipt_number", "author", "body", "sha256", "client_digest",
+            "received_at", "source_key")
 
 
-def _stage_lines(connection: sa.Connection, table: sa.Table,
-                 lines: Iterator[UploadLine]) -> int:
-    """Put the checked lines in the staging table; return how many."""
-    count = 0
+@dataclass
+class _Batch:
+    """The comments of one log record: their count, first and last receipt, and digest."""
+
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    hasher: Any = None
+
+    def add(self, receipt: str, sha256: str) -> None:
+        if self.hasher is None:
+            self.hasher, self.first = hashlib.sha256(), receipt
+        self.hasher.update(f"{receipt} {sha256}\n".encode())
+        self.last = receipt
+        self.count += 1
+
+
+def batch_digest(rows: list[tuple[str, str]]) -> str:
+    """SHA-256 of a batch's "receipt sha256" lines in file order: what its log record holds."""
+    return hashlib.sha256("".join(f"{r} {s}\n" for r, s in rows).encode()).hexdigest()
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """A value in COPY's text format (NULL is \\N)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _store(connection: sa.Connection, rows: Iterator[tuple[Any, ...]]) -> None:
+    """Insert comment rows: COPY on PostgreSQL, executemany in chunks elsewhere."""
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
-            "COPY comment_upload (seq, line, author, body, sha256, source_key) FROM STDIN"
+            f"COPY comment ({', '.join(_COLUMNS)}) FROM STDIN"
         ) as copy:
-            for item in lines:
-                count += 1
-                copy.write_row((count, item.line, item.author, item.body, item.sha256,
-                                item.source_key))
-        return count
+            # COPY's text format written by hand, in chunks: psycopg's write_row adapts
+            # every value and costs more than the checks.
+            chunk: list[str] = []
+            for row in rows:
+                chunk.append("\t".join(_copy_text(v) for v in row) + "\n")
+                if len(chunk) >= 2000:
+                    copy.write("".join(chunk).encode())
+                    chunk = []
+            if chunk:
+                copy.write("".join(chunk).encode())
+        return
+    insert = Comment.__table__.insert()  # type: ignore[attr-defined]
     chunk: list[dict[str, Any]] = []
-    for item in lines:
-        count += 1
-        chunk.append({"seq": count, "line": item.line, "author": item.author,
-                      "body": item.body, "sha256": item.sha256, "source_key": item.source_key})
+    for row in rows:
+        chunk.append(dict(zip(_COLUMNS, row, strict=True)))
         if len(chunk) >= 10_000:
-            connection.execute(table.insert(), chunk)
+            connection.execute(insert, chunk)
             chunk = []
     if chunk:
-        connection.execute(table.insert(), chunk)
-    return count
-
-
-def _batch_insert(dialect: str, table: sa.Table, *, case_id: str, import_id: int,
-                  client_digest: str, now: datetime) -> Any:
-    """INSERT … SELECT of one batch of staged lines (:lo ≤ seq ≤ :hi), skipping comments the
-    case already has (same source key); RETURNING what was stored."""
-    comment = Comment.__table__  # type: ignore[attr-defined]
-    rows = sa.select(
-        sa.literal(case_id), sa.literal(f"I{import_id}-") + sa.cast(table.c.line, sa.String),
-        table.c.author, table.c.body, table.c.sha256, sa.literal(client_digest),
-        sa.literal(now, type_=comment.c.received_at.type), table.c.source_key,
-        sa.literal(import_id),
-    ).where(table.c.seq.between(sa.bindparam("lo"), sa.bindparam("hi"))).order_by(table.c.seq)
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(comment)
-    statement = insert.from_select(
-        ["case_id", "receipt_number", "author", "body", "sha256", "client_digest",
-         "received_at", "source_key", "import_id"], rows,
-    ).on_conflict_do_nothing(index_elements=["case_id", "source_key"])
-    return statement.returning(comment.c.id, comment.c.receipt_number, comment.c.sha256)
-
-
-def batch_digest(rows: list[tuple[int, str, str]]) -> str:
-    """SHA-256 of a batch's "receipt sha256" lines in id order: what its log record holds."""
-    lines = "".join(f"{receipt} {sha}\n" for _, receipt, sha in sorted(rows))
-    return hashlib.sha256(lines.encode()).hexdigest()
+        connection.execute(insert, chunk)
 
 
 def import_comments(
     *, case_id: str, stream: BinaryIO, filename: str, imported_by: str,
     token: str | None = None, batch_size: int = 10_000, now: datetime | None = None,
 ) -> ImportReport:
-    """Check, stage and store an upload of comments; `Refused` names the bad lines."""
+    """Check and store an upload of comments in one transaction, logged in batches;
+    `Refused` names the bad lines, and then nothing is stored."""
     started = time.perf_counter()
     now = now or utcnow()
     settings = get_portal_settings()
@@ -282,6 +289,8 @@ def import_comments(
             return len(data)
 
     checker = _Checker(settings.comment_max_chars)
+    batches: list[_Batch] = [_Batch()]
+    counts = {"lines": 0, "known": 0}
 
     def checked() -> Iterator[UploadLine]:
         try:
@@ -297,60 +306,63 @@ def import_comments(
         except csv.Error as exc:
             checker.refuse(0, "file", f"not valid CSV ({exc})")
 
-    engine = get_engine()
-    table = _staging_table()
-    with engine.connect() as connection:
-        with Session(bind=connection) as session:
-            _authorise(session, case_id=case_id, handle=imported_by, token=token)
-        connection.rollback()
-        table.create(connection)
+    with get_engine().connect() as connection, Session(
+        bind=connection, expire_on_commit=False,
+    ) as session:
+        _authorise(session, case_id=case_id, handle=imported_by, token=token)
+        # Keys the case already has: their lines are skipped (the upload is idempotent).
+        known = set(session.exec(select(Comment.source_key).where(
+            Comment.case_id == case_id, col(Comment.source_key).is_not(None))))
+        record = CommentImport(case_id=case_id, imported_by=imported_by,
+                               filename=Path(filename).name[:300], file_sha256="",
+                               lines=0, started_at=now)
+        session.add(record)
+        session.flush()
+        client = keyed_digest("comment-import", imported_by)[:64]
+        prefix = f"I{record.id}-"
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            for item in checked():
+                counts["lines"] += 1
+                if item.source_key in known:
+                    counts["known"] += 1
+                    continue
+                receipt = f"{prefix}{item.line}"
+                if batches[-1].count >= batch_size:
+                    batches.append(_Batch())
+                batches[-1].add(receipt, item.sha256)
+                yield (case_id, receipt, item.author, item.body, item.sha256, client, now,
+                       item.source_key)
+
         try:
-            lines = _stage_lines(connection, table, checked())
-            if checker.problems:
-                connection.rollback()
-                more = checker.bad - len(checker.problems)
-                raise Refused([Unmet(RULE, ARTICLE, p) for p in checker.problems] + (
-                    [Unmet(RULE, ARTICLE, f"and {more} more bad lines")] if more else []))
-            if lines == 0:
-                connection.rollback()
-                raise Refused([Unmet(RULE, ARTICLE, f"file: '{filename}' has no comments")])
-            connection.commit()
-            with Session(bind=connection, expire_on_commit=False) as session:
-                record = CommentImport(case_id=case_id, imported_by=imported_by,
-                                       filename=Path(filename).name[:300],
-                                       file_sha256=hasher.hexdigest(), lines=lines,
-                                       started_at=now)
-                session.add(record)
-                session.commit()
-                assert record.id is not None
-                statement = _batch_insert(
-                    connection.dialect.name, table, case_id=case_id, import_id=record.id,
-                    client_digest=keyed_digest("comment-import", imported_by)[:64], now=now)
-                for lo in range(1, lines + 1, batch_size):
-                    stored = [tuple(r) for r in session.connection().execute(
-                        statement, {"lo": lo, "hi": lo + batch_size - 1})]
-                    if stored:
-                        stored.sort()
-                        record.stored += len(stored)
-                        record.batches += 1
-                        publish(session, CaseEvent(
-                            case_id=case_id, kind="comments.imported", occurred_at=now,
-                            person=imported_by, subject_id=record.id,
-                            digest=batch_digest(stored),  # type: ignore[arg-type]
-                            body={"import_id": record.id, "batch": record.batches,
-                                  "count": len(stored), "first_receipt": stored[0][1],
-                                  "last_receipt": stored[-1][1]},
-                        ))
-                        session.add(record)
-                    session.commit()
-                record.finished_at = utcnow()
-                session.add(record)
-                session.commit()
-                return ImportReport(
-                    case_id=case_id, import_id=record.id, file_sha256=record.file_sha256,
-                    lines=lines, stored=record.stored, already_stored=lines - record.stored,
-                    batches=record.batches, seconds=time.perf_counter() - started)
-        finally:
-            connection.rollback()
-            table.drop(connection, checkfirst=True)
-            connection.commit()
+            _store(session.connection(), rows())
+        except IntegrityError:
+            session.rollback()
+            raise DueProcessError(
+                "another upload stored some of these comments meanwhile; send the file "
+                "again: the comments already stored are skipped") from None
+        if checker.problems or counts["lines"] == 0:
+            session.rollback()
+            more = checker.bad - len(checker.problems)
+            problems = checker.problems or [f"file: '{filename}' has no comments"]
+            raise Refused([Unmet(RULE, ARTICLE, p) for p in problems] + (
+                [Unmet(RULE, ARTICLE, f"and {more} more bad lines")] if more else []))
+        stored = [b for b in batches if b.count]
+        for number, batch in enumerate(stored, start=1):
+            publish(session, CaseEvent(
+                case_id=case_id, kind="comments.imported", occurred_at=now,
+                person=imported_by, subject_id=record.id, digest=batch.hasher.hexdigest(),
+                body={"import_id": record.id, "batch": number, "count": batch.count,
+                      "first_receipt": batch.first, "last_receipt": batch.last},
+            ))
+        record.file_sha256 = hasher.hexdigest()
+        record.lines = counts["lines"]
+        record.stored = counts["lines"] - counts["known"]
+        record.batches = len(stored)
+        record.finished_at = utcnow()
+        session.add(record)
+        session.commit()
+        return ImportReport(
+            case_id=case_id, import_id=record.id, file_sha256=record.file_sha256,
+            lines=record.lines, stored=record.stored, already_stored=counts["known"],
+            batches=record.batches, seconds=time.perf_counter() - started)

@@ -47,7 +47,7 @@ def test_upload_is_stored_in_logged_batches_and_a_second_upload_stores_nothing(
 ) -> None:
     records: list[dict[str, object]] = [{"body": CAMPAIGN} for _ in range(150)]
     records += [{"body": f"意见 {n}: 夜间费率请保持不变。", "author": f"居民{n}"} for n in range(99)]
-    records.append({"id": "REG-0001", "body": "Please publish the traffic study."})
+    records.append({"id": "REG-0001", "body": "Please publish the\ttraffic study \\ data."})
     data = jsonl(records)
 
     report = upload(consulting_case, data)
@@ -56,13 +56,14 @@ def test_upload_is_stored_in_logged_batches_and_a_second_upload_stores_nothing(
     assert len(rows) == 250
     assert sum(r.body == CAMPAIGN for r in rows) == 150  # campaign copies are all kept
     assert rows[150].author == "居民0" and rows[-1].source_key == "id:REG-0001"
+    assert rows[-1].body == "Please publish the\ttraffic study \\ data."  # stored as sent
 
     # One log record per batch, whose digest covers the batch's receipts and body digests.
     leaves = import_leaves(consulting_case)
     assert len(leaves) == 3
     first = json.loads(leaves[0].record)
-    batch = [(r.id, r.receipt_number, r.sha256) for r in rows[:100]]
-    assert first["digest"] == batch_digest(batch)  # type: ignore[arg-type]
+    batch = [(r.receipt_number, r.sha256) for r in rows[:100]]
+    assert first["digest"] == batch_digest(batch)
     assert first["body"]["count"] == 100
 
     again = upload(consulting_case, data)
@@ -118,7 +119,7 @@ def test_only_the_assigned_officer_of_an_open_participation_stage_may_upload(
     case_id: str, consulting_case: str,
 ) -> None:
     data = jsonl([{"body": "hello"}])
-    with pytest.raises(Refused, match="'wang.fang' is not assigned"):
+    with pytest.raises(Refused, match=r"'wang\.fang' is not assigned"):
         upload(consulting_case, data, handle="wang.fang")
     assert stored(consulting_case) == []
 

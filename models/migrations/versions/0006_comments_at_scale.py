@@ -35,10 +35,11 @@ def upgrade() -> None:
     op.create_index("ix_commentimport_case_id", "commentimport", ["case_id"])
     with op.batch_alter_table("comment") as batch:
         batch.add_column(sa.Column("source_key", sa.String(80), nullable=True))
-        batch.add_column(sa.Column("import_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_comment_import_id", "commentimport", ["import_id"], ["id"])
         batch.create_unique_constraint("uq_comment_case_id_source_key",
                                        ["case_id", "source_key"])
+    # The unique (case_id, source_key) index serves lookups by case: one index less to
+    # maintain on every comment stored.
+    op.drop_index("ix_comment_case_id", "comment")
     op.create_table(
         "commentcluster",
         sa.Column("comment_id", sa.Integer(), sa.ForeignKey("comment.id"), primary_key=True),
@@ -51,10 +52,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_commentcluster_case_id", "commentcluster")
     op.drop_table("commentcluster")
+    op.create_index("ix_comment_case_id", "comment", ["case_id"])
     with op.batch_alter_table("comment") as batch:
         batch.drop_constraint("uq_comment_case_id_source_key", type_="unique")
-        batch.drop_constraint("fk_comment_import_id", type_="foreignkey")
-        batch.drop_column("import_id")
         batch.drop_column("source_key")
     op.drop_index("ix_commentimport_case_id", "commentimport")
     op.drop_table("commentimport")
