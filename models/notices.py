@@ -128,8 +128,11 @@ class Comment(SQLModel, table=True):
 
 class CommentCluster(SQLModel, table=True):
     """A comment's campaign cluster (exact or near-duplicate copies), derived from the
-    stored comments by `portal.clusters`; recomputed, never evidence in itself."""
+    stored comments by `portal.clusters`; recomputed, never evidence in itself. Every
+    comment clustered has a row, so comments without one came after the last run."""
 
     comment_id: int = Field(foreign_key="comment.id", primary_key=True)
     case_id: str = Field(foreign_key="decisioncase.id", index=True, max_length=32)
-    cluster_key: str = Field(max_length=48, description="campaign-<first member's receipt>")
+    cluster_key: str | None = Field(default=None, max_length=48,
+                                    description="campaign-<first member's receipt>; "
+                                                "None for a comment in no cluster")

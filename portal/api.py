@@ -13,6 +13,7 @@ from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from models.base import utcnow
 from notifications.subscriptions import subscribe
+from portal.clusters import CampaignCounts, campaign_counts
 from portal.comments import (
     MAX_PAGE,
     CaseComments,
@@ -123,6 +124,21 @@ def comments_api(
         with session_scope() as session:
             get_case(session, case_id)  # 404 for an unknown case
             return comments_for_case(session, case_id=case_id, limit=limit, after=after)
+    except DueProcessError as exc:
+        return problem(status_of(exc), str(exc))
+
+
+@router.get("/cases/{case_id}/campaigns", response_model=CampaignCounts, responses=ERRORS)
+def campaigns_api(
+    case_id: CaseId,
+    largest: Annotated[int, Query(ge=0, le=200, description="Clusters to list")] = 20,
+) -> Any:
+    """True counts of the case's comments: unique comments against mass-campaign copies,
+    and the largest campaign clusters (exact and near-duplicate texts)."""
+    try:
+        with session_scope() as session:
+            get_case(session, case_id)
+            return campaign_counts(session, case_id=case_id, largest=largest)
     except DueProcessError as exc:
         return problem(status_of(exc), str(exc))
 

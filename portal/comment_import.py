@@ -257,14 +257,14 @@ def _store(connection: sa.Connection, rows: Iterator[tuple[Any, ...]]) -> None:
                 copy.write("".join(chunk).encode())
         return
     insert = Comment.__table__.insert()  # type: ignore[attr-defined]
-    chunk: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = []
     for row in rows:
-        chunk.append(dict(zip(_COLUMNS, row, strict=True)))
-        if len(chunk) >= 10_000:
-            connection.execute(insert, chunk)
-            chunk = []
-    if chunk:
-        connection.execute(insert, chunk)
+        values.append(dict(zip(_COLUMNS, row, strict=True)))
+        if len(values) >= 10_000:
+            connection.execute(insert, values)
+            values = []
+    if values:
+        connection.execute(insert, values)
 
 
 def import_comments(

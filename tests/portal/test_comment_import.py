@@ -46,7 +46,8 @@ def test_upload_is_stored_in_logged_batches_and_a_second_upload_stores_nothing(
     consulting_case: str,
 ) -> None:
     records: list[dict[str, object]] = [{"body": CAMPAIGN} for _ in range(150)]
-    records += [{"body": f"意见 {n}: 夜间费率请保持不变。", "author": f"居民{n}"} for n in range(99)]
+    records += [{"body": f"意见 {n}: 夜间费率请保持不变。", "author": f"居民{n}"}
+                for n in range(99)]
     records.append({"id": "REG-0001", "body": "Please publish the\ttraffic study \\ data."})
     data = jsonl(records)
 

@@ -44,7 +44,7 @@ def upgrade() -> None:
         "commentcluster",
         sa.Column("comment_id", sa.Integer(), sa.ForeignKey("comment.id"), primary_key=True),
         sa.Column("case_id", sa.String(32), sa.ForeignKey("decisioncase.id"), nullable=False),
-        sa.Column("cluster_key", sa.String(48), nullable=False),
+        sa.Column("cluster_key", sa.String(48), nullable=True),
     )
     op.create_index("ix_commentcluster_case_id", "commentcluster", ["case_id"])
 
