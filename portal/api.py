@@ -20,7 +20,7 @@ from portal.comments import (
     CommentCreate,
     CommentReceipt,
     comments_for_case,
-    submit_comment,
+    submit_comment_async,
 )
 from portal.context import client_key, state
 from portal.errors import Problem, decode_utf8, status_of, validation_message
@@ -156,7 +156,8 @@ async def submit_comment_api(case_id: CaseId, request: Request) -> Any:
         return limited
     try:
         comment = await _json_body(request, CommentCreate)
-        return submit_comment(case_id=case_id, comment=comment, client=client_key(request))
+        return await submit_comment_async(case_id=case_id, comment=comment,
+                                          client=client_key(request))
     except UnsupportedMedia as exc:
         return problem(415, str(exc))
     except ValidationError as exc:

@@ -1,8 +1,8 @@
 """Public comments on a case: accepted only while its comment window is open, stored as
 received with a receipt number, and logged by digest in the case's transparency log.
 
-Intake takes no lock on the case row: the comment window is checked with a plain read, so
-concurrent comments only meet at the transparency log's head (one short append each).
+Intake takes no lock on the case row: the comment window is checked with a plain read, and
+comments sent at the same time are stored and logged together (`portal.comment_intake`).
 Bulk uploads are in `portal.comment_import`, campaign clusters in `portal.clusters`.
 
 `comments_for_case` pages through what the participation officer's adoption statement
@@ -13,23 +13,18 @@ PP-EVERY-OPINION-ANSWERED) and stays shut while the evidence declares fewer opin
 from __future__ import annotations
 
 import hashlib
-import secrets
 import unicodedata
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from dueprocess.cases import get_case
-from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
-from dueprocess.journal import CaseEvent, publish
 from models.base import utcnow
 from models.notices import Comment, CommentWindow
-from notifications.deadlines import comment_window_for
 from notifications.secrets import keyed_digest
+from portal.comment_intake import PendingComment, enqueue, wait
 from portal.settings import get_portal_settings
 
 
@@ -86,7 +81,7 @@ def window_is_open(window: CommentWindow | None, now: datetime) -> bool:
             and window.opens_at <= now < window.closes_at)
 
 
-def _refuse_outside_window(window: CommentWindow | None, case_id: str, now: datetime) -> None:
+def refuse_outside_window(window: CommentWindow | None, case_id: str, now: datetime) -> None:
     if window is None:
         raise CommentRefused(f"case '{case_id}': no comment window has been opened "
                              "(comments are taken during public participation)", status=409)
@@ -113,40 +108,38 @@ def clean_text(value: str, *, field: str, max_chars: int, required: bool) -> str
     return text
 
 
-def submit_comment(
-    *, case_id: str, comment: CommentCreate, client: str, now: datetime | None = None,
-) -> CommentReceipt:
-    """Store a comment and return its receipt, or raise CommentRefused / NotFound."""
-    now = now or utcnow()
+def _pending(*, case_id: str, comment: CommentCreate, client: str,
+             now: datetime | None) -> PendingComment:
+    """The comment checked and normalised, ready for the intake writer."""
     settings = get_portal_settings()
     body = clean_text(comment.body, field="body", max_chars=settings.comment_max_chars,
                       required=True)
     author = clean_text(comment.author or "", field="author", max_chars=100, required=False)
-    digest = hashlib.sha256(body.encode()).hexdigest()
-    for _attempt in range(3):  # a receipt number collision is retried with a new number
-        try:
-            with session_scope() as session:
-                # A read, not a lock: comments do not change the case, and a window that
-                # closes meanwhile closes at a time after `now`, which it was checked at.
-                case = get_case(session, case_id)
-                _refuse_outside_window(comment_window_for(session, case.id), case.id, now)
-                row = Comment(
-                    case_id=case.id, receipt_number=f"C{now:%Y%m%d}-{secrets.token_hex(4).upper()}",
-                    author=author or None, body=body, sha256=digest,
-                    client_digest=keyed_digest("comment-client", client)[:64], received_at=now,
-                )
-                session.add(row)
-                session.flush()
-                publish(session, CaseEvent(
-                    case_id=case.id, kind="comment.received", occurred_at=now,
-                    subject_id=row.id, digest=digest,
-                    body={"receipt_number": row.receipt_number},
-                ))
-                return CommentReceipt(case_id=case.id, receipt_number=row.receipt_number,
-                                      received_at=now, sha256=digest)
-        except IntegrityError:
-            continue
-    raise DueProcessError("could not allocate a receipt number; please send again")
+    return PendingComment(
+        case_id=case_id, body=body, author=author or None,
+        sha256=hashlib.sha256(body.encode()).hexdigest(),
+        client_digest=keyed_digest("comment-client", client)[:64], received_at=now or utcnow())
+
+
+def _receipt(pending: PendingComment, receipt_number: str) -> CommentReceipt:
+    return CommentReceipt(case_id=pending.case_id, receipt_number=receipt_number,
+                          received_at=pending.received_at, sha256=pending.sha256)
+
+
+def submit_comment(
+    *, case_id: str, comment: CommentCreate, client: str, now: datetime | None = None,
+) -> CommentReceipt:
+    """Store a comment and return its receipt, or raise CommentRefused / NotFound."""
+    pending = _pending(case_id=case_id, comment=comment, client=client, now=now)
+    return _receipt(pending, enqueue(pending).result())
+
+
+async def submit_comment_async(
+    *, case_id: str, comment: CommentCreate, client: str, now: datetime | None = None,
+) -> CommentReceipt:
+    """`submit_comment` for an event loop: it waits for the receipt without blocking."""
+    pending = _pending(case_id=case_id, comment=comment, client=client, now=now)
+    return _receipt(pending, await wait(enqueue(pending)))
 
 
 def comments_for_case(
