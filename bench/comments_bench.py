@@ -7,7 +7,7 @@ row), stored with its receipt number in its own transaction and logged as a case
 For reference, the same run measures a read-only request (GET /api/notices?limit=1) on the
 same server, and pages through the stored comments with GET .../comments?after=.
 
-Run: .venv/bin/python bench/comments_bench.py [--comments 2000] [--clients 16]
+Run: .venv/bin/python bench/comments_bench.py [--comments 2000] [--clients 16] [--workers 2]
          [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_comments]
 """
 
@@ -99,6 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--comments", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes (1: `dueprocess portal` itself)")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL URL of a database to create afresh (dropped first)")
     args = parser.parse_args()
@@ -123,9 +125,13 @@ def main() -> None:
             ROOT / "dueprocess" / "demo" / "case.yaml"))
     advance_case(case_id=case.id)  # the comment window opens
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from dueprocess.cli import main; main()", "portal",
-         "--port", str(port)], cwd=ROOT, env=env)
+    command = [sys.executable, "-c", "from dueprocess.cli import main; main()", "portal",
+               "--port", str(port)]
+    if args.workers > 1:  # the same app, in several processes (each its own intake writer)
+        command = [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory",
+                   "--port", str(port), "--workers", str(args.workers), "--log-level",
+                   "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -158,7 +164,8 @@ def main() -> None:
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs (load average "
           f"{os.getloadavg()[0]:.1f}: shared with other work), Python "
-          f"{platform.python_version()}; portal: uvicorn, 1 process, {engine_name}")
+          f"{platform.python_version()}; portal: uvicorn, {args.workers} process(es), "
+          f"{engine_name}")
     print(f"comments: {args.comments} accepted in {seconds:.2f} s = "
           f"{args.comments / seconds:.0f}/s with {args.clients} keep-alive clients "
           f"(p50 {p(latencies, 50):.1f} ms, p95 {p(latencies, 95):.1f} ms); all stored")

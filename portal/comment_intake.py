@@ -24,16 +24,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
 from dueprocess.journal import CaseEvent, publish
 from models.cases import DecisionCase
 from models.notices import Comment, CommentWindow
-from notifications.deadlines import comment_window_for
 
 MAX_BATCH = 500  # comments in one transaction
+# Two writers: one stores its batch while the other holds the log head to append its own.
+WRITERS = 2
 _INSERT = Comment.__table__.insert()  # type: ignore[attr-defined]
 
 
@@ -50,11 +51,15 @@ class PendingComment:
 
 def _windows(session: Session, batch: list[PendingComment]
              ) -> dict[str, CommentWindow | NotFound | None]:
-    found: dict[str, CommentWindow | NotFound | None] = {}
-    for case_id in {p.case_id for p in batch}:
+    """Each case's comment window, in one read (a case without one is looked up, to tell
+    an unknown case from one not yet consulting)."""
+    case_ids = {p.case_id for p in batch}
+    found: dict[str, CommentWindow | NotFound | None] = {
+        w.case_id: w for w in session.exec(
+            select(CommentWindow).where(col(CommentWindow.case_id).in_(case_ids)))}
+    for case_id in case_ids - set(found):
         exists = session.exec(select(DecisionCase.id).where(DecisionCase.id == case_id)).first()
-        found[case_id] = (comment_window_for(session, case_id) if exists
-                          else NotFound(f"case '{case_id}' not found"))
+        found[case_id] = None if exists else NotFound(f"case '{case_id}' not found")
     return found
 
 
@@ -127,7 +132,9 @@ class _Writer:
             if self.pid != os.getpid():  # first comment of this process (or of a fork)
                 self.queue = queue.SimpleQueue()
                 self.pid = os.getpid()
-                threading.Thread(target=self._run, name="comment-intake", daemon=True).start()
+                for n in range(WRITERS):
+                    threading.Thread(target=self._run, name=f"comment-intake-{n}",
+                                     daemon=True).start()
         self.queue.put(pending)
         return pending.future
 
