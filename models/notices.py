@@ -90,14 +90,49 @@ class CommentWindow(SQLModel, table=True):
     )
 
 
-class Comment(SQLModel, table=True):
-    """A public comment, stored as received, with its receipt number. Never changed."""
+class CommentImport(SQLModel, table=True):
+    """One bulk upload of comments (CSV or JSONL) by the case's participation officer."""
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="decisioncase.id", index=True, max_length=32)
+    imported_by: str = Field(max_length=64, description="Handle of the participation officer")
+    filename: str = Field(max_length=300)
+    file_sha256: str = Field(max_length=64, description="SHA-256 of the uploaded file's bytes")
+    lines: int = Field(description="Comments in the file")
+    stored: int = Field(default=0, description="Comments new to the case, stored by this upload")
+    batches: int = Field(default=0, description="Batches stored, one log record each")
+    started_at: datetime = timestamp_field()
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class Comment(SQLModel, table=True):
+    """A public comment, stored as received, with its receipt number. Never changed."""
+
+    # An uploaded comment's key (its content digest and occurrence in the file, or the
+    # source system's id): uploading the same file again stores nothing new.
+    __table_args__ = (UniqueConstraint("case_id", "source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No index of its own on case_id: the (case_id, source_key) index serves the case's
+    # lookups, and every index costs a bulk upload about a tenth of its time.
+    case_id: str = Field(foreign_key="decisioncase.id", max_length=32)
     receipt_number: str = Field(max_length=40, unique=True)
     author: str | None = Field(default=None, max_length=100)
     body: str = Field(sa_column=Column(Text, nullable=False))
     sha256: str = Field(max_length=64, description="SHA-256 of the UTF-8 comment body")
     client_digest: str = Field(max_length=64, description="Keyed digest of the client address")
     received_at: datetime = timestamp_field()
+    source_key: str | None = Field(default=None, max_length=80,
+                                   description="Key of an uploaded comment; None from the portal")
+
+
+class CommentCluster(SQLModel, table=True):
+    """A comment's campaign cluster (exact or near-duplicate copies), derived from the
+    stored comments by `portal.clusters`; recomputed, never evidence in itself. Every
+    comment clustered has a row, so comments without one came after the last run."""
+
+    comment_id: int = Field(foreign_key="comment.id", primary_key=True)
+    case_id: str = Field(foreign_key="decisioncase.id", index=True, max_length=32)
+    cluster_key: str | None = Field(default=None, max_length=48,
+                                    description="campaign-<first member's receipt>; "
+                                                "None for a comment in no cluster")

@@ -10,14 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
+from dueprocess.services.cases import get_case
 from models.base import utcnow
 from notifications.subscriptions import subscribe
+from portal.clusters import CampaignCounts, campaign_counts
 from portal.comments import (
+    MAX_PAGE,
     CaseComments,
     CommentCreate,
     CommentReceipt,
     comments_for_case,
-    submit_comment,
+    submit_comment_async,
 )
 from portal.context import client_key, state
 from portal.errors import Problem, decode_utf8, status_of, validation_message
@@ -110,11 +113,32 @@ def notices_api(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[NoticeP
 
 
 @router.get("/cases/{case_id}/comments", response_model=CaseComments, responses=ERRORS)
-def comments_api(case_id: CaseId) -> Any:
+def comments_api(
+    case_id: CaseId,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Comments per page")] = 50,
+    after: Annotated[int | None, Query(ge=0, description="next_cursor of the previous page")]
+    = None,
+) -> Any:
+    """A case's comments, oldest first, one page at a time (follow `next_cursor`)."""
     try:
         with session_scope() as session:
-            case_detail(session, case_id=case_id, now=utcnow())
-            return comments_for_case(session, case_id=case_id)
+            get_case(session, case_id)  # 404 for an unknown case
+            return comments_for_case(session, case_id=case_id, limit=limit, after=after)
+    except DueProcessError as exc:
+        return problem(status_of(exc), str(exc))
+
+
+@router.get("/cases/{case_id}/campaigns", response_model=CampaignCounts, responses=ERRORS)
+def campaigns_api(
+    case_id: CaseId,
+    largest: Annotated[int, Query(ge=0, le=200, description="Clusters to list")] = 20,
+) -> Any:
+    """True counts of the case's comments: unique comments against mass-campaign copies,
+    and the largest campaign clusters (exact and near-duplicate texts)."""
+    try:
+        with session_scope() as session:
+            get_case(session, case_id)
+            return campaign_counts(session, case_id=case_id, largest=largest)
     except DueProcessError as exc:
         return problem(status_of(exc), str(exc))
 
@@ -132,7 +156,8 @@ async def submit_comment_api(case_id: CaseId, request: Request) -> Any:
         return limited
     try:
         comment = await _json_body(request, CommentCreate)
-        return submit_comment(case_id=case_id, comment=comment, client=client_key(request))
+        return await submit_comment_async(case_id=case_id, comment=comment,
+                                          client=client_key(request))
     except UnsupportedMedia as exc:
         return problem(415, str(exc))
     except ValidationError as exc:

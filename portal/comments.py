@@ -1,39 +1,31 @@
 """Public comments on a case: accepted only while its comment window is open, stored as
 received with a receipt number, and logged by digest in the case's transparency log.
 
-`comments_for_case` is what the participation officer's adoption statement answers; the
-participation gate counts them (`load_facts` → `CaseFacts.public_comments`, rule
+Intake takes no lock on the case row: the comment window is checked with a plain read, and
+comments sent at the same time are stored and logged together (`portal.comment_intake`).
+Bulk uploads are in `portal.comment_import`, campaign clusters in `portal.clusters`.
+
+`comments_for_case` pages through what the participation officer's adoption statement
+answers; the participation gate counts them (`load_facts` → `CaseFacts.public_comments`, rule
 PP-EVERY-OPINION-ANSWERED) and stays shut while the evidence declares fewer opinions.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 import unicodedata
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dueprocess.db import session_scope
-from dueprocess.errors import DueProcessError
-from dueprocess.journal import CaseEvent, publish
-from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.notices import Comment, CommentWindow
-from notifications.deadlines import comment_window_for
 from notifications.secrets import keyed_digest
+from portal.comment_intake import PendingComment, enqueue, wait
+from portal.comment_rules import CommentRefused
 from portal.settings import get_portal_settings
-
-
-class CommentRefused(DueProcessError):
-    """A comment that is not accepted; the message names the field and the rule."""
-
-    def __init__(self, message: str, *, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class CommentCreate(BaseModel):
@@ -63,27 +55,22 @@ class CommentReceipt(BaseModel):
 
 
 class CaseComments(BaseModel):
+    """One page of a case's comments, oldest first, and how many the case has in all."""
+
     case_id: str
-    count: int
-    comments: list[CommentPublic]
+    count: int = Field(description="Every comment the case has received")
+    comments: list[CommentPublic] = Field(description="This page, oldest first")
+    limit: int = Field(description="At most this many comments per page")
+    next_cursor: int | None = Field(
+        default=None, description="Pass as ?after= for the next page; null on the last page")
+
+
+MAX_PAGE = 500  # a page is read and rendered in one request
 
 
 def window_is_open(window: CommentWindow | None, now: datetime) -> bool:
     return (window is not None and window.closed_at is None
             and window.opens_at <= now < window.closes_at)
-
-
-def _refuse_outside_window(window: CommentWindow | None, case_id: str, now: datetime) -> None:
-    if window is None:
-        raise CommentRefused(f"case '{case_id}': no comment window has been opened "
-                             "(comments are taken during public participation)", status=409)
-    if window.closed_at is not None or now >= window.closes_at:
-        ended = window.closed_at or window.closes_at
-        raise CommentRefused(f"case '{case_id}': the comment window closed on "
-                             f"{ended:%Y-%m-%d %H:%M} UTC", status=409)
-    if now < window.opens_at:
-        raise CommentRefused(f"case '{case_id}': the comment window opens on "
-                             f"{window.opens_at:%Y-%m-%d %H:%M} UTC", status=409)
 
 
 def clean_text(value: str, *, field: str, max_chars: int, required: bool) -> str:
@@ -100,46 +87,57 @@ def clean_text(value: str, *, field: str, max_chars: int, required: bool) -> str
     return text
 
 
-def submit_comment(
-    *, case_id: str, comment: CommentCreate, client: str, now: datetime | None = None,
-) -> CommentReceipt:
-    """Store a comment and return its receipt, or raise CommentRefused / NotFound."""
-    now = now or utcnow()
+def _pending(*, case_id: str, comment: CommentCreate, client: str,
+             now: datetime | None) -> PendingComment:
+    """The comment checked and normalised, ready for the intake writer."""
     settings = get_portal_settings()
     body = clean_text(comment.body, field="body", max_chars=settings.comment_max_chars,
                       required=True)
     author = clean_text(comment.author or "", field="author", max_chars=100, required=False)
-    digest = hashlib.sha256(body.encode()).hexdigest()
-    for _attempt in range(3):  # a receipt number collision is retried with a new number
-        try:
-            with session_scope() as session:
-                case = get_case(session, case_id, lock=True)
-                _refuse_outside_window(comment_window_for(session, case.id), case.id, now)
-                row = Comment(
-                    case_id=case.id, receipt_number=f"C{now:%Y%m%d}-{secrets.token_hex(4).upper()}",
-                    author=author or None, body=body, sha256=digest,
-                    client_digest=keyed_digest("comment-client", client)[:64], received_at=now,
-                )
-                session.add(row)
-                session.flush()
-                publish(session, CaseEvent(
-                    case_id=case.id, kind="comment.received", occurred_at=now,
-                    subject_id=row.id, digest=digest,
-                    body={"receipt_number": row.receipt_number},
-                ))
-                return CommentReceipt(case_id=case.id, receipt_number=row.receipt_number,
-                                      received_at=now, sha256=digest)
-        except IntegrityError:
-            continue
-    raise DueProcessError("could not allocate a receipt number; please send again")
+    return PendingComment(
+        case_id=case_id, body=body, author=author or None,
+        sha256=hashlib.sha256(body.encode()).hexdigest(),
+        client_digest=keyed_digest("comment-client", client)[:64], received_at=now or utcnow())
 
 
-def comments_for_case(session: Session, *, case_id: str) -> CaseComments:
-    """Every public comment on a case, oldest first, with their count."""
-    rows = list(session.exec(
-        select(Comment).where(Comment.case_id == case_id).order_by(col(Comment.id))
-    ))
-    return CaseComments(case_id=case_id, count=len(rows), comments=[
-        CommentPublic(receipt_number=r.receipt_number, author=r.author, body=r.body,
-                      sha256=r.sha256, received_at=r.received_at) for r in rows
-    ])
+def _receipt(pending: PendingComment, receipt_number: str) -> CommentReceipt:
+    return CommentReceipt(case_id=pending.case_id, receipt_number=receipt_number,
+                          received_at=pending.received_at, sha256=pending.sha256)
+
+
+def submit_comment(
+    *, case_id: str, comment: CommentCreate, client: str, now: datetime | None = None,
+) -> CommentReceipt:
+    """Store a comment and return its receipt, or raise CommentRefused / NotFound."""
+    pending = _pending(case_id=case_id, comment=comment, client=client, now=now)
+    return _receipt(pending, enqueue(pending).result())
+
+
+async def submit_comment_async(
+    *, case_id: str, comment: CommentCreate, client: str, now: datetime | None = None,
+) -> CommentReceipt:
+    """`submit_comment` for an event loop: it waits for the receipt without blocking."""
+    pending = _pending(case_id=case_id, comment=comment, client=client, now=now)
+    return _receipt(pending, await wait(enqueue(pending)))
+
+
+def comments_for_case(
+    session: Session, *, case_id: str, limit: int = 50, after: int | None = None,
+) -> CaseComments:
+    """One page of a case's comments, oldest first: at most *limit* after the cursor
+    *after* (the `next_cursor` of the previous page), with the case's total count."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(Comment).where(Comment.case_id == case_id)
+    if after is not None:
+        query = query.where(col(Comment.id) > after)
+    rows = list(session.exec(query.order_by(col(Comment.id)).limit(limit + 1)))
+    count = session.exec(select(func.count()).select_from(Comment).where(
+        Comment.case_id == case_id)).one()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return CaseComments(
+        case_id=case_id, count=count, limit=limit,
+        next_cursor=rows[-1].id if more and rows else None,
+        comments=[CommentPublic(receipt_number=r.receipt_number, author=r.author, body=r.body,
+                                sha256=r.sha256, received_at=r.received_at) for r in rows],
+    )

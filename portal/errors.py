@@ -7,7 +7,7 @@ from pydantic import BaseModel, ValidationError
 from dueprocess.errors import DueProcessError, NotFound
 from notifications.channels import InvalidChannel
 from notifications.subscriptions import SubscriptionError
-from portal.comments import CommentRefused
+from portal.comment_rules import CommentRefused
 
 
 class Problem(BaseModel):

@@ -21,7 +21,7 @@ app = typer.Typer(
 # Features add their own commands: each module has `register(app)`.
 COMMAND_MODULES = (
     "dueprocess.commands.cases", "dueprocess.commands.procedure", "dueprocess.commands.ledger",
-    "dueprocess.commands.stack", "portal.cli",
+    "dueprocess.commands.stack", "portal.cli", "portal.comments_cli",
 )
 
 

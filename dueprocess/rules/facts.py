@@ -78,6 +78,7 @@ class CaseFacts:
     panel_notes: Mapping[str, str] = field(default_factory=dict)
     stored_documents: frozenset[str] = frozenset()
     public_comments: tuple[str, ...] = ()  # receipt numbers of comments sent on the portal
+    comment_clusters: Mapping[str, int] = field(default_factory=dict)  # campaign key -> size
 
     def evidence_for(self, stage_key: str) -> list[EvidenceFact]:
         return [e for e in self.evidence if e.stage_key == stage_key]

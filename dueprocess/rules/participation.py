@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 from dueprocess.rules.engine import RuleContext, evidence_rule, gate_rule
-from models.evidence_schemas import PublicParticipationEvidence
+from models.evidence_schemas import OpinionResponse, PublicParticipationEvidence
 
 KIND = "public_participation"
 
@@ -96,11 +97,46 @@ def response_reasons(evidence: PublicParticipationEvidence, ctx: RuleContext) ->
             yield f"responses.{index} ('{response.cluster}'): {response.response} without a reason"
 
 
+# A response answers a mass-comment campaign by naming its cluster key (portal.clusters).
+CLUSTER_KEY = re.compile(r"campaign-[A-Z0-9][A-Z0-9-]*[A-Z0-9]")
+LISTED = 10  # unanswered clusters named in a message; the rest are counted
+
+
+def _cluster_problems(clusters: Mapping[str, int],
+                      responses: list[OpinionResponse]) -> Iterator[str]:
+    """Each campaign cluster is answered by a response naming its key, and that answer
+    covers exactly its members: a dishonest count cannot hide unique opinions in it."""
+    named: set[str] = set()
+    for index, response in enumerate(responses):
+        keys = list(dict.fromkeys(CLUSTER_KEY.findall(response.cluster)))
+        unknown = [k for k in keys if k not in clusters]
+        if unknown:
+            yield (f"responses.{index} names {', '.join(unknown)}, not a campaign cluster of "
+                   "this case's comments (run `dueprocess comments clusters`)")
+            continue
+        if keys:
+            members = sum(clusters[k] for k in keys)
+            named.update(keys)
+            if response.opinions != members:
+                yield (f"responses.{index} answers {response.opinions} opinions for "
+                       f"{', '.join(keys)}, which has {members} comments: a cluster's "
+                       "answer covers exactly its members")
+    unanswered = sorted((k for k in clusters if k not in named),
+                        key=lambda k: (-clusters[k], k))
+    if unanswered:
+        listed = ", ".join(f"{k} ({clusters[k]} comments)" for k in unanswered[:LISTED])
+        more = f" and {len(unanswered) - LISTED} more" if len(unanswered) > LISTED else ""
+        yield (f"{len(unanswered)} campaign clusters have no response naming them: {listed}"
+               f"{more}; answer each cluster (its answer covers all its copies)")
+
+
 @gate_rule(id="PP-EVERY-OPINION-ANSWERED", kind=KIND, article="Art. 18",
-           summary="The adoption statement answers every opinion received")
+           summary="The adoption statement answers every opinion received; each campaign "
+                   "cluster is answered by a response naming it, covering its members")
 def every_opinion_answered(ctx: RuleContext) -> Iterator[str]:
     portal = ctx.facts.public_comments  # comments the public portal received and stored
     for evidence in ctx.evidence:
+        yield from _cluster_problems(ctx.facts.comment_clusters, evidence.responses)
         answered = sum(r.opinions for r in evidence.responses)
         received = evidence.opinions_received
         if received < len(portal):

@@ -28,7 +28,7 @@ from models.cases import (
     text_sha256,
 )
 from models.evidence import Document, EvidenceItem
-from models.notices import Comment
+from models.notices import Comment, CommentCluster
 from models.people import (
     ORGAN_ROLES,
     Assignment,
@@ -168,4 +168,8 @@ def load_facts(
         panel_notes=panel_notes, stored_documents=stored_documents,
         public_comments=tuple(session.exec(select(Comment.receipt_number).where(
             Comment.case_id == case.id).order_by(col(Comment.id))).all()),
+        comment_clusters={key: n for key, n in session.exec(  # campaigns (portal.clusters)
+            select(CommentCluster.cluster_key, sa.func.count()).where(
+                CommentCluster.case_id == case.id, col(CommentCluster.cluster_key).is_not(None),
+            ).group_by(col(CommentCluster.cluster_key))) if key is not None},
     )
