@@ -71,3 +71,12 @@ class ConsistencyProof(SQLModel, table=True):
     proof: list[str] = Field(
         sa_column=Column(JSONColumn, nullable=False), description="base64 hashes, RFC order"
     )
+
+
+class SignedCheckpoint(SQLModel, table=True):
+    """The C2SP signed-note checkpoint of a signed tree head (same size and root), what
+    witnesses fetch and cosign. Never updated or deleted (migration 0005)."""
+
+    tree_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    origin: str = Field(max_length=200, description="The log's origin line (its name)")
+    note: str = Field(sa_column=Column(Text, nullable=False), description="signed note text")

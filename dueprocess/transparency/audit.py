@@ -11,7 +11,10 @@ Stops at the first problem and names the item, checking in this order:
    of that many leaves, consistent with the head before it (the kept proof verifies);
 4. every published tree-head file and every head the caller obtained independently, in
    the same way (what catches a history that was rewritten and re-signed);
-5. every evidence, document, refusal, decision and draft row is covered by a leaf.
+5. every evidence, document, refusal, decision and draft row is covered by a leaf;
+6. every covered table (comments, notices, confirmed subscriptions, assignments,
+   declarations, panel notes, stages, credentials, people) equals its last logged
+   snapshots, row for row (`row_audit`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from dueprocess.transparency.records import (
     evidence_spec,
     refusal_spec,
 )
+from dueprocess.transparency.row_audit import RowAudit
+from dueprocess.transparency.rows import SYSTEM_SCOPE
 from dueprocess.transparency.settings import get_transparency_settings
 from ledger import (
     CanonicalizationError,
@@ -79,6 +84,7 @@ class LogReport:
     signed_heads: int
     published_heads: int
     known_heads: int
+    covered_rows: int = 0
 
     def summary(self) -> str:
         def count(n: int, thing: str, things: str = "") -> str:
@@ -89,6 +95,9 @@ class LogReport:
             f"root {b64encode(self.root_hash)}",
             f"  {count(self.rows_checked, 'evidence, document, refusal, decision and draft row')}"
             " match their logged records",
+            f"  {count(self.covered_rows, 'other covered row')} (comments, notices, "
+            "subscriptions, assignments, declarations, stages, credentials, people) match "
+            "their logged snapshots",
             f"  {count(self.signed_heads, 'signed tree head')} verified, each consistent with "
             "the one before",
         ]
@@ -303,7 +312,7 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
     covered: dict[str, set[Any]] = {kind: set() for kind in ROW_KINDS}
 
     # 1. Every leaf, in log order.
-    log, chains, roots = MerkleLog(), _Chains(), {}
+    log, chains, roots, row_audit = MerkleLog(), _Chains(), {}, RowAudit()
     for leaf in stored_leaves(session):
         if leaf.leaf_index != log.size:
             raise LogTampered(f"leaf {log.size} is missing: the log jumps to leaf "
@@ -317,6 +326,8 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
                 raise LogTampered(problem)
             covered[leaf.kind].add(record.get("file_sha256") if leaf.kind == DOCUMENT
                                    else leaf.subject_id)
+        else:
+            row_audit.see(leaf.leaf_index, record)
         log.append(digest)
         if log.size in wanted:
             roots[log.size] = log.root()
@@ -357,10 +368,12 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
 
     # 5. Rows nobody logged.
     _check_covered(rows, covered)
+    covered_rows = row_audit.compare(session)
     return LogReport(
-        tree_size=size, root_hash=root, cases=len(chains.tails),
+        tree_size=size, root_hash=root,
+        cases=len(chains.tails.keys() - {SYSTEM_SCOPE}),
         rows_checked=sum(map(len, covered.values())), signed_heads=len(heads),
-        published_heads=len(published), known_heads=len(known),
+        published_heads=len(published), known_heads=len(known), covered_rows=covered_rows,
     )
 
 
