@@ -197,6 +197,9 @@ def row_difference(leaf_index: int, kind: str, record: dict[str, Any],
     if spec is None:
         return f"{label} (leaf {leaf_index}) is missing from the database (deleted)"
     expected: dict[str, Any] = {**spec.body, "case_id": spec.case_id, "kind": spec.kind}
+    if record.get("case_id") == SYSTEM_SCOPE and "about_case" in record:
+        # Logged after its case closed: on the system chain, naming the case.
+        expected.update(case_id=SYSTEM_SCOPE, about_case=spec.case_id)
     if spec.file_sha256 is not None:
         expected["file_sha256"] = spec.file_sha256
     for key in sorted(expected.keys() | (record.keys() - CHAIN_FIELDS)):

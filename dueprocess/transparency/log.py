@@ -37,7 +37,6 @@ from dueprocess.transparency.records import (
     row_kind,
 )
 from dueprocess.transparency.rows import (
-    BY_MODEL,
     BY_TABLE,
     ROWS,
     SYSTEM_SCOPE,
@@ -49,7 +48,7 @@ from ledger import MerkleLog, canonical_bytes, case_record, leaf_hash
 from models.cases import DraftVersion
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
-from models.ledger import LOG_HEAD_ID, LogHead, LogLeaf
+from models.ledger import LOG_HEAD_ID, TOUCHED_ROWS, LogHead, LogLeaf
 
 Row = TypeVar("Row", EvidenceItem, Refusal, Decision)
 
@@ -69,8 +68,10 @@ _MOVE_HEAD = (LogHead.__table__.update()  # type: ignore[attr-defined]
               .where(_head.id == LOG_HEAD_ID))
 _draft = DraftVersion.__table__.c  # type: ignore[attr-defined]
 _CASE: sa.BindParameter[str] = sa.bindparam("case_id")
+# (A draft stored after its case closed is logged on the system chain.)
 _unlogged = sa.and_(_draft.case_id == _CASE, ~sa.exists().where(
-    _leaf.case_id == _CASE, _leaf.kind == DRAFT, _leaf.subject_id == _draft.id))
+    _leaf.case_id.in_([_CASE, SYSTEM_SCOPE]), _leaf.kind == DRAFT,
+    _leaf.subject_id == _draft.id))
 _tail = sa.select(_leaf.case_seq, _leaf.leaf_hash).where(_leaf.case_id == _CASE)
 _tail = _tail.order_by(_leaf.case_seq.desc()).limit(1)  # one probe of the unique index
 # Canonical JSON has no spaces, and a quote inside a string is escaped: only the
@@ -219,7 +220,6 @@ class _Pending:
 
 
 _PENDING = "dueprocess.transparency.pending"
-_TOUCHED = "dueprocess.transparency.touched"
 # Set when a transaction decided or closed a case: a tree head is signed after it commits.
 SIGN_AFTER_COMMIT = "dueprocess.transparency.sign"
 
@@ -235,31 +235,16 @@ def _open_transactions(session: Session) -> tuple[object, ...]:
 
 def log_case_event(session: Session, event: CaseEvent) -> None:
     """Journal handler: build the event's records from the rows as they are now; they are
-    appended when the transaction commits (see `_append_pending`)."""
+    appended when the transaction commits (see `append_at_commit`)."""
     pending: list[_Pending] = session.info.setdefault(_PENDING, [])
     pending.append(_Pending(_open_transactions(session), event.case_id,
                             specs_for_event(session, event)))
 
 
-@sa.event.listens_for(OrmSession, "after_flush")
-def _note_touched_rows(session: Session, _context: object) -> None:
-    """Remember every covered row this transaction inserted or changed: one without an
-    event of its own is logged as a snapshot at commit (nothing escapes the log because
-    its writer forgot to announce it)."""
-    touched: set[RowRef] | None = None
-    for obj in (*session.new, *session.dirty):
-        covered = BY_MODEL.get(type(obj))
-        if covered is None or (obj in session.dirty and not session.is_modified(obj)):
-            continue
-        if touched is None:
-            touched = session.info.setdefault(_TOUCHED, set())
-        touched.add(RowRef(covered.table, obj.id))  # type: ignore[attr-defined]
-
-
 def _unannounced(session: Session, pending: list[_Pending]) -> list[RecordSpec]:
     """Records for the covered rows changed in this transaction that no event is about:
     one record per chain and table."""
-    touched: set[RowRef] = session.info.pop(_TOUCHED, set())
+    touched = {RowRef(t, i) for t, i in session.info.pop(TOUCHED_ROWS, set())}
     announced = {ref for item in pending for spec in item.specs for ref in spec.rows}
     groups: dict[tuple[str, str], list[RowRef]] = {}
     for ref in sorted(touched - announced, key=lambda r: (r.table, r.id)):
@@ -284,7 +269,7 @@ def _ever_logged(session: Session, ref: RowRef) -> bool:
 
 
 @sa.event.listens_for(OrmSession, "before_commit")  # every session class
-def _append_pending(session: Session) -> None:
+def append_at_commit(session: Session) -> None:
     """Append the transaction's records just before it commits, each case's draft
     versions not logged yet after its first record (a new case's draft follows
     `case.opened`, a revision `draft.revised`), then snapshots of the covered rows no
@@ -293,10 +278,11 @@ def _append_pending(session: Session) -> None:
     the change itself took."""
     if session.in_nested_transaction():
         return  # a savepoint is released; its records wait for the real commit
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # rows added in this transaction must be visible (and noted) below
     pending: list[_Pending] = session.info.pop(_PENDING, None) or []
-    if not pending and not session.info.get(_TOUCHED):
+    if not pending and not session.info.get(TOUCHED_ROWS):
         return
-    session.flush()  # draft rows added in this transaction must be visible below
     unannounced = _unannounced(session, pending)
     if not pending and not unannounced:
         return
@@ -338,7 +324,6 @@ def _drop_rolled_back(session: Session, previous_transaction: object) -> None:
 def _forget_pending(session: Session, transaction: object) -> None:
     if getattr(transaction, "parent", None) is None:
         session.info.pop(_PENDING, None)
-        session.info.pop(_TOUCHED, None)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from ledger import utc_timestamp
+from models.ledger import COVERED_MODELS
 from models.notices import Comment, Notice, Subscriber
 from models.people import (
     Assignment,
@@ -135,7 +136,7 @@ def _stage(row: Stage) -> dict[str, Any]:
 
 def _credential(row: Credential) -> dict[str, Any]:
     token = row.kind == CredentialKind.API_TOKEN
-    return {"person_id": row.person_id, "credential_kind": row.kind, "label": row.label,
+    return {"person_id": row.person_id, "credential_kind": str(row.kind), "label": row.label,
             # A token's fingerprint is its hash: log only a commitment to it.
             "fingerprint": None if token else row.fingerprint,
             "fingerprint_commitment": commitment(row.fingerprint),
@@ -145,7 +146,7 @@ def _credential(row: Credential) -> dict[str, Any]:
 
 
 def _person(row: Person) -> dict[str, Any]:
-    return {"handle": row.handle, "name": row.name, "role": row.role, "unit": row.unit,
+    return {"handle": row.handle, "name": row.name, "role": str(row.role), "unit": row.unit,
             "created_at": _when(row.created_at)}
 
 
@@ -170,6 +171,7 @@ COVERED: tuple[CoveredTable, ...] = (
 )
 BY_TABLE = {t.table: t for t in COVERED}
 BY_MODEL: dict[type[SQLModel], CoveredTable] = {t.model: t for t in COVERED}
+assert {t.model: t.table for t in COVERED} == COVERED_MODELS, "models.ledger lists them too"
 
 # Event kinds (by their first dotted part) that are about one covered row: `subject_id`
 # names it (a stage by the event's `stage_key`).
