@@ -65,7 +65,8 @@ def closed_case_with_everything() -> tuple[str, str]:
     with session_scope() as session:
         identity.revoke(session, credential_id=old.id)
         subscriber = Subscriber(url_key="url-" + "ab" * 32,
-                                url_ciphertext="gAAAAB-encrypted-apprise-url", privacy_url="json://example.org/…", tags=["public"],
+                                url_ciphertext="gAAAAB-encrypted-apprise-url",
+                                privacy_url="json://example.org/…", tags=["public"],
                                 confirm_token_sha256=hashlib.sha256(b"confirm-me").hexdigest())
         session.add(subscriber)
         session.flush()
