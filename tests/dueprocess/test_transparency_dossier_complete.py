@@ -95,5 +95,5 @@ def test_any_one_record_cut_out_is_rejected(closed_dossier: tuple[Path, bytes],
         copy = tmp_path / f"hole-{drop}"
         manifest = _copy(directory, copy)
         _keep(copy, manifest, items[:drop] + items[drop + 1:])
-        with pytest.raises(DossierError, match="case_seq|close the case"):
+        with pytest.raises(DossierError, match=r"case_seq|close the case"):
             verify_dossier(copy, trusted_public_key_pem=key, require_closed=True)
