@@ -112,7 +112,7 @@ def _note_touched_rows(session: Session, _context: Any) -> None:
             touched = session.info.setdefault(TOUCHED_ROWS, set())
             # The feature that logs them must be listening when this transaction commits.
             importlib.import_module(_LOGGING_FEATURE)
-        touched.add((table, obj.id))  # type: ignore[attr-defined]
+        touched.add((table, obj.id))
 
 
 @event.listens_for(Session, "before_commit")

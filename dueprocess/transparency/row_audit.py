@@ -43,7 +43,7 @@ class RowAudit:
         if not isinstance(entries, list):
             raise LogTampered(f"{where}: its rows are not a list")
         for entry in entries:
-            table = BY_TABLE.get(entry.get("table")) if isinstance(entry, dict) else None
+            table = BY_TABLE.get(str(entry.get("table"))) if isinstance(entry, dict) else None
             row_id, values = (entry.get("id"), entry.get("values")) if table else (None, None)
             if table is None or type(row_id) is not int or not isinstance(values, dict):
                 raise LogTampered(f"{where}: a row snapshot names no covered table and row")

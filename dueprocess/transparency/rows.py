@@ -217,4 +217,4 @@ def current_rows(session: Session, covered: CoveredTable) -> Iterable[tuple[int,
     """Every row of a covered table, by id (streamed)."""
     query = select(covered.model).order_by(col(covered.model.id))  # type: ignore[attr-defined]
     for row in session.exec(query.execution_options(yield_per=1000)):
-        yield row.id, row
+        yield row.id, row  # type: ignore[attr-defined]

@@ -35,6 +35,11 @@ class TransparencySettings(BaseSettings):
         description="Sign a tree head right after a case is decided or closed (the "
         "scheduled sign-heads deployment covers everything else).",
     )
+    sign_heads_interval_seconds: int = Field(
+        default=300, ge=0,
+        description="How often the sign-heads deployment signs a head if the log grew "
+        "(0: not scheduled).",
+    )
     tree_head_dir: Path | None = Field(
         default=None,
         description="Where signed tree heads, consistency proofs and the public key are "
