@@ -16,7 +16,7 @@ import importlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint, event
+from sqlalchemy import Column, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -96,6 +96,11 @@ COVERED_MODELS: dict[type[SQLModel], str] = {
     InterestDeclaration: "interestdeclaration", PanelNote: "panelnote", Stage: "stage",
     Credential: "credential", Person: "person",
 }
+# Working columns the snapshots leave out: changing only these logs nothing.
+UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {
+    Notice: frozenset({"fanned_out_at", "settled_at"}),
+    Subscriber: frozenset({"url_ciphertext", "privacy_url", "confirm_token_sha256"}),
+}
 TOUCHED_ROWS = "dueprocess.transparency.touched"  # session.info: {(table, id)}
 _LOGGING_FEATURE = "dueprocess.transparency"
 _APPEND_AT_COMMIT = "dueprocess.transparency.log"  # its `append_at_commit(session)`
@@ -106,13 +111,19 @@ def _note_touched_rows(session: Session, _context: Any) -> None:
     touched: set[tuple[str, int]] | None = None
     for obj in (*session.new, *session.dirty):
         table = COVERED_MODELS.get(type(obj))
-        if table is None or (obj in session.dirty and not session.is_modified(obj)):
+        if table is None or (obj in session.dirty and not _logged_column_changed(obj)):
             continue
         if touched is None:
             touched = session.info.setdefault(TOUCHED_ROWS, set())
             # The feature that logs them must be listening when this transaction commits.
             importlib.import_module(_LOGGING_FEATURE)
         touched.add((table, obj.id))
+
+
+def _logged_column_changed(obj: SQLModel) -> bool:
+    skip = UNLOGGED_COLUMNS.get(type(obj), frozenset())
+    state = inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in skip)
 
 
 @event.listens_for(Session, "before_commit")
