@@ -80,7 +80,7 @@ def closed_case_with_everything() -> tuple[str, str]:
         if stage == "public_participation":
             evidence = _participation(2)
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="test", **({"token": token} if by == TOKEN_HOLDER else {}))
+                        channel="test", token=token if by == TOKEN_HOLDER else None)
         advance_case(case_id=case_id)
     return case_id, token
 
