@@ -164,7 +164,7 @@ EDITS: dict[str, tuple[str, str]] = {
         "notice)",
         r"notice #\d+ of case .* was changed: body_text_sha256 is"),
     "notice made private": (
-        "UPDATE notice SET public = 0 WHERE public = 1",
+        "UPDATE notice SET public = false WHERE public = true",
         r"notice #\d+ of case .* was changed: public is false in the database but true"),
     "confirmed subscription deleted": (
         "DELETE FROM subscriber",
@@ -188,7 +188,7 @@ EDITS: dict[str, tuple[str, str]] = {
         "UPDATE assignment SET person_id = person_id + 1 WHERE id = 1",
         r"assignment #1 of case .* was changed: person_id is"),
     "interest declaration changed": (
-        "UPDATE interestdeclaration SET direct_interest = 0, interests = 'none'",
+        "UPDATE interestdeclaration SET direct_interest = false, interests = 'none'",
         r"interest declaration #\d+ of case .* was changed: (direct_interest|interests_sha256)"),
     "interest declaration deleted": (
         "DELETE FROM interestdeclaration",
