@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from feedgen.feed import FeedGenerator
 
 from dueprocess.db import session_scope
@@ -28,9 +28,13 @@ from dueprocess.transparency.settings import get_transparency_settings
 from ledger import SignedTreeHead
 from ledger.codec import b64encode
 from portal.context import page_templates
+from portal.errors import Problem
 
 router = APIRouter(prefix="/transparency", tags=["transparency"])
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
+PROBLEMS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (404, 409, 422)}
+# The JSON endpoints are in the OpenAPI schema; the text, PEM, Atom and HTML ones are
+# described in docs/dossier-format.md §10 (include_in_schema=False).
 
 _PAGE = """{% extends "base.html" %}
 {% block title %}Transparency log — {{ t.site }}{% endblock %}
@@ -96,7 +100,7 @@ def head_object(sth: SignedTreeHead, note: str | None) -> dict[str, Any]:
     return {**sth.model_dump(mode="json"), "checkpoint": note}
 
 
-@router.get("/heads.json")
+@router.get("/heads.json", responses=PROBLEMS)
 def heads_json() -> dict[str, Any]:
     """Every signed tree head, oldest first, with its C2SP checkpoint note."""
     heads, origin = _history()
@@ -104,7 +108,7 @@ def heads_json() -> dict[str, Any]:
             "heads": [head_object(sth, note) for sth, note in heads]}
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse)
+@router.get("/checkpoint", response_class=PlainTextResponse, include_in_schema=False)
 def checkpoint() -> PlainTextResponse:
     """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note)."""
     heads, _ = _history()
@@ -114,25 +118,29 @@ def checkpoint() -> PlainTextResponse:
     return PlainTextResponse(note, media_type=CHECKPOINT_MEDIA_TYPE)
 
 
-@router.get("/consistency.json")
+@router.get("/consistency.json", responses=PROBLEMS)
 def consistency(
     first: Annotated[int, Query(ge=1, le=2**53 - 1, description="Size of the older head")],
     second: Annotated[int, Query(ge=1, le=2**53 - 1, description="Size of the newer head")],
 ) -> dict[str, Any]:
     """RFC 9162 consistency proof between the signed heads of sizes first ≤ second."""
     if first > second:
-        raise HTTPException(422, "first: must not be larger than second")
+        return _problem(422, "first: must not be larger than second")
     with session_scope() as session:
         try:
             proof = consistency_between(session, first, second)
         except LookupError as exc:
-            raise HTTPException(404, f"{exc.args[0]}; see /transparency/heads.json") from None
+            return _problem(404, f"{exc.args[0]}; see /transparency/heads.json")
         except LogTampered as exc:
-            raise HTTPException(409, str(exc)) from None
+            return _problem(409, str(exc))
     return {"first": first, "second": second, "proof": [b64encode(p) for p in proof]}
 
 
-@router.get("/public-key.pem", response_class=PlainTextResponse)
+def _problem(status: int, detail: str) -> Any:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+@router.get("/public-key.pem", response_class=PlainTextResponse, include_in_schema=False)
 def public_key() -> PlainTextResponse:
     pem = _public_key()
     if pem is None:
@@ -140,7 +148,7 @@ def public_key() -> PlainTextResponse:
     return PlainTextResponse(pem, media_type="application/x-pem-file")
 
 
-@router.get("/feed.atom")
+@router.get("/feed.atom", include_in_schema=False)
 def feed(request: Request) -> Response:
     """Atom feed of the signed tree heads, newest on top."""
     heads, origin = _history()
@@ -164,7 +172,7 @@ def feed(request: Request) -> Response:
                     media_type="application/atom+xml; charset=utf-8")
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request) -> HTMLResponse:
     heads, origin = _history()
     template = page_templates().env.from_string(_PAGE)
