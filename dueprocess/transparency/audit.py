@@ -59,16 +59,18 @@ from ledger import (
     SignedTreeHead,
     canonical_bytes,
     leaf_hash,
+    load_public_key,
     read_envelope,
     verify_consistency,
     verify_tree_head,
 )
+from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64decode, b64encode
 from ledger.dossier_format import DossierError, loads_strict
 from models.cases import DraftVersion
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
-from models.ledger import ConsistencyProof, LogHead
+from models.ledger import ConsistencyProof, LogHead, SignedCheckpoint
 
 CHAIN_FIELDS = frozenset({"case_seq", "case_prev", "case_closed"})
 FILE_FIELD = {EVIDENCE: "payload", DOCUMENT: "content", DRAFT: "text"}
@@ -368,6 +370,8 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
     for other in others:
         assert pem is not None
         _check_head(other.label, other.sth, pem, size, roots)
+    if pem is not None:
+        _check_checkpoints(session, pem, {row.tree_size: as_signed(row) for row in heads})
 
     # 5. Rows nobody logged.
     _check_covered(rows, covered)
@@ -378,6 +382,27 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
         rows_checked=sum(map(len, covered.values())), signed_heads=len(heads),
         published_heads=len(published), known_heads=len(known), covered_rows=covered_rows,
     )
+
+
+def _check_checkpoints(session: Session, pem: bytes,
+                       heads: dict[int, SignedTreeHead]) -> None:
+    """Every stored checkpoint note is signed by the log's key and says what the signed
+    tree head of its size says (what witnesses read must be what the log signed)."""
+    key = load_public_key(pem)
+    for row in session.exec(select(SignedCheckpoint).order_by(col(SignedCheckpoint.tree_size))):
+        where = f"checkpoint of size {row.tree_size}"
+        try:
+            checkpoint = parse_checkpoint(verify_note(row.note, row.origin, key))
+        except CheckpointError as exc:
+            raise LogTampered(f"{where}: {exc} (forged or altered)") from None
+        sth = heads.get(row.tree_size)
+        if sth is None:
+            raise LogTampered(f"{where}: there is no signed tree head of that size")
+        if (checkpoint.origin, checkpoint.tree_size, checkpoint.root_hash) != (
+            row.origin, sth.tree_size, sth.root_hash_bytes
+        ):
+            raise LogTampered(f"{where}: names another origin, size or root than the signed "
+                              "tree head of its size")
 
 
 def _check_consistency(old: SignedTreeHead, new: SignedTreeHead,

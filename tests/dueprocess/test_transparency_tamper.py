@@ -28,6 +28,7 @@ from dueprocess.transparency import (
 from dueprocess.transparency.log import append
 from dueprocess.transparency.records import RecordSpec
 from ledger import EMPTY_ROOT, MerkleLog, SignedTreeHead, sign_tree_head, tree_head_message
+from ledger.checkpoint import sign_note
 from ledger.codec import b64encode
 from ledger.records import RESERVED_FIELDS
 from models.base import utcnow
@@ -323,3 +324,23 @@ def test_a_new_key_does_not_silently_replace_the_logs_key(
     with pytest.raises(DueProcessError, match=r"DUEPROCESS_LOG_SIGNING_KEY: .* did not "
                                               r"sign the published tree heads"):
         publish_tree_head(announce=lambda _: None)
+
+
+def test_a_forged_checkpoint_is_named(case_id: str) -> None:
+    """What witnesses read must be what the log signed: a checkpoint note re-signed with
+    another key, or one naming another root, is caught."""
+    with session_scope() as session, triggers_dropped(session, "signedcheckpoint"):
+        size = session.connection().execute(
+            text("SELECT max(tree_size) FROM signedcheckpoint")).scalar_one()
+        note = session.connection().execute(
+            text("SELECT note FROM signedcheckpoint WHERE tree_size = :n"), {"n": size}
+        ).scalar_one()
+        origin, _, root, *_ = note.split("\n")
+        forged = sign_note(f"{origin}\n{size}\n{b64encode(EMPTY_ROOT)}\n", origin,
+                           Ed25519PrivateKey.generate())
+        assert root != b64encode(EMPTY_ROOT)
+        session.connection().execute(
+            text("UPDATE signedcheckpoint SET note = :note WHERE tree_size = :n"),
+            {"note": forged, "n": size})
+    tampered(rf"checkpoint of size {size}: the note carries no signature by .* with the log's "
+             r"key \(forged or altered\)")
