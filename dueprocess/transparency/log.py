@@ -83,8 +83,9 @@ _CASE_STATE = sa.select(
     _tail.with_only_columns(_leaf.case_seq).scalar_subquery(),
     _tail.with_only_columns(_leaf.leaf_hash).scalar_subquery(),
     sa.exists().where(_unlogged),
-    sa.exists().where(_leaf.case_id == _CASE, _leaf.kind == "case",
-                      _leaf.record.like(_CLOSED_MARK)),
+    # Nothing follows a case-closed record on its chain: reading the tail is enough.
+    _tail.with_only_columns(sa.and_(_leaf.kind == "case", _leaf.record.like(_CLOSED_MARK)))
+    .scalar_subquery(),
 )
 _UNLOGGED_DRAFTS = sa.select(_draft.id).where(_unlogged).order_by(_draft.version)
 
