@@ -15,9 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from dueprocess.transparency import export_dossier, get_transparency_settings
+from dueprocess.transparency import (
+    export_dossier,
+    get_transparency_settings,
+    published_tree_heads,
+)
 from ledger import DossierError, verify_dossier
 from tests.dueprocess.test_transparency_support import decided_case, fresh_database
+
+HEAD_SIZES: list[int] = []  # sizes of the heads signed while the case ran, and by export
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +34,7 @@ def closed_dossier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[P
         case_id = decided_case()
         export_dossier(case_id, tmp / "dossier", announce=lambda _: None)
         key = (get_transparency_settings().publication_dir / "public-key.pem").read_bytes()
+        HEAD_SIZES[:] = [h.tree_size for h in published_tree_heads()]
     yield tmp / "dossier", key
 
 
@@ -97,3 +104,17 @@ def test_any_one_record_cut_out_is_rejected(closed_dossier: tuple[Path, bytes],
         _keep(copy, manifest, items[:drop] + items[drop + 1:])
         with pytest.raises(DossierError, match=r"case_seq|close the case"):
             verify_dossier(copy, trusted_public_key_pem=key, require_closed=True)
+
+
+def test_heads_were_signed_right_after_the_decision_and_the_closure(
+    closed_dossier: tuple[Path, bytes],
+) -> None:
+    directory, key = closed_dossier
+    report = verify_dossier(directory, trusted_public_key_pem=key)
+    decided = next(i.leaf_index for i in report.items if i.kind == "decision")
+    closed = report.items[-1].leaf_index
+    sizes = HEAD_SIZES
+    # The transaction that decides appends its records, then a head is signed over them;
+    # the case-closed record is the last one of its transaction.
+    assert any(decided < size < closed for size in sizes), (decided, closed, sizes)
+    assert closed + 1 in sizes
