@@ -25,6 +25,7 @@ DEADLINE_WATCHDOG = "deadline-watchdog"
 DELIVER_NOTICES = "deliver-notices"
 NOTIFY_REVIEWERS = "notify-reviewers"
 PUBLISH_DECISION = "publish-decision"
+SIGN_HEADS = "sign-heads"
 CASE_RESOURCE = {"prefect.resource.id": "dueprocess.case.*"}
 WAKE_AFTER_SECONDS = 5
 DELIVER_AFTER_SECONDS = 10
@@ -85,6 +86,7 @@ def delivery_on(name: str, description: str, trigger: str, *kinds: str) -> Deplo
 
 
 def specs() -> list[DeploymentSpec]:
+    from dueprocess.ledger.settings import get_transparency_settings
     from dueprocess.settings import get_ops_settings
     from notifications.settings import get_notify_settings
 
@@ -144,6 +146,12 @@ def specs() -> list[DeploymentSpec]:
             "Deliver every due notice on a schedule: retries with back-off, reminders, "
             "subscription confirmations and whatever the triggered runs left.",
             interval_seconds=notify_interval or None, single=True,
+        ),
+        DeploymentSpec(
+            SIGN_HEADS, "flows.sign_heads.sign_heads",
+            "Sign and publish a transparency-log tree head whenever the log has grown.",
+            interval_seconds=get_transparency_settings().sign_heads_interval_seconds or None,
+            single=True,
         ),
     ]
 

@@ -68,7 +68,8 @@ class ManifestItem(_Strict):
     record: StrictStr
     leaf_hash: _B64
     inclusion_proof: list[_B64]
-    file: ManifestFile | None = None
+    # Always present: null when the record covers no document (docs/dossier-format.md §3).
+    file: ManifestFile | None
 
 
 class EarlierHead(_Strict):

@@ -12,12 +12,18 @@ log head may only move forward) and on the evidence tables the records cover.
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONColumn, timestamp_field
+from models.notices import Comment, Notice, Subscriber
+from models.people import Assignment, Credential, InterestDeclaration, PanelNote, Person
+from models.stages import Stage
 
 LOG_HEAD_ID = 1  # the single row of `loghead`
 
@@ -71,3 +77,69 @@ class ConsistencyProof(SQLModel, table=True):
     proof: list[str] = Field(
         sa_column=Column(JSONColumn, nullable=False), description="base64 hashes, RFC order"
     )
+
+
+class SignedCheckpoint(SQLModel, table=True):
+    """The C2SP signed-note checkpoint of a signed tree head (same size and root), what
+    witnesses fetch and cosign. Never updated or deleted (migration 0005)."""
+
+    tree_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    origin: str = Field(max_length=200, description="The log's origin line (its name)")
+    note: str = Field(sa_column=Column(Text, nullable=False), description="signed note text")
+
+
+# Tables whose rows the log snapshots (dueprocess.ledger.rows says how). Every
+# insert or change of one is noted here, at flush, whoever wrote it: a writer that
+# announces no event still gets its row logged when the transaction commits.
+COVERED_MODELS: dict[type[SQLModel], str] = {
+    Comment: "comment", Notice: "notice", Subscriber: "subscriber", Assignment: "assignment",
+    InterestDeclaration: "interestdeclaration", PanelNote: "panelnote", Stage: "stage",
+    Credential: "credential", Person: "person",
+}
+# Working columns the snapshots leave out: changing only these logs nothing.
+UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {
+    Notice: frozenset({"fanned_out_at", "settled_at"}),
+    Subscriber: frozenset({"url_ciphertext", "privacy_url", "confirm_token_sha256"}),
+}
+TOUCHED_ROWS = "dueprocess.ledger.touched"  # session.info: {(table, id)}
+_LOGGING_FEATURE = "dueprocess.ledger"
+_APPEND_AT_COMMIT = "dueprocess.ledger.log"  # its `append_at_commit(session)`
+
+
+@event.listens_for(Session, "after_flush")
+def _note_touched_rows(session: Session, _context: Any) -> None:
+    touched: set[tuple[str, int]] | None = None
+    for obj in (*session.new, *session.dirty):
+        table = COVERED_MODELS.get(type(obj))
+        if table is None or (obj in session.dirty and not _logged_column_changed(obj)):
+            continue
+        if touched is None:
+            touched = session.info.setdefault(TOUCHED_ROWS, set())
+            # The feature that logs them must be listening when this transaction commits.
+            importlib.import_module(_LOGGING_FEATURE)
+        touched.add((table, obj.id))
+
+
+def _logged_column_changed(obj: SQLModel) -> bool:
+    skip = UNLOGGED_COLUMNS.get(type(obj), frozenset())
+    state = inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in skip)
+
+
+@event.listens_for(Session, "before_commit")
+def _log_touched_rows(session: Session) -> None:
+    """Commit flushes only after the before-commit hooks ran; flush first, so the rows
+    written last are noted, and have the log append them (it may not have been loaded
+    when this commit began)."""
+    if session.in_nested_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    if session.info.get(TOUCHED_ROWS):
+        importlib.import_module(_APPEND_AT_COMMIT).append_at_commit(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_touched_rows(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(TOUCHED_ROWS, None)

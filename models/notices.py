@@ -8,7 +8,8 @@ idempotency key travels with the message, so a redelivery after a crash is recog
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -136,3 +137,19 @@ class CommentCluster(SQLModel, table=True):
     cluster_key: str | None = Field(default=None, max_length=48,
                                     description="campaign-<first member's receipt>; "
                                                 "None for a comment in no cluster")
+
+
+def comment_batch_line(*, receipt_number: str, body: str, author: str | None,
+                       received_at: datetime) -> str:
+    """One comment's line in the digest of the log record that covers it in a batch.
+
+    Comments are logged in batches (one record per intake batch or per 10,000 uploaded
+    lines); the record's digest is the SHA-256 of its comments' lines in receipt order, so
+    `verify` can recompute it from the rows: a deleted, changed, backdated or re-attributed
+    comment changes it.
+    """
+    author_sha256 = hashlib.sha256((author or "").encode("utf-8")).hexdigest()
+    moment = received_at if received_at.tzinfo is None else (
+        received_at.astimezone(UTC).replace(tzinfo=None))
+    body_sha256 = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return f"{receipt_number} {body_sha256} {author_sha256} {moment.isoformat()}\n"

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from portal import api, pages
+from portal import api, pages, transparency
 from portal.errors import Problem
 from portal.guards import CSP, BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal.ratelimit import RateLimiter
@@ -49,6 +49,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(api.router, responses={403: {
         "model": Problem, "description": "A cross-site write, or a write not sent as JSON"}})
     app.include_router(pages.router)
+    app.include_router(transparency.router)
     return app
 
 

@@ -10,8 +10,9 @@ file of comments received by other channels, and they are stored and logged in b
   (the third identical copy is `…:3`). Uploading the same file again stores nothing new; a
   longer export of the same source stores only the lines it adds.
 - Logged in batches: every batch (default 10,000 comments) is one transparency-log record
-  (`comments.imported`: count, first and last receipt, and the SHA-256 of its
-  "receipt sha256" lines in file order), appended in the same transaction.
+  (`comments.imported`: count, first and last receipt, and the SHA-256 of its comments'
+  lines, `models.notices.comment_batch_line`, in file order), appended in the same
+  transaction.
 
 File formats (UTF-8): JSONL, one object per line; CSV with a header row. Fields: `body`
 (required), `author` (optional), `id` (optional, the source system's comment id).
@@ -44,7 +45,7 @@ from dueprocess.rules.engine import Unmet
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import get_person, identity_problems
 from models.base import utcnow
-from models.notices import Comment, CommentImport
+from models.notices import Comment, CommentImport, comment_batch_line
 from models.people import Assignment
 from models.procedure import ProcedureDefinition
 from models.stages import Stage, StageStatus
@@ -213,17 +214,19 @@ class _Batch:
     last: str = ""
     hasher: Any = None
 
-    def add(self, receipt: str, sha256: str) -> None:
+    def add(self, receipt: str, line: str) -> None:
         if self.hasher is None:
             self.hasher, self.first = hashlib.sha256(), receipt
-        self.hasher.update(f"{receipt} {sha256}\n".encode())
+        self.hasher.update(line.encode())
         self.last = receipt
         self.count += 1
 
 
-def batch_digest(rows: list[tuple[str, str]]) -> str:
-    """SHA-256 of a batch's "receipt sha256" lines in file order: what its log record holds."""
-    return hashlib.sha256("".join(f"{r} {s}\n" for r, s in rows).encode()).hexdigest()
+def batch_digest(rows: list[Comment]) -> str:
+    """SHA-256 of a batch's comment lines in file order: what its log record holds."""
+    return hashlib.sha256("".join(comment_batch_line(
+        receipt_number=r.receipt_number, body=r.body, author=r.author,
+        received_at=r.received_at) for r in rows).encode()).hexdigest()
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -330,7 +333,9 @@ def import_comments(
                 receipt = f"{prefix}{item.line}"
                 if batches[-1].count >= batch_size:
                     batches.append(_Batch())
-                batches[-1].add(receipt, item.sha256)
+                batches[-1].add(receipt, comment_batch_line(
+                    receipt_number=receipt, body=item.body, author=item.author,
+                    received_at=now))
                 yield (case_id, receipt, item.author, item.body, item.sha256, client, now,
                        item.source_key)
 

@@ -4,7 +4,7 @@ A request hands its checked comment to the process's intake writer (one thread) 
 for its receipt. The writer takes every comment waiting, reads each case's comment window
 (a read, no lock on the case row), stores the accepted ones in one transaction and logs
 them as one `comments.received` record per case (the receipts and the SHA-256 of their
-"receipt sha256" lines), then answers each request. So a receipt is only given for a
+lines, `models.notices.comment_batch_line`), then answers each request. So a receipt is only given for a
 comment that is committed and logged, as before, but 16 concurrent comments cost one
 transaction and one log append instead of 16 serialised on the log head.
 
@@ -30,7 +30,7 @@ from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
 from dueprocess.journal import CaseEvent, publish
 from models.cases import DecisionCase
-from models.notices import Comment, CommentWindow
+from models.notices import Comment, CommentWindow, comment_batch_line
 from portal.comment_rules import CommentRefused, refuse_outside_window
 
 MAX_BATCH = 500  # comments in one transaction
@@ -101,7 +101,9 @@ def _store(batch: list[PendingComment]) -> None:
                 for pending in accepted:
                     by_case.setdefault(pending.case_id, []).append(pending)
                 for case_id, members in by_case.items():
-                    lines = "".join(f"{receipts[id(p)]} {p.sha256}\n" for p in members)
+                    lines = "".join(comment_batch_line(
+                        receipt_number=receipts[id(p)], body=p.body, author=p.author,
+                        received_at=p.received_at) for p in members)
                     publish(session, CaseEvent(
                         case_id=case_id, kind="comments.received",
                         occurred_at=max(p.received_at for p in members),

@@ -4,6 +4,7 @@
     dueprocess publish-head              sign and publish the current tree head
     dueprocess export CASE DIR           write the case's decision dossier
     dueprocess verify-dossier DIR        check a dossier offline (no database, no server)
+    dueprocess witness URL               check the log's published heads only ever grew
 """
 
 from __future__ import annotations
@@ -132,9 +133,36 @@ def verify_dossier_command(
     _announce(report.summary())
 
 
+def witness_command(
+    url: Annotated[str, typer.Argument(help="The portal's address, e.g. https://portal.example")],
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="Where this witness keeps the heads it saw (JSON). "
+                     "Default: ~/.dueprocess-witness/witness-<hash of URL>.json"),
+    ] = None,
+    trusted_key: TrustedKey = None,
+) -> None:
+    """Fetch the log's signed tree heads and check they extend the ones this witness saw
+    before (RFC 9162 consistency). Exits with status 1, loudly, if the log was rewritten."""
+    from ledger.witness import WitnessError, state_path_for, witness
+
+    trusted = _read_file(trusted_key, "--trusted-key") if trusted_key else None
+    path = state or state_path_for(url, Path.home() / ".dueprocess-witness")
+    try:
+        report = witness(url, path, trusted_public_key_pem=trusted)
+    except WitnessError as exc:
+        console.print(f"[red]FAILED:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"The state in {path} is kept as it was.", highlight=False,
+                      soft_wrap=True)
+        raise typer.Exit(1) from None
+    _announce(report.summary())
+    _announce(f"State kept in {path}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this feature's commands to the CLI."""
     app.command("verify")(verify_command)
     app.command("publish-head")(publish_head_command)
     app.command("export")(export_command)
     app.command("verify-dossier")(verify_dossier_command)
+    app.command("witness")(witness_command)

@@ -7,6 +7,12 @@ alone; this package writes the case database's records into that log and checks 
 Importing this module subscribes `log_case_event` to the case journal, so every case
 event (evidence, refusals, transitions, notices, decisions, and the case's draft
 versions) is appended as a Merkle leaf in the same transaction as the change it records.
+Comments, notices, confirmed subscriptions, assignments, declarations, panel notes,
+stages, credentials and people are logged as row snapshots (`rows`), whoever writes them
+(`models.ledger` notes every covered row at flush); rows of no case go on the `system`
+chain. A case's chain ends with its case-closed record. Heads are signed after every
+decision or closure, by the sign-heads deployment, and as C2SP checkpoints for witnesses
+(`ledger.witness`, `dueprocess witness URL`).
 Database triggers (migration 0002) refuse UPDATE and DELETE on the log and the evidence
 tables; `verify_log` recomputes the log from the rows and checks the signed tree heads;
 `export_dossier` writes a decision dossier anyone can verify offline (docs/dossier-format.md).

@@ -11,7 +11,10 @@ Stops at the first problem and names the item, checking in this order:
    of that many leaves, consistent with the head before it (the kept proof verifies);
 4. every published tree-head file and every head the caller obtained independently, in
    the same way (what catches a history that was rewritten and re-signed);
-5. every evidence, document, refusal, decision and draft row is covered by a leaf.
+5. every evidence, document, refusal, decision and draft row is covered by a leaf;
+6. every covered table (comments, notices, confirmed subscriptions, assignments,
+   declarations, panel notes, stages, credentials, people) equals its last logged
+   snapshots, row for row (`row_audit`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from dueprocess.ledger.records import (
     evidence_spec,
     refusal_spec,
 )
+from dueprocess.ledger.row_audit import RowAudit
+from dueprocess.ledger.rows import SYSTEM_SCOPE
 from dueprocess.ledger.settings import get_transparency_settings
 from ledger import (
     CanonicalizationError,
@@ -54,16 +59,18 @@ from ledger import (
     SignedTreeHead,
     canonical_bytes,
     leaf_hash,
+    load_public_key,
     read_envelope,
     verify_consistency,
     verify_tree_head,
 )
+from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64decode, b64encode
 from ledger.dossier_format import DossierError, loads_strict
 from models.cases import DraftVersion
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
-from models.ledger import ConsistencyProof, LogHead
+from models.ledger import ConsistencyProof, LogHead, SignedCheckpoint
 
 CHAIN_FIELDS = frozenset({"case_seq", "case_prev", "case_closed"})
 FILE_FIELD = {EVIDENCE: "payload", DOCUMENT: "content", DRAFT: "text"}
@@ -79,6 +86,7 @@ class LogReport:
     signed_heads: int
     published_heads: int
     known_heads: int
+    covered_rows: int = 0
 
     def summary(self) -> str:
         def count(n: int, thing: str, things: str = "") -> str:
@@ -89,6 +97,9 @@ class LogReport:
             f"root {b64encode(self.root_hash)}",
             f"  {count(self.rows_checked, 'evidence, document, refusal, decision and draft row')}"
             " match their logged records",
+            f"  {count(self.covered_rows, 'other covered row')} (comments, notices, "
+            "subscriptions, assignments, declarations, stages, credentials, people) match "
+            "their logged snapshots",
             f"  {count(self.signed_heads, 'signed tree head')} verified, each consistent with "
             "the one before",
         ]
@@ -188,6 +199,9 @@ def row_difference(leaf_index: int, kind: str, record: dict[str, Any],
     if spec is None:
         return f"{label} (leaf {leaf_index}) is missing from the database (deleted)"
     expected: dict[str, Any] = {**spec.body, "case_id": spec.case_id, "kind": spec.kind}
+    if record.get("case_id") == SYSTEM_SCOPE and "about_case" in record:
+        # Logged after its case closed: on the system chain, naming the case.
+        expected.update(case_id=SYSTEM_SCOPE, about_case=spec.case_id)
     if spec.file_sha256 is not None:
         expected["file_sha256"] = spec.file_sha256
     for key in sorted(expected.keys() | (record.keys() - CHAIN_FIELDS)):
@@ -303,7 +317,7 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
     covered: dict[str, set[Any]] = {kind: set() for kind in ROW_KINDS}
 
     # 1. Every leaf, in log order.
-    log, chains, roots = MerkleLog(), _Chains(), {}
+    log, chains, roots, row_audit = MerkleLog(), _Chains(), {}, RowAudit()
     for leaf in stored_leaves(session):
         if leaf.leaf_index != log.size:
             raise LogTampered(f"leaf {log.size} is missing: the log jumps to leaf "
@@ -317,6 +331,8 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
                 raise LogTampered(problem)
             covered[leaf.kind].add(record.get("file_sha256") if leaf.kind == DOCUMENT
                                    else leaf.subject_id)
+        else:
+            row_audit.see(leaf.leaf_index, record)
         log.append(digest)
         if log.size in wanted:
             roots[log.size] = log.root()
@@ -354,14 +370,39 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
     for other in others:
         assert pem is not None
         _check_head(other.label, other.sth, pem, size, roots)
+    if pem is not None:
+        _check_checkpoints(session, pem, {row.tree_size: as_signed(row) for row in heads})
 
     # 5. Rows nobody logged.
     _check_covered(rows, covered)
+    covered_rows = row_audit.compare(session)
     return LogReport(
-        tree_size=size, root_hash=root, cases=len(chains.tails),
+        tree_size=size, root_hash=root,
+        cases=len(chains.tails.keys() - {SYSTEM_SCOPE}),
         rows_checked=sum(map(len, covered.values())), signed_heads=len(heads),
-        published_heads=len(published), known_heads=len(known),
+        published_heads=len(published), known_heads=len(known), covered_rows=covered_rows,
     )
+
+
+def _check_checkpoints(session: Session, pem: bytes,
+                       heads: dict[int, SignedTreeHead]) -> None:
+    """Every stored checkpoint note is signed by the log's key and says what the signed
+    tree head of its size says (what witnesses read must be what the log signed)."""
+    key = load_public_key(pem)
+    for row in session.exec(select(SignedCheckpoint).order_by(col(SignedCheckpoint.tree_size))):
+        where = f"checkpoint of size {row.tree_size}"
+        try:
+            checkpoint = parse_checkpoint(verify_note(row.note, row.origin, key))
+        except CheckpointError as exc:
+            raise LogTampered(f"{where}: {exc} (forged or altered)") from None
+        sth = heads.get(row.tree_size)
+        if sth is None:
+            raise LogTampered(f"{where}: there is no signed tree head of that size")
+        if (checkpoint.origin, checkpoint.tree_size, checkpoint.root_hash) != (
+            row.origin, sth.tree_size, sth.root_hash_bytes
+        ):
+            raise LogTampered(f"{where}: names another origin, size or root than the signed "
+                              "tree head of its size")
 
 
 def _check_consistency(old: SignedTreeHead, new: SignedTreeHead,

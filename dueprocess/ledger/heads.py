@@ -8,27 +8,47 @@ signed over. Published files (under `DUEPROCESS_TREE_HEAD_DIR`)::
     latest-tree-head.json                   the newest signed tree head
     tree-heads/<size, 12 digits>.json       every signed tree head
     consistency/<old>-<new>.json            proof between successive heads
+    checkpoint                              the newest head as a C2SP signed note
 
-The portal reads heads through `latest_tree_head()` and `published_tree_heads()`.
+Every head is also signed as a C2SP `tlog-checkpoint` note (kept in `signedcheckpoint`),
+the form witnesses read. Heads are signed by `publish-head`, by the scheduled sign-heads
+deployment whenever the log grew, and right after a transaction decides or closes a case.
+
+The signing key is kept apart from the database: a key inside the data directory, or one
+that group or others may read, is refused (unless DUEPROCESS_ALLOW_EXPOSED_SIGNING_KEY is
+set, for tests and demos).
+
+The portal reads heads through `latest_tree_head()`, `published_tree_heads()`,
+`head_history()` and `consistency_between()`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
-from dueprocess.ledger.log import LogTampered, checked_leaf_hashes, locked_head
+from dueprocess.ledger.log import (
+    SIGN_AFTER_COMMIT,
+    LogTampered,
+    checked_leaf_hashes,
+    locked_head,
+)
 from dueprocess.ledger.settings import get_transparency_settings
+from dueprocess.settings import get_settings
 from ledger import (
     MerkleTree,
     ProofError,
@@ -40,12 +60,36 @@ from ledger import (
     sign_tree_head,
     verify_consistency,
 )
+from ledger.checkpoint import checkpoint_text, sign_note
 from ledger.codec import b64encode
 from models.base import utcnow
-from models.ledger import ConsistencyProof, PublishedTreeHead
+from models.ledger import ConsistencyProof, LogLeaf, PublishedTreeHead, SignedCheckpoint
 
 Announce = Callable[[str], None]
 KEY_SETTING = "DUEPROCESS_LOG_SIGNING_KEY"
+ALLOW_SETTING = "DUEPROCESS_ALLOW_EXPOSED_SIGNING_KEY"
+logger = logging.getLogger(__name__)
+
+
+def key_storage_problem(path: Path) -> str | None:
+    """Why the key at *path* is not kept safely apart, or None if it is (or the check is
+    switched off for a test or demo)."""
+    settings = get_transparency_settings()
+    if settings.allow_exposed_signing_key:
+        return None
+    data_dir = get_settings().data_dir.resolve()
+    if path == data_dir or path.is_relative_to(data_dir):
+        return (f"{path} is inside the data directory {data_dir}: whoever copies the "
+                "database gets the key that vouches for it. Keep it elsewhere (set "
+                f"{KEY_SETTING}), or set {ALLOW_SETTING}=true for a test or demo")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None  # generated below with mode 0600
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return (f"{path} can be read by group or others (mode {stat.filemode(mode)}): "
+                f"run chmod 600 {path}, or set {ALLOW_SETTING}=true for a test or demo")
+    return None
 
 
 def announce_to_stderr(message: str) -> None:
@@ -54,7 +98,17 @@ def announce_to_stderr(message: str) -> None:
 
 def signing_key(announce: Announce = announce_to_stderr) -> Ed25519PrivateKey:
     """The log's signing key, generated (and its path announced) on first use."""
-    path = get_transparency_settings().signing_key_path
+    settings = get_transparency_settings()
+    path = settings.signing_key_path
+    problem = key_storage_problem(path)
+    if problem:
+        raise DueProcessError(f"{KEY_SETTING}: refusing the signing key: {problem}")
+    legacy = settings.legacy_signing_key_path
+    if not path.exists() and settings.log_signing_key is None and legacy.exists():
+        raise DueProcessError(
+            f"{KEY_SETTING}: the log's key is at {legacy}, inside the data directory; move "
+            f"it to {path} (chmod 600), or set {KEY_SETTING} to where you keep it"
+        )
     try:
         key, created = load_or_create_signing_key(path)
     except SigningKeyError as exc:
@@ -150,8 +204,72 @@ def publish_tree_head(
                 timestamp=sth.model_dump(mode="json")["timestamp"], key_id=sth.key_id,
                 signature=sth.signature,
             ))
-    write_publication(sth, proof, public_key_pem(key))
+            origin = log_origin(key)
+            session.add(SignedCheckpoint(
+                tree_size=sth.tree_size, origin=origin,
+                note=sign_note(checkpoint_text(origin, tree.size, tree.root), origin, key),
+            ))
+        note = session.get(SignedCheckpoint, sth.tree_size)
+    write_publication(sth, proof, public_key_pem(key), None if note is None else note.note)
     return sth
+
+
+def log_origin(key: Ed25519PrivateKey | None = None) -> str:
+    """The log's name in its checkpoints: DUEPROCESS_LOG_ORIGIN, or one derived from its
+    key (so two logs never share a name by accident)."""
+    configured = get_transparency_settings().log_origin
+    if configured:
+        return configured
+    if key is None:
+        pem = log_public_key_pem()
+        if pem is None:
+            raise DueProcessError(f"{KEY_SETTING}: no signing key yet, so no origin")
+        from ledger import load_public_key
+        return f"dueprocess/{key_id(load_public_key(pem))[:16]}"
+    return f"dueprocess/{key_id(key)[:16]}"
+
+
+def head_history(session: Session) -> list[tuple[SignedTreeHead, str | None]]:
+    """Every signed tree head, oldest first, with its checkpoint note (None for heads
+    signed before checkpoints were kept)."""
+    notes = {row.tree_size: row.note for row in session.exec(select(SignedCheckpoint))}
+    return [(as_signed(row), notes.get(row.tree_size)) for row in tree_head_rows(session)]
+
+
+def consistency_between(session: Session, first: int, second: int) -> list[bytes]:
+    """RFC 9162 consistency proof from the signed head of size *first* to that of size
+    *second* (both must be signed heads), from the stored leaf hashes. Raises
+    `LookupError` for a size that is not a signed head, `LogTampered` if the stored
+    leaves no longer reach a signed root."""
+    if first > second:
+        raise ValueError("first must not be larger than second")
+    heads = {row.tree_size: row for row in tree_head_rows(session)}
+    for size in (first, second):
+        if size not in heads:
+            raise LookupError(f"no signed tree head of size {size}")
+    column = LogLeaf.__table__.c  # type: ignore[attr-defined]
+    hashes = [bytes.fromhex(h) for h in session.connection().execute(
+        sa.select(column.leaf_hash).where(column.leaf_index < second)
+        .order_by(column.leaf_index)).scalars()]
+    tree = MerkleTree(hashes)
+    if len(hashes) != second or tree.root != as_signed(heads[second]).root_hash_bytes:
+        raise LogTampered(f"the stored leaves no longer give the signed root of size {second}")
+    return tree.consistency_proof(first) if first else []
+
+
+@sa.event.listens_for(OrmSession, "after_commit")
+def _sign_after_decision(session: Session) -> None:
+    """After a transaction that decided or closed a case commits, sign a head over it, so
+    the decision is protected at once. A failure here cannot undo the decision: it is
+    logged, and the scheduled sign-heads deployment signs later."""
+    if not session.info.pop(SIGN_AFTER_COMMIT, False):
+        return
+    if not get_transparency_settings().sign_heads_on_decision:
+        return
+    try:
+        publish_tree_head(announce=logger.warning)
+    except (DueProcessError, OSError) as exc:
+        logger.error("could not sign a tree head after a decision: %s", exc)
 
 
 def published_latest() -> SignedTreeHead | None:
@@ -193,7 +311,8 @@ def head_json(sth: SignedTreeHead) -> bytes:
     return (sth.model_dump_json(indent=2) + "\n").encode()
 
 
-def write_publication(sth: SignedTreeHead, proof: ConsistencyProof | None, pem: bytes) -> None:
+def write_publication(sth: SignedTreeHead, proof: ConsistencyProof | None, pem: bytes,
+                      checkpoint: str | None = None) -> None:
     directory = get_transparency_settings().publication_dir
     name = f"{sth.tree_size:012d}.json"
     _write_atomic(directory / "tree-heads" / name, head_json(sth))
@@ -210,6 +329,8 @@ def write_publication(sth: SignedTreeHead, proof: ConsistencyProof | None, pem: 
         current = -1
     if current <= sth.tree_size:  # a slower concurrent publisher must not step back
         _write_atomic(latest, head_json(sth))
+        if checkpoint is not None:
+            _write_atomic(directory / "checkpoint", checkpoint.encode())
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -36,11 +36,19 @@ from dueprocess.ledger.records import (
     refusal_spec,
     row_kind,
 )
+from dueprocess.ledger.rows import (
+    BY_TABLE,
+    ROWS,
+    SYSTEM_SCOPE,
+    RowRef,
+    event_row,
+    snapshot,
+)
 from ledger import MerkleLog, canonical_bytes, case_record, leaf_hash
 from models.cases import DraftVersion
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
-from models.ledger import LOG_HEAD_ID, LogHead, LogLeaf
+from models.ledger import LOG_HEAD_ID, TOUCHED_ROWS, LogHead, LogLeaf
 
 Row = TypeVar("Row", EvidenceItem, Refusal, Decision)
 
@@ -60,15 +68,24 @@ _MOVE_HEAD = (LogHead.__table__.update()  # type: ignore[attr-defined]
               .where(_head.id == LOG_HEAD_ID))
 _draft = DraftVersion.__table__.c  # type: ignore[attr-defined]
 _CASE: sa.BindParameter[str] = sa.bindparam("case_id")
+# (A draft stored after its case closed is logged on the system chain.)
 _unlogged = sa.and_(_draft.case_id == _CASE, ~sa.exists().where(
-    _leaf.case_id == _CASE, _leaf.kind == DRAFT, _leaf.subject_id == _draft.id))
+    _leaf.case_id.in_([_CASE, SYSTEM_SCOPE]), _leaf.kind == DRAFT,
+    _leaf.subject_id == _draft.id))
 _tail = sa.select(_leaf.case_seq, _leaf.leaf_hash).where(_leaf.case_id == _CASE)
 _tail = _tail.order_by(_leaf.case_seq.desc()).limit(1)  # one probe of the unique index
-# A case's chain tail and whether it has draft versions to log, in one round trip.
+# Canonical JSON has no spaces, and a quote inside a string is escaped: only the
+# envelope field itself can match.
+_CLOSED_MARK = '%"case_closed":true%'
+# A case's chain tail, whether it has draft versions to log and whether its chain is
+# closed, in one round trip.
 _CASE_STATE = sa.select(
     _tail.with_only_columns(_leaf.case_seq).scalar_subquery(),
     _tail.with_only_columns(_leaf.leaf_hash).scalar_subquery(),
     sa.exists().where(_unlogged),
+    # Nothing follows a case-closed record on its chain: reading the tail is enough.
+    _tail.with_only_columns(sa.and_(_leaf.kind == "case", _leaf.record.like(_CLOSED_MARK)))
+    .scalar_subquery(),
 )
 _UNLOGGED_DRAFTS = sa.select(_draft.id).where(_unlogged).order_by(_draft.version)
 
@@ -89,39 +106,64 @@ def locked_head(session: Session) -> MerkleLog:
 class Appender:
     """Appends leaves in one transaction, holding the log head lock from its creation;
     `close()` moves the head past them, once (on PostgreSQL every UPDATE of the single
-    head row leaves a dead row version behind)."""
+    head row leaves a dead row version behind).
+
+    A record for a case whose chain is closed goes on the system chain instead, naming
+    the case (`about_case`): a closed case's chain ends with its case-closed record, so a
+    dossier ending there is complete."""
 
     def __init__(self, session: Session, case_ids: Iterable[str]) -> None:
         """Lock the head and read the chain tails of *case_ids* (the cases to append to)."""
+        self.session = session
         self.connection = session.connection()
         self.log = locked_head(session)
         self.start = self.log.size
         # Nobody else appends while we hold the lock, so the tails stay ours to move.
         self.tails: dict[str, tuple[int, bytes | None]] = {}
         self.with_unlogged_drafts: set[str] = set()
+        self.closed: set[str] = set()
         for case_id in case_ids:
-            seq, digest, drafts = self.connection.execute(
-                _CASE_STATE, {"case_id": case_id}).one()
-            self.tails[case_id] = (-1, None) if seq is None else (seq, bytes.fromhex(digest))
-            if drafts:
-                self.with_unlogged_drafts.add(case_id)
+            self._load(case_id)
+
+    def _load(self, case_id: str) -> None:
+        if case_id in self.tails:
+            return
+        seq, digest, drafts, closed = self.connection.execute(
+            _CASE_STATE, {"case_id": case_id}).one()
+        self.tails[case_id] = (-1, None) if seq is None else (seq, bytes.fromhex(digest))
+        if drafts:
+            self.with_unlogged_drafts.add(case_id)
+        if closed:
+            self.closed.add(case_id)
 
     def append(self, spec: RecordSpec) -> int:
         """Append one record as the next leaf; return its index."""
-        seq, prev = self.tails[spec.case_id]
+        body = dict(spec.body)
+        case_id = spec.case_id
+        self._load(case_id)
+        if case_id in self.closed and case_id != SYSTEM_SCOPE:
+            body["about_case"] = case_id
+            case_id = SYSTEM_SCOPE
+            self._load(case_id)
+        if spec.rows:
+            body[ROWS] = [s for ref in spec.rows if (s := snapshot(self.session, ref))]
+        closes = spec.closes_case and case_id != SYSTEM_SCOPE
+        seq, prev = self.tails[case_id]
         record = case_record(
-            case_id=spec.case_id, kind=spec.kind, case_seq=seq + 1, case_prev=prev,
-            body=spec.body, file_sha256=spec.file_sha256,
+            case_id=case_id, kind=spec.kind, case_seq=seq + 1, case_prev=prev,
+            body=body, file_sha256=spec.file_sha256, closes_case=closes,
         )
         data = canonical_bytes(record)
         digest = leaf_hash(data)
         index = self.log.append(digest)
         self.connection.execute(_INSERT_LEAF, {
-            "leaf_index": index, "case_id": spec.case_id, "case_seq": seq + 1,
+            "leaf_index": index, "case_id": case_id, "case_seq": seq + 1,
             "kind": spec.kind, "subject_id": spec.subject_id, "record": data.decode("utf-8"),
             "leaf_hash": digest.hex(),
         })
-        self.tails[spec.case_id] = (seq + 1, digest)
+        self.tails[case_id] = (seq + 1, digest)
+        if closes:
+            self.closed.add(case_id)
         return index
 
     def close(self) -> None:
@@ -152,7 +194,8 @@ def specs_for_event(session: Session, event: CaseEvent) -> list[RecordSpec]:
     """The records an event adds: its row in full (plus attached documents), or itself."""
     kind = row_kind(event.kind)
     if kind is None or event.subject_id is None:
-        return [event_spec(event)]
+        ref = event_row(session, event.kind, event.case_id, event.subject_id, event.stage_key)
+        return [event_spec(event, () if ref is None else (ref,))]
     if kind == EVIDENCE:
         item = _subject(session, EvidenceItem, event)
         specs = [evidence_spec(item)]
@@ -178,6 +221,8 @@ class _Pending:
 
 
 _PENDING = "dueprocess.ledger.pending"
+# Set when a transaction decided or closed a case: a tree head is signed after it commits.
+SIGN_AFTER_COMMIT = "dueprocess.ledger.sign"
 
 
 def _open_transactions(session: Session) -> tuple[object, ...]:
@@ -191,34 +236,76 @@ def _open_transactions(session: Session) -> tuple[object, ...]:
 
 def log_case_event(session: Session, event: CaseEvent) -> None:
     """Journal handler: build the event's records from the rows as they are now; they are
-    appended when the transaction commits (see `_append_pending`)."""
+    appended when the transaction commits (see `append_at_commit`)."""
     pending: list[_Pending] = session.info.setdefault(_PENDING, [])
     pending.append(_Pending(_open_transactions(session), event.case_id,
                             specs_for_event(session, event)))
 
 
+def _unannounced(session: Session, pending: list[_Pending]) -> list[RecordSpec]:
+    """Records for the covered rows changed in this transaction that no event is about:
+    one record per chain and table."""
+    touched = {RowRef(t, i) for t, i in session.info.pop(TOUCHED_ROWS, set())}
+    announced = {ref for item in pending for spec in item.specs for ref in spec.rows}
+    groups: dict[tuple[str, str], list[RowRef]] = {}
+    for ref in sorted(touched - announced, key=lambda r: (r.table, r.id)):
+        covered = BY_TABLE[ref.table]
+        row = session.get(covered.model, ref.id)
+        if row is None or (not covered.must_log(row) and not _ever_logged(session, ref)):
+            continue
+        groups.setdefault((covered.scope(row), ref.table), []).append(ref)
+    return [
+        RecordSpec(scope, BY_TABLE[table].kind, refs[0].id if len(refs) == 1 else None,
+                   {"event": f"{table}.written"}, rows=tuple(refs))
+        for (scope, table), refs in groups.items()
+    ]
+
+
+def _ever_logged(session: Session, ref: RowRef) -> bool:
+    covered = BY_TABLE[ref.table]
+    return session.connection().execute(sa.select(sa.exists().where(
+        _leaf.case_id == SYSTEM_SCOPE, _leaf.kind == covered.kind,
+        _leaf.record.like(f'%"table":"{ref.table}"%'), _leaf.record.like(f'%"id":{ref.id},%'),
+    ))).scalar_one()
+
+
 @sa.event.listens_for(OrmSession, "before_commit")  # every session class
-def _append_pending(session: Session) -> None:
+def append_at_commit(session: Session) -> None:
     """Append the transaction's records just before it commits, each case's draft
     versions not logged yet after its first record (a new case's draft follows
-    `case.opened`, a revision `draft.revised`). Taking the log head lock last, and holding
-    it only for the commit, means no lock-order deadlock with the locks the change itself
-    took."""
+    `case.opened`, a revision `draft.revised`), then snapshots of the covered rows no
+    event announced, and last the records that close a case. Taking the log head lock
+    last, and holding it only for the commit, means no lock-order deadlock with the locks
+    the change itself took."""
     if session.in_nested_transaction():
         return  # a savepoint is released; its records wait for the real commit
-    pending: list[_Pending] | None = session.info.pop(_PENDING, None)
-    if not pending:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # rows added in this transaction must be visible (and noted) below
+    pending: list[_Pending] = session.info.pop(_PENDING, None) or []
+    if not pending and not session.info.get(TOUCHED_ROWS):
         return
-    session.flush()  # draft rows added in this transaction must be visible below
+    unannounced = _unannounced(session, pending)
+    if not pending and not unannounced:
+        return
     cases = list(dict.fromkeys(item.case_id for item in pending))  # in order of appearance
     appender = Appender(session, cases)  # first the lock, then what is logged already
     drafts = {c: unlogged_drafts(session, c) for c in appender.with_unlogged_drafts}
+    closing: list[RecordSpec] = []
     for item in pending:
         for spec in item.specs:
-            appender.append(spec)
+            if spec.closes_case:
+                closing.append(spec)
+            else:
+                appender.append(spec)
         for draft in drafts.pop(item.case_id, []):
             appender.append(draft_spec(draft))
+    for spec in [*unannounced, *closing]:
+        appender.append(spec)
     appender.close()
+    if any(s.closes_case for s in closing) or any(
+        s.kind == DECISION for item in pending for s in item.specs
+    ):
+        session.info[SIGN_AFTER_COMMIT] = True
 
 
 def unlogged_drafts(session: Session, case_id: str) -> list[DraftVersion]:

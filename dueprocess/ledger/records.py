@@ -17,6 +17,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from dueprocess.journal import CaseEvent
+from dueprocess.ledger.rows import RowRef
 from dueprocess.services.payloads import canonical_sha256
 from ledger import utc_timestamp
 from ledger.records import KIND_PATTERN
@@ -53,6 +54,9 @@ class RecordSpec:
     subject_id: int | None
     body: dict[str, Any] = field(default_factory=dict)
     file_sha256: str | None = None
+    # Covered rows whose snapshots (taken when the record is appended) go under "rows".
+    rows: tuple[RowRef, ...] = ()
+    closes_case: bool = False  # the record that ends the case's chain
 
 
 def record_kind(event_kind: str) -> str:
@@ -74,8 +78,12 @@ def generic_kind(event_kind: str) -> str:
     return head if _KIND_RE.match(head) and head not in ROW_KINDS else "event"
 
 
-def event_spec(event: CaseEvent) -> RecordSpec:
-    """The record of an event that is not about an evidence, refusal or decision row."""
+CASE_CLOSED_EVENT = "case.closed"
+
+
+def event_spec(event: CaseEvent, rows: tuple[RowRef, ...] = ()) -> RecordSpec:
+    """The record of an event that is not about an evidence, refusal or decision row;
+    *rows* are the covered rows it is about."""
     body = {
         "event": event.kind,
         "occurred_at": utc_timestamp(event.occurred_at),
@@ -86,7 +94,8 @@ def event_spec(event: CaseEvent) -> RecordSpec:
         # Features may put dates, enums or UUIDs in bodies; log their JSON form.
         "body": to_jsonable_python(event.body),
     }
-    return RecordSpec(event.case_id, generic_kind(event.kind), event.subject_id, body)
+    return RecordSpec(event.case_id, generic_kind(event.kind), event.subject_id, body,
+                      rows=rows, closes_case=event.kind == CASE_CLOSED_EVENT)
 
 
 def evidence_spec(item: EvidenceItem) -> RecordSpec:

@@ -16,8 +16,29 @@ class TransparencySettings(BaseSettings):
     log_signing_key: Path | None = Field(
         default=None,
         description="Ed25519 private key (PKCS#8 PEM) that signs tree heads; generated on "
-        "first use. Default: DATA_DIR/keys/log-signing-key.pem. Keep it out of the "
-        "repository: whoever holds it can sign heads as the log.",
+        "first use. Default: DATA_DIR-keys/log-signing-key.pem, a sibling of the data "
+        "directory: the key is kept apart from the database, and a key inside DATA_DIR or "
+        "readable by others is refused. Whoever holds it can sign heads as the log.",
+    )
+    allow_exposed_signing_key: bool = Field(
+        default=False,
+        description="Tests and demos only: accept a signing key inside the data directory "
+        "or readable by group or others.",
+    )
+    log_origin: str | None = Field(
+        default=None, max_length=200, pattern=r"^[^\s+]+$",
+        description="The log's name in its C2SP checkpoints (origin line and note key "
+        "name), e.g. example.gov.cn/dueprocess. Default: dueprocess/<key id prefix>.",
+    )
+    sign_heads_on_decision: bool = Field(
+        default=True,
+        description="Sign a tree head right after a case is decided or closed (the "
+        "scheduled sign-heads deployment covers everything else).",
+    )
+    sign_heads_interval_seconds: int = Field(
+        default=300, ge=0,
+        description="How often the sign-heads deployment signs a head if the log grew "
+        "(0: not scheduled).",
     )
     tree_head_dir: Path | None = Field(
         default=None,
@@ -27,8 +48,14 @@ class TransparencySettings(BaseSettings):
 
     @property
     def signing_key_path(self) -> Path:
-        path = self.log_signing_key or get_settings().data_dir / "keys" / "log-signing-key.pem"
-        return path.expanduser().resolve()
+        data_dir = get_settings().data_dir
+        default = data_dir.parent / f"{data_dir.name}-keys" / "log-signing-key.pem"
+        return (self.log_signing_key or default).expanduser().resolve()
+
+    @property
+    def legacy_signing_key_path(self) -> Path:
+        """Where versions before 0005 generated the key (inside the data directory)."""
+        return get_settings().data_dir / "keys" / "log-signing-key.pem"
 
     @property
     def publication_dir(self) -> Path:

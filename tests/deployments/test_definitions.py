@@ -59,7 +59,7 @@ def test_prefect_yaml_matches_the_python_definition(spec: DeploymentSpec) -> Non
 def test_every_deployment_is_in_both() -> None:
     assert set(yaml_deployments()) == {s.name for s in specs()} == {
         "major-decision", "resume-case", "deadline-watchdog", "notify-reviewers",
-        "publish-decision", "deliver-notices"}
+        "publish-decision", "deliver-notices", "sign-heads"}
 
 
 def test_the_compose_servers_are_configured_as_the_scale_out_test_runs_them() -> None:

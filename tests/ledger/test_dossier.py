@@ -662,3 +662,34 @@ def test_dossier_item_must_agree_with_its_record() -> None:
         DossierItem(leaf_index=3, kind="decision", record=log.records[3])
     with pytest.raises(ValidationError, match="case_seq"):
         DossierItem(leaf_index=3, kind="refusal", record={**log.records[3], "case_seq": "1"})
+
+
+def test_file_must_be_present_even_when_null(pub: Published) -> None:
+    """§3 settles it: `file` is never omitted; a record covering no document has null."""
+    manifest = pub.manifest()
+    [index] = [i for i, item in enumerate(manifest["items"]) if item["file"] is None][:1]
+    del manifest["items"][index]["file"]
+    pub.save_manifest(manifest)
+    assert f"items.{index}.file: Field required" in failure(pub)
+
+
+@pytest.mark.parametrize("where", ["record", "manifest", "tree head"])
+def test_an_integer_beyond_2_53_is_rejected_anywhere(pub: Published, where: str) -> None:
+    """§1 settles it: the ±(2^53 − 1) bound holds for every integer in a dossier."""
+    big = 2**53
+    if where == "manifest":
+        manifest = pub.manifest()
+        manifest["items"][0]["leaf_index"] = big
+        pub.save_manifest(manifest)
+        assert "items.0.leaf_index" in failure(pub)
+    elif where == "tree head":
+        path = pub.path / "tree-head.json"
+        head = json.loads(path.read_text())
+        path.write_text(json.dumps({**head, "tree_size": big}))
+        assert "tree-head.json: tree_size" in failure(pub)
+    else:
+        manifest = pub.manifest()
+        path = pub.path / manifest["items"][0]["record"]
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps({**record, "amount": big}, separators=(",", ":")))
+        assert "outside ±(2**53-1)" in failure(pub)

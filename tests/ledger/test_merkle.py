@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,11 @@ from ledger.merkle import (
 
 # CI runs in a fresh clone with a copy of shared/ beside it: <clone>/../shared.
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTORS = REPO_ROOT.parent / "shared" / "testdata" / "rfc6962"
+# A worktree under <root>/wt/<name> finds <root>/shared; RFC6962_VECTORS names it outright.
+_CANDIDATES = [Path(p) for p in [os.environ.get("RFC6962_VECTORS", "")] if p] + [
+    base / "shared" / "testdata" / "rfc6962" for base in (REPO_ROOT.parent,
+                                                          REPO_ROOT.parent.parent)]
+VECTORS = next((c for c in _CANDIDATES if c.is_dir()), _CANDIDATES[0])
 NO_VECTORS = f"RFC 6962 test vectors not found at {VECTORS} (expected <repo>/../shared)"
 
 # The RFC 6962 reference leaves and the roots of their first n leaves (n = 1..8), as used

@@ -45,9 +45,12 @@ def test_export_and_verify_reports_what_the_public_can_check(
     assert f"OK: {len(report.items)} records (" in printed
     assert f"dueprocess verify-dossier {tmp_path / 'dossier'} --trusted-key {key}" in printed
     assert report.key_pinned and report.items[0].kind == "case"
-    # The published key is all a reader needs; the dossier holds every record of the case.
-    again = verify_dossier(tmp_path / "dossier", trusted_public_key_pem=key.read_bytes())
-    assert [i.leaf_index for i in again.items] == list(range(again.tree_size))
+    # The published key is all a reader needs; the dossier holds every record of the case,
+    # up to the record that closed it.
+    again = verify_dossier(tmp_path / "dossier", trusted_public_key_pem=key.read_bytes(),
+                           require_closed=True)
+    assert [i.case_seq for i in again.items] == list(range(len(again.items)))
+    assert again.case_closed and again.items[-1].leaf_index < again.tree_size
 
 
 def test_each_export_signs_a_head_that_extends_the_previous_one(
@@ -59,8 +62,9 @@ def test_each_export_signs_a_head_that_extends_the_previous_one(
                                    occurred_at=utcnow()))
     second = export_dossier(case_id, tmp_path / "second", announce=lambda _: None)
     first_size = json.loads((tmp_path / "first" / "tree-head.json").read_text())["tree_size"]
-    assert second.earlier_tree_sizes == (first_size,)
-    assert [h.tree_size for h in published_tree_heads()] == [first_size, first_size + 1]
+    # heads signed when the case was decided and closed (the first export's), then this one
+    assert second.earlier_tree_sizes[-1] == first_size
+    assert [h.tree_size for h in published_tree_heads()][-2:] == [first_size, first_size + 1]
     proof = (get_transparency_settings().publication_dir / "consistency"
              / f"{first_size:012d}-{first_size + 1:012d}.json")
     assert json.loads(proof.read_text())["old_size"] == first_size

@@ -38,6 +38,19 @@ def case_records(case_id: str) -> list[dict[str, Any]]:
     return [json.loads(r) for r in rows]
 
 
+def everything() -> list[dict[str, Any]]:
+    with session_scope() as session:
+        return [json.loads(r) for r in session.exec(select(LogLeaf.record))]
+
+
+def records_about(case_id: str) -> list[dict[str, Any]]:
+    """The case's records, and those logged on the system chain after it closed."""
+    with session_scope() as session:
+        rows = session.exec(select(LogLeaf.record).order_by(col(LogLeaf.leaf_index))).all()
+    records = [json.loads(r) for r in rows]
+    return [r for r in records if case_id in (r["case_id"], r.get("about_case"))]
+
+
 def log_size() -> int:
     with session_scope() as session:
         head = session.get(LogHead, 1)
@@ -71,7 +84,11 @@ def test_a_decided_case_is_logged_event_by_event(fresh: None) -> None:
     for before, after in itertools.pairwise(records):
         assert after["case_prev"] == b64encode(leaf_hash(canonical_bytes(before)))
     report = verify_log()
-    assert report.tree_size == len(records) == log_size()
+    assert report.tree_size == log_size()
+    # the rest: people and credentials, on the system chain
+    others = [r for r in everything() if r["case_id"] != case_id]
+    assert len(records) + len(others) == report.tree_size
+    assert {r["case_id"] for r in others} == {"system"}
 
 
 def test_log_head_root_is_the_merkle_root_of_the_leaves(fresh: None) -> None:
@@ -175,13 +192,16 @@ def test_a_draft_stored_without_an_event_is_flagged_until_its_case_logs_again(
         verify_log()
     with session_scope() as session:
         publish(session, CaseEvent(case_id=case_id, kind="notice.sent", occurred_at=utcnow()))
-    *_, notice, draft = case_records(case_id)
+    # The case is closed: what comes after is logged on the system chain, about the case.
+    *_, notice, draft = records_about(case_id)
     assert notice["event"] == "notice.sent"
+    assert notice["case_id"] == draft["case_id"] == "system"
+    assert notice["about_case"] == draft["about_case"] == case_id
     assert (draft["kind"], draft["version"]) == ("draft", 2)
     assert draft["file_sha256"] == hashlib.sha256(text.encode()).hexdigest()
     with session_scope() as session:  # logged once, not again with later events
         publish(session, CaseEvent(case_id=case_id, kind="notice.sent", occurred_at=utcnow()))
-    assert [r["kind"] for r in case_records(case_id)].count("draft") == 2
+    assert [r["kind"] for r in records_about(case_id)].count("draft") == 2
     verify_log()
 
 

@@ -28,6 +28,7 @@ from dueprocess.ledger import (
 from dueprocess.ledger.log import append
 from dueprocess.ledger.records import RecordSpec
 from ledger import EMPTY_ROOT, MerkleLog, SignedTreeHead, sign_tree_head, tree_head_message
+from ledger.checkpoint import sign_note
 from ledger.codec import b64encode
 from ledger.records import RESERVED_FIELDS
 from models.base import utcnow
@@ -64,7 +65,8 @@ def evidence_id(session: Session, case_id: str, stage: str, n: int = 0) -> int:
 
 def test_untouched_log_verifies(case_id: str) -> None:
     report = verify_log()
-    assert report.signed_heads == 1 and report.cases == 1
+    # signed automatically when the case was decided and when it closed
+    assert report.signed_heads == 2 and report.cases == 1
     # the draft, 8 evidence items and the risk report, a refusal, the decision
     assert report.rows_checked == 12
     assert report.summary().startswith(f"OK: {report.tree_size} leaves over 1 case, root ")
@@ -148,13 +150,16 @@ def test_two_evidence_rows_swapped_are_named(case_id: str) -> None:
 
 
 def test_two_log_rows_swapped_are_named(case_id: str) -> None:
+    with session_scope() as session:
+        chains = session.exec(select(LogLeaf.case_id).order_by(col(LogLeaf.leaf_index))).all()
+    first = next(i for i in range(8, len(chains)) if chains[i] == chains[i + 1] == case_id)
     with session_scope() as session, triggers_dropped(session, "logleaf"):
-        for old, new in ((8, -1), (9, 8), (-1, 9)):
+        for old, new in ((first, -1), (first + 1, first), (-1, first + 1)):
             session.connection().execute(
                 text("UPDATE logleaf SET leaf_index = :new WHERE leaf_index = :old"),
                 {"old": old, "new": new},
             )
-    tampered(rf"leaf 8 \(\w+, case {case_id}\): has case_seq 9, expected 8")
+    tampered(rf"leaf {first} \(\w+, case {case_id}\): has case_seq \d+, expected \d+")
 
 
 def test_edited_log_record_is_named(case_id: str) -> None:
@@ -257,6 +262,7 @@ def _rewrite_decision(session: Session, new_text: str, *, drop_heads: bool) -> N
     if drop_heads:
         connection.execute(text("DELETE FROM consistencyproof"))
         connection.execute(text("DELETE FROM publishedtreehead"))
+        connection.execute(text("DELETE FROM signedcheckpoint"))
     connection.execute(text("UPDATE loghead SET tree_size = 0, root_hash = :r, frontier = '[]'"),
                        {"r": EMPTY_ROOT.hex()})
     for kind, subject_id, record in records:
@@ -267,7 +273,8 @@ def _rewrite_decision(session: Session, new_text: str, *, drop_heads: bool) -> N
                                    record.get("file_sha256")))
 
 
-REWRITE_TABLES = ("decision", "logleaf", "loghead", "publishedtreehead", "consistencyproof")
+REWRITE_TABLES = ("decision", "logleaf", "loghead", "publishedtreehead", "consistencyproof",
+                  "signedcheckpoint")
 
 
 def test_rewritten_history_is_never_signed_over(case_id: str) -> None:
@@ -317,3 +324,23 @@ def test_a_new_key_does_not_silently_replace_the_logs_key(
     with pytest.raises(DueProcessError, match=r"DUEPROCESS_LOG_SIGNING_KEY: .* did not "
                                               r"sign the published tree heads"):
         publish_tree_head(announce=lambda _: None)
+
+
+def test_a_forged_checkpoint_is_named(case_id: str) -> None:
+    """What witnesses read must be what the log signed: a checkpoint note re-signed with
+    another key, or one naming another root, is caught."""
+    with session_scope() as session, triggers_dropped(session, "signedcheckpoint"):
+        size = session.connection().execute(
+            text("SELECT max(tree_size) FROM signedcheckpoint")).scalar_one()
+        note = session.connection().execute(
+            text("SELECT note FROM signedcheckpoint WHERE tree_size = :n"), {"n": size}
+        ).scalar_one()
+        origin, _, root, *_ = note.split("\n")
+        forged = sign_note(f"{origin}\n{size}\n{b64encode(EMPTY_ROOT)}\n", origin,
+                           Ed25519PrivateKey.generate())
+        assert root != b64encode(EMPTY_ROOT)
+        session.connection().execute(
+            text("UPDATE signedcheckpoint SET note = :note WHERE tree_size = :n"),
+            {"note": forged, "n": size})
+    tampered(rf"checkpoint of size {size}: the note carries no signature by .* with the log's "
+             r"key \(forged or altered\)")
