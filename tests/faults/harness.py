@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dueprocess.stack.processes import free_port, processes_with_marker
+from tests.support import token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
@@ -261,7 +262,7 @@ def record(case_id: str, index: int) -> None:
 
     stage, by, evidence = VALID_STEPS[index]
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                           evidence=evidence, channel="cli")
+                           evidence=evidence, channel="cli", token=token_for(by))
     resume_after_recording(item, timeout=120)
 
 
