@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal import api, pages
+from portal import api, inbox, pages
 from portal.ratelimit import RateLimiter
 from portal.settings import PortalSettings, get_portal_settings
 
@@ -94,4 +94,5 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.portal_max_body_bytes)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(inbox.router)  # reviewer inbox and evidence API (portal/inbox)
     return app
