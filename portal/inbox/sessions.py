@@ -88,10 +88,16 @@ def end_session(response: Response, request: Request) -> None:
 
 
 def same_origin(request: Request) -> bool:
-    """A POST from a page of this portal: an Origin header, when sent, is ours."""
+    """A POST from a page of this portal: the browser's Sec-Fetch-Site, when sent, says
+    so, and an Origin header, when it names one, is ours. (The portal's no-referrer policy
+    makes browsers send `Origin: null` for its own forms, so null proves nothing either
+    way; the session's CSRF token is checked as well.)"""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
-        return origin is None
+        return True
     own = f"{request.url.scheme}://{request.url.netloc}"
     public = settings_of(request).public_url
     return origin in {own, (public or own).rstrip("/")}

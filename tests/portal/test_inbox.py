@@ -124,6 +124,9 @@ def test_evidence_through_the_inbox_and_every_refusal(inbox: TestClient,
     cross = inbox.post(task_path(consulting_case), data={**RISK_FORM, "csrf": csrf},
                        headers={"Origin": "https://evil.example"})
     assert cross.status_code == 403 and "[CSRF, ASVS 4.2.2]" in cross.text
+    fetched = inbox.post(task_path(consulting_case), data={**RISK_FORM, "csrf": csrf},
+                         headers={"Sec-Fetch-Site": "cross-site", "Origin": "null"})
+    assert fetched.status_code == 403
     missing = inbox.post(task_path(consulting_case), data=RISK_FORM)
     assert missing.status_code == 403
     # A rule of the procedure: the schema, named field by field.
@@ -144,7 +147,7 @@ def test_evidence_through_the_inbox_and_every_refusal(inbox: TestClient,
     assert item.channel == "portal" and item.recorded_by == "liu.yang"
     assert item.payload["documents"][0]["filename"] == "report.pdf"
     rules = [r.reasons[0]["rule"] for r in refusals(consulting_case, "portal")]
-    assert rules == ["AUTHENTICATED", "CSRF", "CSRF", "SCHEMA"]
+    assert rules == ["AUTHENTICATED", "CSRF", "CSRF", "CSRF", "SCHEMA"]
 
 
 def test_a_person_not_assigned_is_refused_by_the_rule(inbox: TestClient,
