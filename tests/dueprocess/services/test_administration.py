@@ -154,3 +154,17 @@ def test_assignments_need_an_official_of_the_unit_or_the_organ(case_id: str) -> 
     with session_scope() as session:
         refusals = session.exec(select(Refusal).where(Refusal.case_id == case_id)).all()
     assert [r.reasons[0]["rule"] for r in refusals] == ["AUTHENTICATED", "ASSIGNER"]
+
+
+def test_the_system_scope_records_are_in_a_log_that_verifies() -> None:
+    from sqlalchemy import text as sql
+
+    from dueprocess.ledger import verify_log
+
+    admin_token()  # at least the bootstrap's records
+    with session_scope() as session:
+        kinds = set(session.connection().execute(sql(
+            "SELECT kind FROM logleaf WHERE case_id = :scope"), {"scope": SYSTEM_SCOPE}
+        ).scalars())
+    assert {"person.registered", "credential.issued"} <= kinds, kinds
+    verify_log()  # raises LogTampered naming the item if the log and the rows differ

@@ -219,3 +219,26 @@ def test_a_signature_that_does_not_verify_is_refused(case_id: str) -> None:
                            token=token_for("prof.zhang"))
     assert item.payload["signature_ed25519"] == submissions.EXPERTS["prof.zhang"][
         "signature_ed25519"]
+
+
+def test_a_resume_through_prefects_api_with_a_handle_alone_is_refused_at_the_gate(
+    case_id: str,
+) -> None:
+    """What the flow does with `POST /api/flow_runs/{id}/resume` input: the reported hole."""
+    from dueprocess.services.gate_waits import consume_wait, prepare_wait
+    from dueprocess.services.progress import advance_case
+
+    progress = advance_case(case_id=case_id)
+    wait = prepare_wait(case_id=case_id, flow_run_id="run-form",
+                        stage_keys=progress.open_stages)
+    outcome = consume_wait(case_id=case_id, key=wait.key, raw={
+        "recorded_by": "liu.yang", "risk_assessment": submissions.RISK})
+    assert outcome.evidence_id is None and outcome.refusal_id is not None
+    assert outcome.reasons[0].startswith("[FORM-PROOF, ASVS 6.2, 2.8]")
+    assert evidence_count(case_id) == 0
+    wait = prepare_wait(case_id=case_id, flow_run_id="run-form",
+                        stage_keys=progress.open_stages)
+    proof = form_code_for(case_id, "risk_assessment", "liu.yang", submissions.RISK)
+    outcome = consume_wait(case_id=case_id, key=wait.key, raw={
+        "recorded_by": "liu.yang", "risk_assessment": submissions.RISK, "proof": proof})
+    assert outcome.evidence_id is not None and evidence_count(case_id) == 1
