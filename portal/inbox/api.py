@@ -18,7 +18,7 @@ from dueprocess.services.identity import ARTICLE, NO_CREDENTIAL, authenticate
 from dueprocess.services.recording import record_evidence
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
 from models.base import utcnow
-from portal.errors import decode_utf8, status_of, validation_message
+from portal.errors import Problem, decode_utf8, status_of, validation_message
 
 router = APIRouter(prefix="/api", tags=["reviewers"])
 CHANNEL = "api"
@@ -33,6 +33,19 @@ class EvidenceCreate(BaseModel):
     recorded_by: str | None = Field(default=None, max_length=64,
                                     description="Your handle; default: the token's holder")
     idempotency_key: str | None = Field(default=None, max_length=200)
+
+
+class RefusalProblem(BaseModel):
+    detail: str
+    refusal_id: int | None = Field(description="The audit record of the refusal")
+    rules: list[str] = Field(description="The rules that refused it")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    **{code: {"model": Problem} for code in (400, 404, 413, 415)},
+    401: {"model": RefusalProblem, "description": "No valid credential (AUTHENTICATED)"},
+    422: {"model": RefusalProblem | Problem, "description": "Refused by a rule or the schema"},
+}
 
 
 class EvidenceReceipt(BaseModel):
@@ -53,7 +66,7 @@ def _refusal(refused: Refused, status: int) -> JSONResponse:
 
 
 @router.post("/cases/{case_id}/stages/{stage_key}/evidence", status_code=201,
-             response_model=EvidenceReceipt,
+             response_model=EvidenceReceipt, responses=ERRORS,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": EvidenceCreate.model_json_schema()}}}})
 async def record_evidence_api(case_id: CaseId, stage_key: StageKey, request: Request) -> Any:

@@ -104,8 +104,8 @@ def fill_risk_form(page: Any, tmp_path: Path) -> None:
 def test_log_in_see_the_task_and_record_evidence(page: Any, portal_url: str,
                                                  consulting_case: str, tmp_path: Path) -> None:
     password_login(page, portal_url, "liu.yang")
-    row = page.locator("tr.task", has_text="Risk")
-    assert row.count() == 1 and consulting_case in row.inner_text()
+    row = page.locator("tr.task", has_text=consulting_case).filter(has_text="Risk")
+    assert row.count() == 1
     assert row.locator(".due").inner_text() != "—"  # the deadline is shown
     row.locator("a").click()
     page.wait_for_selector("#evidence-form")
