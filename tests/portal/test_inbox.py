@@ -57,8 +57,8 @@ def evidence_count(case_id: str) -> int:
 
 def refusals(case_id: str, channel: str) -> list[Refusal]:
     with session_scope() as session:
-        return list(session.exec(select(Refusal).where(Refusal.case_id == case_id,
-                                                       Refusal.channel == channel)).all())
+        return list(session.exec(select(Refusal).where(
+            Refusal.case_id == case_id, Refusal.channel == channel).order_by(Refusal.id)).all())  # type: ignore[arg-type]
 
 
 def login(client: TestClient, handle: str, password: str = PASSWORD) -> Any:

@@ -152,7 +152,8 @@ def test_assignments_need_an_official_of_the_unit_or_the_organ(case_id: str) -> 
     [event] = [e for e in published_events(case_id) if e.kind == "assignment.made"]
     assert event.subject_id == made.id and event.person == "guo.deputy" and event.digest
     with session_scope() as session:
-        refusals = session.exec(select(Refusal).where(Refusal.case_id == case_id)).all()
+        refusals = session.exec(select(Refusal).where(Refusal.case_id == case_id)
+                                .order_by(Refusal.id)).all()  # type: ignore[arg-type]
     assert [r.reasons[0]["rule"] for r in refusals] == ["AUTHENTICATED", "ASSIGNER"]
 
 
