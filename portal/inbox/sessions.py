@@ -16,6 +16,9 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from dueprocess.db import session_scope
+from dueprocess.services.identity import holds_active
+from models.people import CredentialKind
 from portal.inbox.settings import InboxSettings, get_inbox_settings
 
 SESSION_COOKIE = "dp_inbox"
@@ -65,12 +68,19 @@ def set_cookie(response: Response, settings: InboxSettings, name: str, value: st
 
 
 def current_session(request: Request) -> InboxSession | None:
+    """The signed, unexpired session, while its person still holds the credential they
+    logged in with (revoking it ends the session at the next request)."""
     settings = settings_of(request)
     data = unsign(settings, "session", request.cookies.get(SESSION_COOKIE),
                   settings.session_minutes * 60)
     if data is None:
         return None
-    return InboxSession(handle=str(data["h"]), method=str(data["m"]), csrf=str(data["c"]))
+    current = InboxSession(handle=str(data["h"]), method=str(data["m"]), csrf=str(data["c"]))
+    kind = CredentialKind.OIDC if current.method == "oidc" else CredentialKind.PASSWORD
+    with session_scope() as session:
+        if not holds_active(session, handle=current.handle, kind=kind):
+            return None
+    return current
 
 
 def start_session(response: Response, request: Request, *, handle: str, method: str) -> None:

@@ -100,6 +100,21 @@ def test_a_password_login_starts_a_strict_expiring_session(inbox: TestClient,
     assert 'type="file"' in task.text and "Draft v1" in task.text
 
 
+def test_revoking_the_password_ends_the_session(inbox: TestClient,
+                                                consulting_case: str) -> None:
+    from dueprocess.services.identity import revoke
+    from models.people import Credential, CredentialKind, Person
+
+    login(inbox, "qian.yu")
+    assert inbox.get("/inbox", follow_redirects=False).status_code == 200
+    with session_scope() as session:
+        [credential] = session.exec(select(Credential).join(Person).where(
+            Person.handle == "qian.yu", Credential.kind == CredentialKind.PASSWORD,
+            Credential.revoked_at.is_(None))).all()  # type: ignore[union-attr]
+        revoke(session, credential_id=credential.id or 0)
+    assert inbox.get("/inbox", follow_redirects=False).status_code == 303
+
+
 def test_an_expired_or_forged_session_is_not_accepted(inbox: TestClient,
                                                       consulting_case: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
