@@ -28,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from dueprocess.demo.credentials import token_for
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 QUIET = {"DUEPROCESS_WATCHDOG_INTERVAL_SECONDS": "0",
@@ -239,7 +241,7 @@ def decisions(args: argparse.Namespace) -> None:
                 run_id = start_case_run(case_id)
                 for stage, by, evidence in VALID_STEPS:
                     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                                           evidence=evidence, channel="bench")
+                                           evidence=evidence, channel="bench", token=token_for(by))
                     outcome = resume_after_recording(item, timeout=600)
                     for _ in range(200):  # rejected: the run's input schema not stored yet
                         if "schema not found" not in outcome:

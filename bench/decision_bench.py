@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from uuid import UUID
 
+from dueprocess.demo.credentials import token_for
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
@@ -211,7 +213,7 @@ def run(args: argparse.Namespace, api_url: str) -> None:
         for step, (stage, by, evidence) in enumerate(VALID_STEPS, start=1):
             started = time.perf_counter()
             item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                                   evidence=evidence, channel="bench")
+                                   evidence=evidence, channel="bench", token=token_for(by))
             outcome = resume_after_recording(item, timeout=60)
             for _ in range(200):  # the same race as the bare arm's (see resume_accepted)
                 if "schema not found" not in outcome:

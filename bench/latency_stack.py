@@ -49,6 +49,8 @@ sys.path.insert(0, str(ROOT))
 from prefect import flow, suspend_flow_run  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 
+from dueprocess.demo.credentials import token_for  # noqa: E402
+
 BARE = "bare-suspend/bare-suspend"
 
 
@@ -283,7 +285,7 @@ def our_case(isolate: bool) -> tuple[str, Latencies]:
                 before = latest_wait(session, case_id)
             submitted = time.perf_counter()
             item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                                   evidence=evidence, channel="bench")
+                                   evidence=evidence, channel="bench", token=token_for(by))
             # Recorded: committed, and the next stage opened (prompt advance). From here on
             # it is what bare Prefect does too: resume the run, and it continues.
             since, started = time.time(), time.perf_counter()

@@ -22,6 +22,12 @@ class EvidenceSubmission(RunInput):
         description="Your handle: you must be assigned to the stage you fill in. "
         "The evidence is recorded in your name and the audit names you if it is refused."
     )
+    proof: str | None = Field(
+        default=None, max_length=200,
+        description="Proof that you submit this: the single-use code printed by "
+        "`dueprocess form-code CASE STAGE --file EVIDENCE.json`, or your Ed25519 signature "
+        "of the evidence (`dueprocess form-code … --key KEY.pem`). A handle alone is refused.",
+    )
     idempotency_key: str | None = Field(
         default=None, description="Optional; resubmitting with the same key stores nothing new"
     )

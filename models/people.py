@@ -33,6 +33,7 @@ class Role(StrEnum):
     PUBLICATION_OFFICER = "publication_officer"
     FILING_OFFICER = "filing_officer"  # files normative documents with the higher authority
     PUBLIC = "public"
+    ADMINISTRATOR = "administrator"  # manages people, credentials and keys (not a reviewer)
 
 
 ORGAN_ROLES = frozenset({Role.ORGAN_MEMBER, Role.ORGAN_HEAD})
@@ -81,6 +82,8 @@ class Assignment(SQLModel, table=True):
 class CredentialKind(StrEnum):
     API_TOKEN = "api_token"  # bearer token for the CLI and the API; stored as its SHA-256
     ED25519 = "ed25519"  # public key; the private key never reaches dueprocess
+    PASSWORD = "password"  # the portal inbox's local login; stored as an argon2id hash
+    OIDC = "oidc"  # an OpenID Connect subject; fingerprint = SHA-256 of issuer NUL subject
 
 
 class Credential(SQLModel, table=True):
@@ -91,8 +94,29 @@ class Credential(SQLModel, table=True):
     token_sha256: str | None = Field(default=None, max_length=64, unique=True)
     public_key: str | None = Field(default=None, max_length=64, description="base64, 32 bytes")
     fingerprint: str = Field(max_length=64, description="SHA-256 of the token or the key bytes")
+    secret_hash: str | None = Field(default=None, max_length=200,
+                                    description="argon2id hash of a portal password")
     created_at: datetime = timestamp_field()
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class FormCode(SQLModel, table=True):
+    """A single-use code proving a reviewer's identity on the Prefect form.
+
+    Issued to an authenticated person for one case, stage and evidence digest; stored as
+    its SHA-256, so Prefect's database (which keeps the form input) never holds a secret
+    that could be used again: once consumed, or for other evidence, the code proves nothing.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_sha256: str = Field(max_length=64, unique=True)
+    case_id: str = Field(max_length=32, index=True)
+    stage_key: str = Field(max_length=64)
+    person_id: int = Field(foreign_key="person.id")
+    evidence_sha256: str = Field(max_length=64)
+    issued_at: datetime = timestamp_field()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    consumed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class CredentialPublic(BaseModel):

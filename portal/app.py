@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from portal import api, pages, transparency
+from portal import api, inbox, pages, transparency
 from portal.errors import Problem
 from portal.guards import CSP, BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal.ratelimit import RateLimiter
@@ -50,6 +50,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         "model": Problem, "description": "A cross-site write, or a write not sent as JSON"}})
     app.include_router(pages.router)
     app.include_router(transparency.router)
+    app.include_router(inbox.router)  # reviewer inbox and evidence API (portal/inbox)
     return app
 
 

@@ -1,12 +1,13 @@
 """Comment intake by group commit: comments sent at the same time are stored together.
 
-A request hands its checked comment to the process's intake writer (one thread) and waits
-for its receipt. The writer takes every comment waiting, reads each case's comment window
-(a read, no lock on the case row), stores the accepted ones in one transaction and logs
-them as one `comments.received` record per case (the receipts and the SHA-256 of their
-lines, `models.notices.comment_batch_line`), then answers each request. So a receipt is only given for a
-comment that is committed and logged, as before, but 16 concurrent comments cost one
-transaction and one log append instead of 16 serialised on the log head.
+A request hands its checked comment to the process's intake writer (one thread) and
+waits for its receipt. The writer takes every comment waiting, reads each case's comment
+window (a read, no lock on the case row), stores the accepted ones in one transaction
+and logs them as one `comments.received` record per case (the receipts and the SHA-256
+of their lines, `models.notices.comment_batch_line`), then answers each request. So a
+receipt is only given for a comment that is committed and logged, as before, but 16
+concurrent comments cost one transaction and one log append instead of 16 serialised on
+the log head.
 
 The writer starts on the first comment of a process (and again in a forked child).
 """

@@ -39,6 +39,45 @@ def demo_case_data() -> dict[str, Any]:
     return copy.deepcopy(_demo_case_data())
 
 
+_TOKENS: dict[tuple[str, str], str] = {}
+
+
+def token_for(handle: str) -> str:
+    """An API token of a registered person, issued once per case database (every write
+    needs a credential; tests act as the people they name)."""
+    from dueprocess.db import session_scope
+    from dueprocess.services.identity import issue_token
+    from dueprocess.settings import get_settings
+
+    key = (get_settings().resolved_database_url, handle)
+    if key not in _TOKENS:
+        with session_scope() as session:
+            _TOKENS[key] = issue_token(session, handle=handle, label="tests")[1]
+    return _TOKENS[key]
+
+
+ADMIN = "root.admin"
+
+
+def admin_token() -> str:
+    """The token of the session database's first administrator (bootstrapped once)."""
+    from dueprocess.services.bootstrap import init_admin
+    from dueprocess.settings import get_settings
+
+    key = (get_settings().resolved_database_url, ADMIN)
+    if key not in _TOKENS:
+        _TOKENS[key] = init_admin(handle=ADMIN, name="Root Admin", channel="test")[1]
+    return _TOKENS[key]
+
+
+def form_code_for(case_id: str, stage: str, handle: str, evidence: dict[str, Any]) -> str:
+    """A single-use Prefect form code for this evidence, as `dueprocess form-code` gives."""
+    from dueprocess.services.form_codes import issue_form_code_as
+
+    return issue_form_code_as(case_id=case_id, stage_key=stage, evidence=evidence,
+                              token=token_for(handle), channel="test")[1]
+
+
 def open_case_data(data: dict[str, Any]) -> str:
     """Open a case from case-file data; returns its id."""
     from dueprocess.db import session_scope
@@ -56,7 +95,7 @@ def record_steps(case_id: str, steps: list[tuple[str, str, dict[str, Any]]]) -> 
     advance_case(case_id=case_id)
     for stage, by, evidence in steps:
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="test")
+                        channel="test", token=token_for(by))
         advance_case(case_id=case_id)
 
 

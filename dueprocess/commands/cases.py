@@ -146,7 +146,7 @@ def record_command(
     resume: Annotated[bool, typer.Option(help="Resume the waiting flow run")] = True,
     token: Annotated[str | None, typer.Option(
         envvar="DUEPROCESS_TOKEN", show_default=False,
-        help="Your API token, if you hold one (default: DUEPROCESS_TOKEN)")] = None,
+        help="Your API token (default: DUEPROCESS_TOKEN); required")] = None,
 ) -> None:
     """Validate and store stage evidence, then resume the case's waiting flow run."""
     from dueprocess.services.payloads import TooDeep

@@ -1,10 +1,14 @@
 """Commands of the statutory-procedure feature for the `dueprocess` CLI.
 
-    dueprocess people add HANDLE …           register a person (role, unit, public key)
+    dueprocess init-admin HANDLE --name …    the first administrator (once); prints a token
+    dueprocess people add HANDLE …           register a person (administrator)
     dueprocess people list
     dueprocess credentials token HANDLE      issue an API token (shown once, stored hashed)
     dueprocess credentials add-key HANDLE F  register an Ed25519 public key
+    dueprocess credentials password HANDLE   set a portal inbox password (argon2id)
+    dueprocess credentials link-oidc HANDLE --subject SUB   an OIDC login for the inbox
     dueprocess credentials list HANDLE / revoke ID
+    dueprocess form-code CASE STAGE --file F a single-use proof for the Prefect form
     dueprocess assign CASE STAGE HANDLE --as OFFICIAL
     dueprocess declare-interest CASE STAGE HANDLE --as …
     dueprocess panel-note CASE STAGE --file F --as OFFICIAL
@@ -13,8 +17,9 @@
     dueprocess package CASE                  the legality review submission package
     dueprocess archive CASE                  the decision archive: drafts, evidence, flags
 
-Commands acting on a case take `--as HANDLE` and the person's API token from `--token`
-or DUEPROCESS_TOKEN; a refusal names the rule and is audited.
+Every write takes the actor's API token from `--token` or DUEPROCESS_TOKEN (commands
+acting on a case also `--as HANDLE`); managing people and credentials needs an
+administrator's token. A refusal names the rule and is audited.
 """
 
 from __future__ import annotations
@@ -67,10 +72,10 @@ def people_add(
     role: Annotated[str, typer.Option(help="e.g. expert, legal_reviewer, organ_member")],
     unit: Annotated[str, typer.Option(help="Department, institution or organ")] = "",
     public_key: Annotated[Path | None, typer.Option(help="Ed25519 public key file")] = None,
+    token: Token = None,
 ) -> None:
-    """Register a person (an existing handle is never changed)."""
-    from dueprocess.db import session_scope
-    from dueprocess.services.cases import register_person
+    """Register a person (an administrator; an existing handle is never changed)."""
+    from dueprocess.services.administration import register_person_as
     from models.people import PersonCreate
 
     person = _validated(PersonCreate, {
@@ -78,8 +83,7 @@ def people_add(
         "public_key": _text(public_key, "--public-key") if public_key else None,
     }, "person")
     ready()
-    with session_scope() as session:
-        register_person(session, person)
+    register_person_as(person=person, token=token, channel=CHANNEL)
     console.print(f"Registered {handle} ({role}, {unit or 'no unit'})")
 
 
@@ -101,36 +105,88 @@ def people_list() -> None:
     console.print(table)
 
 
+def init_admin_command(
+    handle: str, name: Annotated[str, typer.Option(help="Full name")],
+    unit: Annotated[str, typer.Option(help="Department")] = "",
+) -> None:
+    """Create the first administrator and print their token once (refused afterwards)."""
+    from dueprocess.services.bootstrap import init_admin
+    from models.people import PersonCreate
+
+    _validated(PersonCreate, {"handle": handle, "name": name, "role": "administrator",
+                              "unit": unit}, "administrator")
+    ready()
+    _, token = init_admin(handle=handle, name=name, unit=unit, channel=CHANNEL)
+    console.print(f"Administrator {handle} created. Token (shown once, keep it secret; "
+                  "give it with --token or DUEPROCESS_TOKEN):")
+    print(token)
+
+
 @credentials.command("token")
 def credentials_token(
     handle: str, label: Annotated[str, typer.Option(help="What the token is for")] = "",
+    token: Token = None,
 ) -> None:
-    """Issue an API token; it is printed once and stored only as its SHA-256."""
-    from dueprocess.db import session_scope
-    from dueprocess.services.identity import issue_token
+    """Issue an API token (an administrator); printed once, stored only as its SHA-256."""
+    from dueprocess.services.administration import issue_token_as
 
     ready()
-    with session_scope() as session:
-        credential, token = issue_token(session, handle=handle, label=label)
-        number = credential.id
+    number, new_token = issue_token_as(handle=handle, label=label, token=token,
+                                       channel=CHANNEL)
     console.print(f"Credential #{number} for {handle}. Token (shown once, keep it secret):")
-    print(token)
+    print(new_token)
 
 
 @credentials.command("add-key")
 def credentials_add_key(
     handle: str, public_key: Annotated[Path, typer.Argument(help="PEM or base64 file")],
-    label: Annotated[str, typer.Option()] = "",
+    label: Annotated[str, typer.Option()] = "", token: Token = None,
 ) -> None:
-    """Register an Ed25519 public key for signing written opinions."""
-    from dueprocess.db import session_scope
-    from dueprocess.services.identity import register_public_key
+    """Register an Ed25519 public key for signing opinions and forms (an administrator)."""
+    from dueprocess.services.administration import register_key_as
 
     text = _text(public_key, "public key")
     ready()
-    with session_scope() as session:
-        credential = register_public_key(session, handle=handle, public_key=text, label=label)
-        console.print(f"Credential #{credential.id}: {handle} key {credential.fingerprint}")
+    credential = register_key_as(handle=handle, public_key=text, label=label, token=token,
+                                 channel=CHANNEL)
+    console.print(f"Credential #{credential.id}: {handle} key {credential.fingerprint}")
+
+
+@credentials.command("password")
+def credentials_password(
+    handle: str, token: Token = None,
+    password_file: Annotated[Path | None, typer.Option(
+        help="Read the password from this file (default: prompt)")] = None,
+) -> None:
+    """Set a portal inbox password (an administrator, or the person themself)."""
+    from dueprocess.services.administration import set_password_as
+
+    if password_file is not None:
+        password = _text(password_file, "--password-file").rstrip("\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    ready()
+    set_password_as(handle=handle, password=password, token=token, channel=CHANNEL)
+    console.print(f"Portal password of {handle} set (stored as an argon2id hash)")
+
+
+@credentials.command("link-oidc")
+def credentials_link_oidc(
+    handle: str, subject: Annotated[str, typer.Option(help="The provider's 'sub' claim")],
+    issuer: Annotated[str | None, typer.Option(
+        envvar="DUEPROCESS_PORTAL_OIDC_ISSUER", show_default=False,
+        help="The provider's issuer URL (default: DUEPROCESS_PORTAL_OIDC_ISSUER)")] = None,
+    token: Token = None,
+) -> None:
+    """Let an OpenID Connect subject log in to the portal inbox as HANDLE (an administrator)."""
+    from dueprocess.services.administration import link_oidc_as
+
+    if not issuer:
+        raise DueProcessError("--issuer: give the provider's issuer URL "
+                              "(or set DUEPROCESS_PORTAL_OIDC_ISSUER)")
+    ready()
+    link_oidc_as(handle=handle, issuer=issuer, subject=subject, token=token, channel=CHANNEL)
+    console.print(f"{handle} logs in with subject '{subject}' of {issuer}")
 
 
 @credentials.command("list")
@@ -152,15 +208,55 @@ def credentials_list(handle: str) -> None:
 
 
 @credentials.command("revoke")
-def credentials_revoke(credential_id: int) -> None:
-    """Revoke a token or key: it no longer authenticates or verifies."""
-    from dueprocess.db import session_scope
-    from dueprocess.services.identity import revoke
+def credentials_revoke(credential_id: int, token: Token = None) -> None:
+    """Revoke a token or key (an administrator, or its holder): it no longer works."""
+    from dueprocess.services.administration import revoke_as
 
     ready()
-    with session_scope() as session:
-        revoke(session, credential_id=credential_id)
+    revoke_as(credential_id=credential_id, token=token, channel=CHANNEL)
     console.print(f"Credential #{credential_id} revoked")
+
+
+def form_code_command(
+    case_id: str, stage: str,
+    file: Annotated[Path, typer.Option("--file", "-f", help="The evidence JSON you will submit")],
+    key: Annotated[Path | None, typer.Option(
+        help="Sign with your Ed25519 private key (PEM) instead of asking for a code")] = None,
+    handle: Annotated[str | None, typer.Option(
+        "--as", help="Your handle (with --key)")] = None,
+    token: Token = None,
+) -> None:
+    """A proof for the Prefect form: a single-use code bound to this case, stage, you and
+    this exact evidence (needs your token), or with --key your signature over them."""
+    from dueprocess.commands.cases import _read_evidence
+
+    evidence = _read_evidence(file)
+    ready()
+    if key is not None:
+        from dueprocess.rules import signatures
+        from dueprocess.services.form_codes import form_digest
+        from dueprocess.services.identity import signature_of_form
+
+        if handle is None:
+            raise DueProcessError("--as: give your handle to sign the form")
+        try:
+            private_key = signatures.load_private_key(key.read_bytes())
+        except (OSError, signatures.KeyProblem) as exc:
+            raise DueProcessError(f"--key {key}: {exc}") from None
+        digest = form_digest(case_id=case_id, stage_key=stage, evidence=evidence)
+        proof = signature_of_form(private_key, case_id=case_id, stage_key=stage,
+                                  handle=handle, evidence_sha256=digest)
+        console.print(f"Signature of {handle} over evidence sha256 {digest}; paste it as "
+                      "'proof' in the form:")
+        print(proof)
+        return
+    from dueprocess.services.form_codes import issue_form_code_as
+
+    holder, code, digest = issue_form_code_as(case_id=case_id, stage_key=stage,
+                                              evidence=evidence, token=token, channel=CHANNEL)
+    console.print(f"Form code for {holder}, {stage} of {case_id}, evidence sha256 {digest}; "
+                  "valid once, for 72 h, for exactly this evidence. Paste it as 'proof':")
+    print(code)
 
 
 def assign_command(case_id: str, stage: str, handle: str, actor: Actor,
@@ -318,6 +414,8 @@ def archive_command(case_id: str) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this feature's commands to the CLI."""
+    app.command("init-admin")(init_admin_command)
+    app.command("form-code")(form_code_command)
     app.add_typer(people, name="people")
     app.add_typer(credentials, name="credentials")
     app.command("assign")(assign_command)

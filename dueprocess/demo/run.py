@@ -16,6 +16,7 @@ from uuid import UUID
 from rich.console import Console
 
 from dueprocess.demo import submissions
+from dueprocess.demo.credentials import form_code_for, token_for
 from dueprocess.errors import Refused
 from dueprocess.settings import get_settings
 
@@ -51,7 +52,7 @@ def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[
     from dueprocess.services.recording import record_evidence
 
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                           evidence=evidence, channel="demo")
+                           evidence=evidence, channel="demo", token=token_for(by))
     console.print(f"  {by} recorded {stage} evidence #{item.id}")
     if resume:
         console.print(f"  {resume_after_recording(item, timeout=120)}")
@@ -79,7 +80,9 @@ def _play_case(console: Console, case_id: str) -> None:
     _step(console, "The participation officer submits a 19-day comment window with no reason, "
           "through the run's Prefect resume form")
     run_input = {"recorded_by": "li.wei",
-                 "public_participation": submissions.PARTICIPATION_SHORT_WINDOW}
+                 "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
+                 "proof": form_code_for(case_id, "public_participation", "li.wei",
+                                        submissions.PARTICIPATION_SHORT_WINDOW)}
     resume_with_input(UUID(gate[0]), run_input=run_input)
     for reason in _wait_for_refusal(case_id, gate[1]):
         console.print(f"  [red]refused[/]: [{reason['rule']}, {reason['article']}] "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dueprocess.rules.engine import Unmet
 from dueprocess.rules.facts import CaseFacts
-from models.people import Role
+from models.people import ORGAN_ROLES, Role
 from models.stages import StageStatus
 
 # (id, article, summary) of every permission rule, for the compliance matrix.
@@ -18,9 +18,46 @@ PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("NOT-DECIDED", "Art. 35", "A decided case is not revised: a major change reruns the "
      "procedure as a new case"),
     ("DRAFT-CHANGED", "Art. 24, 28", "A revision changes the draft text"),
-    ("AUTHENTICATED", "ASVS 6.2", "A person holding an API token presents it on the CLI and "
-     "the API; a presented token belongs to the person named"),
+    ("AUTHENTICATED", "ASVS 6.2", "Every write presents a credential of the person named "
+     "(an API token, a portal login, or on the Prefect form a form proof); a handle alone is "
+     "refused"),
+    ("FORM-PROOF", "ASVS 6.2, 2.8", "A Prefect form submission carries a single-use code or "
+     "an Ed25519 signature bound to its case, stage, person and evidence digest"),
+    ("ADMINISTRATOR", "ASVS 4.1.1", "Only an administrator registers people, issues tokens, "
+     "registers signing keys and links logins; a person may revoke their own credential "
+     "and set their own portal password"),
+    ("BOOTSTRAP-ONCE", "ASVS 2.5.1", "The first administrator is created once; later ones "
+     "are registered by an administrator"),
+    ("ASSIGNER", "Art. 11", "People are assigned to a case stage by an official of the "
+     "undertaking unit, a member of the decision organ, or an administrator"),
 )
+
+ADMINISTRATOR_ARTICLE = "ASVS 4.1.1"
+
+
+def administrator(role: str | None, handle: str, action: str,
+                  *, own: bool = False) -> list[Unmet]:
+    """An administrator may do `action`; so may the person themself when `own`."""
+    if role == Role.ADMINISTRATOR or own:
+        return []
+    return [Unmet("ADMINISTRATOR", ADMINISTRATOR_ARTICLE,
+                  f"'{handle}' may not {action}: only an administrator may")]
+
+
+def assigner(facts: CaseFacts, handle: str, action: str) -> list[Unmet]:
+    """Who may assign people to a case stage (Art. 11: the organ names the undertaking
+    unit, which organises the procedure)."""
+    person = facts.people.get(handle)
+    if person is not None and (
+        (person.role == Role.OFFICIAL and person.unit == facts.undertaking_unit)
+        or (person.role in ORGAN_ROLES and person.unit == facts.organ)
+        or person.role == Role.ADMINISTRATOR
+    ):
+        return []
+    return [Unmet("ASSIGNER", "Art. 11",
+                  f"'{handle}' may not {action}: only an official of the undertaking unit "
+                  f"'{facts.undertaking_unit}', a member of the decision organ "
+                  f"'{facts.organ}' or an administrator may")]
 
 
 def undertaking_official(facts: CaseFacts, handle: str, action: str) -> list[Unmet]:

@@ -26,14 +26,15 @@ from dueprocess.rules.engine import Unmet
 from dueprocess.rules.facts import CaseFacts, EvidenceFact
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
-from dueprocess.services.identity import identity_problems
+from dueprocess.services.identity import PortalLogin, form_proof_problems, identity_problems
 from dueprocess.services.payloads import canonical_sha256, split_documents
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
 from dueprocess.settings import get_settings
 from models.base import utcnow
 from models.evidence import Document, EvidenceItem
 
-SUBMISSION_FIELDS = ("recorded_by", "idempotency_key", "recorded_evidence_id")
+SUBMISSION_FIELDS = ("recorded_by", "idempotency_key", "recorded_evidence_id", "proof")
+FORM_CHANNEL = "prefect-form"
 
 
 def _announce_consequences(
@@ -65,12 +66,17 @@ def _announce_consequences(
 def _record(
     session: Session, *, case_id: str, stage_key: str, recorded_by: str,
     evidence: Mapping[str, Any], idempotency_key: str | None, channel: str, now: datetime,
-    token: str | None,
+    token: str | None, proof: str | None = None, login: PortalLogin | None = None,
 ) -> EvidenceItem:
     case = get_case(session, case_id, lock=True)
-    identity = identity_problems(session, handle=recorded_by, token=token, channel=channel)
-    if identity:
-        raise Refused(identity)
+    # The Prefect form proves who submitted with a code or signature bound to the evidence
+    # digest, checked once the digest is known; every other channel with a token or login.
+    by_form_proof = channel == FORM_CHANNEL and token is None and login is None
+    if not by_form_proof:
+        identity = identity_problems(session, handle=recorded_by, token=token,
+                                     channel=channel, login=login)
+        if identity:
+            raise Refused(identity)
     facts = load_facts(session, case)
     if stage_key not in facts.procedure.stage_keys:
         raise Refused(admission_problems(facts, stage_key, recorded_by))
@@ -85,6 +91,12 @@ def _record(
         max_evidence_bytes=settings.max_evidence_bytes,
     )
     digest = canonical_sha256(payload)
+    if by_form_proof:
+        identity = form_proof_problems(session, proof=proof, handle=recorded_by,
+                                       case_id=case_id, stage_key=stage_key,
+                                       evidence_sha256=digest, now=now)
+        if identity:
+            raise Refused(identity)
     # Without a client key, the same content by the same person on the same draft is a
     # retry; on a revised draft it is a new submission.
     key = idempotency_key or "sha256-" + hashlib.sha256(
@@ -131,13 +143,16 @@ def _record(
 def record_evidence(
     *, case_id: str, stage_key: str, recorded_by: str, evidence: Mapping[str, Any],
     idempotency_key: str | None = None, channel: str, now: datetime | None = None,
-    refusal_key: str | None = None, token: str | None = None,
+    refusal_key: str | None = None, token: str | None = None, proof: str | None = None,
+    login: PortalLogin | None = None,
 ) -> EvidenceItem:
     """Validate and store one piece of evidence, or raise `Refused` naming every reason.
 
     Raises `NotFound` for an unknown case. `refusal_key` makes the refusal audit record
-    itself idempotent (a flow rerun refuses the same input only once). `token`: the
-    recorder's API token, required on the CLI and the API from a person who holds one.
+    itself idempotent (a flow rerun refuses the same input only once). The recorder proves
+    who they are with `token` (their API token), `login` (the portal inbox's verified
+    login) or, on the Prefect form, `proof` (a single-use form code or an Ed25519
+    signature bound to the evidence): with none of them nothing is stored.
     """
     now = now or utcnow()
     try:
@@ -147,7 +162,7 @@ def record_evidence(
                     return _record(
                         session, case_id=case_id, stage_key=stage_key, recorded_by=recorded_by,
                         evidence=evidence, idempotency_key=idempotency_key, channel=channel,
-                        now=now, token=token,
+                        now=now, token=token, proof=proof, login=login,
                     )
             except IntegrityError:
                 # A concurrent retry won the insert; the second attempt answers as a retry.
@@ -207,7 +222,9 @@ def record_submission(
             channel=channel, idempotency_key=default_key, problems=refused.problems, now=now,
         )
         raise
+    proof = raw.get("proof") if raw else None
     return record_evidence(
         case_id=case_id, stage_key=stage_key, recorded_by=recorded_by, evidence=evidence,
         idempotency_key=key or default_key, channel=channel, now=now, refusal_key=default_key,
+        proof=proof if isinstance(proof, str) else None,
     )

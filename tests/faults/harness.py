@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dueprocess.stack.processes import free_port, processes_with_marker
+from tests.support import token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
@@ -261,17 +262,24 @@ def record(case_id: str, index: int) -> None:
 
     stage, by, evidence = VALID_STEPS[index]
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                           evidence=evidence, channel="cli")
+                           evidence=evidence, channel="cli", token=token_for(by))
     resume_after_recording(item, timeout=120)
 
 
 def cli_record(stack: UpProcess, case_id: str, index: int, work_dir: Path,
                **env: str) -> subprocess.CompletedProcess[str]:
-    from tests.support import VALID_STEPS
+    from tests.support import VALID_STEPS, token_for
 
     stage, by, evidence = VALID_STEPS[index]
     path = work_dir / f"step-{index}.json"
     path.write_text(json.dumps(evidence), encoding="utf-8")
+    from sqlalchemy.exc import OperationalError
+
+    from dueprocess.db import DatabaseUnavailable
+
+    # The case database may be down on purpose: then the command fails before identity.
+    with contextlib.suppress(OperationalError, DatabaseUnavailable):
+        env.setdefault("DUEPROCESS_TOKEN", token_for(by))
     return stack.cli("record", case_id, stage, "--file", str(path), "--as", by, **env)
 
 

@@ -35,7 +35,7 @@ from tests.faults.harness import (
     wait_until,
 )
 from tests.scaleout.harness import pointed_at
-from tests.support import RUNS_ONCE, VALID_STEPS
+from tests.support import RUNS_ONCE, VALID_STEPS, form_code_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), RUNS_ONCE]
 
@@ -86,7 +86,9 @@ def arm(stack: UpProcess, point: str) -> Path:
 def through_form(case_id: str, stage: str, by: str, evidence: dict[str, object]) -> None:
     gate = wait_for_gate(case_id, timeout=120)
     assert gate is not None, f"no gate for {stage}"
-    response = resume_with_input(UUID(gate[0]), run_input={"recorded_by": by, stage: evidence})
+    response = resume_with_input(UUID(gate[0]), run_input={
+        "recorded_by": by, stage: evidence,
+        "proof": form_code_for(case_id, stage, by, evidence)})
     assert response.status.value == "ACCEPT", response
 
 

@@ -26,7 +26,7 @@ from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.escalations import StageEscalation
 from tests.flows.conftest import final_state, gate
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -70,7 +70,8 @@ def test_every_transition_reaches_the_event_feed_with_ids_and_digests(
 ) -> None:
     case_id, _ = started_case
     item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
-                           evidence=dict(VALID_STEPS[4][2]), channel="api")
+                           evidence=dict(VALID_STEPS[4][2]), channel="api",
+                           token=token_for("liu.yang"))
     expected = ["dueprocess.case.opened", "dueprocess.evidence.recorded",
                 "dueprocess.stage.completed", *["dueprocess.stage.opened"] * 3]
     events = transitions(wait_for_events(case_id, lambda ev: names(transitions(ev)) == expected))
@@ -130,7 +131,7 @@ def test_evidence_recorded_elsewhere_wakes_the_run_through_the_trigger(
     _, first_key = gate(case_id)
     # Recorded through the API, say: nothing resumes the run but the trigger.
     record_evidence(case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
-                    evidence=dict(VALID_STEPS[0][2]), channel="api")
+                    evidence=dict(VALID_STEPS[0][2]), channel="api", token=token_for("li.wei"))
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         with session_scope() as session:

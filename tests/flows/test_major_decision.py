@@ -17,7 +17,7 @@ from dueprocess.services.recording import record_evidence
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
 from tests.flows.conftest import final_state, gate
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, form_code_for, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -43,7 +43,7 @@ def test_happy_path_decides_and_publishes(started_case: tuple[str, UUID]) -> Non
     for stage, by, evidence in VALID_STEPS:
         gate(case_id)  # the run waits at its gate: each recording resumes it, the last too
         item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                               evidence=evidence, channel="cli")
+                               evidence=evidence, channel="cli", token=token_for(by))
         outcome = resume_after_recording(item, timeout=90)
         # (A trigger of an earlier recording may have woken it first: still continuing.)
         assert f"resumed flow run {run_id}" in outcome or outcome.startswith(
@@ -66,7 +66,8 @@ def test_skipping_a_stage_is_refused_and_the_run_keeps_waiting(
     before = gate(case_id)
     with pytest.raises(Refused, match="STAGE-ORDER"):
         record_evidence(case_id=case_id, stage_key="collective_decision",
-                        recorded_by="zhao.li", evidence=submissions.MEETING, channel="cli")
+                        recorded_by="zhao.li", evidence=submissions.MEETING, channel="cli",
+                        token=token_for("zhao.li"))
     assert gate(case_id) == before
     state = run_state(run_id)
     assert state.is_paused()  # type: ignore[attr-defined]
@@ -92,7 +93,9 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
         # A custom rule (window length) only runs in the flow: refused there, run continues.
         accepted = client.resume_flow_run(UUID(flow_run_id), run_input={
             "recorded_by": "li.wei",
-            "public_participation": submissions.PARTICIPATION_SHORT_WINDOW})
+            "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
+            "proof": form_code_for(case_id, "public_participation", "li.wei",
+                                   submissions.PARTICIPATION_SHORT_WINDOW)})
         assert accepted.status.value == "ACCEPT"
     _, second_key = gate(case_id)
     assert second_key != first_key
@@ -105,7 +108,9 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
     assert counts(case_id)[0] == 0
     with get_client(sync_client=True) as client:
         client.resume_flow_run(UUID(flow_run_id), run_input={
-            "recorded_by": "li.wei", "public_participation": submissions.PARTICIPATION})
+            "recorded_by": "li.wei", "public_participation": submissions.PARTICIPATION,
+            "proof": form_code_for(case_id, "public_participation", "li.wei",
+                                   submissions.PARTICIPATION)})
     gate(case_id)
     view = case_view(case_id)
     participation = next(s for s in view.stages if s.key == "public_participation")
@@ -123,7 +128,7 @@ def test_rerun_from_the_top_after_each_stage_repeats_nothing(
     decision_recorded_at = None
     for number, (stage, by, evidence) in enumerate(VALID_STEPS, start=1):
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="cli")
+                        channel="cli", token=token_for(by))
         # No resume: reschedule the suspended run, so its body reruns from the top.
         with get_client(sync_client=True) as client:
             client.set_flow_run_state(run_id, Scheduled(), force=True)

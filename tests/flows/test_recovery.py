@@ -10,7 +10,7 @@ import pytest
 from dueprocess.orchestration.recovery import describe_driving_run, recover_case
 from dueprocess.services.recording import record_evidence
 from tests.flows.conftest import gate
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -49,7 +49,7 @@ def test_a_run_that_missed_its_resume_is_flagged_and_woken(
     stage, by, evidence = VALID_STEPS[0]
     # Recorded as if by the run's own form, so no trigger wakes the run: a missed resume.
     record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                    channel="prefect-form")
+                    channel="prefect-form", token=token_for(by))
     line = describe_driving_run(case_id)
     assert line is not None and "behind the case" in line, line
     assert "resumed flow run" in recover_case(case_id)

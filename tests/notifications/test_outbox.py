@@ -14,7 +14,7 @@ from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.evidence import EvidenceItem
 from models.notices import CommentWindow, Notice
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, token_for
 
 EVENTS: list[CaseEvent] = []
 
@@ -65,7 +65,7 @@ def test_publication_queues_the_decision_announcement(case_id: str) -> None:
     advance_case(case_id=case_id)
     for stage, by, evidence in VALID_STEPS:
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="cli")
+                        channel="cli", token=token_for(by))
         advance_case(case_id=case_id)
     [announcement] = [n for n in notices(case_id) if n.kind == "decision_announcement"]
     assert announcement.public and announcement.audience == [
@@ -97,7 +97,8 @@ def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
     queue_due_reminders(now=due - timedelta(days=10))
     assert reminded() == []
     record_evidence(case_id=case_id, stage_key=VALID_STEPS[0][0], recorded_by=VALID_STEPS[0][1],
-                    evidence=VALID_STEPS[0][2], channel="cli")  # participation has evidence
+                    evidence=VALID_STEPS[0][2], channel="cli",
+                    token=token_for(VALID_STEPS[0][1]))  # participation has evidence
     queue_due_reminders(now=due - timedelta(days=1))
     queue_due_reminders(now=due - timedelta(hours=1))  # once per stage and deadline
     assert ["reviewers-risk_assessment"] in reminded()

@@ -13,6 +13,7 @@ from models.notices import Comment
 from portal.app import create_app
 from portal.comments import comments_for_case
 from tests.portal.conftest import portal_settings
+from tests.support import token_for
 
 XSS = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'
 
@@ -103,7 +104,7 @@ def test_a_closed_window_refuses_comments(client: TestClient, consulting_case: s
 
     stage, by, evidence = VALID_STEPS[0]
     record_evidence(case_id=consulting_case, stage_key=stage, recorded_by=by,
-                    evidence=evidence, channel="cli")
+                    evidence=evidence, channel="cli", token=token_for(by))
     advance_case(case_id=consulting_case)  # participation completed: the window closes
     refused = client.post(f"/api/cases/{consulting_case}/comments", json={"body": "late"})
     assert refused.status_code == 409 and "comment window closed" in refused.json()["detail"]

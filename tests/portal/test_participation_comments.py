@@ -13,6 +13,7 @@ from dueprocess.services.cases import get_case
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from portal.comments import CommentCreate, comments_for_case, submit_comment
+from tests.support import token_for
 
 STAGE = "public_participation"
 
@@ -44,12 +45,12 @@ def test_portal_comments_must_be_counted_and_answered_before_the_stage_completes
 
     # The officer's evidence answers 2 opinions: the 3 portal comments are not all counted.
     record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    evidence=participation(2), channel="test")
+                    evidence=participation(2), channel="test", token=token_for("li.wei"))
     [message] = blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED")
     assert "opinions_received is 2, but the portal received 3 comments" in message
     assert receipts[0] in message and receipts[-1] in message
 
     # Counted and answered: the gate no longer holds the stage for this rule.
     record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    evidence=participation(3), channel="test")
+                    evidence=participation(3), channel="test", token=token_for("li.wei"))
     assert blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED") == []

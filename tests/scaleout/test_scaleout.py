@@ -22,7 +22,7 @@ from models.decisions import Decision
 from models.evidence import EvidenceItem
 from tests.conftest import DEMO_CASE
 from tests.scaleout.harness import ScaleOut
-from tests.support import RUNS_ONCE, VALID_STEPS, final_state
+from tests.support import RUNS_ONCE, VALID_STEPS, final_state, token_for
 
 pytestmark = [pytest.mark.slow, RUNS_ONCE]
 CASES = 2
@@ -39,7 +39,8 @@ def drive(case_id: str) -> UUID:
     run_id = start_case_run(case_id)
     for number, (stage, by, evidence) in enumerate(VALID_STEPS):
         item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
-                               evidence=evidence, channel="cli" if number != 1 else "api")
+                               evidence=evidence, channel="cli" if number != 1 else "api",
+                               token=token_for(by))
         if number != 1:  # the first expert opinion comes from elsewhere: no resume
             resume_after_recording(item, timeout=120)
     return run_id

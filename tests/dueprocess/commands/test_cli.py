@@ -13,6 +13,7 @@ import yaml
 
 from dueprocess.demo import submissions
 from tests.conftest import DEMO_CASE
+from tests.support import token_for
 
 CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
 
@@ -92,10 +93,12 @@ def test_record_refuses_malformed_json_and_unknown_files(tmp_path: Path) -> None
     broken = tmp_path / "risk.json"
     broken.write_text('{"risk_points": ["x"],', encoding="utf-8")
     result = dueprocess("record", case_id, "risk_assessment", "--file", broken,
-                        "--as", "liu.yang", "--no-resume")
+                        "--as", "liu.yang", "--no-resume",
+                        env={"DUEPROCESS_TOKEN": token_for("liu.yang")})
     assert result.returncode == 2 and "malformed JSON at line 1" in result.stderr
     result = dueprocess("record", case_id, "risk_assessment", "--file", tmp_path / "none.json",
-                        "--as", "liu.yang", "--no-resume")
+                        "--as", "liu.yang", "--no-resume",
+                        env={"DUEPROCESS_TOKEN": token_for("liu.yang")})
     assert result.returncode == 2 and "not found" in result.stderr
 
 
@@ -104,13 +107,15 @@ def test_record_refuses_a_skip_and_stores_valid_evidence(tmp_path: Path) -> None
     legality = tmp_path / "legality.json"
     legality.write_text(json.dumps(submissions.LEGALITY), encoding="utf-8")
     result = dueprocess("record", case_id, "legality_review", "--file", legality,
-                        "--as", "sun.hao", "--no-resume")
+                        "--as", "sun.hao", "--no-resume",
+                        env={"DUEPROCESS_TOKEN": token_for("sun.hao")})
     assert result.returncode == 2
     assert "STAGE-ORDER" in result.stderr and "public_participation" in result.stderr
     risk = tmp_path / "risk.json"
     risk.write_text(json.dumps(submissions.RISK), encoding="utf-8")
     result = dueprocess("record", case_id, "risk_assessment", "--file", risk,
-                        "--as", "liu.yang", "--no-resume")
+                        "--as", "liu.yang", "--no-resume",
+                        env={"DUEPROCESS_TOKEN": token_for("liu.yang")})
     assert result.returncode == 0, result.stderr
     assert re.search(r"Recorded evidence #\d+ for risk_assessment", result.stdout)
 

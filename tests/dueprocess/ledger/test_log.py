@@ -29,6 +29,7 @@ from models.cases import DraftVersion
 from models.ledger import LogHead, LogLeaf
 from models.stages import StageStatus
 from tests.dueprocess.ledger.test_support import DOCUMENT, decided_case, fresh_database
+from tests.support import token_for
 
 
 def case_records(case_id: str) -> list[dict[str, Any]]:
@@ -130,7 +131,7 @@ def test_a_rolled_back_savepoint_drops_only_its_own_events(case_id: str) -> None
 def test_a_refused_submission_logs_the_refusal_and_no_evidence(case_id: str) -> None:
     with pytest.raises(Refused) as info:
         record_evidence(case_id=case_id, stage_key="legality_review", recorded_by="sun.hao",
-                        evidence=submissions.LEGALITY, channel="test")
+                        evidence=submissions.LEGALITY, channel="test", token=token_for("sun.hao"))
     last = case_records(case_id)[-1]
     assert last["kind"] == "refusal" and last["refusal_id"] == info.value.refusal_id
     assert last["reasons"][0]["rule"] == "STAGE-ORDER"

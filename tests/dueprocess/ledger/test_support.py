@@ -27,7 +27,7 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from dueprocess.settings import get_settings
 from tests.conftest import DEMO_CASE
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, token_for
 
 DOCUMENT = b"%PDF-1.7 risk assessment report, signed and sealed"
 
@@ -77,14 +77,14 @@ def decided_case(*, document: bytes = DOCUMENT) -> str:
     advance_case(case_id=case_id)
     with suppress(Refused):
         record_evidence(case_id=case_id, stage_key="legality_review", recorded_by="sun.hao",
-                        evidence=submissions.LEGALITY, channel="test")
+                        evidence=submissions.LEGALITY, channel="test", token=token_for("sun.hao"))
     attachment = {"filename": "risk-report.pdf",
                   "content_base64": base64.b64encode(document).decode()}
     for stage, by, evidence in VALID_STEPS:
         if stage == "risk_assessment":
             evidence = {**evidence, "documents": [attachment]}
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="test")
+                        channel="test", token=token_for(by))
         advance_case(case_id=case_id)
     return case_id
 

@@ -17,7 +17,7 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.evidence import Refusal
 from models.people import InterestDeclarationCreate, PersonCreate, Role
-from tests.support import demo_case_data, open_case_data
+from tests.support import demo_case_data, open_case_data, token_for
 
 INTERESTED = {"direct_interest": True, "interests": "Shareholder of the parking operator",
               "declared_on": "2026-09-05"}
@@ -63,27 +63,29 @@ def test_an_undeclared_expert_may_be_assigned_but_records_only_after_declaring()
     opinion = submissions.EXPERTS["prof.chen"]
     with pytest.raises(Refused, match=r"\[EX-INTEREST-DECLARED, Art. 20\]"):
         record_evidence(case_id=case_id, stage_key="expert_review", recorded_by="prof.chen",
-                        evidence=opinion, channel="test")
+                        evidence=opinion, channel="test", token=token_for("prof.chen"))
     with pytest.raises(Refused, match=r"\[DECLARANT, Art. 20\]"):
         declare_interest_as(case_id=case_id, stage_key="expert_review", handle="prof.chen",
                             actor="li.wei", channel="test", declaration=InterestDeclarationCreate(
                                 direct_interest=False, interests="none",
-                                declared_on=date(2026, 9, 7)))
+                                declared_on=date(2026, 9, 7)), token=token_for("li.wei"))
     declare_interest_as(case_id=case_id, stage_key="expert_review", handle="prof.chen",
                         actor="prof.chen", channel="test", declaration=InterestDeclarationCreate(
                             direct_interest=False, interests="none",
-                            declared_on=date(2026, 9, 7)))
+                            declared_on=date(2026, 9, 7)), token=token_for("prof.chen"))
     item = record_evidence(case_id=case_id, stage_key="expert_review", recorded_by="prof.chen",
-                           evidence=opinion, channel="test")
+                           evidence=opinion, channel="test", token=token_for("prof.chen"))
     assert item.recorded_by == "prof.chen"
 
 
 def test_a_later_declaration_of_interest_excludes_the_opinion(case_id: str) -> None:
     record_evidence(case_id=case_id, stage_key="expert_review", recorded_by="dr.zhou",
-                    evidence=submissions.EXPERTS["dr.zhou"], channel="test")
+                    evidence=submissions.EXPERTS["dr.zhou"], channel="test",
+                    token=token_for("dr.zhou"))
     declare_interest_as(case_id=case_id, stage_key="expert_review", handle="dr.zhou",
                         actor="dr.zhou", channel="test",
-                        declaration=InterestDeclarationCreate.model_validate(INTERESTED))
+                        declaration=InterestDeclarationCreate.model_validate(INTERESTED),
+                                                                             token=token_for("dr.zhou"))
     blocked = advance_case(case_id=case_id).blocked["expert_review"]
     assert "EX-INTEREST-EXCLUDED" in {u.rule for u in blocked}
 
@@ -92,9 +94,9 @@ def test_assigning_later_applies_the_same_rules_and_audits_refusals(case_id: str
     with session_scope() as session:
         register_person(session, PersonCreate(handle="wu.jing", name="Wu Jing", role=Role.EXPERT,
                                               unit="Peking University"))
-    with pytest.raises(Refused, match="UNDERTAKING-OFFICIAL") as info:
+    with pytest.raises(Refused, match="ASSIGNER") as info:
         assign_as(case_id=case_id, stage_key="expert_review", handle="wu.jing",
-                  actor="prof.zhang", channel="test")
+                  actor="prof.zhang", channel="test", token=token_for("prof.zhang"))
     with session_scope() as session:
         audit = session.get(Refusal, info.value.refusal_id)
         assert audit is not None and audit.submitted_by == "prof.zhang"
@@ -102,13 +104,14 @@ def test_assigning_later_applies_the_same_rules_and_audits_refusals(case_id: str
         assert audit.reasons[0]["action"] == "assignment"
     declare_interest_as(case_id=case_id, stage_key="expert_review", handle="wu.jing",
                         actor="wang.fang", channel="test",
-                        declaration=InterestDeclarationCreate.model_validate(INTERESTED))
+                        declaration=InterestDeclarationCreate.model_validate(INTERESTED),
+                        token=token_for("wang.fang"))
     with pytest.raises(Refused, match="EX-INTEREST-EXCLUDED"):
         assign_as(case_id=case_id, stage_key="expert_review", handle="wu.jing",
-                  actor="wang.fang", channel="test")
+                  actor="wang.fang", channel="test", token=token_for("wang.fang"))
     with session_scope() as session:
         refusals = session.exec(select(Refusal).where(Refusal.case_id == case_id)).all()
-    assert [r.reasons[0]["rule"] for r in refusals] == ["UNDERTAKING-OFFICIAL",
+    assert [r.reasons[0]["rule"] for r in refusals] == ["ASSIGNER",
                                                         "EX-INTEREST-EXCLUDED"]
 
 
@@ -119,12 +122,13 @@ def test_the_panel_note_comes_from_the_undertaking_unit() -> None:
     advance_case(case_id=case_id)
     for handle, opinion in submissions.EXPERTS.items():
         record_evidence(case_id=case_id, stage_key="expert_review", recorded_by=handle,
-                        evidence=opinion, channel="test")
+                        evidence=opinion, channel="test", token=token_for(handle))
     blocked = advance_case(case_id=case_id).blocked["expert_review"]
     assert [u.rule for u in blocked] == ["EX-PANEL-NOTE"]
     with pytest.raises(Refused, match="UNDERTAKING-OFFICIAL"):
         record_panel_note_as(case_id=case_id, stage_key="expert_review", text="Balanced.",
-                             actor="prof.zhang", channel="test")
+                             actor="prof.zhang", channel="test", token=token_for("prof.zhang"))
     record_panel_note_as(case_id=case_id, stage_key="expert_review", actor="wang.fang",
-                         channel="test", text="An advocate, an engineer and a critic.")
+                         channel="test", text="An advocate, an engineer and a critic.",
+                         token=token_for("wang.fang"))
     assert "expert_review" not in advance_case(case_id=case_id).blocked

@@ -12,7 +12,7 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.evidence import Refusal
 from models.procedure import load_procedure
-from tests.support import VALID_STEPS, demo_case_data
+from tests.support import VALID_STEPS, demo_case_data, token_for
 
 PEOPLE = {p["handle"]: p["role"] for p in demo_case_data()["people"]}
 PROCEDURE = load_procedure("decree-713")
@@ -26,7 +26,7 @@ def test_every_wrong_role_is_refused_at_every_stage(stage: str, case_id: str) ->
     for step_stage, by, evidence in VALID_STEPS:
         if step_stage in before:
             record_evidence(case_id=case_id, stage_key=step_stage, recorded_by=by,
-                            evidence=evidence, channel="test")
+                            evidence=evidence, channel="test", token=token_for(by))
     assert stage in advance_case(case_id=case_id).open_stages
     role = PROCEDURE.stage(stage).role
     wrong = sorted(h for h, r in PEOPLE.items() if r != role)
@@ -35,7 +35,7 @@ def test_every_wrong_role_is_refused_at_every_stage(stage: str, case_id: str) ->
     for handle in wrong:
         with pytest.raises(Refused) as info:
             record_evidence(case_id=case_id, stage_key=stage, recorded_by=handle,
-                            evidence=evidence, channel="test")
+                            evidence=evidence, channel="test", token=token_for(handle))
         # First the authorization; an evidence rule may add its own reason (a signature
         # that is not the recorder's).
         assert info.value.problems[0].rule == "ASSIGNED-RECORDER", handle

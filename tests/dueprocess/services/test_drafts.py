@@ -17,7 +17,7 @@ from dueprocess.services.recording import record_evidence
 from models.cases import DraftRevise, DraftVersion, text_sha256
 from models.decisions import Decision
 from models.evidence import EvidenceItem, Refusal
-from tests.support import VALID_STEPS, published_events, record_steps, watch_events
+from tests.support import VALID_STEPS, published_events, record_steps, token_for, watch_events
 
 UPSTREAM = [s for s in VALID_STEPS if s[0] in
             ("public_participation", "expert_review", "risk_assessment")]
@@ -36,25 +36,26 @@ def test_not_controllable_sends_the_case_back_until_the_revised_draft_is_reasses
     risky = {**submissions.RISK, "controllable": False}
     record_steps(case_id, [s for s in UPSTREAM if s[0] != "risk_assessment"])
     item = record_evidence(case_id=case_id, stage_key="risk_assessment",
-                           recorded_by="liu.yang", evidence=risky, channel="test")
+                           recorded_by="liu.yang", evidence=risky, channel="test",
+                           token=token_for("liu.yang"))
     [sent_back] = [e for e in published_events(case_id) if e.kind == "case.sent_back"]
     assert sent_back.subject_id == item.id
     assert sent_back.body["reasons"][0]["rule"] == "RA-CONTROLLABLE"
     # Reassessing the same draft does not open the gate: the draft must change first.
     record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
-                    evidence=submissions.RISK, channel="test")
+                    evidence=submissions.RISK, channel="test", token=token_for("liu.yang"))
     progress = advance_case(case_id=case_id)
     assert [u.rule for u in progress.blocked["risk_assessment"]] == [
         "RA-REASSESSED-ON-REVISED-DRAFT"]
     draft = revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang",
-                            channel="test")
+                            channel="test", token=token_for("wang.fang"))
     assert (draft.version, draft.sha256) == (2, text_sha256(REVISED.text))
     progress = advance_case(case_id=case_id)
     [unmet] = progress.blocked["risk_assessment"]
     assert unmet.rule == "EVIDENCE-PRESENT" and "current draft v2" in unmet.message
     reassessed = record_evidence(case_id=case_id, stage_key="risk_assessment",
                                  recorded_by="liu.yang", evidence=submissions.RISK,
-                                 channel="test")
+                                 channel="test", token=token_for("liu.yang"))
     assert reassessed.draft_version == 2
     record_steps(case_id, [s for s in VALID_STEPS if s[0] in (
         "legality_review", "collective_decision", "publication")])
@@ -69,7 +70,8 @@ def test_a_revision_reopens_the_stages_the_procedure_names(case_id: str) -> None
     watch_events()
     record_steps(case_id, UPSTREAM)
     assert statuses(case_id)["legality_review"] == "open"
-    revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test")
+    revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test",
+                    token=token_for("wang.fang"))
     assert statuses(case_id) == {
         "public_participation": "completed", "expert_review": "completed",  # not reopened
         "risk_assessment": "open", "legality_review": "pending",
@@ -85,13 +87,15 @@ def test_a_revision_reopens_the_stages_the_procedure_names(case_id: str) -> None
     assert reopened["legality_review"]["to"] == "pending"
     # Evidence recorded now is bound to the revised draft.
     item = record_evidence(case_id=case_id, stage_key="risk_assessment",
-                           recorded_by="liu.yang", evidence=submissions.RISK, channel="test")
+                           recorded_by="liu.yang", evidence=submissions.RISK, channel="test",
+                           token=token_for("liu.yang"))
     assert item.draft_version == 2
 
 
 def test_only_the_undertaking_unit_revises_and_refusals_are_audited(case_id: str) -> None:
     with pytest.raises(Refused) as info:
-        revise_draft_as(case_id=case_id, revision=REVISED, actor="sun.hao", channel="test")
+        revise_draft_as(case_id=case_id, revision=REVISED, actor="sun.hao", channel="test",
+                        token=token_for("sun.hao"))
     assert [p.rule for p in info.value.problems] == ["UNDERTAKING-OFFICIAL"]
     with session_scope() as session:
         audit = session.get(Refusal, info.value.refusal_id)
@@ -107,20 +111,23 @@ def test_an_unchanged_text_is_not_a_revision(case_id: str) -> None:
         first = session.exec(select(DraftVersion).where(DraftVersion.case_id == case_id)).one()
     same = DraftRevise(title="Same", text=first.text, reason="no change")
     with pytest.raises(Refused, match="DRAFT-CHANGED"):
-        revise_draft_as(case_id=case_id, revision=same, actor="wang.fang", channel="test")
+        revise_draft_as(case_id=case_id, revision=same, actor="wang.fang", channel="test",
+                        token=token_for("wang.fang"))
 
 
 def test_a_decided_case_is_not_revised(case_id: str) -> None:
     record_steps(case_id, VALID_STEPS[:-1])
     with pytest.raises(Refused, match=r"\[NOT-DECIDED, Art. 35\]"):
-        revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test")
+        revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test",
+                        token=token_for("wang.fang"))
 
 
 def test_the_archive_shows_each_draft_with_its_hash_and_what_still_counts(
     case_id: str,
 ) -> None:
     record_steps(case_id, UPSTREAM)
-    revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test")
+    revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test",
+                    token=token_for("wang.fang"))
     archive = case_archive(case_id)
     assert [(d.version, d.intact) for d in archive.drafts] == [(1, True), (2, True)]
     assert archive.drafts[1].sha256 == text_sha256(REVISED.text)

@@ -12,6 +12,7 @@ from dueprocess.services.progress import advance_case
 from tests.support import (
     NORMATIVE_FILING,
     NORMATIVE_STEPS,
+    form_code_for,
     normative_case,
     published_events,
     watch_events,
@@ -26,7 +27,8 @@ def drive_like_the_flow(case_id: str, steps: list[tuple[str, str, dict[str, Any]
         wait = prepare_wait(case_id=case_id, flow_run_id="run-normative",
                             stage_keys=progress.open_stages)
         outcome = consume_wait(case_id=case_id, key=wait.key,
-                               raw={"recorded_by": by, stage: evidence})
+                               raw={"recorded_by": by, stage: evidence,
+                                    "proof": form_code_for(case_id, stage, by, evidence)})
         assert outcome.evidence_id is not None, outcome.reasons
 
 

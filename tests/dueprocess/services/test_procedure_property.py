@@ -27,7 +27,7 @@ from models.cases import CaseStatus, DraftRevise
 from models.decisions import Decision
 from models.stages import StageStatus
 from tests.conftest import DEMO_CASE
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, token_for
 
 PEOPLE = ["li.wei", "prof.zhang", "prof.chen", "dr.zhou", "liu.yang", "sun.hao", "zhao.li",
           "qian.yu", "wang.fang", "lin.mayor"]
@@ -87,7 +87,8 @@ class CaseMachine(RuleBasedStateMachine):
         key = data.draw(st.sampled_from([None, None, None, "k1"]))
         with contextlib.suppress(Refused):
             record_evidence(case_id=self.case_id, stage_key=stage, recorded_by=person,
-                            evidence=evidence, idempotency_key=key, channel="property")
+                            evidence=evidence, idempotency_key=key, channel="property",
+                            token=token_for(person))
 
     @rule(data=st.data())
     def record_next(self, data: st.DataObject) -> None:
@@ -104,7 +105,7 @@ class CaseMachine(RuleBasedStateMachine):
             evidence = data.draw(st.sampled_from([e for s, e in FLAWED if s == stage]))
         with contextlib.suppress(Refused):
             record_evidence(case_id=self.case_id, stage_key=stage, recorded_by=person,
-                            evidence=evidence, channel="property")
+                            evidence=evidence, channel="property", token=token_for(person))
             self.recorded.add((stage, person))
 
     @rule()
@@ -127,7 +128,7 @@ class CaseMachine(RuleBasedStateMachine):
         with contextlib.suppress(Refused):
             revise_draft_as(case_id=self.case_id, actor=by, channel="property",
                             revision=DraftRevise(title="Revised draft", text=text,
-                                                 reason="sent back"))
+                                                 reason="sent back"), token=token_for(by))
 
     @rule(submission=st.sampled_from(SUBMISSIONS), person=st.sampled_from(PEOPLE),
           empty=st.booleans())

@@ -17,7 +17,7 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence, record_submission
 from dueprocess.settings import get_settings
 from models.evidence import Document, EvidenceItem, Refusal
-from tests.support import VALID_STEPS
+from tests.support import VALID_STEPS, form_code_for, token_for
 
 
 def evidence_count(case_id: str) -> int:
@@ -30,14 +30,15 @@ def evidence_count(case_id: str) -> int:
 def refused(case_id: str, **kwargs: Any) -> Refused:
     before = evidence_count(case_id)
     with pytest.raises(Refused) as info:
-        record_evidence(case_id=case_id, channel="test", **kwargs)
+        record_evidence(case_id=case_id, channel="test", **kwargs,
+                        token=token_for(kwargs["recorded_by"]))
     assert evidence_count(case_id) == before, "a refused submission stored evidence"
     return info.value
 
 
 def test_valid_evidence_is_stored_with_its_digest(case_id: str) -> None:
     item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
-                           evidence=submissions.RISK, channel="test")
+                           evidence=submissions.RISK, channel="test", token=token_for("liu.yang"))
     assert item.id and len(item.payload_sha256) == 64 and item.draft_version == 1
     assert evidence_count(case_id) == 1
 
@@ -45,7 +46,8 @@ def test_valid_evidence_is_stored_with_its_digest(case_id: str) -> None:
 def test_unknown_case_is_named() -> None:
     with pytest.raises(NotFound, match="case 'dp-0000-nocase' not found"):
         record_evidence(case_id="dp-0000-nocase", stage_key="risk_assessment",
-                        recorded_by="liu.yang", evidence=submissions.RISK, channel="test")
+                        recorded_by="liu.yang", evidence=submissions.RISK, channel="test",
+                        token=token_for("liu.yang"))
 
 
 def test_unknown_stage_is_named(case_id: str) -> None:
@@ -96,7 +98,8 @@ def test_document_is_stored_by_digest(case_id: str) -> None:
     payload = {**submissions.RISK, "documents": [
         {"filename": "report.pdf", "content_base64": base64.b64encode(content).decode()}]}
     item = record_evidence(case_id=case_id, stage_key="risk_assessment",
-                           recorded_by="liu.yang", evidence=payload, channel="test")
+                           recorded_by="liu.yang", evidence=payload, channel="test",
+                           token=token_for("liu.yang"))
     [reference] = item.payload["documents"]
     with session_scope() as session:
         stored = session.get(Document, reference["sha256"])
@@ -105,15 +108,18 @@ def test_document_is_stored_by_digest(case_id: str) -> None:
 
 def test_same_key_same_content_is_stored_once(case_id: str) -> None:
     first = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
-                            evidence=submissions.RISK, idempotency_key="k-1", channel="test")
+                            evidence=submissions.RISK, idempotency_key="k-1", channel="test",
+                            token=token_for("liu.yang"))
     again = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
-                            evidence=submissions.RISK, idempotency_key="k-1", channel="test")
+                            evidence=submissions.RISK, idempotency_key="k-1", channel="test",
+                            token=token_for("liu.yang"))
     assert again.id == first.id and evidence_count(case_id) == 1
 
 
 def test_same_key_different_content_is_refused(case_id: str) -> None:
     record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
-                    evidence=submissions.RISK, idempotency_key="k-2", channel="test")
+                    evidence=submissions.RISK, idempotency_key="k-2", channel="test",
+                    token=token_for("liu.yang"))
     error = refused(case_id, stage_key="risk_assessment", recorded_by="liu.yang",
                     evidence={**submissions.RISK, "level": "high"}, idempotency_key="k-2")
     assert [p.rule for p in error.problems] == ["IDEMPOTENCY-KEY"]
@@ -125,16 +131,18 @@ def test_form_submission_must_fill_exactly_one_stage(case_id: str) -> None:
             "recorded_by": "liu.yang", "risk_assessment": submissions.RISK,
             "public_participation": submissions.PARTICIPATION,
         })
-    item = record_submission(case_id=case_id, channel="test", default_key="form-2", raw={
+    item = record_submission(case_id=case_id, channel="prefect-form", default_key="form-2", raw={
         "recorded_by": "liu.yang", "risk_assessment": submissions.RISK,
         "public_participation": None,
+        "proof": form_code_for(case_id, "risk_assessment", "liu.yang", submissions.RISK),
     })
     assert item.stage_key == "risk_assessment" and item.idempotency_key == "form-2"
 
 
 def test_hand_edited_evidence_row_blocks_the_gate(case_id: str) -> None:
     item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
-                           evidence={**submissions.RISK, "controllable": False}, channel="test")
+                           evidence={**submissions.RISK, "controllable": False}, channel="test",
+                           token=token_for("liu.yang"))
     from tests.dueprocess.ledger.test_support import triggers_dropped
 
     # What an insider with database access might do to force the gate open: the
@@ -157,7 +165,7 @@ def test_hand_edited_evidence_row_blocks_the_gate(case_id: str) -> None:
 def test_full_procedure_decides_once(case_id: str) -> None:
     for stage, by, evidence in VALID_STEPS:
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="test")
+                        channel="test", token=token_for(by))
         advance_case(case_id=case_id)
     view = case_view(case_id)
     assert view.case.status.value == "closed"

@@ -1,0 +1,202 @@
+"""Logging in to the reviewer inbox: OpenID Connect (authlib, with PKCE and a nonce) or a
+local password (argon2id), then a signed, expiring session cookie.
+
+An OIDC subject logs in only when an administrator linked it to a person
+(`dueprocess credentials link-oidc`); the ID token's signature, issuer, audience, expiry
+and nonce are checked. Failed password logins count against the client's rate limit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Annotated, Any
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from dueprocess.db import session_scope
+from dueprocess.services.identity import person_for_oidc, verify_password
+from portal.context import client_key, page_templates, state
+from portal.inbox.sessions import (
+    OIDC_COOKIE,
+    OIDC_MINUTES,
+    PRE_LOGIN_COOKIE,
+    csrf_ok,
+    end_session,
+    same_origin,
+    set_cookie,
+    settings_of,
+    sign,
+    start_session,
+    unsign,
+)
+from portal.inbox.settings import InboxSettings
+
+router = APIRouter(prefix="/inbox", include_in_schema=False)
+HTTP_TIMEOUT = 10.0
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    response: HTMLResponse = page_templates().TemplateResponse(
+        request, f"inbox/{template}", context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    settings = settings_of(request)
+    login_csrf = secrets.token_urlsafe(24)
+    response = page(request, "login.html", status, error=error, login_csrf=login_csrf,
+                    oidc=bool(settings.oidc_issuer))
+    set_cookie(response, settings, PRE_LOGIN_COOKIE,
+               sign(settings, "login", {"c": login_csrf}), max_age=OIDC_MINUTES * 60)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return login_page(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def password_login(
+    request: Request, handle: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "",
+) -> Response:
+    settings = settings_of(request)
+    pre = unsign(settings, "login", request.cookies.get(PRE_LOGIN_COOKIE), OIDC_MINUTES * 60)
+    if not same_origin(request) or not csrf_ok(pre.get("c") if pre else None, csrf):
+        return login_page(request, error="The login form expired or came from another site "
+                          "(CSRF): please log in again.", status=403)
+    wait = state(request).limiter.retry_after(f"inbox-login:{client_key(request)}")
+    if wait is not None:
+        return login_page(request, error=f"Too many attempts; try again in {wait:.0f} s.",
+                          status=429)
+    with session_scope() as session:
+        person = verify_password(session, handle=handle.strip(), password=password)
+        found = person.handle if person is not None else None
+    if found is None:
+        return login_page(request, error="Unknown handle or wrong password.", status=401)
+    return _logged_in(request, handle=found, method="password")
+
+
+def _logged_in(request: Request, *, handle: str, method: str) -> Response:
+    """Start the session. A page (not a redirect) continues to the inbox, so the Strict
+    session cookie is sent even when the login began on the identity provider's site."""
+    response = page(request, "continue.html", handle=handle)
+    start_session(response, request, handle=handle, method=method)
+    response.delete_cookie(PRE_LOGIN_COOKIE, path="/inbox")
+    response.delete_cookie(OIDC_COOKIE, path="/inbox")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    from portal.inbox.sessions import current_session
+
+    current = current_session(request)
+    if current is not None and (not same_origin(request) or not csrf_ok(current.csrf, csrf)):
+        return page(request, "message.html", 403, error=True,
+                    message="Logout refused: the form came from another site (CSRF).")
+    response = RedirectResponse("/inbox/login", status_code=303)
+    end_session(response, request)
+    return response
+
+
+# --- OpenID Connect ---------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _provider_metadata(issuer: str) -> dict[str, Any]:
+    response = requests.get(f"{issuer.rstrip('/')}/.well-known/openid-configuration",
+                            timeout=HTTP_TIMEOUT)
+    response.raise_for_status()
+    metadata: dict[str, Any] = response.json()
+    if metadata.get("issuer") != issuer.rstrip("/"):
+        raise ValueError(f"the provider's metadata names issuer {metadata.get('issuer')!r}")
+    return metadata
+
+
+def _client(settings: InboxSettings, redirect_uri: str) -> OAuth2Session:
+    secret = settings.oidc_client_secret.get_secret_value()
+    # Without a secret the portal is a public client, protected by PKCE alone.
+    return OAuth2Session(settings.oidc_client_id, secret or None, scope="openid",
+                         redirect_uri=redirect_uri, code_challenge_method="S256",
+                         token_endpoint_auth_method="client_secret_basic" if secret else "none")
+
+
+def _callback_url(request: Request, settings: InboxSettings) -> str:
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/inbox/oidc/callback"
+    return str(request.url_for("inbox_oidc_callback"))
+
+
+@router.get("/login/oidc")
+def oidc_start(request: Request) -> Response:
+    settings = settings_of(request)
+    if not settings.oidc_issuer:
+        return login_page(request, error="No OpenID Connect provider is configured.",
+                          status=404)
+    try:
+        metadata = _provider_metadata(settings.oidc_issuer)
+    except (requests.RequestException, ValueError) as exc:
+        return login_page(request, error=f"The identity provider is unavailable ({exc}).",
+                          status=502)
+    verifier, nonce = generate_token(48), generate_token(24)
+    with _client(settings, _callback_url(request, settings)) as client:
+        url, oauth_state = client.create_authorization_url(
+            metadata["authorization_endpoint"], nonce=nonce, code_verifier=verifier)
+    response = RedirectResponse(url, status_code=303)
+    # Lax: the provider sends the browser back with a top-level GET from its own site.
+    set_cookie(response, settings, OIDC_COOKIE,
+               sign(settings, "oidc", {"s": oauth_state, "n": nonce, "v": verifier}),
+               max_age=OIDC_MINUTES * 60, same_site="lax")
+    return response
+
+
+@router.get("/oidc/callback", name="inbox_oidc_callback")
+def oidc_callback(request: Request, code: str = "", state: str = "",
+                  error: str = "") -> Response:
+    settings = settings_of(request)
+    pending = unsign(settings, "oidc", request.cookies.get(OIDC_COOKIE), OIDC_MINUTES * 60)
+    if error or not code or pending is None or not csrf_ok(pending.get("s"), state):
+        return login_page(request, error="The login with the identity provider failed or "
+                          "expired (state mismatch); please try again.", status=400)
+    issuer = settings.oidc_issuer or ""
+    try:
+        metadata = _provider_metadata(issuer)
+        with _client(settings, _callback_url(request, settings)) as client:
+            token = client.fetch_token(metadata["token_endpoint"], code=code,
+                                       code_verifier=pending["v"], timeout=HTTP_TIMEOUT)
+        keys = requests.get(metadata["jwks_uri"], timeout=HTTP_TIMEOUT).json()
+        claims = verified_id_token(str(token.get("id_token", "")), keys, issuer=issuer,
+                                   client_id=settings.oidc_client_id, nonce=pending["n"])
+    except (requests.RequestException, ValueError, KeyError, JoseError) as exc:
+        return login_page(request, error=f"The identity provider's answer was refused "
+                          f"({type(exc).__name__}).", status=401)
+    with session_scope() as session:
+        person = person_for_oidc(session, issuer=issuer, subject=str(claims["sub"]))
+        handle = person.handle if person is not None else None
+    if handle is None:
+        return login_page(request, error=f"The identity '{claims['sub']}' is not linked to "
+                          "a registered person; ask an administrator "
+                          "(dueprocess credentials link-oidc).", status=403)
+    return _logged_in(request, handle=handle, method="oidc")
+
+
+def verified_id_token(id_token: str, keys: dict[str, Any], *, issuer: str, client_id: str,
+                      nonce: str) -> dict[str, Any]:
+    """The ID token's claims once its signature, issuer, audience, expiry and nonce hold."""
+    decoded = jwt.decode(id_token, KeySet.import_key_set(keys))  # type: ignore[arg-type]
+    jwt.JWTClaimsRegistry(
+        leeway=60, iss={"essential": True, "value": issuer.rstrip("/")},
+        aud={"essential": True, "value": client_id}, sub={"essential": True},
+        nonce={"essential": True, "value": nonce}, exp={"essential": True},
+    ).validate(decoded.claims)
+    return dict(decoded.claims)

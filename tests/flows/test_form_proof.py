@@ -1,0 +1,54 @@
+"""`POST /api/flow_runs/{id}/resume` on a real Prefect server: input naming a reviewer
+without a proof is refused at the gate (FORM-PROOF), audited, and stores nothing; the same
+input with the reviewer's single-use form code is recorded."""
+
+from __future__ import annotations
+
+import time
+from uuid import UUID
+
+import pytest
+from sqlmodel import func, select
+
+from dueprocess.db import session_scope
+from dueprocess.demo import submissions
+from models.evidence import EvidenceItem, GateWait, Refusal
+from tests.flows.conftest import gate
+from tests.support import form_code_for
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow]
+
+
+def stored(case_id: str) -> int:
+    with session_scope() as session:
+        return session.exec(select(func.count()).select_from(EvidenceItem)
+                            .where(EvidenceItem.case_id == case_id)).one()
+
+
+def test_a_resume_with_a_handle_alone_is_refused(started_case: tuple[str, UUID]) -> None:
+    from prefect.client.orchestration import get_client
+
+    case_id, _ = started_case
+    flow_run_id, first_key = gate(case_id)
+    bare = {"recorded_by": "liu.yang", "risk_assessment": submissions.RISK}
+    with get_client(sync_client=True) as client:
+        accepted = client.resume_flow_run(UUID(flow_run_id), run_input=bare)
+        assert accepted.status.value == "ACCEPT"  # Prefect checks only the JSON schema
+    flow_run_id, second_key = gate(case_id)
+    assert second_key != first_key
+    with session_scope() as session:
+        wait = session.exec(select(GateWait).where(GateWait.case_id == case_id,
+                                                   GateWait.key == first_key)).one()
+        refusal = session.get(Refusal, wait.refusal_id)
+    assert refusal is not None and refusal.channel == "prefect-form"
+    assert refusal.reasons[0]["rule"] == "FORM-PROOF" and refusal.submitted_by == "liu.yang"
+    assert stored(case_id) == 0
+    proof = form_code_for(case_id, "risk_assessment", "liu.yang", submissions.RISK)
+    with get_client(sync_client=True) as client:
+        client.resume_flow_run(UUID(flow_run_id), run_input={**bare, "proof": proof})
+    deadline = time.monotonic() + 180  # the resumed run records it; polled, not slept
+    while stored(case_id) == 0 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    with session_scope() as session:
+        [item] = session.exec(select(EvidenceItem).where(EvidenceItem.case_id == case_id)).all()
+    assert item.recorded_by == "liu.yang" and item.channel == "prefect-form"

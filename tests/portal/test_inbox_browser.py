@@ -1,0 +1,148 @@
+"""The reviewer inbox in a real headless Chromium (Debian's /usr/bin/chromium): log in with
+a password or through a real OIDC provider, see the task, submit evidence with a document,
+and see a refusal that names the rule."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlmodel import select
+
+from dueprocess.db import session_scope
+from dueprocess.demo import submissions
+from dueprocess.services.identity import link_oidc_subject, set_password
+from dueprocess.stack.processes import free_port
+from models.evidence import EvidenceItem
+from portal.app import create_app
+from portal.inbox.settings import InboxSettings
+from tests.portal.conftest import portal_settings
+from tests.portal.test_browser import ARGS, CHROMIUM
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+PASSWORD = "a long inbox password"
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread(require_nonce=True) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def portal_url(provider: str) -> Iterator[str]:
+    port = free_port()
+    app = create_app(portal_settings(comment_rate_count=1000))
+    app.state.inbox_settings = InboxSettings(cookie_secure=False, oidc_issuer=provider,
+                                             oidc_client_secret="browser-test")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the portal did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def password_login(page: Any, portal_url: str, handle: str) -> None:
+    with session_scope() as session:
+        set_password(session, handle=handle, password=PASSWORD)
+    page.goto(f"{portal_url}/inbox")
+    page.wait_for_url("**/inbox/login")
+    page.fill("input[name=handle]", handle)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#password-login")
+    page.wait_for_selector("#me")
+
+
+def fill_risk_form(page: Any, tmp_path: Path) -> None:
+    risk = submissions.RISK
+    for area in risk["areas"]:
+        page.check(f"input[name=areas][value={area}]")
+    page.fill("#f-risk_points", "\n".join(risk["risk_points"]))
+    page.fill("#f-prevention_measures", "\n".join(risk["prevention_measures"]))
+    page.fill("#f-response_plan", risk["response_plan"])
+    page.fill("#f-departments_consulted", "\n".join(risk["departments_consulted"]))
+    page.select_option("#f-controllable", "true")
+    page.select_option("#f-level", "low")
+    page.fill("#f-assessed_on", risk["assessed_on"])
+    report = tmp_path / "risk-report.pdf"
+    report.write_bytes(b"%PDF-1.4\n% risk assessment report\n")
+    page.set_input_files("#f-documents", str(report))
+
+
+def test_log_in_see_the_task_and_record_evidence(page: Any, portal_url: str,
+                                                 consulting_case: str, tmp_path: Path) -> None:
+    password_login(page, portal_url, "liu.yang")
+    row = page.locator("tr.task", has_text=consulting_case).filter(has_text="Risk")
+    assert row.count() == 1
+    assert row.locator(".due").inner_text() != "—"  # the deadline is shown
+    row.locator("a").click()
+    page.wait_for_selector("#evidence-form")
+    assert "Draft v1" in page.inner_text("main")
+    fill_risk_form(page, tmp_path)
+    page.click("#submit-evidence")
+    page.wait_for_selector("#receipt")
+    assert "recorded by liu.yang" in page.inner_text("#receipt")
+    page.screenshot(path=str(tmp_path / "inbox-receipt.png"), full_page=True)
+    with session_scope() as session:
+        [item] = session.exec(select(EvidenceItem).where(
+            EvidenceItem.case_id == consulting_case)).all()
+    assert item.channel == "portal" and item.payload["documents"][0]["filename"] == (
+        "risk-report.pdf")
+
+
+def test_a_refusal_names_the_rule(page: Any, portal_url: str, consulting_case: str,
+                                  tmp_path: Path) -> None:
+    password_login(page, portal_url, "sun.hao")  # the legal reviewer, not the risk assessor
+    page.goto(f"{portal_url}/inbox/cases/{consulting_case}/stages/risk_assessment")
+    fill_risk_form(page, tmp_path)
+    page.click("#submit-evidence")
+    page.wait_for_selector("#refusal")
+    refusal = page.inner_text("#refusal")
+    assert "ASSIGNED-RECORDER" in refusal and "'sun.hao' is not assigned" in refusal
+    page.screenshot(path=str(tmp_path / "inbox-refusal.png"), full_page=True)
+
+
+def test_log_in_through_the_oidc_provider(page: Any, portal_url: str, provider: str,
+                                          consulting_case: str) -> None:
+    with session_scope() as session:
+        link_oidc_subject(session, handle="li.wei", issuer=provider, subject="li.wei@gov")
+    page.goto(f"{portal_url}/inbox/login")
+    page.click("#oidc-login")
+    page.wait_for_selector("input[name=sub]")  # the provider's own authorization form
+    page.fill("input[name=sub]", "li.wei@gov")
+    page.click("button[type=submit]:has-text('Authorize')")
+    page.wait_for_selector("#me")
+    assert page.inner_text("#me") == "li.wei"
+    assert consulting_case in page.inner_text("#tasks")
