@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_settings
@@ -116,7 +117,7 @@ def process_group_members(pgid: int) -> list[int]:
     return members
 
 
-def stop_process(process: subprocess.Popen[bytes], *, grace: float = 15) -> None:
+def stop_process(process: subprocess.Popen[Any], *, grace: float = 15) -> None:
     """Stop a child started in its own session and every process of its group: SIGTERM,
     again SIGTERM (Prefect workers and servers can need two), then SIGKILL.
 

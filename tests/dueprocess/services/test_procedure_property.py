@@ -70,6 +70,12 @@ def pick(options: Sequence[T], index: int) -> T:
     return options[index % len(options)]
 
 
+# The run is bounded by its examples and steps, not by a clock: under load it takes
+# minutes, and pytest-timeout interrupting hypothesis in the middle of an example is
+# itself reported as FlakyStrategyDefinition (the replay draws less than the original).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(0)]
+
+
 class CaseMachine(RuleBasedStateMachine):
     case_id: str
 
@@ -188,10 +194,6 @@ class CaseMachine(RuleBasedStateMachine):
                 assert evaluate_gate(facts, stage.key, now).open, stage.key
 
 
-# The run is bounded by its examples and steps, not by a clock: under load it takes
-# minutes, and pytest-timeout interrupting hypothesis in the middle of an example is
-# itself reported as FlakyStrategyDefinition (the replay draws less than the original).
-CaseMachine.TestCase = pytest.mark.slow(pytest.mark.timeout(0)(CaseMachine.TestCase))
 CaseMachine.TestCase.settings = settings(
     max_examples=60, stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -15,7 +15,7 @@ from sqlmodel import func, select
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from dueprocess.services.cases import open_case, register_person, validate_case_request
-from models.people import Person, PersonCreate
+from models.people import Person, PersonCreate, Role
 from tests.conftest import DEMO_CASE
 
 
@@ -32,13 +32,13 @@ def _demo_with_new_people() -> tuple[dict[str, Any], list[str]]:
 
 def test_the_same_listing_twice_is_one_person_and_a_different_one_is_refused() -> None:
     handle = f"p-{secrets.token_hex(4)}"
-    listed = PersonCreate(handle=handle, name="Li Wei", role="expert", unit="Institute")
+    listed = PersonCreate(handle=handle, name="Li Wei", role=Role.EXPERT, unit="Institute")
     with session_scope() as session:
         first = register_person(session, listed)
     with session_scope() as session:
         again = register_person(session, listed)
     assert again.id == first.id
-    changed = PersonCreate(handle=handle, name="Li Wei", role="expert", unit="Elsewhere")
+    changed = PersonCreate(handle=handle, name="Li Wei", role=Role.EXPERT, unit="Elsewhere")
     with pytest.raises(DueProcessError, match=f"'{handle}' is registered as"), \
             session_scope() as session:
         register_person(session, changed)

@@ -40,8 +40,9 @@ def prefect_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["PREFECT_API_URL"] = api_url
         try:
             with temporary_settings({PREFECT_API_URL: api_url}):
-                major_decision.to_deployment(
-                    name=get_settings().deployment_name.split("/", 1)[1]).apply()
+                deployment: Any = major_decision.to_deployment(
+                    name=get_settings().deployment_name.split("/", 1)[1])
+                deployment.apply()
                 yield api_url
         finally:
             for key, value in saved.items():
@@ -118,9 +119,9 @@ def _paused_at_gate(case_id: str) -> tuple[UUID, str]:
         run = client.create_flow_run(major_decision, parameters={"case_id": case_id},
                                      name=f"{case_id}: form")
         client.set_flow_run_state(run.id, Running(), force=True)
-        state = Suspended(timeout_seconds=None, pause_key="evidence-1")
+        state: Any = Suspended(timeout_seconds=None, pause_key="evidence-1")
         keyset = keyset_from_paused_state(state)
-        state.state_details.run_input_keyset = keyset
+        state.state_details.run_input_keyset = dict(keyset)
         client.set_flow_run_state(run.id, state, force=True)
     form.save(keyset, flow_run_id=run.id)
     return run.id, "evidence-1"
