@@ -65,16 +65,20 @@ def open_command(
         from dueprocess.services.cases import validate_case_request
 
         request = validate_case_request(data, source="flags")
+    problem = prefect_api_problem() if start else None
+    if problem:
+        from dueprocess.orchestration.events import disable_prefect_events
+
+        disable_prefect_events()
     ready()
     with working("opening the case …"), session_scope() as session:
         case = open_case(session, request=request)
     console.print(f"Opened case [bold]{case.id}[/]: {case.title}")
     if start:
-        _start_run(case.id)
+        _start_run(case.id, problem)
 
 
-def _start_run(case_id: str) -> None:
-    problem = prefect_api_problem()
+def _start_run(case_id: str, problem: str | None) -> None:
     if problem:
         console.print(f"flow run not started: {problem}", highlight=False, soft_wrap=True)
         paste(f"then start it with: dueprocess recover {case_id}")
@@ -153,6 +157,11 @@ def record_command(
     from dueprocess.services.recording import record_evidence
 
     evidence = _read_evidence(file)
+    problem = prefect_api_problem() if resume else None
+    if problem:
+        from dueprocess.orchestration.events import disable_prefect_events
+
+        disable_prefect_events()
     ready()
     with working("validating and recording the evidence …"):
         item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=recorded_by,
@@ -160,11 +169,10 @@ def record_command(
                                token=token)
     console.print(f"Recorded evidence #{item.id} for {stage} (sha256 {item.payload_sha256})")
     if resume:
-        _resume(item)
+        _resume(item, problem)
 
 
-def _resume(item: Any) -> None:
-    problem = prefect_api_problem()
+def _resume(item: Any, problem: str | None) -> None:
     if problem:
         console.print(f"flow run not resumed: {problem}", highlight=False, soft_wrap=True)
         console.print("The evidence is stored; the case's run reads it when it next advances "

@@ -27,6 +27,7 @@ def start_case_run(case_id: str) -> UUID:
         get_settings().deployment_name, parameters={"case_id": case_id}, timeout=0,
         idempotency_key=f"open-{case_id}", flow_run_name=case_run_name(case_id),
         tags=case_run_tags(case_id),
+        _sync=True,  # type: ignore[call-arg]  # also where an event loop runs (a portal)
     )
     return run.id  # type: ignore[union-attr]
 
