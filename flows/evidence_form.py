@@ -52,7 +52,7 @@ class EvidenceSubmission(RunInput):
         "recorded in your name, and the audit names you if it is refused.",
     )
     idempotency_key: str | None = Field(
-        default=None, title="Idempotency key (optional)",
+        default=None, title="Idempotency key",
         description="Resubmitting with the same key stores nothing new",
     )
     # Internal: set by `dueprocess record` for evidence it already stored; not in the form.
@@ -81,7 +81,8 @@ def form_section(evidence: type[BaseModel]) -> type[BaseModel]:
         else:
             fields[name] = (info.annotation, FieldInfo.merge_field_infos(info))
     return create_model(
-        f"{evidence.__name__}Form", __config__=ConfigDict(extra="forbid"),
+        # The title names the UI's choice between filling in the section and leaving it.
+        f"{evidence.__name__}Form", __config__=ConfigDict(extra="forbid", title="Fill in"),
         __doc__=evidence.__doc__, **fields,
     )
 

@@ -136,12 +136,14 @@ def test_the_resume_form_shows_the_gate_and_only_what_a_reviewer_fills_in(
     try:
         page.goto(f"{ui}/runs/flow-run/{run_id}")
         page.get_by_role("button", name="Resume").first.click(timeout=WAIT_MS)
-        page.get_by_text("Open stages").first.wait_for(timeout=WAIT_MS)
+        page.wait_for_function(  # the modal loads the description, then the schema
+            "document.body.innerText.includes('Open stages')"
+            " && document.body.innerText.includes('Your handle')", timeout=WAIT_MS)
         page.screenshot(path=str(tmp_path / "resume-form.png"), full_page=True)
         body = page.inner_text("body")
         assert f"Case {case_id}" in body and "Blocked stages" in body
         assert "Recorded Evidence Id" not in body
-        assert "Your handle" in body
+        assert "Your handle" in body and "Fill in" in body
         assert "Public participation" in body or "public participation" in body.lower()
         assert "Legality review" not in body.split("Blocked stages")[0]  # not open: no section
     finally:
