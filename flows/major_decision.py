@@ -58,10 +58,19 @@ def _wait_for_submission(procedure: ProcedureDefinition, wait: GateWait) -> dict
     return evidence_from_form(procedure, raw) if raw is not None else None
 
 
+def _describe(wait: GateWait) -> str | None:
+    """The form's description; a failure to write it must not stop the case at its gate."""
+    try:
+        return describe_gate(wait.case_id, wait.stage_keys)
+    except Exception:
+        get_run_logger().warning("gate %s: no description for the form", wait.key,
+                                 exc_info=True)
+        return None
+
+
 def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
     settings = get_settings()
-    form = submission_form(procedure, wait.stage_keys,
-                           description=describe_gate(wait.case_id, wait.stage_keys))
+    form = submission_form(procedure, wait.stage_keys, description=_describe(wait))
     try:
         if settings.wait_mode == "pause":
             received = pause_flow_run(
