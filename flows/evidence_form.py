@@ -125,3 +125,13 @@ def evidence_from_form(procedure: ProcedureDefinition, data: dict[str, Any]) -> 
             for name, value in section.items()
         }
     return converted
+
+
+def form_values(procedure: ProcedureDefinition, stage_key: str,
+                evidence: dict[str, Any]) -> dict[str, Any]:
+    """Evidence as the form takes it (each required boolean as "yes" or "no"): for a
+    client that submits through the resume form rather than `dueprocess record`."""
+    required = _required_bools(procedure.stage(stage_key).stage_kind.evidence)
+    return {name: (YesNo.yes.value if value else YesNo.no.value)
+            if name in required and isinstance(value, bool) else value
+            for name, value in evidence.items()}

@@ -87,7 +87,11 @@ def arm(stack: UpProcess, point: str) -> Path:
 def through_form(case_id: str, stage: str, by: str, evidence: dict[str, object]) -> None:
     gate = wait_for_gate(case_id, timeout=startups(40))
     assert gate is not None, f"no gate for {stage}"
-    response = resume_with_input(UUID(gate[0]), run_input={"recorded_by": by, stage: evidence})
+    from flows.evidence_form import form_values
+    from models.procedure import load_procedure
+
+    values = form_values(load_procedure("decree-713"), stage, evidence)  # yes/no choices
+    response = resume_with_input(UUID(gate[0]), run_input={"recorded_by": by, stage: values})
     assert response.status.value == "ACCEPT", response
 
 

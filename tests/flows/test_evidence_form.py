@@ -11,7 +11,12 @@ from uuid import UUID
 import pytest
 
 from dueprocess.demo import submissions
-from flows.evidence_form import EvidenceSubmission, evidence_from_form, submission_form
+from flows.evidence_form import (
+    EvidenceSubmission,
+    evidence_from_form,
+    form_values,
+    submission_form,
+)
 from flows.gate_description import describe_gate
 from models.procedure import load_procedure
 
@@ -70,6 +75,8 @@ def test_a_choice_goes_back_to_the_boolean_the_evidence_schema_expects() -> None
     assert data["risk_assessment"]["controllable"] is True
     assert evidence_from_form(PROCEDURE, {"risk_assessment": {"controllable": "no"}})[
         "risk_assessment"]["controllable"] is False
+    assert form_values(PROCEDURE, "risk_assessment", submissions.RISK)["controllable"] == (
+        "yes" if submissions.RISK["controllable"] else "no")
     # A value that is neither is left for the rules to refuse, not guessed.
     assert evidence_from_form(PROCEDURE, {"risk_assessment": {"controllable": "maybe"}})[
         "risk_assessment"]["controllable"] == "maybe"
