@@ -132,14 +132,15 @@ def test_the_resume_form_shows_the_gate_and_only_what_a_reviewer_fills_in(
 ) -> None:
     run_id, _key = _paused_at_gate(case_id)
     ui = prefect_ui.removesuffix("/api")
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1300, "height": 2000})
     try:
         page.goto(f"{ui}/runs/flow-run/{run_id}")
+        page.get_by_text("Suspended").first.wait_for(timeout=WAIT_MS)  # the run is loaded
         page.get_by_role("button", name="Resume").first.click(timeout=WAIT_MS)
+        page.get_by_text("Resume Flow Run").first.wait_for(timeout=WAIT_MS)  # the modal
         page.wait_for_function(  # the modal loads the description, then the schema
             "document.body.innerText.includes('Open stages')"
             " && document.body.innerText.includes('Your handle')", timeout=WAIT_MS)
-        page.screenshot(path=str(tmp_path / "resume-form.png"), full_page=True)
         body = page.inner_text("body")
         assert f"Case {case_id}" in body and "Blocked stages" in body
         assert "Recorded Evidence Id" not in body
@@ -147,4 +148,5 @@ def test_the_resume_form_shows_the_gate_and_only_what_a_reviewer_fills_in(
         assert "Public participation" in body or "public participation" in body.lower()
         assert "Legality review" not in body.split("Blocked stages")[0]  # not open: no section
     finally:
+        page.screenshot(path=str(tmp_path / "resume-form.png"), full_page=True)
         page.close()
