@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,14 +124,17 @@ def _paused_at_gate(case_id: str) -> tuple[UUID, str]:
         keyset = keyset_from_paused_state(state)
         state.state_details.run_input_keyset = dict(keyset)
         client.set_flow_run_state(run.id, state, force=True)
-    form.save(keyset, flow_run_id=run.id, _sync=True)  # type: ignore[call-arg]  # Playwright runs a loop
+    form.save(keyset, flow_run_id=run.id)
     return run.id, "evidence-1"
 
 
 def test_the_resume_form_shows_the_gate_and_only_what_a_reviewer_fills_in(
     prefect_ui: str, browser: Any, case_id: str, tmp_path: Path,
 ) -> None:
-    run_id, _key = _paused_at_gate(case_id)
+    # In a thread of its own: Playwright's sync API runs an event loop in this one, and
+    # Prefect's calls would then return coroutines instead of storing the form.
+    with ThreadPoolExecutor(1) as thread:
+        run_id, _key = thread.submit(_paused_at_gate, case_id).result()
     ui = prefect_ui.removesuffix("/api")
     page = browser.new_page(viewport={"width": 1300, "height": 2000})
     try:
