@@ -96,9 +96,17 @@ def test_the_ui_talks_to_its_own_api_and_finds_the_case_run_by_name(
         page.close()
 
 
-def _paused_at_gate(case_id: str) -> tuple[UUID, str]:
+def _paused_at_gate(case_id: str, api_url: str) -> tuple[UUID, str]:
     """The case's run, paused at its first gate with the form the flow would store (as
     `suspend_flow_run` does: the state, then the schema and the description)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # Prefect's settings are per context: a new thread must be told the server again.
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        return _pause(case_id)
+
+
+def _pause(case_id: str) -> tuple[UUID, str]:
     from prefect.client.orchestration import get_client
     from prefect.input.run_input import keyset_from_paused_state
     from prefect.states import Running, Suspended
@@ -134,7 +142,7 @@ def test_the_resume_form_shows_the_gate_and_only_what_a_reviewer_fills_in(
     # In a thread of its own: Playwright's sync API runs an event loop in this one, and
     # Prefect's calls would then return coroutines instead of storing the form.
     with ThreadPoolExecutor(1) as thread:
-        run_id, _key = thread.submit(_paused_at_gate, case_id).result()
+        run_id, _key = thread.submit(_paused_at_gate, case_id, prefect_ui).result()
     ui = prefect_ui.removesuffix("/api")
     page = browser.new_page(viewport={"width": 1300, "height": 2000})
     try:
