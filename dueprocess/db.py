@@ -8,8 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -62,6 +60,9 @@ def get_engine() -> Engine:
 
 def migrate(engine: Engine | None = None) -> None:
     """Bring the schema to the latest migration of every feature branch (idempotent)."""
+    from alembic import command  # here: read commands never migrate, nor import alembic
+    from alembic.config import Config
+
     engine = engine or get_engine()
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from dueprocess.rules.engine import Unmet
+if TYPE_CHECKING:  # imported where used: the CLI imports this module at start-up
+    from dueprocess.rules.engine import Unmet
 
 
 class DueProcessError(Exception):
@@ -26,6 +28,8 @@ class Refused(DueProcessError):
 
 def schema_problems(errors: Sequence[dict[str, object]], *, prefix: str = "") -> list[Unmet]:
     """Turn pydantic errors into problems that name the field and the rule."""
+    from dueprocess.rules.engine import Unmet
+
     problems = []
     for error in errors:
         location = ".".join(str(part) for part in error.get("loc", ()))  # type: ignore[attr-defined]

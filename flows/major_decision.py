@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field, ValidationError
 from dueprocess.db import session_scope
 from dueprocess.services.cases import get_case
 from dueprocess.settings import get_settings
-from flows.evidence_form import submission_form
+from flows.evidence_form import evidence_from_form, submission_form
+from flows.gate_description import describe_gate
 from models.cases import CaseStatus
 from models.evidence import GateWait
 from models.procedure import ProcedureDefinition
@@ -45,10 +46,31 @@ def _procedure(case_id: str) -> ProcedureDefinition:
         return ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
 
 
+def _closed(case_id: str) -> bool:
+    with session_scope() as session:
+        return get_case(session, case_id).status is CaseStatus.CLOSED
+
+
 def _wait_for_submission(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
-    """Block at the gate until a submission arrives; return it as plain JSON data."""
+    """Block at the gate until a submission arrives; return it as plain JSON data, with
+    the form's yes/no choices as the booleans the evidence schemas expect."""
+    raw = _receive(procedure, wait)
+    return evidence_from_form(procedure, raw) if raw is not None else None
+
+
+def _describe(wait: GateWait) -> str | None:
+    """The form's description; a failure to write it must not stop the case at its gate."""
+    try:
+        return describe_gate(wait.case_id, wait.stage_keys)
+    except Exception:
+        get_run_logger().warning("gate %s: no description for the form", wait.key,
+                                 exc_info=True)
+        return None
+
+
+def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
     settings = get_settings()
-    form = submission_form(procedure, wait.stage_keys)
+    form = submission_form(procedure, wait.stage_keys, description=_describe(wait))
     try:
         if settings.wait_mode == "pause":
             received = pause_flow_run(
@@ -85,6 +107,11 @@ def major_decision(case_id: CaseId) -> CaseOutcome:
         for stage_key, unmet in progress.blocked.items():
             logger.info("gate %s blocked: %s", stage_key, "; ".join(map(str, unmet)))
         wait = wait_for_stages(case_id, flow_run_id, progress.open_stages)
+        if _closed(case_id):
+            # The last evidence closed the case after this pass advanced it: its recorder
+            # found no gate to resume, so do not suspend at one; the next pass returns.
+            record_received(case_id, wait.key, None)
+            continue
         raw = _wait_for_submission(procedure, wait)
         outcome = record_received(case_id, wait.key, raw)
         if outcome.reasons:

@@ -16,11 +16,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dueprocess.commands.console import console, ready, try_prefect
+from dueprocess.commands.console import (
+    console,
+    paste,
+    prefect_api_problem,
+    ready,
+    try_prefect,
+    working,
+)
 from dueprocess.errors import DueProcessError, Refused
 
 if TYPE_CHECKING:
     from dueprocess.services.payloads import TooDeep
+
+CASES = "Cases: open, follow and record"
+STACK = "Running the stack"
 
 
 def open_command(
@@ -58,14 +68,29 @@ def open_command(
         from dueprocess.services.cases import validate_case_request
 
         request = validate_case_request(data, source="flags")
+    problem = prefect_api_problem() if start else None
+    if problem:
+        from dueprocess.orchestration.events import disable_prefect_events
+
+        disable_prefect_events()
     ready()
-    with session_scope() as session:
+    with working("opening the case …"), session_scope() as session:
         case = open_case(session, request=request)
     console.print(f"Opened case [bold]{case.id}[/]: {case.title}")
     if start:
+        _start_run(case.id, problem)
+
+
+def _start_run(case_id: str, problem: str | None) -> None:
+    if problem:
+        console.print(f"flow run not started: {problem}", highlight=False, soft_wrap=True)
+        paste(f"then start it with: dueprocess recover {case_id}")
+        return
+    with working("starting the case's flow run …"):
         from dueprocess.orchestration.case_runs import start_case_run
 
-        console.print(try_prefect("flow run", lambda: f"flow run {start_case_run(case.id)}"))
+        started = try_prefect("flow run", lambda: f"flow run {start_case_run(case_id)}")
+    console.print(started, highlight=False)
 
 
 def _parse_assignments(values: list[str]) -> dict[str, list[str]]:
@@ -82,13 +107,18 @@ def _parse_assignments(values: list[str]) -> dict[str, list[str]]:
 
 def cases_command() -> None:
     """List decision cases, newest first."""
+    from sqlmodel import col, select
+
     from dueprocess.commands.render import cases_table
     from dueprocess.db import session_scope
-    from dueprocess.services.cases import list_cases
+    from models.cases import DecisionCase
 
-    ready()
+    # The one query of `dueprocess.services.cases.list_cases`, without importing the case
+    # services and the rules they load: that would double the command's start-up.
     with session_scope() as session:
-        console.print(cases_table(list_cases(session)))
+        cases = list(session.exec(
+            select(DecisionCase).order_by(col(DecisionCase.opened_at).desc())))
+    console.print(cases_table(cases))
 
 
 def status_command(case_id: Annotated[str, typer.Argument(help="Case id")]) -> None:
@@ -96,7 +126,6 @@ def status_command(case_id: Annotated[str, typer.Argument(help="Case id")]) -> N
     from dueprocess.commands.render import print_case
     from dueprocess.services.case_view import case_view
 
-    ready()
     print_case(console, case_view(case_id))
 
 
@@ -159,14 +188,32 @@ def record_command(
         _audit_unreadable(case_id=case_id, stage=stage, recorded_by=recorded_by, key=key,
                           exc=exc)
         raise Refused([exc.as_unmet()]) from None
+    problem = prefect_api_problem() if resume else None
+    if problem:
+        from dueprocess.orchestration.events import disable_prefect_events
+
+        disable_prefect_events()
     ready()
-    item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=recorded_by,
-                           evidence=evidence, idempotency_key=key, channel="cli", token=token)
+    with working("validating and recording the evidence …"):
+        item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=recorded_by,
+                               evidence=evidence, idempotency_key=key, channel="cli",
+                               token=token)
     console.print(f"Recorded evidence #{item.id} for {stage} (sha256 {item.payload_sha256})")
     if resume:
+        _resume(item, problem)
+
+
+def _resume(item: Any, problem: str | None) -> None:
+    if problem:
+        console.print(f"flow run not resumed: {problem}", highlight=False, soft_wrap=True)
+        console.print("The evidence is stored; the case's run reads it when it next advances "
+                      "(`dueprocess up` recovers every open case).", highlight=False)
+        return
+    with working("waiting for the case's flow run to reach its gate …"):
         from dueprocess.orchestration.case_runs import resume_after_recording
 
-        console.print(try_prefect("resume", lambda: resume_after_recording(item)))
+        outcome = try_prefect("resume", lambda: resume_after_recording(item))
+    console.print(outcome, highlight=False)
 
 
 def serve_command() -> None:
@@ -186,9 +233,9 @@ def demo_command() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the case commands to the CLI."""
-    app.command("open")(open_command)
-    app.command("cases")(cases_command)
-    app.command("status")(status_command)
-    app.command("record")(record_command)
-    app.command("serve")(serve_command)
-    app.command("demo")(demo_command)
+    app.command("open", rich_help_panel=CASES)(open_command)
+    app.command("cases", rich_help_panel=CASES)(cases_command)
+    app.command("status", rich_help_panel=CASES)(status_command)
+    app.command("record", rich_help_panel=CASES)(record_command)
+    app.command("serve", rich_help_panel=STACK)(serve_command)
+    app.command("demo", rich_help_panel=STACK)(demo_command)

@@ -10,15 +10,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
-from dueprocess.commands.console import console
+from dueprocess.commands.console import console, ready, working
 from dueprocess.errors import DueProcessError
-from ledger import SignedTreeHead
-from ledger.dossier_format import describe_validation_error
+
+if TYPE_CHECKING:
+    from ledger import SignedTreeHead
+
+LEDGER = "Transparency log and dossiers"
 
 TrustedKey = Annotated[
     Path | None,
@@ -40,6 +42,11 @@ def _read_file(path: Path, option: str) -> bytes:
 
 
 def _known_heads(paths: list[Path] | None) -> list[SignedTreeHead]:
+    from pydantic import ValidationError
+
+    from ledger import SignedTreeHead
+    from ledger.dossier_format import describe_validation_error
+
     heads: list[SignedTreeHead] = []
     for path in paths or []:
         try:
@@ -61,14 +68,13 @@ def verify_command(trusted_key: TrustedKey = None, known_head: KnownHeads = None
 
     Prints OK, or names the first item that differs and exits with status 1.
     """
-    from dueprocess.db import migrate
     from dueprocess.ledger import LogTampered, verify_log
 
     trusted = _read_file(trusted_key, "--trusted-key") if trusted_key else None
     known = _known_heads(known_head)
-    migrate()
     try:
-        report = verify_log(known_heads=known, trusted_public_key_pem=trusted)
+        with working("recomputing the log …"):
+            report = verify_log(known_heads=known, trusted_public_key_pem=trusted)
     except LogTampered as exc:
         console.print(f"[red]FAILED:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -77,11 +83,10 @@ def verify_command(trusted_key: TrustedKey = None, known_head: KnownHeads = None
 
 def publish_head_command() -> None:
     """Sign the current tree head (if the log grew) and publish it as a file."""
-    from dueprocess.db import migrate
     from dueprocess.ledger import get_transparency_settings, publish_tree_head
     from dueprocess.ledger.heads import head_json
 
-    migrate()
+    ready()
     sth = publish_tree_head(announce=_announce)
     if sth is None:
         _announce("The log is empty: no tree head to sign yet.")
@@ -96,11 +101,11 @@ def export_command(
 ) -> None:
     """Write the case's decision dossier: draft versions, evidence, documents, notices,
     the decision, a signed tree head, an inclusion proof per item, and a manifest."""
-    from dueprocess.db import migrate
     from dueprocess.ledger import export_dossier, get_transparency_settings
 
-    migrate()
-    report = export_dossier(case_id, directory, announce=_announce)
+    ready()  # exporting signs a tree head when the log grew
+    with working(f"exporting the dossier of {case_id} …"):
+        report = export_dossier(case_id, directory, announce=_announce)
     key = get_transparency_settings().publication_dir / "public-key.pem"
     _announce(f"Exported the dossier of case {case_id} to {directory} "
               f"({len(report.items)} records, tree size {report.tree_size}).")
@@ -124,9 +129,9 @@ def verify_dossier_command(
     trusted = _read_file(trusted_key, "--trusted-key") if trusted_key else None
     known = _known_heads(known_head)
     try:
-        report = verify_dossier(directory, trusted_public_key_pem=trusted,
-                                known_tree_heads=known,
-                                require_closed=require_closed)
+        with working("verifying the dossier …"):
+            report = verify_dossier(directory, trusted_public_key_pem=trusted,
+                                    known_tree_heads=known, require_closed=require_closed)
     except DossierError as exc:
         console.print(f"[red]FAILED:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -161,8 +166,8 @@ def witness_command(
 
 def register(app: typer.Typer) -> None:
     """Add this feature's commands to the CLI."""
-    app.command("verify")(verify_command)
-    app.command("publish-head")(publish_head_command)
-    app.command("export")(export_command)
-    app.command("verify-dossier")(verify_dossier_command)
-    app.command("witness")(witness_command)
+    app.command("verify", rich_help_panel=LEDGER)(verify_command)
+    app.command("publish-head", rich_help_panel=LEDGER)(publish_head_command)
+    app.command("export", rich_help_panel=LEDGER)(export_command)
+    app.command("verify-dossier", rich_help_panel=LEDGER)(verify_dossier_command)
+    app.command("witness", rich_help_panel=LEDGER)(witness_command)

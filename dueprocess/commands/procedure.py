@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
 from dueprocess.commands.console import console, ready
 from dueprocess.errors import DueProcessError, schema_problems
+
+PROCEDURE = "Procedure: people, assignments, drafts, archive"
 
 CHANNEL = "cli"
 
@@ -54,6 +55,8 @@ def _text(path: Path, option: str) -> str:
 
 
 def _validated(model: Any, data: Any, source: str) -> Any:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -95,7 +98,6 @@ def people_list() -> None:
     from dueprocess.db import session_scope
     from models.people import Person
 
-    ready()
     table = Table(title="People")
     for column in ("Handle", "Name", "Role", "Unit"):
         table.add_column(column)
@@ -195,7 +197,6 @@ def credentials_list(handle: str) -> None:
     from dueprocess.db import session_scope
     from dueprocess.services.identity import list_credentials
 
-    ready()
     table = Table(title=f"Credentials of {handle}")
     for column in ("#", "Kind", "Label", "Fingerprint", "Created", "Revoked"):
         table.add_column(column)
@@ -367,7 +368,6 @@ def package_command(case_id: str) -> None:
     from dueprocess.services.case_snapshot import load_facts
     from dueprocess.services.cases import get_case
 
-    ready()
     with session_scope() as session:
         facts = load_facts(session, get_case(session, case_id))
     for stage in facts.procedure.stages_of_kind("legality_review"):
@@ -380,7 +380,6 @@ def archive_command(case_id: str) -> None:
     """Show the decision archive: drafts with hashes, evidence digests, flags, completeness."""
     from dueprocess.services.archive import case_archive
 
-    ready()
     view = case_archive(case_id)
     console.print(f"[bold]{view.case.id}[/]: {view.case.title} [{view.case.status.value}]")
     console.print("[bold]Draft versions[/]")
@@ -414,14 +413,13 @@ def archive_command(case_id: str) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this feature's commands to the CLI."""
-    app.command("init-admin")(init_admin_command)
-    app.command("form-code")(form_code_command)
-    app.add_typer(people, name="people")
-    app.add_typer(credentials, name="credentials")
-    app.command("assign")(assign_command)
-    app.command("declare-interest")(declare_interest_command)
-    app.command("panel-note")(panel_note_command)
-    app.command("revise")(revise_command)
-    app.command("sign-opinion")(sign_opinion_command)
-    app.command("package")(package_command)
-    app.command("archive")(archive_command)
+    app.add_typer(people, name="people", rich_help_panel=PROCEDURE)
+    app.add_typer(credentials, name="credentials", rich_help_panel=PROCEDURE)
+    for name, command in (
+        ("assign", assign_command), ("declare-interest", declare_interest_command),
+        ("panel-note", panel_note_command), ("revise", revise_command),
+        ("sign-opinion", sign_opinion_command), ("package", package_command),
+        ("archive", archive_command), ("init-admin", init_admin_command),
+        ("form-code", form_code_command),
+    ):
+        app.command(name, rich_help_panel=PROCEDURE)(command)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from dueprocess.services.case_view import CaseView
-from models.cases import DecisionCase
 from models.stages import StageStatus
+
+if TYPE_CHECKING:  # `cases` must not import the rules to print a list
+    from dueprocess.services.case_view import CaseView
+    from models.cases import DecisionCase
 
 STATUS_STYLE = {
     StageStatus.COMPLETED: "green", StageStatus.OPEN: "yellow", StageStatus.PENDING: "dim",

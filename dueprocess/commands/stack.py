@@ -1,5 +1,6 @@
-"""Stack commands: start the embedded stack, and keep every open case driven.
+"""Stack commands: prepare the case database, start the embedded stack, keep cases driven.
 
+    dueprocess init       create or migrate the case database (read commands never do)
     dueprocess up         Prefect server, served deployments with triggers, portal
     dueprocess recover    wake, restart or replace the flow runs of open cases
 """
@@ -10,11 +11,24 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from dueprocess.commands.console import console, working
 from dueprocess.errors import DueProcessError
-from dueprocess.stack.processes import check_prefect_api
-from dueprocess.stack.up import run_up
+
+STACK = "Running the stack"
+
+
+def init_command() -> None:
+    """Create the case database, or bring its schema up to date (idempotent)."""
+    from sqlalchemy.engine import make_url
+
+    from dueprocess.db import migrate
+    from dueprocess.settings import get_settings
+
+    url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+    with working(f"migrating the case database {url} …"):
+        migrate()
+    console.print(f"The case database is ready: {url}", highlight=False, soft_wrap=True)
 
 
 def up_command(
@@ -24,7 +38,9 @@ def up_command(
     portal: Annotated[bool, typer.Option(help="Start the public portal if installed")] = True,
 ) -> None:
     """Start everything: Prefect server, served deployments with triggers, portal."""
-    run_up(Console(), host=host, port=port, with_portal=portal)
+    from dueprocess.stack.up import run_up
+
+    run_up(console, host=host, port=port, with_portal=portal)
 
 
 def recover_command(
@@ -34,31 +50,28 @@ def recover_command(
         help="Also restart a cancelled run, or one that used up its attempts")] = False,
 ) -> None:
     """Make sure open cases are driven: wake, restart or replace their flow runs."""
-    from dueprocess.db import migrate
-    from dueprocess.orchestration.events import prefect_api_configured
-    from dueprocess.orchestration.recovery import recover_case, recover_open_cases
+    from dueprocess.commands.console import prefect_api_problem, ready
 
-    if not prefect_api_configured():
+    if not os.environ.get("PREFECT_API_URL"):
         raise DueProcessError("PREFECT_API_URL: not set; point it at the Prefect server "
                               "(`dueprocess up` prints it)")
-    check_prefect_api(os.environ.get("PREFECT_API_URL") or _api_url_from_profile())
-    migrate()
-    console = Console()
-    done: list[tuple[str, str]] = (
-        [(case_id, recover_case(case_id, restart=restart))] if case_id
-        else recover_open_cases()
-    )
+    problem = prefect_api_problem(timeout=10)
+    if problem:
+        raise DueProcessError(problem)
+    ready()
+    from dueprocess.orchestration.recovery import recover_case, recover_open_cases
+
+    with working("checking the flow runs of open cases …"):
+        done: list[tuple[str, str]] = (
+            [(case_id, recover_case(case_id, restart=restart))] if case_id
+            else recover_open_cases()
+        )
     for case, action in done:
-        console.print(f"case {case}: {action}")
-
-
-def _api_url_from_profile() -> str:
-    from prefect.settings import PREFECT_API_URL
-
-    return str(PREFECT_API_URL.value())
+        console.print(f"case {case}: {action}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add the stack commands to the CLI."""
-    app.command("up")(up_command)
-    app.command("recover")(recover_command)
+    app.command("init", rich_help_panel=STACK)(init_command)
+    app.command("up", rich_help_panel=STACK)(up_command)
+    app.command("recover", rich_help_panel=STACK)(recover_command)

@@ -27,13 +27,22 @@ def _step(console: Console, text: str) -> None:
     console.print(f"\n[bold cyan]>[/] {text}")
 
 
-def _wait_for_refusal(case_id: str, key: str, *, timeout: float = 60) -> list[dict[str, str]]:
+def _patience(idle_seconds: float) -> float:
+    """A wait that grows with this machine's measured start-up (a fixed 60 or 120 s broke
+    the demo under load: its waits are for flow processes starting)."""
+    from dueprocess.stack.startup import reference_seconds
+
+    return max(idle_seconds, idle_seconds / 4 * reference_seconds())
+
+
+def _wait_for_refusal(case_id: str, key: str, *, timeout: float | None = None
+                      ) -> list[dict[str, str]]:
     from sqlmodel import select
 
     from dueprocess.db import session_scope
     from models.evidence import GateWait, Refusal
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (timeout or _patience(60))
     while time.monotonic() < deadline:
         with session_scope() as session:
             wait = session.exec(
@@ -55,7 +64,7 @@ def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[
                            evidence=evidence, channel="demo", token=token_for(by))
     console.print(f"  {by} recorded {stage} evidence #{item.id}")
     if resume:
-        console.print(f"  {resume_after_recording(item, timeout=120)}")
+        console.print(f"  {resume_after_recording(item, timeout=_patience(120))}")
 
 
 def _play_case(console: Console, case_id: str) -> None:
@@ -66,7 +75,7 @@ def _play_case(console: Console, case_id: str) -> None:
 
     run_id = start_case_run(case_id)
     console.print(f"  flow run {run_id} started; waiting for it to reach the first gate")
-    gate = wait_for_gate(case_id, timeout=120)
+    gate = wait_for_gate(case_id, timeout=_patience(120))
     if gate is None:
         raise RuntimeError("the flow run did not reach its first gate")
 
@@ -83,7 +92,9 @@ def _play_case(console: Console, case_id: str) -> None:
                  "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
                  "proof": form_code_for(case_id, "public_participation", "li.wei",
                                         submissions.PARTICIPATION_SHORT_WINDOW)}
-    resume_with_input(UUID(gate[0]), run_input=run_input)
+    response = resume_with_input(UUID(gate[0]), run_input=run_input)
+    if response.status.value != "ACCEPT":
+        raise RuntimeError(f"the resume form refused the input: {response.details}")
     for reason in _wait_for_refusal(case_id, gate[1]):
         console.print(f"  [red]refused[/]: [{reason['rule']}, {reason['article']}] "
                       f"{reason['message']}", highlight=False)
@@ -101,7 +112,7 @@ def _play_case(console: Console, case_id: str) -> None:
     _record(console, case_id, "publication", "qian.yu", submissions.PUBLICATION)
 
     with get_client(sync_client=True) as client:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + _patience(120)
         while time.monotonic() < deadline:
             state = client.read_flow_run(run_id).state
             if state is not None and state.is_final():

@@ -13,6 +13,7 @@ from prefect.exceptions import ObjectNotFound
 from dueprocess.db import session_scope
 from dueprocess.orchestration.recovery import recover_case
 from dueprocess.orchestration.resume import resume_with_input
+from dueprocess.orchestration.run_names import case_run_name, case_run_tags
 from dueprocess.services.cases import get_case
 from dueprocess.services.gate_waits import latest_wait
 from dueprocess.settings import get_settings
@@ -24,7 +25,9 @@ def start_case_run(case_id: str) -> UUID:
     """Create the case's flow run on the served deployment (idempotent per case)."""
     run = run_deployment(
         get_settings().deployment_name, parameters={"case_id": case_id}, timeout=0,
-        idempotency_key=f"open-{case_id}", tags=["dueprocess", case_id],
+        idempotency_key=f"open-{case_id}", flow_run_name=case_run_name(case_id),
+        tags=case_run_tags(case_id),
+        _sync=True,  # type: ignore[call-arg]  # also where an event loop runs (a portal)
     )
     return run.id  # type: ignore[union-attr]
 
@@ -75,6 +78,35 @@ def wait_for_gate(case_id: str, *, timeout: float) -> tuple[str, str] | None:
             time.sleep(0.2)
 
 
+def finish_closed_case(case_id: str, *, timeout: float) -> str:
+    """The case is closed: see its run end, waking it if it is suspended.
+
+    A run that advanced the case just before the last evidence closed it goes on to
+    suspend at a gate no one will resume; seeing it running is therefore not enough,
+    so this waits until the run has ended or is suspended (and then wakes it).
+    """
+    deadline = time.monotonic() + timeout
+    with session_scope() as session:
+        run_id = get_case(session, case_id).flow_run_id
+    if run_id is None:
+        return "the case is closed"
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                state = client.read_flow_run(UUID(run_id)).state
+            except ObjectNotFound:
+                return "the case is closed"
+            if state is not None and state.is_final():
+                return f"the case is closed; flow run {run_id} {state.name}"
+            if state is not None and state.is_paused():
+                return f"the case is {recover_case(case_id)}"  # "closed; resumed …"
+            if time.monotonic() >= deadline:
+                name = state.name if state is not None else "unknown"
+                return (f"the case is closed; flow run {run_id} is {name} and finishes on "
+                        "its own (or the watchdog wakes it)")
+            time.sleep(0.2)
+
+
 def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) -> str:
     """Resume the case's waiting run so that it sees `item`; say what happened.
 
@@ -86,7 +118,7 @@ def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) 
     gate = wait_for_gate(item.case_id, timeout=timeout)
     if gate is None:
         if _closed(item.case_id):  # closing consumed the gate; let its run see it and end
-            return f"the case is {recover_case(item.case_id)}"  # "closed[; resumed …]"
+            return finish_closed_case(item.case_id, timeout=timeout)
         return ("no flow run is waiting at a gate now; the case's run reads the evidence "
                 "from the database when it next advances")
     flow_run_id, _key = gate

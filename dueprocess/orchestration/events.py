@@ -110,7 +110,20 @@ def event_id(event: CaseEvent) -> uuid.UUID:
     return uuid.uuid5(EVENT_ID_NAMESPACE, identity)
 
 
+_EMISSION_DISABLED = False
+
+
+def disable_prefect_events() -> None:
+    """For a process that found no Prefect server: its events could only be retried when
+    it exits (tens of seconds), and nothing would react to them. Recovery on `dueprocess up`
+    catches up with what they would have triggered."""
+    global _EMISSION_DISABLED
+    _EMISSION_DISABLED = True
+
+
 def prefect_api_configured() -> bool:
+    if _EMISSION_DISABLED:
+        return False
     from prefect.settings import PREFECT_API_URL
 
     return bool(PREFECT_API_URL.value())

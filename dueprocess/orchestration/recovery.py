@@ -28,7 +28,7 @@ from uuid import UUID
 from sqlmodel import col, select
 
 from dueprocess.db import session_scope
-from dueprocess.orchestration.resume import resume_with_input
+from dueprocess.orchestration.run_names import case_run_name, case_run_tags
 from dueprocess.services.cases import get_case
 from dueprocess.services.gate_waits import latest_wait
 from dueprocess.services.progress import advance_case
@@ -105,7 +105,7 @@ def _start_run(case_id: str, *, previous: str | None) -> str:
         # A case that never had a run gets the one `dueprocess open` would have started
         # (same key: the same run if it is on its way); a replacement one of its own.
         idempotency_key=f"recover-{case_id}-{previous}" if previous else f"open-{case_id}",
-        tags=["dueprocess", case_id],
+        flow_run_name=case_run_name(case_id), tags=case_run_tags(case_id),
         as_subflow=False,  # called from a flow (resume-case, the watchdog): not a child
     )
     return str(run.id)  # type: ignore[union-attr]
@@ -177,6 +177,8 @@ def recover_case(case_id: str, *, restart: bool = False) -> str:
 
 
 def _wake(run_id: str, case_id: str) -> str:
+    from dueprocess.orchestration.resume import resume_with_input  # imports Prefect
+
     response = resume_with_input(UUID(run_id), run_input={
         "recorded_by": "dueprocess", "recorded_evidence_id": _latest_evidence_id(case_id),
     })

@@ -93,14 +93,31 @@ def validate_case_request(data: Any, *, source: str) -> CaseCreate:
 
 
 def register_person(session: Session, listed: PersonCreate) -> Person:
-    """Register a person, or return the registered one if it is listed identically."""
-    existing = session.exec(select(Person).where(Person.handle == listed.handle)).first()
-    if existing is None:
-        existing = Person(handle=listed.handle, name=listed.name, role=listed.role.value,
-                          unit=listed.unit)
-        session.add(existing)
+    """Register a person, or return the registered one if it is listed identically.
+
+    An upsert, INSERT … ON CONFLICT DO NOTHING and then SELECT: cases opened at once that
+    list the same new person all get that one person, where a SELECT-then-INSERT lets
+    all but one fail on the unique handle. What is then selected is checked as before.
+    """
+    values: dict[str, Any] = {"handle": listed.handle, "name": listed.name,
+                              "role": listed.role.value, "unit": listed.unit,
+                              "created_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        session.connection().execute(postgresql.insert(Person).values(**values)
+                                     .on_conflict_do_nothing(index_elements=["handle"]))
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        session.connection().execute(sqlite.insert(Person).values(**values)
+                                     .on_conflict_do_nothing(index_elements=["handle"]))
+    elif session.exec(select(Person).where(Person.handle == listed.handle)).first() is None:
+        session.add(Person.model_validate(values))  # another database: no upsert
         session.flush()
-    elif (existing.name, existing.role, existing.unit) != (listed.name, listed.role, listed.unit):
+    existing = session.exec(select(Person).where(Person.handle == listed.handle)).one()
+    if (existing.name, existing.role, existing.unit) != (listed.name, listed.role, listed.unit):
         # A registered person is never silently changed by a case file.
         raise DueProcessError(
             f"people: '{listed.handle}' is registered as {existing.name} "

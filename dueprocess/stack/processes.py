@@ -21,9 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_settings
+from dueprocess.stack.startup import (
+    FLOOR_SECONDS,
+    RUNNER_FACTOR,
+    SERVER_FACTOR,
+    StartupDeadline,
+)
 
 
 def free_port() -> int:
@@ -49,36 +56,91 @@ def prefect_environment(data_dir: Path, api_url: str | None = None) -> dict[str,
     return env
 
 
-def wait_until_healthy(api_url: str, *, timeout: float, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise DueProcessError(f"Prefect server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise DueProcessError(f"Prefect server at {api_url} not healthy after {timeout:.0f} s")
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 
-def stop_process(process: subprocess.Popen[bytes], *, grace: float = 15) -> None:
-    """SIGTERM the process group, then SIGKILL what is left (Prefect workers and servers
-    can need more than one signal)."""
-    if process.poll() is not None:
-        return
-    for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
+def prefect_server_environment(data_dir: Path, host: str, port: int) -> dict[str, str]:
+    """`prefect_environment` for a Prefect server on host:port, whose UI talks to this very
+    server. Prefect's UI takes its API address from PREFECT_UI_API_URL, else from
+    PREFECT_SERVER_API_HOST/PORT (default 127.0.0.1:4200), never from `--port`: without
+    these, a UI on another port shows "Can't connect", or another server's data."""
+    browser_host = socket.gethostname() if host in WILDCARD_HOSTS else host
+    if ":" in browser_host:  # an IPv6 address in a URL
+        browser_host = f"[{browser_host}]"
+    return {
+        **prefect_environment(data_dir),
+        "PREFECT_SERVER_API_HOST": host,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": os.environ.get("PREFECT_UI_API_URL")
+        or f"http://{browser_host}:{port}/api",
+    }
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def wait_until_healthy(api_url: str, *, process: subprocess.Popen[bytes],
+                       timeout: float | None = None) -> float:
+    """Block until the Prefect server at api_url answers; return the seconds it took.
+
+    With no `timeout`, the deadline is derived from a reference start-up measured beside
+    it (`dueprocess.stack.startup`), so a loaded machine gets the time it needs.
+    """
+    reference = None if timeout is None else timeout / SERVER_FACTOR
+    with StartupDeadline(f"Prefect server at {api_url}", factor=SERVER_FACTOR,
+                         floor=min(FLOOR_SECONDS, timeout or FLOOR_SECONDS),
+                         reference=reference) as deadline:
+        while not deadline.passed():
+            if process.poll() is not None:
+                raise DueProcessError(f"Prefect server exited with code {process.returncode}")
+            if _healthy(api_url):
+                return deadline.elapsed()
+            time.sleep(0.25)
+        raise DueProcessError(deadline.describe())
+
+
+def process_group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group (Linux /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # it exited while we looked
+        if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members
+
+
+def stop_process(process: subprocess.Popen[Any], *, grace: float = 15) -> None:
+    """Stop a child started in its own session and every process of its group: SIGTERM,
+    again SIGTERM (Prefect workers and servers can need two), then SIGKILL.
+
+    The group is stopped, not only the child: `prefect server start` is a parent whose
+    server is a child process, and the parent can exit while that child lives on.
+    """
+    pgid = process.pid
+
+    def alive() -> bool:
+        return process.poll() is None or bool(process_group_members(pgid))
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGTERM, grace),
+                      (signal.SIGKILL, 10.0)):
+        if not alive():
             return
-        try:
-            process.wait(timeout=grace if sig is not signal.SIGKILL else 5)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + wait
+        while alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    if alive():
+        raise DueProcessError(f"process group {pgid} still alive after SIGKILL: "
+                              f"{process_group_members(pgid)}")
 
 
 @contextmanager
@@ -88,14 +150,14 @@ def local_prefect_server(data_dir: Path, *, port: int | None = None) -> Iterator
     api_url = f"http://127.0.0.1:{port}/api"
     (data_dir / "prefect").mkdir(parents=True, exist_ok=True)
     log = (data_dir / "prefect-server.log").open("ab")
+    env = {**os.environ, **prefect_server_environment(data_dir, "127.0.0.1", port)}
+    env.pop("PREFECT_API_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env={**os.environ, **prefect_environment(data_dir)}, stdout=log, stderr=log,
+        prefect_server_command("127.0.0.1", port), env=env, stdout=log, stderr=log,
         start_new_session=True,
     )
     try:
-        wait_until_healthy(api_url, timeout=90, process=process)
+        wait_until_healthy(api_url, process=process)
         yield api_url
     finally:
         stop_process(process)
@@ -144,23 +206,30 @@ def wait_for_flow_processes(runner_pid: int, *, timeout: float) -> None:
 
 
 def wait_for_deployment(
-    name: str, api_url: str, *, process: subprocess.Popen[bytes], timeout: float = 120
+    name: str, api_url: str, *, process: subprocess.Popen[bytes],
+    deadline: StartupDeadline | None = None,
 ) -> None:
-    """Block until the runner has registered the deployment."""
+    """Block until the runner has registered the deployment (the deadline derived from a
+    reference start-up measured beside it, unless one is given)."""
     from prefect.client.orchestration import SyncPrefectClient
     from prefect.exceptions import ObjectNotFound
 
-    deadline = time.monotonic() + timeout
-    with SyncPrefectClient(api_url) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise DueProcessError(f"the runner exited with code {process.returncode}")
-            try:
-                client.read_deployment_by_name(name)
-                return
-            except ObjectNotFound:
-                time.sleep(0.25)
-    raise DueProcessError(f"deployment {name} not registered after {timeout:.0f} s")
+    own = deadline is None
+    deadline = deadline or StartupDeadline(f"deployment {name}", factor=RUNNER_FACTOR)
+    try:
+        with SyncPrefectClient(api_url) as client:
+            while not deadline.passed():
+                if process.poll() is not None:
+                    raise DueProcessError(f"the runner exited with code {process.returncode}")
+                try:
+                    client.read_deployment_by_name(name)
+                    return
+                except ObjectNotFound:
+                    time.sleep(0.25)
+        raise DueProcessError(f"deployment {name}: {deadline.describe()}")
+    finally:
+        if own:
+            deadline.close()
 
 
 # ---- checks that name the setting at fault --------------------------------------------
@@ -258,11 +327,12 @@ def prefect_server_command(host: str, port: int) -> list[str]:
             "--port", str(port)]
 
 
-def wait_for_deployments(names: list[str], api_url: str, *, process: subprocess.Popen[bytes],
-                         timeout: float = 120) -> None:
+def wait_for_deployments(names: list[str], api_url: str, *,
+                         process: subprocess.Popen[bytes]) -> None:
     """Block until the runner has registered every deployment in `names`."""
-    for name in names:
-        wait_for_deployment(name, api_url, process=process, timeout=timeout)
+    with StartupDeadline("the served deployments", factor=RUNNER_FACTOR) as deadline:
+        for name in names:
+            wait_for_deployment(name, api_url, process=process, deadline=deadline)
 
 
 def processes_with_marker(stack_id: str, variable: str = STACK_ID_VARIABLE) -> list[int]:

@@ -35,6 +35,7 @@ from dueprocess.stack.processes import (
     kill_leftovers,
     prefect_environment,
     prefect_server_command,
+    prefect_server_environment,
     start_child,
     stop_process,
     wait_for_deployments,
@@ -188,12 +189,14 @@ def _start(console: Console, stack: UpStack, *, host: str, port: int,
     else:
         check_port_free(host, port, "DUEPROCESS_UI_PORT")
         api_url = f"http://{host}:{port}/api"
-        env = stack.env(**prefect_environment(data_dir))
+        env = stack.env(**prefect_server_environment(data_dir, host, port))
         env.pop("PREFECT_API_URL", None)
         server = stack.start("prefect-server", prefect_server_command(host, port), env)
-        console.print(f"starting the Prefect server on {host}:{port} "
-                      f"(SQLite under {data_dir / 'prefect'}) …")
-        wait_until_healthy(api_url, timeout=120, process=server.process)
+        with console.status(f"starting the Prefect server on {host}:{port} "
+                            f"(SQLite under {data_dir / 'prefect'}) …"):
+            took = wait_until_healthy(api_url, process=server.process)
+        console.print(f"Prefect server on {host}:{port} answered after {took:.1f} s "
+                      f"(SQLite under {data_dir / 'prefect'})", highlight=False)
     prefect_env = prefect_environment(data_dir, api_url)
     os.environ.update(prefect_env)  # this process talks to the same server …
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -214,7 +217,8 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
     runner = stack.start("runner", [sys.executable, "-m", "deployments.serve"],
                          stack.env(**{**prefect_env, "PREFECT_LOGGING_LEVEL": "INFO"}))
     names = [f"{spec.load_flow().name}/{spec.name}" for spec in specs()]
-    wait_for_deployments(names, api_url, process=runner.process)
+    with console.status("waiting for the runner to register the deployments …"):
+        wait_for_deployments(names, api_url, process=runner.process)
     _unpause(names)
     console.print(f"serving {len(names)} deployments: "
                   f"{', '.join(n.split('/')[-1] for n in names)}")
@@ -247,8 +251,11 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
     if portal_url:
         console.print(f"  Portal:      {portal_url}")
     console.print(f"  Logs:        {data_dir / 'logs'}")
-    console.print(f"In another shell (same directory): export PREFECT_API_URL={api_url}\n"
-                  "then dueprocess open …, record …, status …   Press Ctrl-C to stop.")
+    console.print("In another shell (same directory), paste:")
+    # One line, never wrapped, no markup: it must survive copy and paste.
+    console.print(f"export PREFECT_API_URL={api_url}", markup=False, highlight=False,
+                  soft_wrap=True)
+    console.print("then: dueprocess open …, record …, status …   Press Ctrl-C to stop.")
     if ready_file is not None:
         ready_file.write_text(f"{ui}\n{portal_url or ''}\n")
 

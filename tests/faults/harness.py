@@ -19,11 +19,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dueprocess.stack.processes import free_port, processes_with_marker
+from dueprocess.stack.startup import reference_seconds
 from tests.support import token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
 T = TypeVar("T")
+
+
+MINIMUM_WAIT = 30.0
+
+
+def startups(count: float) -> float:
+    """`count` reference start-ups as a timeout: the seconds a fresh Python takes to import
+    Prefect's server, measured once per session on this machine as it is loaded now (3 s
+    idle, 30 s and more at load 30), so no wait here breaks on a busy machine."""
+    return max(MINIMUM_WAIT, count * reference_seconds())
 
 
 def wait_until(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.5) -> T:
@@ -46,6 +57,7 @@ class UpProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    startup_seconds: float = 0.0  # how long the last `start` took, measured
 
     @property
     def api_url(self) -> str:
@@ -68,14 +80,18 @@ class UpProcess:
                 "DUEPROCESS_UI_PORT": str(self.port), "DO_NOT_TRACK": "1",
                 "PREFECT_HOME": str(self.data_dir / "prefect"), **self.extra_env, **extra}
 
-    def start(self, timeout: float = 240) -> None:
+    def start(self, timeout: float | None = None) -> None:
         self.starts += 1
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
             self.process = subprocess.Popen([*CLI, "up", "--no-portal"], env=self.env(),
                                             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
                                             start_new_session=True)
-        wait_until(self._ready, timeout=timeout, what="dueprocess up to be ready")
+        started = time.monotonic()
+        # `up` starts a Prefect server and a runner, each given 15 reference start-ups.
+        wait_until(self._ready, timeout=timeout or startups(40),
+                   what="dueprocess up to be ready")
+        self.startup_seconds = time.monotonic() - started
 
     def _ready(self) -> bool:
         assert self.process is not None
@@ -87,10 +103,10 @@ class UpProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 120) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float | None = None) -> int:
         assert self.process is not None
         self.process.send_signal(sig)
-        code = self.process.wait(timeout=timeout)
+        code = self.process.wait(timeout=timeout or startups(40))
         return code
 
     def leftovers(self) -> list[int]:
@@ -103,14 +119,15 @@ class UpProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if self.process is not None:
-            self.process.wait(timeout=30)
-        wait_until(lambda: not self.leftovers(), timeout=30, what="killed processes to go")
+            self.process.wait(timeout=startups(5))
+        wait_until(lambda: not self.leftovers(), timeout=startups(5),
+                   what="killed processes to go")
         return pids
 
     def cli(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         env = self.env(PREFECT_API_URL=self.api_url, **extra)
         return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True,
-                              cwd=ROOT, timeout=240)
+                              cwd=ROOT, timeout=startups(60))
 
 
 def pid_of_peer(port: int) -> int | None:
@@ -214,7 +231,7 @@ class OwnPostgres:
 
     def _as_postgres(self, *command: str) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
-                       capture_output=True, timeout=120)
+                       capture_output=True, timeout=startups(30))
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -263,7 +280,7 @@ def record(case_id: str, index: int) -> None:
     stage, by, evidence = VALID_STEPS[index]
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                            evidence=evidence, channel="cli", token=token_for(by))
-    resume_after_recording(item, timeout=120)
+    resume_after_recording(item, timeout=startups(30))
 
 
 def cli_record(stack: UpProcess, case_id: str, index: int, work_dir: Path,
@@ -326,4 +343,4 @@ def assert_completed_once(case_id: str) -> None:
             state = client.read_flow_run(UUID(run_id)).state
         return state is not None and state.is_completed()
 
-    wait_until(run_completed, timeout=240, what="the case's flow run to complete")
+    wait_until(run_completed, timeout=startups(60), what="the case's flow run to complete")

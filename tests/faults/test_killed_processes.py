@@ -32,12 +32,13 @@ from tests.faults.harness import (
     open_case,
     record,
     stage_completed,
+    startups,
     wait_until,
 )
 from tests.scaleout.harness import pointed_at
 from tests.support import RUNS_ONCE, VALID_STEPS, form_code_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), RUNS_ONCE]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(0), RUNS_ONCE]
 
 IN_TRANSACTION = "evidence.recorded:in-transaction"
 AFTER_COMMIT = "evidence.recorded:after-commit"
@@ -84,10 +85,14 @@ def arm(stack: UpProcess, point: str) -> Path:
 
 
 def through_form(case_id: str, stage: str, by: str, evidence: dict[str, object]) -> None:
-    gate = wait_for_gate(case_id, timeout=120)
+    gate = wait_for_gate(case_id, timeout=startups(40))
     assert gate is not None, f"no gate for {stage}"
+    from flows.evidence_form import form_values
+    from models.procedure import load_procedure
+
+    values = form_values(load_procedure("decree-713"), stage, evidence)  # yes/no choices
     response = resume_with_input(UUID(gate[0]), run_input={
-        "recorded_by": by, stage: evidence,
+        "recorded_by": by, stage: values,
         "proof": form_code_for(case_id, stage, by, evidence)})
     assert response.status.value == "ACCEPT", response
 
@@ -96,15 +101,16 @@ def test_a_case_survives_every_kill(stack: UpProcess, receiver: KillingReceiver,
                                     tmp_path: Path) -> None:
     case_id = open_case(stack)
     # The call for comments is the first notice: its delivery process dies sending it.
-    wait_until(lambda: receiver.killed, timeout=120, what="the notice sender to be killed")
+    wait_until(lambda: receiver.killed, timeout=startups(40), what="the notice sender to be killed")
 
     # 1. Killed inside the transaction recording the form's evidence: nothing was stored,
     #    the run is restarted and gets its input back from Prefect.
     faults = arm(stack, IN_TRANSACTION)
     stage, by, evidence = VALID_STEPS[0]
     through_form(case_id, stage, by, evidence)
-    wait_until(lambda: fired(faults, IN_TRANSACTION), timeout=60, what="the first kill")
-    wait_until(lambda: stage_completed(case_id, stage), timeout=180, what=f"{stage} after the kill")
+    wait_until(lambda: fired(faults, IN_TRANSACTION), timeout=startups(20), what="the first kill")
+    wait_until(lambda: stage_completed(case_id, stage), timeout=startups(60),
+               what=f"{stage} after the kill")
 
     for index in (1, 2, 3):  # the experts, without faults
         record(case_id, index)
@@ -113,8 +119,9 @@ def test_a_case_survives_every_kill(stack: UpProcess, receiver: KillingReceiver,
     arm(stack, AFTER_COMMIT)
     stage, by, evidence = VALID_STEPS[4]
     through_form(case_id, stage, by, evidence)
-    wait_until(lambda: fired(faults, AFTER_COMMIT), timeout=60, what="the second kill")
-    wait_until(lambda: stage_completed(case_id, stage), timeout=180, what=f"{stage} after the kill")
+    wait_until(lambda: fired(faults, AFTER_COMMIT), timeout=startups(20), what="the second kill")
+    wait_until(lambda: stage_completed(case_id, stage), timeout=startups(60),
+               what=f"{stage} after the kill")
 
     # 3. The CLI dies after its commit: no advance, no event, no resume from it.
     cli_faults = tmp_path / "cli-faults"
@@ -122,7 +129,7 @@ def test_a_case_survives_every_kill(stack: UpProcess, receiver: KillingReceiver,
                         DUEPROCESS_FAULT_DIR=str(cli_faults))
     assert killed.returncode == -9, (killed.returncode, killed.stdout, killed.stderr)
     assert fired(cli_faults, AFTER_COMMIT)
-    wait_until(lambda: stage_completed(case_id, "legality_review"), timeout=180,
+    wait_until(lambda: stage_completed(case_id, "legality_review"), timeout=startups(60),
                what="legality_review after the CLI died (the watchdog sweep)")
     for index in (6, 7):
         record(case_id, index)
@@ -137,7 +144,7 @@ def test_a_case_survives_every_kill(stack: UpProcess, receiver: KillingReceiver,
             rows = session.exec(select(NoticeDelivery)).all()
         return bool(rows) and all(r.status == "delivered" for r in rows)
 
-    wait_until(all_delivered, timeout=120, what="every notice delivery to be delivered")
+    wait_until(all_delivered, timeout=startups(40), what="every notice delivery to be delivered")
     with session_scope() as session:
         keys = [r.idempotency_key for r in session.exec(select(NoticeDelivery)).all()]
     assert set(receiver.arrivals) == set(keys)

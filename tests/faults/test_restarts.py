@@ -33,12 +33,13 @@ from tests.faults.harness import (
     open_case,
     record,
     stage_completed,
+    startups,
     wait_until,
 )
 from tests.scaleout.harness import pointed_at
 from tests.support import RUNS_ONCE
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), RUNS_ONCE]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(0), RUNS_ONCE]
 QUICK = {"DUEPROCESS_WATCHDOG_INTERVAL_SECONDS": "20"}
 
 
@@ -51,7 +52,7 @@ def test_prefect_server_restarted_mid_case(tmp_path: Path) -> None:
         child = start_child("prefect-server", prefect_server_command("127.0.0.1", port),
                             env={**os.environ, **prefect_environment(server_dir)},
                             log_path=server_dir / "server.log")
-        wait_until_healthy(api_url, timeout=180, process=child.process)
+        wait_until_healthy(api_url, process=child.process)  # deadline from a measured start-up
         return child
 
     server = start_server()
@@ -116,7 +117,7 @@ def test_postgres_stopped_between_stages_then_the_whole_stack_killed(
             assert len(killed) >= 3, killed  # up, its server, its runner (and flows)
             stack.start()
             assert "1 case(s) checked" in stack.output(), stack.output()
-            wait_until(lambda: stage_completed(case_id, "risk_assessment"), timeout=120,
+            wait_until(lambda: stage_completed(case_id, "risk_assessment"), timeout=startups(40),
                        what="risk_assessment after the restart")
             for index in (5, 6, 7):
                 record(case_id, index)

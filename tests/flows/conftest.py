@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 
 from dueprocess.stack.processes import prefect_environment, stop_process, wait_for_deployment
+from dueprocess.stack.startup import SERVER_FACTOR, reference_seconds
 from tests.support import VALID_STEPS, final_state
 
 pytestmark = pytest.mark.flow
@@ -23,7 +24,9 @@ def prefect_server(case_database: str, tmp_path_factory: pytest.TempPathFactory)
     from prefect.testing.utilities import prefect_test_harness
 
     data_dir = Path(os.environ["DUEPROCESS_DATA_DIR"])
-    with prefect_test_harness(server_startup_timeout=90):
+    # The server's start-up time, like `up`'s, is derived from a measured reference.
+    startup_timeout = int(max(90, SERVER_FACTOR * reference_seconds()))
+    with prefect_test_harness(server_startup_timeout=startup_timeout):
         api_url = PREFECT_API_URL.value()
         log = (tmp_path_factory.mktemp("runner") / "runner.log").open("ab")
         runner = subprocess.Popen(
@@ -45,7 +48,7 @@ def prefect_server(case_database: str, tmp_path_factory: pytest.TempPathFactory)
 def gate(case_id: str) -> tuple[str, str]:
     from dueprocess.orchestration.case_runs import wait_for_gate
 
-    found = wait_for_gate(case_id, timeout=90)
+    found = wait_for_gate(case_id, timeout=max(90, 30 * reference_seconds()))
     assert found is not None, f"case {case_id} never reached a gate"
     return found
 

@@ -1,19 +1,141 @@
-"""The resume form: a section per open stage, and per stage a draft revision reopens."""
+"""The resume form: a section per open stage only, a description of the gate, no internal
+field, explicit yes/no choices; and what a reviewer sees when a submission is refused."""
 
 from __future__ import annotations
 
-from flows.evidence_form import submission_form
+import json
+import time
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from dueprocess.demo import submissions
+from flows.evidence_form import (
+    EvidenceSubmission,
+    evidence_from_form,
+    form_values,
+    submission_form,
+)
+from flows.gate_description import describe_gate
 from models.procedure import load_procedure
 
+PROCEDURE = load_procedure("decree-713")
 
-def test_the_form_has_the_open_stages_and_the_stages_a_revision_reopens() -> None:
-    procedure = load_procedure("decree-713")
-    form = submission_form(procedure, ["public_participation", "expert_review"])
-    sections = [name for name in form.model_fields
-                if name not in ("recorded_by", "idempotency_key", "recorded_evidence_id")]
-    assert sections == ["public_participation", "expert_review", "risk_assessment",
-                        "legality_review", "collective_decision"]
-    schema = form.model_json_schema()
-    assert "recorded_by" in schema["required"]
-    assert "once a revised draft reopens it" in schema["properties"]["risk_assessment"][
-        "description"]
+
+def _schema(stage_keys: list[str]) -> dict[str, Any]:
+    """The schema as Prefect stores it for the UI and checks resumes against."""
+    from prefect.input.run_input import create_v2_schema
+
+    form = submission_form(PROCEDURE, stage_keys)
+    return create_v2_schema(form.__name__, model_base=form)
+
+
+def test_the_form_has_a_section_for_each_open_stage_and_nothing_else() -> None:
+    form = submission_form(PROCEDURE, ["public_participation", "expert_review"])
+    sections = [n for n in form.model_fields if n not in EvidenceSubmission.COMMON_FIELDS]
+    assert sections == ["public_participation", "expert_review"]
+    schema = _schema(["public_participation", "expert_review"])
+    assert list(schema["properties"]) == ["recorded_by", "idempotency_key",
+                                          "public_participation", "expert_review"]
+    assert schema["required"] == ["recorded_by"]
+
+
+def test_the_internal_reference_is_accepted_but_not_shown() -> None:
+    schema = _schema(["risk_assessment"])
+    assert "recorded_evidence_id" not in json.dumps(schema)
+    assert "Recorded Evidence Id" not in json.dumps(schema)
+    # The server checks resumes against this schema: it must let `record`'s reference in.
+    assert schema.get("additionalProperties") is not False
+    form = submission_form(PROCEDURE, ["risk_assessment"])
+    received = form.model_validate({"recorded_by": "liu.yang", "recorded_evidence_id": 42})
+    assert received.recorded_evidence_id == 42
+
+
+def test_required_booleans_are_an_explicit_yes_or_no() -> None:
+    schema = _schema(["expert_review", "risk_assessment"])
+    definitions = schema.get("definitions") or schema["$defs"]
+    for section, field in (("ExpertOpinionEvidenceForm", "direct_interest"),
+                           ("RiskAssessmentEvidenceForm", "controllable")):
+        prop = definitions[section]["properties"][field]
+        target = definitions[prop["$ref"].rsplit("/", 1)[1]] if "$ref" in prop else prop
+        assert target["enum"] == ["yes", "no"], (section, target)
+        assert field in definitions[section]["required"]
+    # An optional boolean with a default stays a plain boolean (a toggle shows its default).
+    participation = definitions.get("PublicParticipationEvidenceForm")
+    assert participation is None or participation["properties"][
+        "specific_groups_affected"]["type"] == "boolean"
+
+
+def test_a_choice_goes_back_to_the_boolean_the_evidence_schema_expects() -> None:
+    form = submission_form(PROCEDURE, ["risk_assessment"])
+    risk = {**submissions.RISK, "controllable": "yes"}
+    received = form.model_validate({"recorded_by": "liu.yang", "risk_assessment": risk})
+    data = evidence_from_form(PROCEDURE, received.model_dump(mode="json"))
+    assert data["risk_assessment"]["controllable"] is True
+    assert evidence_from_form(PROCEDURE, {"risk_assessment": {"controllable": "no"}})[
+        "risk_assessment"]["controllable"] is False
+    assert form_values(PROCEDURE, "risk_assessment", submissions.RISK)["controllable"] == (
+        "yes" if submissions.RISK["controllable"] else "no")
+    # A value that is neither is left for the rules to refuse, not guessed.
+    assert evidence_from_form(PROCEDURE, {"risk_assessment": {"controllable": "maybe"}})[
+        "risk_assessment"]["controllable"] == "maybe"
+
+
+def test_the_description_names_open_stages_assignees_deadlines_and_blocked_reasons(
+    case_id: str,
+) -> None:
+    from dueprocess.services.progress import advance_case
+
+    progress = advance_case(case_id=case_id)
+    text = describe_gate(case_id, progress.open_stages)
+    assert f"Case {case_id}" in text
+    assert "**Open stages**" in text and "**Blocked stages**" in text
+    assert "Li Wei (`li.wei`)" in text  # the participation officer, by name and handle
+    assert "due 20" in text  # a date
+    open_part, blocked_part = text.split("**Blocked stages**")
+    assert "Public participation" in open_part or "public participation" in open_part.lower()
+    assert "[STAGE-ORDER" in blocked_part or "prerequisite" in blocked_part
+
+
+@pytest.mark.flow
+@pytest.mark.slow
+def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
+    started_case: tuple[str, UUID], prefect_server: str,
+) -> None:
+    """The server refuses what the schema forbids and says why; what the schema allows
+    but the decree does not is refused by the run, and the next form says why."""
+    from prefect.client.orchestration import get_client
+    from prefect.input.run_input import keyset_from_base_key
+
+    from dueprocess.orchestration.resume import resume_with_input
+    from tests.flows.conftest import gate
+
+    case_id, _run_id = started_case
+    run_id, key = gate(case_id)
+    bad_choice = {"recorded_by": "li.wei", "public_participation": {
+        **submissions.PARTICIPATION, "specific_groups_affected": "perhaps"}}
+    refused = resume_with_input(UUID(run_id), run_input=bad_choice)
+    assert refused.status.value != "ACCEPT"
+    reason = str(refused.details.reason)  # type: ignore[union-attr]
+    assert "specific_groups_affected" in reason and "perhaps" in reason, reason
+
+    accepted = resume_with_input(UUID(run_id), run_input={
+        "recorded_by": "li.wei",
+        "public_participation": submissions.PARTICIPATION_SHORT_WINDOW})
+    assert accepted.status.value == "ACCEPT", accepted.details
+    deadline = time.monotonic() + 300
+    with get_client(sync_client=True) as client:
+        while True:
+            next_gate = gate(case_id)
+            if next_gate[1] != key:
+                break
+            assert time.monotonic() < deadline, "the run did not wait again"
+            time.sleep(0.5)
+        description = client.read_flow_run_input(
+            UUID(next_gate[0]), key=keyset_from_base_key(f"suspended-{next_gate[1]}")[
+                "description"])
+    assert "The last submission was refused" in description
+    assert "PP-WINDOW-LENGTH" in description
+
+
