@@ -120,6 +120,13 @@ def _note_touched_rows(session: Session, _context: Any) -> None:
         touched.add((table, obj.id))
 
 
+def note_written(session: Session, model: type[SQLModel], row_id: int) -> None:
+    """Note a covered row written without the ORM (a bulk or upsert statement), so that
+    it is logged when the transaction commits, like a row the flush noticed."""
+    session.info.setdefault(TOUCHED_ROWS, set()).add((COVERED_MODELS[model], row_id))
+    importlib.import_module(_LOGGING_FEATURE)
+
+
 def _logged_column_changed(obj: SQLModel) -> bool:
     skip = UNLOGGED_COLUMNS.get(type(obj), frozenset())
     state = inspect(obj)

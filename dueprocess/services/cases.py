@@ -25,6 +25,7 @@ from dueprocess.services import assignments, identity
 from dueprocess.services.case_snapshot import load_facts
 from models.base import utcnow
 from models.cases import CaseCreate, DecisionCase, DraftVersion, text_sha256
+from models.ledger import note_written
 from models.people import Person, PersonCreate
 from models.procedure import ProcedureDefinition, load_procedure
 from models.stages import Stage
@@ -103,16 +104,16 @@ def register_person(session: Session, listed: PersonCreate) -> Person:
                               "role": listed.role.value, "unit": listed.unit,
                               "created_at": utcnow()}
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
+    if dialect in ("postgresql", "sqlite"):
+        from sqlalchemy.dialects import postgresql, sqlite
 
-        session.connection().execute(postgresql.insert(Person).values(**values)
-                                     .on_conflict_do_nothing(index_elements=["handle"]))
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        session.connection().execute(sqlite.insert(Person).values(**values)
-                                     .on_conflict_do_nothing(index_elements=["handle"]))
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        inserted = session.connection().execute(
+            insert(Person).values(**values).on_conflict_do_nothing(index_elements=["handle"])
+            .returning(Person.id)
+        ).scalar_one_or_none()
+        if inserted is not None:  # written past the ORM: have the transparency log see it
+            note_written(session, Person, inserted)
     elif session.exec(select(Person).where(Person.handle == listed.handle)).first() is None:
         session.add(Person.model_validate(values))  # another database: no upsert
         session.flush()

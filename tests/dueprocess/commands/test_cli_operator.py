@@ -16,6 +16,7 @@ from dueprocess.demo import submissions
 from dueprocess.stack.processes import free_port
 from tests.conftest import DEMO_CASE
 from tests.dueprocess.commands.test_cli import opened_case
+from tests.support import token_for
 
 CLI = [sys.executable, "-m", "dueprocess.commands"]
 
@@ -63,7 +64,8 @@ def test_record_without_a_prefect_server_says_so_at_once(tmp_path: Path) -> None
     _, a_read = run("cases")  # what a command costs here, now
     closed_port = f"http://127.0.0.1:{free_port()}/api"
     recorded, took = run("record", case_id, "risk_assessment", "--file", risk,
-                         "--as", "liu.yang", env={"PREFECT_API_URL": closed_port})
+                         "--as", "liu.yang", env={"PREFECT_API_URL": closed_port,
+                                                  "DUEPROCESS_TOKEN": token_for("liu.yang")})
     assert recorded.returncode == 0, recorded.stderr
     assert "Recorded evidence #" in recorded.stdout
     assert f"PREFECT_API_URL={closed_port}: the Prefect server does not answer" in \
@@ -76,7 +78,8 @@ def test_record_without_a_prefect_server_says_so_at_once(tmp_path: Path) -> None
     participation = tmp_path / "participation.json"
     participation.write_text(json.dumps(submissions.PARTICIPATION), encoding="utf-8")
     unset, _ = run("record", case_id, "public_participation", "--file", participation,
-                   "--as", "li.wei", env={"PREFECT_HOME": str(tmp_path / "no-profile")},
+                   "--as", "li.wei", env={"PREFECT_HOME": str(tmp_path / "no-profile"),
+                                          "DUEPROCESS_TOKEN": token_for("li.wei")},
                    drop=("PREFECT_API_URL",))
     assert unset.returncode == 0, unset.stderr
     assert "PREFECT_API_URL is not set" in unset.stdout
