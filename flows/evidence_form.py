@@ -66,7 +66,7 @@ class EvidenceSubmission(RunInput):
 
     # Names of the fields that are not stage sections.
     COMMON_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"recorded_by", "idempotency_key", "recorded_evidence_id"})
+        {"recorded_by", "proof", "idempotency_key", "recorded_evidence_id"})
 
 
 def _required_bools(model: type[BaseModel]) -> list[str]:

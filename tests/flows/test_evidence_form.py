@@ -19,6 +19,7 @@ from flows.evidence_form import (
 )
 from flows.gate_description import describe_gate
 from models.procedure import load_procedure
+from tests.support import form_code_for
 
 PROCEDURE = load_procedure("decree-713")
 
@@ -36,7 +37,7 @@ def test_the_form_has_a_section_for_each_open_stage_and_nothing_else() -> None:
     sections = [n for n in form.model_fields if n not in EvidenceSubmission.COMMON_FIELDS]
     assert sections == ["public_participation", "expert_review"]
     schema = _schema(["public_participation", "expert_review"])
-    assert list(schema["properties"]) == ["recorded_by", "idempotency_key",
+    assert list(schema["properties"]) == ["recorded_by", "proof", "idempotency_key",
                                           "public_participation", "expert_review"]
     assert schema["required"] == ["recorded_by"]
 
@@ -122,7 +123,9 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
 
     accepted = resume_with_input(UUID(run_id), run_input={
         "recorded_by": "li.wei",
-        "public_participation": submissions.PARTICIPATION_SHORT_WINDOW})
+        "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
+        "proof": form_code_for(case_id, "public_participation", "li.wei",
+                               submissions.PARTICIPATION_SHORT_WINDOW)})
     assert accepted.status.value == "ACCEPT", accepted.details
     deadline = time.monotonic() + 300
     with get_client(sync_client=True) as client:

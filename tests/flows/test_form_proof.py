@@ -30,7 +30,11 @@ def test_a_resume_with_a_handle_alone_is_refused(started_case: tuple[str, UUID])
 
     case_id, _ = started_case
     flow_run_id, first_key = gate(case_id)
-    bare = {"recorded_by": "liu.yang", "risk_assessment": submissions.RISK}
+    from flows.evidence_form import form_values
+    from models.procedure import load_procedure
+
+    values = form_values(load_procedure("decree-713"), "risk_assessment", submissions.RISK)
+    bare = {"recorded_by": "liu.yang", "risk_assessment": values}  # yes/no choices
     with get_client(sync_client=True) as client:
         accepted = client.resume_flow_run(UUID(flow_run_id), run_input=bare)
         assert accepted.status.value == "ACCEPT"  # Prefect checks only the JSON schema
