@@ -18,14 +18,21 @@ def localizer(request: Request) -> Localizer:
     return Localizer(chosen_language(request), get_presentation_settings().timezone)
 
 
-def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    """Render a page in the request's language; `fmt` formats dates, numbers and values."""
+def page_context(request: Request) -> dict[str, Any]:
+    """What every page's layout needs: the words and formats of the request's language."""
     fmt = localizer(request)
     switch = [(other, fmt.language_name(other), switch_href(request, other))
               for other in LANGUAGES if other != fmt.language]
+    return {"t": fmt.words, "lang": fmt.language, "fmt": fmt, "switch": switch,
+            "now": utcnow()}
+
+
+def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render a page in the request's language; `fmt` formats dates, numbers and values."""
+    layout = page_context(request)
+    fmt = layout["fmt"]
     response: Response = page_templates().TemplateResponse(request, name, {
-        "t": fmt.words, "lang": fmt.language, "fmt": fmt, "switch": switch, "now": utcnow(),
-        **context,
+        **layout, **context,
     }, status_code=status)
     remember_language(request, response)
     response.headers["Content-Language"] = fmt.language

@@ -29,6 +29,7 @@ from ledger import SignedTreeHead
 from ledger.codec import b64encode
 from portal.context import page_templates
 from portal.errors import Problem
+from portal.rendering import page_context
 
 router = APIRouter(prefix="/transparency", tags=["transparency"])
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
@@ -183,7 +184,8 @@ def page(request: Request) -> HTMLResponse:
                for i, (sth, _) in enumerate(heads)]
     latest, note = heads[-1] if heads else (None, None)
     return HTMLResponse(template.render(
-        origin=origin, base=str(request.base_url).rstrip("/"), latest=latest,
+        **page_context(request), origin=origin, base=str(request.base_url).rstrip("/"),
+        latest=latest,
         latest_time=_timestamp(latest) if latest else None, checkpoint=note,
         history=list(reversed(history)),
     ))

@@ -186,4 +186,13 @@ def _schema_missing(exc: Exception) -> str | None:
         url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
         return ("DUEPROCESS_DATABASE_URL: the case database has no schema, or an older one "
                 f"({url}); run: dueprocess init")
+    if isinstance(exc, OperationalError) and exc.connection_invalidated is False and (
+        "connect" in text or "unable to open" in text
+    ):  # the server is down or the file cannot be opened: name the setting, no traceback
+        from sqlalchemy.engine import make_url
+
+        from dueprocess.settings import get_settings
+
+        url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+        return f"DUEPROCESS_DATABASE_URL: cannot reach the case database ({url}): {exc.orig}"
     return None

@@ -42,7 +42,7 @@ class RefusalProblem(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    **{code: {"model": Problem} for code in (400, 404, 413, 415)},
+    **{code: {"model": Problem} for code in (400, 403, 404, 413, 415)},
     401: {"model": RefusalProblem, "description": "No valid credential (AUTHENTICATED)"},
     422: {"model": RefusalProblem | Problem, "description": "Refused by a rule or the schema"},
 }

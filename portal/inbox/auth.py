@@ -38,6 +38,7 @@ from portal.inbox.sessions import (
     unsign,
 )
 from portal.inbox.settings import InboxSettings
+from portal.rendering import page_context
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 HTTP_TIMEOUT = 10.0
@@ -45,7 +46,8 @@ HTTP_TIMEOUT = 10.0
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     response: HTMLResponse = page_templates().TemplateResponse(
-        request, f"inbox/{template}", context, status_code=status)
+        request, f"inbox/{template}", {**page_context(request), **context},
+        status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
