@@ -113,7 +113,7 @@ def test_a_failing_channel_is_failed_after_n_attempts_and_shown_in_status(
 
     from typer.testing import CliRunner
 
-    from dueprocess.commands.app import app
+    from dueprocess.commands.app import _register_features, app
     from dueprocess.services.case_view import case_view
 
     dead = WebhookReceiver().start()
@@ -135,6 +135,8 @@ def test_a_failing_channel_is_failed_after_n_attempts_and_shown_in_status(
 
     [failed] = case_view(case_id).failed_notices
     assert (failed.kind, failed.failed, failed.attempts) == ("call_for_comments", 1, 3)
+    if not app.registered_commands:  # `main()` registers the feature commands
+        _register_features()
     shown = CliRunner().invoke(app, ["status", case_id])
     assert shown.exit_code == 0, shown.output
     assert "call_for_comments) failed" in shown.output and "after 3 attempts" in shown.output

@@ -20,6 +20,7 @@ from portal.clusters import campaign_counts, cluster_case_comments, find_cluster
 from portal.comment_import import import_comments
 from portal.comments import CommentCreate, submit_comment
 from tests.portal.labelled_comments import TEMPLATES, labelled_set, pair_scores
+from tests.support import token_for
 
 STAGE = "public_participation"
 
@@ -88,7 +89,7 @@ def test_each_cluster_is_answered_once_and_its_answer_covers_its_members(
     lines += [{"body": TEMPLATES[1]} for _ in range(25)]
     data = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode()
     import_comments(case_id=consulting_case, stream=io.BytesIO(data), filename="mail.jsonl",
-                    imported_by="li.wei")
+                    imported_by="li.wei", token=token_for("li.wei"))
     submit_comment(case_id=consulting_case, client="198.51.100.9",
                    comment=CommentCreate(body="地铁站旁的自行车停放区太小，建议扩建。"))
 
@@ -118,20 +119,20 @@ def test_each_cluster_is_answered_once_and_its_answer_covers_its_members(
 
     # Counted right in total, but the campaigns are not answered by name.
     record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    channel="test", evidence=participation(66, [
+                    channel="test", token=token_for("li.wei"), evidence=participation(66, [
                         unique_answer, {**answer("all", 65), "cluster": "Campaigns"}]))
     [message] = blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED")
     assert f"2 campaign clusters have no response naming them: {big.key} (40 comments)" in message
 
     # A cluster's answer claiming more than its members hides unique opinions: refused.
     record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    channel="test", evidence=participation(66, [
+                    channel="test", token=token_for("li.wei"), evidence=participation(66, [
                         answer(big.key, 41), answer(small.key, 25)]))
     [message] = blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED")
     assert f"answers 41 opinions for {big.key}, which has 40 comments" in message
 
     record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    channel="test", evidence=participation(66, [
+                    channel="test", token=token_for("li.wei"), evidence=participation(66, [
                         unique_answer, answer(big.key, 40), answer(small.key, 25)]))
     assert blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED") == []
 

@@ -18,7 +18,7 @@ from models.cases import DraftRevise
 from notifications.deadlines import comment_window_for
 from portal.comments import CommentCreate, submit_comment
 from portal.language import COOKIE
-from tests.support import VALID_STEPS, record_steps
+from tests.support import VALID_STEPS, record_steps, token_for
 
 REVISED = DraftRevise(title="Notice on parking fees (revised after comments)",
                       reason="school-zone hours adopted from the public comments",
@@ -194,7 +194,7 @@ def test_every_draft_version_is_listed_with_its_hash(
 ) -> None:
     first = client.get(f"/api/cases/{consulting_case}").json()["drafts"][0]
     revise_draft_as(case_id=consulting_case, revision=REVISED, actor="wang.fang",
-                    channel="test")
+                    channel="test", token=token_for("wang.fang"))
     page = html(client.get(f"/cases/{consulting_case}"))
     rows = [" ".join(r.text_content().split())
             for r in page.get_element_by_id("drafts").find_class("draft-version")]
@@ -245,12 +245,14 @@ def test_a_later_participation_record_replaces_the_answer_and_names_the_earlier_
     advance_case(case_id=case_id)
     first = record_evidence(
         case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
-        channel="test", evidence={**PARTICIPATION, "adoption_statement": "First sorting."})
+        channel="test", token=token_for("li.wei"),
+        evidence={**PARTICIPATION, "adoption_statement": "First sorting."})
     advance_case(case_id=case_id)
-    revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test")
+    revise_draft_as(case_id=case_id, revision=REVISED, actor="wang.fang", channel="test",
+                    token=token_for("wang.fang"))
     advance_case(case_id=case_id)
     record_evidence(case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
-                    evidence=PARTICIPATION, channel="test")
+                    evidence=PARTICIPATION, channel="test", token=token_for("li.wei"))
     page = html(client.get(f"/cases/{case_id}"))
     assert "First sorting." not in text_of(page, "adoption-statement")
     assert text_of(page, "superseded") == f"取代此前记录（编号 {first.id}），原记录仍见证据摘要"

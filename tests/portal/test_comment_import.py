@@ -14,6 +14,7 @@ from dueprocess.errors import Refused
 from models.ledger import LogLeaf
 from models.notices import Comment, CommentImport
 from portal.comment_import import batch_digest, import_comments
+from tests.support import token_for
 
 
 def jsonl(records: list[dict[str, object]]) -> bytes:
@@ -23,7 +24,7 @@ def jsonl(records: list[dict[str, object]]) -> bytes:
 def upload(case_id: str, data: bytes, *, name: str = "comments.jsonl", handle: str = "li.wei",
            batch_size: int = 100) -> object:
     return import_comments(case_id=case_id, stream=io.BytesIO(data), filename=name,
-                           imported_by=handle, batch_size=batch_size)
+                           imported_by=handle, token=token_for(handle), batch_size=batch_size)
 
 
 def stored(case_id: str) -> list[Comment]:
