@@ -16,12 +16,10 @@ from dueprocess.db import session_scope
 from dueprocess.stack.processes import free_port
 from portal.app import create_app
 from portal.comments import comments_for_case
+from tests.browser import launched_chromium
 from tests.portal.conftest import portal_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 XSS = ('<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
        '<b onmouseover="window.__xss=3">bold?</b>')
 
@@ -44,14 +42,7 @@ def portal_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture

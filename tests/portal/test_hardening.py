@@ -350,7 +350,7 @@ def other_site(html: str) -> Iterator[str]:
 def test_chromium_submitting_a_form_from_another_site_is_refused(
     portal: str, consulting_case: str,
 ) -> None:
-    from tests.portal.test_browser import ARGS, CHROMIUM
+    from tests.browser import ARGS, CHROMIUM
 
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: apt-get install chromium")

@@ -21,8 +21,8 @@ from dueprocess.stack.processes import free_port
 from models.evidence import EvidenceItem
 from portal.app import create_app
 from portal.inbox.settings import InboxSettings
+from tests.browser import launched_chromium
 from tests.portal.conftest import portal_settings
-from tests.portal.test_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PASSWORD = "a long inbox password"
@@ -57,14 +57,7 @@ def portal_url(provider: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ from uuid import UUID
 import pytest
 
 from dueprocess.stack.processes import local_prefect_server
+from tests.browser import launched_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 DEFAULT_PORT = 4200
 WAIT_MS = 120_000  # the UI's first load compiles nothing but fetches much on a busy machine
 
@@ -55,14 +53,7 @@ def prefect_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 def test_the_ui_talks_to_its_own_api_and_finds_the_case_run_by_name(
