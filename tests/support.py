@@ -46,12 +46,13 @@ def token_for(handle: str) -> str:
     """An API token of a registered person, issued once per case database (every write
     needs a credential; tests act as the people they name)."""
     from dueprocess.db import session_scope
-    from dueprocess.services.identity import issue_token
+    from dueprocess.services.identity import authenticate, issue_token
     from dueprocess.settings import get_settings
 
     key = (get_settings().resolved_database_url, handle)
-    if key not in _TOKENS:
-        with session_scope() as session:
+    with session_scope() as session:
+        # A database dropped and made again under the same URL no longer knows the token.
+        if key not in _TOKENS or authenticate(session, _TOKENS[key]) is None:
             _TOKENS[key] = issue_token(session, handle=handle, label="tests")[1]
     return _TOKENS[key]
 
