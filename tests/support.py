@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 import time
 from functools import cache
 from typing import Any
@@ -40,6 +41,7 @@ def demo_case_data() -> dict[str, Any]:
 
 
 _TOKENS: dict[tuple[str, str], str] = {}
+_TOKENS_LOCK = threading.Lock()
 
 
 def token_for(handle: str) -> str:
@@ -50,7 +52,7 @@ def token_for(handle: str) -> str:
     from dueprocess.settings import get_settings
 
     key = (get_settings().resolved_database_url, handle)
-    with session_scope() as session:
+    with _TOKENS_LOCK, session_scope() as session:  # threads share one token per person
         # A database dropped and made again under the same URL no longer knows the token.
         if key not in _TOKENS or authenticate(session, _TOKENS[key]) is None:
             _TOKENS[key] = issue_token(session, handle=handle, label="tests")[1]
