@@ -3,20 +3,16 @@ desktop width and at a 390 px phone width."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dueprocess.db import session_scope
-from dueprocess.stack.processes import free_port
 from portal.app import create_app
 from portal.comments import comments_for_case
-from tests.browser import launched_chromium
+from tests.browser import launched_chromium, served
 from tests.portal.conftest import portal_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -26,18 +22,7 @@ XSS = ('<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 @pytest.fixture(scope="module")
 def portal_url() -> Iterator[str]:
-    port = free_port()
-    app = create_app(portal_settings(comment_rate_count=1000))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    # No guessed deadline: wait while the server thread lives (pytest-timeout bounds it).
-    while not server.started and thread.is_alive():
-        time.sleep(0.05)
-    assert server.started, "the portal did not start (its thread ended)"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from served(create_app(portal_settings(comment_rate_count=1000)))
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,20 @@ and see a refusal that names the rule."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlmodel import select
 
 from dueprocess.db import session_scope
 from dueprocess.demo import submissions
 from dueprocess.services.identity import link_oidc_subject, set_password
-from dueprocess.stack.processes import free_port
 from models.evidence import EvidenceItem
 from portal.app import create_app
 from portal.inbox.settings import InboxSettings
-from tests.browser import launched_chromium
+from tests.browser import launched_chromium, served
 from tests.portal.conftest import portal_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -38,21 +34,10 @@ def provider() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def portal_url(provider: str) -> Iterator[str]:
-    port = free_port()
     app = create_app(portal_settings(comment_rate_count=1000))
     app.state.inbox_settings = InboxSettings(cookie_secure=False, oidc_issuer=provider,
                                              oidc_client_secret="browser-test")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the portal did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from served(app)
 
 
 @pytest.fixture(scope="module")
