@@ -28,8 +28,8 @@ COMMAND_MODULES = (
     "dueprocess.commands.stack", "portal.cli", "portal.comments_cli",
 )
 
-# The help groups commands by who uses them. A command a feature adds without a panel of
-# its own lands in the panel named here, or in OTHER_PANEL.
+# The help groups commands by who uses them: one table, by command name (a command it does
+# not name lands in OTHER_PANEL).
 CASES_PANEL = "Cases: open, follow and record"
 PROCEDURE_PANEL = "Procedure: people, assignments, drafts, archive"
 LEDGER_PANEL = "Transparency log and dossiers"

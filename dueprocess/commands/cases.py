@@ -29,8 +29,6 @@ from dueprocess.errors import DueProcessError, Refused
 if TYPE_CHECKING:
     from dueprocess.services.payloads import TooDeep
 
-CASES = "Cases: open, follow and record"
-STACK = "Running the stack"
 
 
 def open_command(
@@ -233,9 +231,9 @@ def demo_command() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the case commands to the CLI."""
-    app.command("open", rich_help_panel=CASES)(open_command)
-    app.command("cases", rich_help_panel=CASES)(cases_command)
-    app.command("status", rich_help_panel=CASES)(status_command)
-    app.command("record", rich_help_panel=CASES)(record_command)
-    app.command("serve", rich_help_panel=STACK)(serve_command)
-    app.command("demo", rich_help_panel=STACK)(demo_command)
+    app.command("open")(open_command)
+    app.command("cases")(cases_command)
+    app.command("status")(status_command)
+    app.command("record")(record_command)
+    app.command("serve")(serve_command)
+    app.command("demo")(demo_command)

@@ -20,7 +20,6 @@ from dueprocess.errors import DueProcessError
 if TYPE_CHECKING:
     from ledger import SignedTreeHead
 
-LEDGER = "Transparency log and dossiers"
 
 TrustedKey = Annotated[
     Path | None,
@@ -166,8 +165,8 @@ def witness_command(
 
 def register(app: typer.Typer) -> None:
     """Add this feature's commands to the CLI."""
-    app.command("verify", rich_help_panel=LEDGER)(verify_command)
-    app.command("publish-head", rich_help_panel=LEDGER)(publish_head_command)
-    app.command("export", rich_help_panel=LEDGER)(export_command)
-    app.command("verify-dossier", rich_help_panel=LEDGER)(verify_dossier_command)
-    app.command("witness", rich_help_panel=LEDGER)(witness_command)
+    app.command("verify")(verify_command)
+    app.command("publish-head")(publish_head_command)
+    app.command("export")(export_command)
+    app.command("verify-dossier")(verify_dossier_command)
+    app.command("witness")(witness_command)

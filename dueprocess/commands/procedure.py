@@ -35,8 +35,6 @@ from rich.table import Table
 from dueprocess.commands.console import console, ready
 from dueprocess.errors import DueProcessError, schema_problems
 
-PROCEDURE = "Procedure: people, assignments, drafts, archive"
-
 CHANNEL = "cli"
 
 Actor = Annotated[str, typer.Option("--as", help="Your handle")]
@@ -413,8 +411,8 @@ def archive_command(case_id: str) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this feature's commands to the CLI."""
-    app.add_typer(people, name="people", rich_help_panel=PROCEDURE)
-    app.add_typer(credentials, name="credentials", rich_help_panel=PROCEDURE)
+    app.add_typer(people, name="people")
+    app.add_typer(credentials, name="credentials")
     for name, command in (
         ("assign", assign_command), ("declare-interest", declare_interest_command),
         ("panel-note", panel_note_command), ("revise", revise_command),
@@ -422,4 +420,4 @@ def register(app: typer.Typer) -> None:
         ("archive", archive_command), ("init-admin", init_admin_command),
         ("form-code", form_code_command),
     ):
-        app.command(name, rich_help_panel=PROCEDURE)(command)
+        app.command(name)(command)

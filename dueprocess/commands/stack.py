@@ -15,8 +15,6 @@ import typer
 from dueprocess.commands.console import console, working
 from dueprocess.errors import DueProcessError
 
-STACK = "Running the stack"
-
 
 def init_command() -> None:
     """Create the case database, or bring its schema up to date (idempotent)."""
@@ -72,6 +70,6 @@ def recover_command(
 
 def register(app: typer.Typer) -> None:
     """Add the stack commands to the CLI."""
-    app.command("init", rich_help_panel=STACK)(init_command)
-    app.command("up", rich_help_panel=STACK)(up_command)
-    app.command("recover", rich_help_panel=STACK)(recover_command)
+    app.command("init")(init_command)
+    app.command("up")(up_command)
+    app.command("recover")(recover_command)
