@@ -55,8 +55,22 @@ def token_for(handle: str) -> str:
     with _TOKENS_LOCK, session_scope() as session:  # threads share one token per person
         # A database dropped and made again under the same URL no longer knows the token.
         if key not in _TOKENS or authenticate(session, _TOKENS[key]) is None:
+            _register_demo_person(session, handle)
             _TOKENS[key] = issue_token(session, handle=handle, label="tests")[1]
     return _TOKENS[key]
+
+
+def _register_demo_person(session: Any, handle: str) -> None:
+    """A person of the demo case file, registered as an administrator would beforehand
+    (a case file may only name registered people)."""
+    from sqlmodel import select
+
+    from dueprocess.services.cases import register_person
+    from models.people import Person, PersonCreate
+
+    listed = [p for p in _demo_case_data()["people"] if p["handle"] == handle]
+    if listed and session.exec(select(Person).where(Person.handle == handle)).first() is None:
+        register_person(session, PersonCreate.model_validate(listed[0]))
 
 
 ADMIN = "root.admin"
@@ -165,3 +179,19 @@ def final_state(run_id: UUID, *, timeout: float = 90) -> Any:
                 return state
             time.sleep(0.3)
     raise AssertionError(f"flow run {run_id} did not finish")
+
+
+def register_demo_people() -> None:
+    """Everyone the demo case file lists, registered as an administrator would beforehand."""
+    from dueprocess.db import session_scope
+
+    with session_scope() as session:
+        for person in _demo_case_data()["people"]:
+            _register_demo_person(session, person["handle"])
+
+
+def as_official() -> dict[str, str]:
+    """The environment of the demo case's opening official (`dueprocess open` needs it),
+    with the people its case file lists registered."""
+    register_demo_people()
+    return {"DUEPROCESS_TOKEN": token_for("wang.fang")}

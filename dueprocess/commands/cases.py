@@ -1,6 +1,6 @@
 """Case commands: officials open cases and read their status, reviewers record evidence.
 
-    dueprocess open CASE_FILE | --title … --organ … …   open a case and start its flow run
+    dueprocess open CASE_FILE | --title … --organ … …   open a case (your token) and start its run
     dueprocess cases                                    every case, newest first
     dueprocess status CASE                              each stage, and why it is blocked
     dueprocess record CASE STAGE --file F --as HANDLE   record evidence, resume the run
@@ -47,10 +47,13 @@ def open_command(
     start: Annotated[bool, typer.Option(help="Start the case's flow run")] = True,
     proposal: Annotated[str | None, typer.Option(
         help="The proposal: problem, reasons and initial plan (Art. 10)")] = None,
+    token: Annotated[str | None, typer.Option(
+        envvar="DUEPROCESS_TOKEN", show_default=False,
+        help="The opening official's API token (default: DUEPROCESS_TOKEN); required")] = None,
 ) -> None:
-    """Open a decision case from a case file, or from flags."""
-    from dueprocess.db import session_scope
-    from dueprocess.services.cases import open_case, read_case_file
+    """Open a decision case from a case file, or from flags (as its opening official)."""
+    from dueprocess.services.case_opening import open_case_as
+    from dueprocess.services.cases import read_case_file
 
     if case_file is not None:
         request = read_case_file(case_file)
@@ -72,8 +75,8 @@ def open_command(
 
         disable_prefect_events()
     ready()
-    with working("opening the case …"), session_scope() as session:
-        case = open_case(session, request=request)
+    with working("opening the case …"):
+        case = open_case_as(request=request, token=token, channel="cli")
     console.print(f"Opened case [bold]{case.id}[/]: {case.title}")
     if start:
         _start_run(case.id, problem)

@@ -88,6 +88,28 @@ def people_add(
     console.print(f"Registered {handle} ({role}, {unit or 'no unit'})")
 
 
+@people.command("import")
+def people_import(
+    case_file: Annotated[Path, typer.Argument(help="A case file whose 'people' to register")],
+    token: Token = None,
+) -> None:
+    """Register the people a case file lists (an administrator), before its official opens it."""
+    from dueprocess.db import session_scope
+    from dueprocess.services.administration import register_person_as
+    from dueprocess.services.case_opening import unregistered_people
+    from dueprocess.services.cases import read_case_file
+
+    request = read_case_file(case_file)
+    ready()
+    with session_scope() as session:
+        new = set(unregistered_people(session, request))
+    for person in request.people:
+        if person.handle in new:
+            register_person_as(person=person, token=token, channel=CHANNEL)
+    console.print(f"Registered {len(new)} of the {len(request.people)} people listed "
+                  f"(the others were registered already)")
+
+
 @people.command("list")
 def people_list() -> None:
     """Every registered person."""

@@ -265,8 +265,9 @@ class OwnPostgres:
 def open_case(stack: UpProcess) -> str:
     """`dueprocess open` the demo case, which also starts its flow run."""
     from tests.conftest import DEMO_CASE
+    from tests.support import as_official
 
-    opened = stack.cli("open", str(DEMO_CASE))
+    opened = stack.cli("open", str(DEMO_CASE), **as_official())
     assert opened.returncode == 0, opened.stderr
     return opened.stdout.split("Opened case ")[1].split(":")[0]
 

@@ -16,7 +16,7 @@ from dueprocess.demo import submissions
 from dueprocess.stack.processes import free_port
 from tests.conftest import DEMO_CASE
 from tests.dueprocess.commands.test_cli import opened_case
-from tests.support import token_for
+from tests.support import as_official, token_for
 
 CLI = [sys.executable, "-m", "dueprocess.commands"]
 
@@ -58,7 +58,7 @@ def test_read_commands_do_not_migrate_and_name_init(tmp_path: Path) -> None:
 
 
 def test_record_without_a_prefect_server_says_so_at_once(tmp_path: Path) -> None:
-    case_id = opened_case(run("open", DEMO_CASE, "--no-start")[0])
+    case_id = opened_case(run("open", DEMO_CASE, "--no-start", env=as_official())[0])
     risk = tmp_path / "risk.json"
     risk.write_text(json.dumps(submissions.RISK), encoding="utf-8")
     _, a_read = run("cases")  # what a command costs here, now

@@ -27,6 +27,7 @@ from tests.dueprocess.ledger.test_support import (
     fresh_database,
     triggers_dropped,
 )
+from tests.support import as_official
 
 pytestmark = pytest.mark.slow  # each command is a fresh Python process (~1.5 s)
 
@@ -179,7 +180,7 @@ def test_a_case_opened_by_a_fresh_process_is_logged_with_its_draft(
     exported: tuple[str, Path, Path],
 ) -> None:
     # In a new process the case's draft is stored before any event loads the log feature.
-    opened = dueprocess("open", DEMO_CASE, "--no-start")
+    opened = dueprocess("open", DEMO_CASE, "--no-start", **as_official())
     assert opened.returncode == 0, opened.stderr
     verified = dueprocess("verify")
     assert verified.returncode == 0, verified.stdout

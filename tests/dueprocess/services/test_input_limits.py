@@ -29,14 +29,16 @@ from dueprocess.services.payloads import (
 from models.cases import DecisionCase
 from models.evidence import EvidenceItem, Refusal
 from tests.conftest import DEMO_CASE
+from tests.support import as_official
 
 CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
 SECRET = "TOP SECRET: this file is outside the case folder\n"
 
 
-def dueprocess(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def dueprocess(*args: str | Path, env: dict[str, str] | None = None,
+               ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "COLUMNS": "200"})
+                          timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 def case_count() -> int:
@@ -108,14 +110,14 @@ def test_a_draft_file_in_the_folder_or_below_is_read(layout: dict[str, Path]) ->
 def test_the_cli_does_not_publish_a_file_from_outside(layout: dict[str, Path]) -> None:
     before = case_count()
     path = write_case(layout["folder"], {"file": "../../secret.txt"})
-    result = dueprocess("open", path, "--no-start")
+    result = dueprocess("open", path, "--no-start", env=as_official())
     assert result.returncode == 2, result.stdout
     assert "draft.file" in result.stderr and "outside the case file's folder" in result.stderr
     assert "Traceback" not in result.stderr
     assert case_count() == before
     # A name that looks like terminal markup is printed as it is, not as a traceback.
     path = write_case(layout["folder"], {"file": "../[/evil]"})
-    result = dueprocess("open", path, "--no-start")
+    result = dueprocess("open", path, "--no-start", env=as_official())
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "draft.file: '../[/evil]' leads outside" in " ".join(result.stderr.split())
     assert case_count() == before
