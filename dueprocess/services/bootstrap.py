@@ -23,6 +23,7 @@ from dueprocess.services.administration import (
 )
 from dueprocess.services.refusal_audit import audit_refusal
 from models.base import utcnow
+from models.ledger import LOG_HEAD_ID, LogHead
 from models.people import Person, Role
 
 
@@ -32,7 +33,11 @@ def init_admin(*, handle: str, name: str, unit: str = "", channel: str,
     now = now or utcnow()
     try:
         with session_scope() as session:
-            # Serialise concurrent bootstraps on the same unique handle / admin check.
+            # Two bootstraps at once must not both find no administrator: take the log
+            # head's row lock (every logged write takes it) before looking, so the second
+            # waits for the first to commit and then sees its administrator.
+            session.exec(select(LogHead).where(LogHead.id == LOG_HEAD_ID).with_for_update()
+                         ).one()
             existing = session.exec(select(Person).where(
                 Person.role == Role.ADMINISTRATOR)).first()
             if existing is not None:
