@@ -2,8 +2,8 @@
 
 Run it with `dueprocess portal`. Pages are Jinja2 templates with autoescaping on; every
 response carries a Content-Security-Policy without scripts, so even a missed escape could
-not run code. Writes meet the guards of `portal.guards` first (cross-site refusal, body
-limit).
+not run code. A request naming a Host the portal does not serve gets 400 (DNS rebinding).
+Writes meet the guards of `portal.guards` first (cross-site refusal, body limit).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from portal import api, inbox, pages, transparency
 from portal.errors import Problem
@@ -41,10 +42,12 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         )
         return JSONResponse({"detail": problems}, status_code=422)
 
-    # The last added runs first: headers on every answer, then the cross-site check (no
-    # body read for a refused write), then the body limit.
+    # The last added runs first: headers on every answer, then the Host check (DNS
+    # rebinding), then the cross-site check (no body read for a refused write), then the
+    # body limit.
     app.add_middleware(BodyLimit, max_bytes=settings.portal_max_body_bytes)
     app.add_middleware(CrossSiteGuard)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
     app.include_router(api.router, responses={403: {
         "model": Problem, "description": "A cross-site write, or a write not sent as JSON"}})

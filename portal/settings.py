@@ -30,6 +30,20 @@ class PortalSettings(BaseSettings):
         "header is ignored and every client is its direct peer",
     )
 
+    portal_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names the portal answers to (e.g. "
+        "portal.example.gov.cn); requests naming another Host get 400, so a DNS-rebinding "
+        "page cannot reach a portal on loopback. Loopback names and the address the portal "
+        "binds are always allowed",
+    )
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        named = [h.strip() for h in self.portal_allowed_hosts.split(",") if h.strip()]
+        bound = [] if self.portal_host in ("0.0.0.0", "::") else [self.portal_host]
+        return ["localhost", "127.0.0.1", *bound, *named]
+
     @field_validator("portal_trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:

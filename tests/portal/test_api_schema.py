@@ -13,8 +13,9 @@ from tests.portal.conftest import portal_settings
 pytestmark = pytest.mark.slow
 
 # Rate limit high enough for the generated requests; it is tested on its own elsewhere.
-schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(portal_settings(comment_rate_count=100_000)))
+# schemathesis's client names the host "testserver".
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(portal_settings(
+    comment_rate_count=100_000, portal_allowed_hosts="testserver")))
 
 
 @schema.parametrize()

@@ -379,3 +379,17 @@ def test_chromium_submitting_a_form_from_another_site_is_refused(
 
         assert [c.body for c in comments_for_case(session, case_id=consulting_case).comments] \
             == ["from the portal's page"]
+
+
+def test_a_host_the_portal_does_not_serve_gets_400(http: httpx.Client) -> None:
+    """DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends
+    Host: evil.example, and its scripts must not read or write the portal."""
+    assert http.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert http.post("/api/subscriptions", json={}, headers={"Host": "evil.example"}
+                     ).status_code == 400
+    assert http.get("/").status_code == 200  # 127.0.0.1, the address it binds
+
+
+def test_allowed_hosts_add_the_public_name() -> None:
+    settings = PortalSettings(portal_allowed_hosts="portal.example.gov.cn, ", portal_host="0.0.0.0")
+    assert settings.allowed_hosts == ["localhost", "127.0.0.1", "portal.example.gov.cn"]

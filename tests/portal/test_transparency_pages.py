@@ -129,7 +129,8 @@ def test_checkpoint_page_feed_and_key(client: TestClient) -> None:
 
 
 def test_no_heads_yet(tmp_path: Path) -> None:
-    with fresh_database(tmp_path), TestClient(create_app(portal_settings())) as test:
+    with fresh_database(tmp_path), TestClient(create_app(portal_settings()),
+                                              base_url="http://127.0.0.1") as test:
         assert test.get("/transparency/heads.json").json()["heads"] == []
         assert test.get("/transparency/checkpoint").status_code == 404
         assert "No tree head has been signed yet" in test.get("/transparency").text
