@@ -195,3 +195,11 @@ def as_official() -> dict[str, str]:
     with the people its case file lists registered."""
     register_demo_people()
     return {"DUEPROCESS_TOKEN": token_for("wang.fang")}
+
+
+def drain_events() -> None:
+    """Send this process's queued events while their server is still there, and stop the
+    events worker, so that the next event starts one for the API URL in force then."""
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all(timeout=10)

@@ -31,6 +31,7 @@ from dueprocess.stack.processes import (
     stop_process,
     wait_until_healthy,
 )
+from tests.support import drain_events
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = os.environ.get(
@@ -191,12 +192,12 @@ def pointed_at(database_url: str, api_url: str) -> Iterator[None]:
     get_settings.cache_clear()
     try:
         migrate()
-        _drain_events()  # Prefect's events worker keeps the API URL it was created with
+        drain_events()  # Prefect's events worker keeps the API URL it was created with
         with temporary_settings({PREFECT_API_URL: api_url}):
             try:
                 yield
             finally:
-                _drain_events()
+                drain_events()
     finally:
         for name, value in saved.items():
             if value is None:
@@ -204,14 +205,6 @@ def pointed_at(database_url: str, api_url: str) -> Iterator[None]:
             else:
                 os.environ[name] = value
         get_settings.cache_clear()
-
-
-def _drain_events() -> None:
-    """Send this process's queued events while their server is still there, and stop the
-    events worker, so that the next event starts one for the API URL in force then."""
-    from prefect.events.worker import EventsWorker
-
-    EventsWorker.drain_all(timeout=10)
 
 
 def wait_for_workers(stack: ScaleOut, timeout: float = 120) -> None:

@@ -20,13 +20,16 @@ from tests.conftest import DEMO_CASE
 
 
 def _demo_with_new_people() -> tuple[dict[str, Any], list[str]]:
-    """The demo case file with every person's handle made new for this test."""
+    """The demo case file with every person's handle, and every unit, made new for this
+    test: the demo's own units in the shared database keep their members (a second head
+    of the demo's organ would make every later demo decision lack its single head)."""
     data = yaml.safe_load(DEMO_CASE.read_text(encoding="utf-8"))
     handles = [p["handle"] for p in data["people"]]
+    units = {p["unit"] for p in data["people"] if p.get("unit")} | {data["organ"]}
     suffix = secrets.token_hex(3)
     text = json.dumps(data, default=str)
-    for handle in sorted(handles, key=len, reverse=True):
-        text = text.replace(f'"{handle}"', f'"{handle}-{suffix}"')
+    for name in sorted({*handles, *units}, key=len, reverse=True):
+        text = text.replace(json.dumps(name), json.dumps(f"{name}-{suffix}"))
     return json.loads(text), [f"{h}-{suffix}" for h in handles]
 
 

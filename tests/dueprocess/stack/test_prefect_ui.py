@@ -17,6 +17,7 @@ import pytest
 
 from dueprocess.stack.processes import local_prefect_server
 from tests.browser import launched_chromium
+from tests.support import drain_events
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 DEFAULT_PORT = 4200
@@ -37,6 +38,7 @@ def prefect_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert not api_url.endswith(f":{DEFAULT_PORT}/api")
         saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL",)}
         os.environ["PREFECT_API_URL"] = api_url
+        drain_events()  # the case events of these tests go to this server, and no later ones
         try:
             with temporary_settings({PREFECT_API_URL: api_url}):
                 deployment: Any = major_decision.to_deployment(
@@ -44,6 +46,7 @@ def prefect_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 deployment.apply()
                 yield api_url
         finally:
+            drain_events()
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
