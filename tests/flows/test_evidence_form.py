@@ -107,6 +107,7 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
     """The server refuses what the schema forbids and says why; what the schema allows
     but the decree does not is refused by the run, and the next form says why."""
     from prefect.client.orchestration import get_client
+    from prefect.exceptions import PrefectHTTPStatusError
     from prefect.input.run_input import keyset_from_base_key
 
     from dueprocess.orchestration.resume import resume_with_input
@@ -135,9 +136,17 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
                 break
             assert time.monotonic() < deadline, "the run did not wait again"
             time.sleep(0.5)
-        description = client.read_flow_run_input(
-            UUID(next_gate[0]), key=keyset_from_base_key(f"suspended-{next_gate[1]}")[
-                "description"])
+        # The gate is in our database before Prefect stores the form's description.
+        keyset = keyset_from_base_key(f"suspended-{next_gate[1]}")
+        while True:
+            try:
+                description = client.read_flow_run_input(UUID(next_gate[0]),
+                                                         key=keyset["description"])
+                break
+            except PrefectHTTPStatusError as missing:
+                assert missing.response.status_code == 404, missing
+                assert time.monotonic() < deadline, "the form has no description"
+                time.sleep(0.5)
     assert "The last submission was refused" in description
     assert "PP-WINDOW-LENGTH" in description
 
