@@ -80,13 +80,9 @@ def _stage_opened(session: Session, event: CaseEvent, stage_key: str) -> None:
 
 def _stage_completed(session: Session, event: CaseEvent, stage_key: str) -> None:
     case = get_case(session, event.case_id)
-    kind = _kind(case, stage_key)
-    if kind == "public_participation":
-        window = comment_window_for(session, case.id)
-        if window and window.closed_at is None:
-            window.closed_at = event.occurred_at  # no comments after the stage is done
-            session.add(window)
-    elif kind == "publication":
+    # The comment window is never closed early: it closes when published (Art. 15), and
+    # the participation gate cannot pass before that.
+    if _kind(case, stage_key) == "publication":
         context = content.decision_announcement(session, case)
         if context is not None:
             queue_notice(

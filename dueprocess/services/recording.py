@@ -24,13 +24,13 @@ from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules import admission_problems, evaluate_gate, evidence_problems, sent_back
 from dueprocess.rules.engine import Unmet
 from dueprocess.rules.facts import CaseFacts, EvidenceFact
+from dueprocess.services.case_clock import case_time
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import PortalLogin, form_proof_problems, identity_problems
 from dueprocess.services.payloads import canonical_sha256, split_documents
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
 from dueprocess.settings import get_settings
-from models.base import utcnow
 from models.evidence import Document, EvidenceItem
 
 SUBMISSION_FIELDS = ("recorded_by", "idempotency_key", "recorded_evidence_id", "proof")
@@ -154,7 +154,7 @@ def record_evidence(
     login) or, on the Prefect form, `proof` (a single-use form code or an Ed25519
     signature bound to the evidence): with none of them nothing is stored.
     """
-    now = now or utcnow()
+    now = now or case_time(case_id)
     try:
         for attempt in (1, 2):
             try:
@@ -211,7 +211,7 @@ def record_submission(
     `default_key` stands in for a blank idempotency key, so that the same form input
     replayed by a rerun flow body is stored once.
     """
-    now = now or utcnow()
+    now = now or case_time(case_id)
     try:
         stage_key, recorded_by, key, evidence = parse_submission(raw)
     except Refused as refused:

@@ -76,6 +76,7 @@ class UpProcess:
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith(("PREFECT_", "DUEPROCESS_"))}
         return {**base, "DUEPROCESS_DATA_DIR": str(self.data_dir),
+                "DUEPROCESS_ALLOW_SIMULATED_TIME": "true",  # the demo case's simulated clock
                 "DUEPROCESS_DATABASE_URL": self.database_url,
                 "DUEPROCESS_UI_PORT": str(self.port), "DO_NOT_TRACK": "1",
                 "PREFECT_HOME": str(self.data_dir / "prefect"), **self.extra_env, **extra}
