@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from dueprocess.clock import system_now
 from dueprocess.db import session_scope
@@ -37,6 +37,14 @@ def case_now(session: Session, case_id: str) -> datetime:
     clock = session.get(CaseClock, case_id)
     now = system_now()
     return now if clock is None else now + timedelta(seconds=clock.offset_seconds)
+
+
+def clock_offsets(session: Session, case_ids: set[str]) -> dict[str, timedelta]:
+    """The simulated cases among `case_ids`, with how far their clocks are from real time."""
+    if not case_ids:
+        return {}
+    rows = session.exec(select(CaseClock).where(col(CaseClock.case_id).in_(case_ids)))
+    return {row.case_id: timedelta(seconds=row.offset_seconds) for row in rows}
 
 
 def case_time(case_id: str) -> datetime:

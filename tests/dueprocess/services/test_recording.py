@@ -17,7 +17,16 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence, record_submission
 from dueprocess.settings import get_settings
 from models.evidence import Document, EvidenceItem, Refusal
-from tests.support import VALID_STEPS, form_code_for, token_for
+from tests.support import VALID_STEPS, advance_to_step, form_code_for, record_steps, token_for
+
+
+@pytest.fixture
+def case_id(open_demo_case: Any) -> str:
+    """A demo case on the day of its risk assessment (case clock): the report's typed
+    dates have happened."""
+    case: str = open_demo_case()
+    advance_to_step(case, "risk_assessment")
+    return case
 
 
 def evidence_count(case_id: str) -> int:
@@ -162,11 +171,9 @@ def test_hand_edited_evidence_row_blocks_the_gate(case_id: str) -> None:
     assert f"#{item.id}" in str(risk.blocked[0])
 
 
-def test_full_procedure_decides_once(case_id: str) -> None:
-    for stage, by, evidence in VALID_STEPS:
-        record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="test", token=token_for(by))
-        advance_case(case_id=case_id)
+def test_full_procedure_decides_once(open_demo_case: Any) -> None:
+    case_id = open_demo_case()
+    record_steps(case_id, VALID_STEPS)
     view = case_view(case_id)
     assert view.case.status.value == "closed"
     assert view.decision is not None and view.decision.outcome == "approve"
