@@ -14,7 +14,7 @@ from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.evidence import EvidenceItem
 from models.notices import CommentWindow, Notice
-from tests.support import VALID_STEPS, token_for
+from tests.support import VALID_STEPS, advance_to_step, token_for
 
 EVENTS: list[CaseEvent] = []
 
@@ -64,6 +64,7 @@ def test_a_rolled_back_change_queues_nothing(case_id: str) -> None:
 def test_publication_queues_the_decision_announcement(case_id: str) -> None:
     advance_case(case_id=case_id)
     for stage, by, evidence in VALID_STEPS:
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
                         channel="cli", token=token_for(by))
         advance_case(case_id=case_id)
