@@ -122,27 +122,3 @@ def test_a_missed_deadline_is_escalated_to_the_officials(case_id: str) -> None:
     assert escalation.audience == ["officials"] and not escalation.public
     assert "Risk assessment" in escalation.subject
     assert due.date().isoformat() in escalation.body_text
-
-
-def test_setting_a_shortened_window_needs_a_reason_which_is_published(case_id: str) -> None:
-    from dueprocess.errors import DueProcessError
-    from notifications.announcements import set_comment_window
-
-    with pytest.raises(DueProcessError, match="no comment window to set"):
-        set_comment_window(case_id=case_id, data={"opens_on": "2026-12-01",
-                                                  "closes_on": "2027-01-05"})
-    advance_case(case_id=case_id)
-    with pytest.raises(DueProcessError, match=r"shortened_reason: the window is 14 days, "
-                                              r"shorter than 30 \(Art. 15\)"):
-        set_comment_window(case_id=case_id, data={"opens_on": "2026-12-01",
-                                                  "closes_on": "2026-12-15"})
-    with pytest.raises(DueProcessError, match="opens_on: Input should be a valid date"):
-        set_comment_window(case_id=case_id, data={"opens_on": "soon", "closes_on": "2027-01-05"})
-    notice = set_comment_window(case_id=case_id, data={
-        "opens_on": "2026-12-01", "closes_on": "2026-12-15",
-        "shortened_reason": "The fee change must be in force before the Spring Festival."})
-    assert "Spring Festival" in notice.body_text and "2026-12-15" in notice.body_text
-    with session_scope() as session:
-        window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
-    assert (window.closes_at - window.opens_at).days == 14
-    assert [n.kind for n in notices(case_id)].count("call_for_comments") == 2
