@@ -53,6 +53,12 @@ def case_time(case_id: str) -> datetime:
         return case_now(session, case_id)
 
 
+def simulated_cases() -> list[str]:
+    """Ids of the cases that run on simulated time."""
+    with session_scope() as session:
+        return list(session.exec(select(CaseClock.case_id).order_by(col(CaseClock.case_id))))
+
+
 def is_simulated(session: Session, case_id: str) -> bool:
     return session.get(CaseClock, case_id) is not None
 
