@@ -57,6 +57,9 @@ class CaseSummaryPublic(BaseModel):
     simulated_time: bool = Field(
         default=False, description="A demo or test case run on simulated time: its dates "
         "are simulated, not real")
+    case_time: datetime | None = Field(
+        default=None, description="The case's current time: its simulated clock's for a "
+        "simulated case, else the system's")
 
 
 class NoticePublic(BaseModel):
@@ -185,7 +188,7 @@ def _summary(session: Session, case: DecisionCase, now: datetime) -> dict[str, A
         "id": case.id, "title": case.title, "organ": case.organ, "status": case.status.value,
         "opened_at": case.opened_at, "current_stages": [s for s in stages if s.status == "open"],
         "comment_window": _window(session, case.id, now), "stages": stages,
-        "simulated_time": simulated,
+        "simulated_time": simulated, "case_time": now,
     }
 
 

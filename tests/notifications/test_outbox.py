@@ -80,7 +80,8 @@ def test_publication_queues_the_decision_announcement(case_id: str) -> None:
                            for d in digests)
     with session_scope() as session:
         window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
-    assert window.closed_at is not None  # no comments once participation is completed
+    # Completing participation never closes the window early: it closed as published.
+    assert window.closed_at is None and window.closes_at - window.opens_at == timedelta(days=30)
 
 
 def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
@@ -97,6 +98,7 @@ def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
 
     queue_due_reminders(now=due - timedelta(days=10))
     assert reminded() == []
+    advance_to_step(case_id, "public_participation")  # the window has closed
     record_evidence(case_id=case_id, stage_key=VALID_STEPS[0][0], recorded_by=VALID_STEPS[0][1],
                     evidence=VALID_STEPS[0][2], channel="cli",
                     token=token_for(VALID_STEPS[0][1]))  # participation has evidence
