@@ -26,7 +26,7 @@ from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.escalations import StageEscalation
 from tests.flows.conftest import final_state, gate
-from tests.support import VALID_STEPS, token_for
+from tests.support import VALID_STEPS, advance_to_step, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -69,6 +69,7 @@ def test_every_transition_reaches_the_event_feed_with_ids_and_digests(
     started_case: tuple[str, UUID],
 ) -> None:
     case_id, _ = started_case
+    advance_to_step(case_id, "risk_assessment")  # the report's day on the case clock
     item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
                            evidence=dict(VALID_STEPS[4][2]), channel="api",
                            token=token_for("liu.yang"))
@@ -130,6 +131,7 @@ def test_evidence_recorded_elsewhere_wakes_the_run_through_the_trigger(
     case_id, run_id = started_case
     _, first_key = gate(case_id)
     # Recorded through the API, say: nothing resumes the run but the trigger.
+    advance_to_step(case_id, "public_participation")  # the published window has closed
     record_evidence(case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
                     evidence=dict(VALID_STEPS[0][2]), channel="api", token=token_for("li.wei"))
     deadline = time.monotonic() + 90

@@ -92,7 +92,9 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
         assert rejected.status.value != "ACCEPT"
         assert "recorded_by" in str(rejected.details)
         assert run_state(run_id).is_paused()  # type: ignore[attr-defined]
-        # A custom rule (window length) only runs in the flow: refused there, run continues.
+        # A custom rule (the window as published) only runs in the flow: refused there,
+        # the run continues.
+        advance_to_step(case_id, "public_participation")  # the published window has closed
         accepted = client.resume_flow_run(UUID(flow_run_id), run_input={
             "recorded_by": "li.wei",
             "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
@@ -105,7 +107,7 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
         wait = session.exec(select(GateWait).where(
             GateWait.case_id == case_id, GateWait.key == first_key)).one()
         refusal = session.get(Refusal, wait.refusal_id)
-        assert refusal is not None and refusal.reasons[0]["rule"] == "PP-WINDOW-LENGTH"
+        assert refusal is not None and refusal.reasons[0]["rule"] == "PP-WINDOW-AS-PUBLISHED"
         assert refusal.channel == "prefect-form"
     assert counts(case_id)[0] == 0
     with get_client(sync_client=True) as client:
