@@ -85,6 +85,7 @@ def test_publication_queues_the_decision_announcement(case_id: str) -> None:
 
 
 def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
+    from dueprocess.services.case_clock import case_time
     from dueprocess.services.cases import get_case
     from notifications.deadlines import open_stage_deadlines
     from notifications.reminders import queue_due_reminders
@@ -96,6 +97,8 @@ def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
     def reminded() -> list[list[str]]:
         return [n.audience for n in notices(case_id) if n.kind == "reviewer_reminder"]
 
+    # The reminder job runs on system time; the case is judged on its simulated clock.
+    due -= case_time(case_id) - utcnow()
     queue_due_reminders(now=due - timedelta(days=10))
     assert reminded() == []
     advance_to_step(case_id, "public_participation")  # the window has closed
