@@ -211,10 +211,13 @@ def test_the_watchdog_escalates_an_overdue_stage_once(
     from prefect.deployments import run_deployment
 
     advance_case(case_id=case_id)
-    with session_scope() as session:  # the expert review opened 31 days ago
+    from dueprocess.services.case_clock import case_time
+
+    opened = case_time(case_id) - timedelta(days=31)  # 31 days ago on the case clock
+    with session_scope() as session:
         session.connection().execute(text(
             "UPDATE stage SET opened_at = :at WHERE case_id = :case AND key = 'expert_review'"
-        ), {"at": utcnow() - timedelta(days=31), "case": case_id})
+        ), {"at": opened, "case": case_id})
     for _ in range(2):
         run: Any = run_deployment("deadline-watchdog/deadline-watchdog",
                                   parameters={"recover_cases": False}, timeout=120)
