@@ -22,6 +22,16 @@ DEMO_CASE = Path(__file__).resolve().parent.parent / "dueprocess" / "demo" / "ca
 os.environ["DUEPROCESS_ALLOW_SIMULATED_TIME"] = "true"
 
 
+def _settings_see_the_test_stack() -> None:
+    """Benchmarks import this module after their settings may be cached: read them again."""
+    from dueprocess.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+_settings_see_the_test_stack()
+
+
 def _fresh_postgres_database(server_url: str) -> tuple[str, str]:
     url = make_url(server_url)
     name = f"dueprocess_test_{secrets.token_hex(4)}"
