@@ -234,12 +234,13 @@ def decisions(args: argparse.Namespace) -> None:
         from dueprocess.services.cases import open_case, read_case_file
         from dueprocess.services.recording import record_evidence
         from tests.conftest import DEMO_CASE
-        from tests.support import VALID_STEPS
+        from tests.support import VALID_STEPS, advance_to_step
 
         def drive(case_id: str) -> None:
             with temporary_settings({PREFECT_API_URL: stack.api_urls[0]}):
                 run_id = start_case_run(case_id)
                 for stage, by, evidence in VALID_STEPS:
+                    advance_to_step(case_id, stage)  # the step's day on the case clock
                     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                                            evidence=evidence, channel="bench", token=token_for(by))
                     outcome = resume_after_recording(item, timeout=600)

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     from flows.major_decision import major_decision
     from models.evidence import EvidenceItem
     from tests.conftest import DEMO_CASE
-    from tests.support import VALID_STEPS
+    from tests.support import VALID_STEPS, advance_to_step
 
     migrate()
     transitions = len(VALID_STEPS)
@@ -211,6 +211,7 @@ def run(args: argparse.Namespace, api_url: str) -> None:
         wait_state(run_id, "evidence-1", thread)
         latencies = []
         for step, (stage, by, evidence) in enumerate(VALID_STEPS, start=1):
+            advance_to_step(case_id, stage)  # the step's day on the case clock
             started = time.perf_counter()
             item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                                    evidence=evidence, channel="bench", token=token_for(by))

@@ -270,7 +270,7 @@ def our_case(isolate: bool) -> tuple[str, Latencies]:
     from dueprocess.services.gate_waits import latest_wait
     from dueprocess.services.recording import record_evidence
     from tests.conftest import DEMO_CASE
-    from tests.support import VALID_STEPS
+    from tests.support import VALID_STEPS, advance_to_step
 
     with session_scope() as session:
         case_id = open_case(session, request=read_case_file(DEMO_CASE)).id
@@ -279,6 +279,7 @@ def our_case(isolate: bool) -> tuple[str, Latencies]:
     running, gates = [], []
     with get_client(sync_client=True) as client:
         for number, (stage, by, evidence) in enumerate(VALID_STEPS, start=1):
+            advance_to_step(case_id, stage)  # the step's day on the case clock
             if isolate:
                 wait_quiet(client)
             with session_scope() as session:

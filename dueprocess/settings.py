@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="How long `record` waits for the run to reach its gate."
     )
     deployment_name: str = "major-decision/major-decision"
+    case_timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone of a case's calendar dates (typed dates, working days).",
+    )
+    allow_simulated_time: bool = Field(
+        default=False,
+        description="Marks a demo or test stack: cases may be opened on a simulated clock. "
+        "A stack for real use leaves it off and refuses simulated time.",
+    )
 
     @field_validator("data_dir")
     @classmethod

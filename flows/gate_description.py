@@ -14,11 +14,11 @@ from sqlmodel import Session, col, select
 from dueprocess.db import session_scope
 from dueprocess.rules import evaluate_gate
 from dueprocess.rules.facts import CaseFacts
+from dueprocess.services.case_clock import case_now
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.escalations import stage_deadline
 from dueprocess.settings import get_ops_settings
-from models.base import utcnow
 from models.evidence import GateWait, Refusal
 from models.stages import Stage, StageStatus
 
@@ -44,10 +44,10 @@ def _last_refusal(session: Session, case_id: str) -> Refusal | None:
 
 
 def describe_gate(case_id: str, stage_keys: list[str], *, now: datetime | None = None) -> str:
-    now = now or utcnow()
     settings = get_ops_settings()
     with session_scope() as session:
         case = get_case(session, case_id)
+        now = now or case_now(session, case_id)  # a simulated case's form shows its time
         facts = load_facts(session, case)
         rows = {s.key: s for s in session.exec(select(Stage).where(Stage.case_id == case_id))}
         refusal = _last_refusal(session, case_id)

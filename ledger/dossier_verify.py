@@ -11,6 +11,7 @@ The first failure raises ``DossierError`` naming the item or file and the reason
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class VerificationReport:
     items: tuple[VerifiedItem, ...]
     earlier_tree_sizes: tuple[int, ...]
     case_closed: bool
+    simulated_time: bool = False  # the case ran on a simulated clock (a demo or a test)
 
     def summary(self) -> str:
         lines = [
@@ -89,6 +91,9 @@ class VerificationReport:
             lines.append(
                 f"  [{item.case_seq}] leaf {item.leaf_index} {item.kind}: {item.record_path}{doc}"
             )
+        if self.simulated_time:
+            lines.append("  SIMULATED TIME: this case ran on a simulated clock (a demo or a "
+                         "test); its dates are not real")
         lines.append(
             "  case closed: the last record closes the case and no earlier one is missing"
             if self.case_closed
@@ -163,7 +168,27 @@ def verify_dossier(
         items=tuple(verified),
         earlier_tree_sizes=earlier_sizes,
         case_closed=closed,
+        simulated_time=any(_marks_simulated_time(root / v.record_path) for v in verified),
     )
+
+
+SIMULATED_EVENTS = ("clock.advanced",)
+
+
+def _marks_simulated_time(path: Path) -> bool:
+    """A verified record saying the case runs on simulated time: its opening record
+    (body.clock) or an advance of its clock."""
+    try:
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    body = record.get("body") if isinstance(record, dict) else None
+    inner = body.get("body") if isinstance(body, dict) else None
+    for layer in (record, body, inner):
+        if isinstance(layer, dict) and (layer.get("clock") == "simulated time"
+                                        or layer.get("event") in SIMULATED_EVENTS):
+            return True
+    return False
 
 
 def _describe_entry(entry: ChainEntry) -> str:

@@ -4,6 +4,7 @@ Importing this package registers every table on `SQLModel.metadata`.
 """
 
 from models.cases import CaseStatus, DecisionCase, DraftVersion
+from models.clock import CaseClock  # noqa: F401
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, GateWait, Refusal
 from models.ledger import ConsistencyProof, LogHead, LogLeaf, PublishedTreeHead  # noqa: F401

@@ -86,6 +86,20 @@ class ExpertPanelCreate(BaseModel):
     )
 
 
+class SimulatedClockCreate(BaseModel):
+    """A demo or test case runs on a simulated clock starting here (never for real use)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: datetime = PydanticField(description="Case time at opening (timezone-aware)")
+
+    @model_validator(mode="after")
+    def _aware(self) -> SimulatedClockCreate:
+        if self.starts_at.tzinfo is None:
+            raise ValueError("simulated_clock.starts_at: give a time zone offset")
+        return self
+
+
 class CaseBase(BaseModel):
     title: str = PydanticField(min_length=3, max_length=300)
     summary: str = PydanticField(default="", max_length=5000)
@@ -111,6 +125,9 @@ class CaseCreate(CaseBase):
     consultations: list[ConsultationCreate] = PydanticField(default_factory=list, max_length=100)
     expert_panels: dict[str, ExpertPanelCreate] = PydanticField(
         default_factory=dict, description="Expert stage key -> panel composition"
+    )
+    simulated_clock: SimulatedClockCreate | None = PydanticField(
+        default=None, description="Demo and tests only: run the case on simulated time"
     )
 
     @model_validator(mode="after")

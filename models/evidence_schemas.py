@@ -218,8 +218,10 @@ class PublicationEvidence(Schema):
     published_on: date
     channels: list[Literal["gazette", "website", "media"]] = Field(min_length=1)
     url: HttpUrl
-    adoption_explanation: str = Field(
-        min_length=1, max_length=20_000, description="How public opinions were adopted"
+    # Optional in the schema so that a missing explanation is refused by its rule,
+    # PB-ADOPTION-EXPLAINED (Art. 32), rather than as a bare schema error.
+    adoption_explanation: str | None = Field(
+        default=None, max_length=20_000, description="How public opinions were adopted"
     )
     expert_adoption_explanation: str | None = Field(
         default=None, max_length=20_000, description="How expert opinions were adopted"

@@ -55,6 +55,11 @@ class ProcedureDefinition(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     title: str = Field(min_length=1)
     version: int = Field(ge=1)
+    major_decision: bool = Field(
+        default=False,
+        description="A major administrative decision (Decree 713): its mandatory stages "
+        "cannot be switched off",
+    )
     stages: tuple[StageDefinition, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -86,12 +91,20 @@ class ProcedureDefinition(BaseModel):
         if len(deciding) != 1:
             raise ValueError(f"exactly one deciding stage is required, found {deciding or 'none'}")
         decider = self.stage(deciding[0])
+        if self.major_decision and not getattr(decider.gate_params,
+                                               "requires_legality_review", True):
+            raise ValueError(
+                f"stage '{decider.key}': params.requires_legality_review: false is not "
+                "allowed for a major decision (major_decision: true): Decree 713 Art. 25 "
+                "requires a legality review before the collective decision"
+            )
         if getattr(decider.gate_params, "requires_legality_review", False) and not any(
             self.stage(k).kind == "legality_review" for k in self.upstream(decider.key)
         ):
             raise ValueError(
                 f"stage '{decider.key}' needs a legality_review stage before it "
-                "(Decree 713 Art. 25), or params.requires_legality_review: false"
+                "(Decree 713 Art. 25)" + ("" if self.major_decision
+                                          else ", or params.requires_legality_review: false")
             )
         return self
 

@@ -5,7 +5,7 @@ errors name the field and the rule."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,10 +16,8 @@ from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.cases import CaseStatus
 from models.notices import Notice
-from models.procedure import ProcedureDefinition
 from notifications import content
 from notifications.audiences import PUBLIC, case_tag
-from notifications.deadlines import comment_window_for
 from notifications.queue import queue_notice
 
 M = TypeVar("M", bound=BaseModel)
@@ -92,49 +90,3 @@ def announce_progress(*, case_id: str, data: dict[str, object],
         )
 
 
-class CommentWindowSet(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    opens_on: date
-    closes_on: date
-    shortened_reason: str | None = Field(default=None, max_length=2000)
-
-
-def set_comment_window(*, case_id: str, data: dict[str, object],
-                       now: datetime | None = None) -> Notice:
-    """Set the dates of the case's comment window (Art. 15) and publish the call again.
-
-    A window shorter than the procedure's minimum needs a reason, published with the call.
-    """
-    now = now or utcnow()
-    window = _validated(CommentWindowSet, data)
-    if window.closes_on <= window.opens_on:
-        raise DueProcessError("closes_on: must be after opens_on")
-    with session_scope() as session:
-        case = get_case(session, case_id, lock=True)
-        current = comment_window_for(session, case.id)
-        if current is None or current.closed_at is not None:
-            raise DueProcessError(f"case '{case.id}': public participation is not open, so "
-                                  "there is no comment window to set")
-        params = ProcedureDefinition.model_validate(case.procedure).stage(
-            current.stage_key).gate_params
-        minimum = int(getattr(params, "min_comment_days", 30))
-        days = (window.closes_on - window.opens_on).days
-        if days < minimum and not window.shortened_reason:
-            raise DueProcessError(
-                f"shortened_reason: the window is {days} days, shorter than {minimum} "
-                "(Art. 15): state the reason; it is published with the call for comments")
-        current.opens_at = datetime.combine(window.opens_on, time.min, tzinfo=UTC)
-        current.closes_at = datetime.combine(window.closes_on, time.min, tzinfo=UTC)
-        current.shortened_reason = window.shortened_reason
-        session.add(current)
-        session.flush()
-        reason = hashlib.sha256((window.shortened_reason or "").encode()).hexdigest()[:12]
-        return queue_notice(
-            session, case_id=case.id, kind="call_for_comments",
-            audience=[PUBLIC, case_tag(case.id)], public=True,
-            context=content.call_for_comments(session, case, current),
-            dedupe_key=f"{case.id}:call_for_comments:{window.opens_on}:{window.closes_on}:"
-                       f"{reason}",
-            now=now,
-        )

@@ -68,23 +68,6 @@ def list_command(case_id: Annotated[str | None, typer.Argument(help="Case id")] 
     console.print(table)
 
 
-@notices_app.command("comment-window")
-def comment_window_command(
-    case_id: Annotated[str, typer.Argument(help="Case id")],
-    opens_on: Annotated[str, typer.Option(help="First day, YYYY-MM-DD")],
-    closes_on: Annotated[str, typer.Option(help="Day the window closes, YYYY-MM-DD")],
-    reason: Annotated[str | None, typer.Option(
-        help="Required when shorter than the minimum (Art. 15); published")] = None,
-) -> None:
-    """Set the comment window's dates and publish the call for comments again."""
-    from notifications.announcements import set_comment_window
-
-    _ready()
-    notice = set_comment_window(case_id=case_id, data={
-        "opens_on": opens_on, "closes_on": closes_on, "shortened_reason": reason})
-    console.print(f"Queued notice #{notice.id}: {notice.subject}")
-
-
 @notices_app.command("hearing")
 def hearing_command(
     case_id: Annotated[str, typer.Argument(help="Case id")],

@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from dueprocess.journal import CaseEvent, publish
+from dueprocess.services.case_clock import clock_offsets
 from models.base import utcnow
 from models.notices import Notice, NoticeDelivery, Subscriber
 from notifications.channels import (
@@ -90,11 +91,13 @@ def fan_out(*, settings: NotifySettings, now: datetime, chunk: int = 50) -> int:
                 return created
             if subscribers is None:
                 subscribers = subscriber_recipients(session)
-        created += _fan_out_notices(pending, operators, subscribers, now)
+            offsets = clock_offsets(session, {n.case_id for n in pending})
+        created += _fan_out_notices(pending, operators, subscribers, now, offsets)
 
 
 def _fan_out_notices(pending: list[Notice], operators: list[Channel],
-                     subscribers: list[Channel], now: datetime) -> int:
+                     subscribers: list[Channel], now: datetime,
+                     offsets: dict[str, timedelta]) -> int:
     created = 0
     for notice in pending:
         with session_scope() as session:
@@ -103,9 +106,11 @@ def _fan_out_notices(pending: list[Notice], operators: list[Channel],
             ).one()
             if locked.fanned_out_at is not None:
                 continue  # another worker did it
-            # Subscribers confirmed after the notice was queued do not receive it.
+            # Subscribers confirmed after the notice was queued do not receive it (a
+            # simulated case's notice is dated on its clock: compared in real time).
+            queued = locked.created_at - offsets.get(locked.case_id, timedelta(0))
             eligible = [c for c in subscribers
-                        if c.confirmed_at is not None and c.confirmed_at <= locked.created_at]
+                        if c.confirmed_at is not None and c.confirmed_at <= queued]
             channels = matching(locked.audience, [*operators, *eligible])
             rows = [_delivery_row(locked, c, now) for c in channels]
             if rows:

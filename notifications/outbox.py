@@ -34,6 +34,8 @@ def queue_notices(session: Session, event: CaseEvent) -> None:
         _stage_completed(session, event, event.stage_key)
     elif event.kind == "deadline.missed" and event.stage_key:
         _deadline_missed(session, event, event.stage_key)
+    elif event.kind == "comment_window.extended" and event.stage_key:
+        _window_extended(session, event, event.stage_key)
 
 
 def _kind(case: DecisionCase, stage_key: str) -> str:
@@ -80,13 +82,9 @@ def _stage_opened(session: Session, event: CaseEvent, stage_key: str) -> None:
 
 def _stage_completed(session: Session, event: CaseEvent, stage_key: str) -> None:
     case = get_case(session, event.case_id)
-    kind = _kind(case, stage_key)
-    if kind == "public_participation":
-        window = comment_window_for(session, case.id)
-        if window and window.closed_at is None:
-            window.closed_at = event.occurred_at  # no comments after the stage is done
-            session.add(window)
-    elif kind == "publication":
+    # The comment window is never closed early: it closes when published (Art. 15), and
+    # the participation gate cannot pass before that.
+    if _kind(case, stage_key) == "publication":
         context = content.decision_announcement(session, case)
         if context is not None:
             queue_notice(
@@ -95,6 +93,21 @@ def _stage_completed(session: Session, event: CaseEvent, stage_key: str) -> None
                 context=context, dedupe_key=f"{case.id}:decision_announcement",
                 now=event.occurred_at,
             )
+
+
+def _window_extended(session: Session, event: CaseEvent, stage_key: str) -> None:
+    """The window was extended: the call for comments is published again with its close."""
+    case = get_case(session, event.case_id)
+    window = comment_window_for(session, case.id)
+    if window is None:
+        return
+    queue_notice(
+        session, case_id=case.id, kind="call_for_comments",
+        audience=[PUBLIC, case_tag(case.id)], public=True,
+        context=content.call_for_comments(session, case, window),
+        dedupe_key=f"{case.id}:call_for_comments:{stage_key}:until:{window.closes_at:%Y%m%d}",
+        now=event.occurred_at,
+    )
 
 
 def _deadline_missed(session: Session, event: CaseEvent, stage_key: str) -> None:

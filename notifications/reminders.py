@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, func, select
 
 from dueprocess.db import session_scope
+from dueprocess.services.case_clock import clock_offsets
 from dueprocess.services.cases import get_case
 from models.cases import CaseStatus, DecisionCase
 from models.evidence import EvidenceItem
@@ -20,13 +21,17 @@ from notifications.settings import NotifySettings, get_notify_settings
 
 
 def queue_due_reminders(*, now: datetime, settings: NotifySettings | None = None) -> int:
-    """Queue the reminders that are due; return how many were queued."""
+    """Queue the reminders that are due at system time `now` (a simulated case is judged
+    on its own clock); return how many were queued."""
     settings = settings or get_notify_settings()
+    system_now = now
     with session_scope() as session:
         case_ids = list(session.exec(
             select(DecisionCase.id).where(col(DecisionCase.status) != CaseStatus.CLOSED)))
+        offsets = clock_offsets(session, set(case_ids))
     queued = 0
     for case_id in case_ids:
+        now = system_now + offsets.get(case_id, timedelta(0))
         with session_scope() as session:
             case = get_case(session, case_id, lock=True)
             for stage_key, due in open_stage_deadlines(session, case).items():

@@ -24,8 +24,8 @@ def refuse_outside_window(window: CommentWindow | None, case_id: str, now: datet
     if window is None:
         raise CommentRefused(f"case '{case_id}': no comment window has been opened "
                              "(comments are taken during public participation)", status=409)
-    if window.closed_at is not None or now >= window.closes_at:
-        ended = window.closed_at or window.closes_at
+    if now >= window.closes_at:  # never earlier: the window closes as published
+        ended = window.closes_at
         raise CommentRefused(f"case '{case_id}': the comment window closed on "
                              f"{ended:%Y-%m-%d %H:%M} UTC", status=409)
     if now < window.opens_at:

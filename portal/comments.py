@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.base import utcnow
+from dueprocess.services.case_clock import case_time
 from models.notices import Comment, CommentWindow
 from notifications.secrets import keyed_digest
 from portal.comment_intake import PendingComment, enqueue, wait
@@ -69,8 +69,7 @@ MAX_PAGE = 500  # a page is read and rendered in one request
 
 
 def window_is_open(window: CommentWindow | None, now: datetime) -> bool:
-    return (window is not None and window.closed_at is None
-            and window.opens_at <= now < window.closes_at)
+    return window is not None and window.opens_at <= now < window.closes_at
 
 
 def clean_text(value: str, *, field: str, max_chars: int, required: bool) -> str:
@@ -97,7 +96,8 @@ def _pending(*, case_id: str, comment: CommentCreate, client: str,
     return PendingComment(
         case_id=case_id, body=body, author=author or None,
         sha256=hashlib.sha256(body.encode()).hexdigest(),
-        client_digest=keyed_digest("comment-client", client)[:64], received_at=now or utcnow())
+        client_digest=keyed_digest("comment-client", client)[:64],
+        received_at=now or case_time(case_id))  # a simulated case's window runs on its clock
 
 
 def _receipt(pending: PendingComment, receipt_number: str) -> CommentReceipt:

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
+from dueprocess.services.case_clock import case_now
 from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.notices import Comment
@@ -85,11 +86,12 @@ def cases_page(request: Request) -> Response:
 def case_page(request: Request, case_id: CaseId) -> Response:
     try:
         with session_scope() as session:
-            case = case_detail(session, case_id=case_id, now=utcnow())
+            now = case_now(session, case_id)  # a simulated case's page shows its own time
+            case = case_detail(session, case_id=case_id, now=now)
     except NotFound as exc:
         return refused(request, exc, back="/")
     return page(request, "case.html", {
-        "case": case, "tree_head": _tree_head(),
+        "case": case, "tree_head": _tree_head(), "now": now,
         "max_chars": state(request).settings.comment_max_chars,
     })
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from dueprocess.services.case_clock import case_now, is_simulated
 from dueprocess.services.cases import get_case, list_cases
 from models.cases import DecisionCase, DraftVersion
 from models.decisions import Decision
@@ -53,6 +54,12 @@ class CaseSummaryPublic(BaseModel):
     opened_at: datetime
     current_stages: list[StagePublic]
     comment_window: CommentWindowPublic | None
+    simulated_time: bool = Field(
+        default=False, description="A demo or test case run on simulated time: its dates "
+        "are simulated, not real")
+    case_time: datetime | None = Field(
+        default=None, description="The case's current time: its simulated clock's for a "
+        "simulated case, else the system's")
 
 
 class NoticePublic(BaseModel):
@@ -174,10 +181,14 @@ def _window(session: Session, case_id: str, now: datetime) -> CommentWindowPubli
 
 def _summary(session: Session, case: DecisionCase, now: datetime) -> dict[str, Any]:
     stages = _stages(session, case)
+    simulated = is_simulated(session, case.id)
+    if simulated:  # the window is open or closed on the case's own (simulated) clock
+        now = case_now(session, case.id)
     return {
         "id": case.id, "title": case.title, "organ": case.organ, "status": case.status.value,
         "opened_at": case.opened_at, "current_stages": [s for s in stages if s.status == "open"],
         "comment_window": _window(session, case.id, now), "stages": stages,
+        "simulated_time": simulated, "case_time": now,
     }
 
 

@@ -17,6 +17,19 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 DEMO_CASE = Path(__file__).resolve().parent.parent / "dueprocess" / "demo" / "case.yaml"
+# A test stack: the demo case runs on simulated time (its clock is in the case database,
+# so flow workers and servers started by the tests, which inherit this, see it too).
+os.environ["DUEPROCESS_ALLOW_SIMULATED_TIME"] = "true"
+
+
+def _settings_see_the_test_stack() -> None:
+    """Benchmarks import this module after their settings may be cached: read them again."""
+    from dueprocess.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+_settings_see_the_test_stack()
 
 
 def _fresh_postgres_database(server_url: str) -> tuple[str, str]:

@@ -104,13 +104,25 @@ def open_case_data(data: dict[str, Any]) -> str:
         return open_case(session, request=validate_case_request(data, source="test")).id
 
 
+def advance_to_step(case_id: str, stage: str) -> None:
+    """Move the case's simulated clock to the day the demo records `stage` (see
+    `submissions.RECORDED_ON`): the comment window has closed, the review's 7 working days
+    have passed, and no typed date of the step lies in the case's future. Every test that
+    records a demo step calls this first (the flow workers read the same clock)."""
+    from dueprocess.services.case_clock import advance_clock_to
+
+    advance_clock_to(case_id=case_id, moment=submissions.recorded_at(stage))
+
+
 def record_steps(case_id: str, steps: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Record each step and advance the case after it, as the flow would."""
+    """Record each step on its day of the case clock and advance the case after it, as
+    the flow would."""
     from dueprocess.services.progress import advance_case
     from dueprocess.services.recording import record_evidence
 
     advance_case(case_id=case_id)
     for stage, by, evidence in steps:
+        advance_to_step(case_id, stage)
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
                         channel="test", token=token_for(by))
         advance_case(case_id=case_id)

@@ -12,6 +12,7 @@
     dueprocess assign CASE STAGE HANDLE --as OFFICIAL
     dueprocess declare-interest CASE STAGE HANDLE --as …
     dueprocess panel-note CASE STAGE --file F --as OFFICIAL
+    dueprocess extend-window CASE --until DAY --as OFFICER   a later close, announced
     dueprocess revise CASE --file DRAFT --reason … --as OFFICIAL
     dueprocess sign-opinion --key KEY.pem --file OPINION.json
     dueprocess package CASE                  the legality review submission package
@@ -330,6 +331,25 @@ def panel_note_command(
     console.print(f"Panel-composition note recorded for {stage} of {case_id}")
 
 
+def extend_window_command(
+    case_id: str, actor: Actor,
+    until: Annotated[str, typer.Option(help="The new closing day, YYYY-MM-DD (later only)")],
+    token: Token = None,
+) -> None:
+    """Extend the published comment window (Art. 15): logged and announced again."""
+    from dueprocess.services.comment_window import extend_comment_window_as
+
+    try:
+        day = date.fromisoformat(until)
+    except ValueError:
+        raise DueProcessError(f"--until {until}: not a date (YYYY-MM-DD)") from None
+    ready()
+    window = extend_comment_window_as(case_id=case_id, until=day, actor=actor, token=token,
+                                      channel=CHANNEL)
+    console.print(f"Comment window of {case_id} now closes at {window.closes_at:%Y-%m-%d %H:%M}"
+                  " UTC; the call for comments is announced again")
+
+
 def revise_command(
     case_id: str, actor: Actor,
     file: Annotated[Path, typer.Option("--file", "-f", help="Text of the revised draft")],
@@ -440,6 +460,6 @@ def register(app: typer.Typer) -> None:
         ("panel-note", panel_note_command), ("revise", revise_command),
         ("sign-opinion", sign_opinion_command), ("package", package_command),
         ("archive", archive_command), ("init-admin", init_admin_command),
-        ("form-code", form_code_command),
+        ("form-code", form_code_command), ("extend-window", extend_window_command),
     ):
         app.command(name)(command)

@@ -23,6 +23,13 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def _witnessed(opened: datetime | None, completed: datetime | None) -> str:
+    """When dueprocess saw the stage open and complete (its own records, not typed dates)."""
+    lines = [f"opened {_when(opened)}" if opened else "", f"done {_when(completed)}"
+             if completed else ""]
+    return "\n".join(line for line in lines if line)
+
+
 def cases_table(cases: list[DecisionCase]) -> Table:
     table = Table(title="Decision cases")
     for column in ("Case", "Title", "Procedure", "Status", "Opened"):
@@ -34,18 +41,20 @@ def cases_table(cases: list[DecisionCase]) -> Table:
 
 
 def stage_table(view: CaseView) -> Table:
-    table = Table(title=f"{view.case.id}: {view.case.title} [{view.case.status.value}]",
-                  show_lines=True)
+    title = f"{view.case.id}: {view.case.title} [{view.case.status.value}]"
+    if view.simulated:  # never mistaken for a real case's record
+        title += f"\nSIMULATED TIME: case time {_when(view.now)} UTC"
+    table = Table(title=title, show_lines=True)
     table.add_column("Stage", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Completed", no_wrap=True)
+    table.add_column("Witnessed (UTC)", no_wrap=True)
     table.add_column("Items", justify="right")
     table.add_column("Blocked because", ratio=1)
     for stage in view.stages:
         table.add_row(
             f"{stage.key}\n[dim]{stage.articles}[/]",
             f"[{STATUS_STYLE[stage.status]}]{stage.status.value}[/]",
-            _when(stage.completed_at), str(stage.evidence_count),
+            _witnessed(stage.opened_at, stage.completed_at), str(stage.evidence_count),
             "\n".join(str(u) for u in stage.blocked),
         )
     return table

@@ -3,6 +3,11 @@
 It starts a local Prefect server and the served deployment under the data directory,
 opens the parking-fee case, and plays each reviewer, including a refused attempt to skip
 the procedure and a refused piece of invalid evidence.
+
+The case runs on simulated time (case.yaml): its own clock, in the case database, which
+the demo advances by logged steps so that the 30-day comment window closes, the legality
+review has its 7 working days and the meeting follows the review, all within minutes.
+Every record, the status and the portal page say "simulated time".
 """
 
 from __future__ import annotations
@@ -55,10 +60,23 @@ def _wait_for_refusal(case_id: str, key: str, *, timeout: float | None = None
     raise TimeoutError(f"the flow run did not process the form input at {key}")
 
 
+def _advance_clock(console: Console, case_id: str, stage: str) -> None:
+    """Move the case's simulated clock to the day the reviewer records `stage`."""
+    from dueprocess.services.case_clock import advance_clock_to
+
+    before_and_after = advance_clock_to(case_id=case_id, moment=submissions.recorded_at(stage),
+                                        person="demo")
+    console.print(f"  [magenta]simulated time[/]: the case clock reads "
+                  f"{before_and_after.astimezone(submissions.BEIJING):%Y-%m-%d %H:%M} "
+                  "(Beijing)", highlight=False)
+
+
 def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[str, Any],
             *, resume: bool = True) -> None:
     from dueprocess.orchestration.case_runs import resume_after_recording
     from dueprocess.services.recording import record_evidence
+
+    _advance_clock(console, case_id, stage)
 
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                            evidence=evidence, channel="demo", token=token_for(by))
@@ -82,12 +100,17 @@ def _play_case(console: Console, case_id: str) -> None:
     _step(console, "The legal reviewer tries to review before public participation, expert "
           "review and risk assessment are done")
     try:
-        _record(console, case_id, "legality_review", "sun.hao", submissions.LEGALITY)
+        from dueprocess.services.recording import record_evidence
+
+        record_evidence(case_id=case_id, stage_key="legality_review", recorded_by="sun.hao",
+                        evidence=submissions.LEGALITY, channel="demo",
+                        token=token_for("sun.hao"))
     except Refused as refused:
         console.print(f"  [red]refused[/]: {refused}", markup=True, highlight=False)
 
-    _step(console, "The participation officer submits a 19-day comment window with no reason, "
-          "through the run's Prefect resume form")
+    _step(console, "The 30-day comment window dueprocess published closes; the participation "
+          "officer then types a 19-day window into the run's Prefect resume form")
+    _advance_clock(console, case_id, "public_participation")
     run_input = {"recorded_by": "li.wei",
                  "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
                  "proof": form_code_for(case_id, "public_participation", "li.wei",
@@ -134,6 +157,10 @@ def run_demo(console: Console) -> None:
     )
 
     started = time.monotonic()
+    # The demo's own stack is a demo stack: it may run the case on simulated time (its
+    # served deployments inherit this); a stack for real use refuses it.
+    os.environ["DUEPROCESS_ALLOW_SIMULATED_TIME"] = "true"
+    get_settings.cache_clear()
     settings = get_settings()
     data_dir = settings.data_dir
     console.print(f"[bold]dueprocess demo[/] — data directory {data_dir}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,11 +20,11 @@ def demo_key(handle: str) -> Ed25519PrivateKey:
 
 
 PARTICIPATION: dict[str, Any] = {
-    "call_published_on": "2026-08-31",
+    "call_published_on": "2026-09-01",  # the window dueprocess publishes (case.yaml clock)
     "call_url": "https://www.bjhd.gov.cn/consultation/parking-fees-2026",
     "published_materials": ["draft", "explanation"],
     "window_opens": "2026-09-01",
-    "window_closes": "2026-10-08",
+    "window_closes": "2026-10-01",
     "specific_groups_affected": True,
     "groups_consulted": ["Zhongguancun residents' committees", "Beijing Taxi Drivers' Union"],
     "hearing": {
@@ -56,7 +57,7 @@ PARTICIPATION: dict[str, Any] = {
     ],
 }
 
-# Refused: a 19-day window without a stated reason (Art. 15).
+# Refused: a 19-day window typed, where dueprocess published 30 days (Art. 15).
 PARTICIPATION_SHORT_WINDOW: dict[str, Any] = {
     **PARTICIPATION, "window_closes": "2026-09-20",
 }
@@ -144,3 +145,25 @@ PUBLICATION: dict[str, Any] = {
     "party_committee_consulted_on": "2026-11-21",
     "party_committee_reference": "Haidian District Party Committee, reply 2026-117",
 }
+
+# The demo case's simulated clock (case.yaml) starts on 2026-09-01 at 09:00 in Beijing; the
+# comment window dueprocess publishes then runs to 2026-10-01. Each stage is recorded on
+# this date of the case clock, once what it declares has happened (all typed dates above
+# fall between the opening and it): 30 days of comments, 7 working days of legality
+# review after the package went out, the meeting after the opinion, publication after.
+BEIJING = timezone(timedelta(hours=8))
+STARTS_AT = datetime(2026, 9, 1, 9, 0, tzinfo=BEIJING)
+RECORDED_ON: dict[str, date] = {
+    "public_participation": date(2026, 10, 8),
+    "expert_review": date(2026, 10, 12),
+    "risk_assessment": date(2026, 10, 15),
+    "legality_review": date(2026, 11, 13),
+    "collective_decision": date(2026, 11, 20),
+    "publication": date(2026, 11, 24),
+    "filing": date(2026, 12, 1),
+}
+
+
+def recorded_at(stage_key: str) -> datetime:
+    """The case time at which the demo records a stage: 10:00 in Beijing on its day."""
+    return datetime.combine(RECORDED_ON[stage_key], time(10, 0), tzinfo=BEIJING)

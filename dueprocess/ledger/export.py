@@ -141,6 +141,8 @@ def export_and_verify(case_id: str, directory: Path, console: Console) -> Verifi
         f"  Anyone can repeat this: dueprocess verify-dossier {directory} "
         f"--trusted-key {key_file}",
     ]
+    if report.simulated_time:
+        lines.insert(0, "  SIMULATED TIME: this case ran on a simulated clock (demo or test)")
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     return report

@@ -17,6 +17,7 @@ from dueprocess.rules import (
     participation,
     publication,
     risk,
+    witnessed,
 )
 from dueprocess.rules.engine import (
     RULES,
@@ -61,4 +62,5 @@ __all__ = [
     "ready_stages",
     "risk",
     "sent_back",
+    "witnessed",
 ]

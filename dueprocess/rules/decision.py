@@ -22,6 +22,34 @@ def decision_date(facts: CaseFacts) -> date | None:
     return meetings[-1].held_on if meetings else None  # type: ignore[attr-defined]
 
 
+def decision_recorded_on(facts: CaseFacts) -> date | None:
+    """The date dueprocess recorded the meeting that decided (witnessed, in the case's zone),
+    once the deciding stage is completed."""
+    deciding = facts.procedure.deciding_stage.key
+    if facts.status(deciding) is not StageStatus.COMPLETED:
+        return None
+    items = facts.current_evidence(deciding)
+    return facts.local_date(items[-1].recorded_at) if items else None
+
+
+def legality_opinion_recorded_on(facts: CaseFacts, stage_key: str) -> date | None:
+    """When dueprocess recorded the latest legality opinion upstream of a stage."""
+    upstream = facts.procedure.upstream(stage_key)
+    recorded = [item.recorded_at for stage in facts.procedure.stages_of_kind("legality_review")
+                if stage.key in upstream for item in facts.current_evidence(stage.key)]
+    return facts.local_date(max(recorded)) if recorded else None
+
+
+@evidence_rule(id="CD-AFTER-LEGALITY-OPINION", kind=KIND, article="Art. 25",
+               summary="The meeting is held after the legality opinion was recorded")
+def after_legality_opinion(evidence: CollectiveDecisionEvidence,
+                           ctx: RuleContext) -> Iterator[str]:
+    opinion = legality_opinion_recorded_on(ctx.facts, ctx.stage.key)
+    if opinion is not None and evidence.held_on < opinion:
+        yield (f"held_on {evidence.held_on} is before dueprocess recorded the legality "
+               f"opinion on {opinion}: the draft may not be discussed before its review")
+
+
 @evidence_rule(id="CD-MEETING-TYPE", kind=KIND, article="Art. 30",
                summary="The draft is discussed at an executive or plenary meeting")
 def meeting_type(evidence: CollectiveDecisionEvidence, ctx: RuleContext) -> Iterator[str]:

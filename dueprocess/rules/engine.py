@@ -28,6 +28,8 @@ from models.stages import StageStatus
 
 CASE = "case"  # scope of the rules on the case as a whole, judged at the decision
 CLOSING = "closing"  # scope of the rules judged when the case closes
+ANY_STAGE = "any stage"  # scope of evidence rules judging every stage's submissions
+STAGE_ARTICLES = "stage articles"  # a rule of every stage cites the articles of the stage
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ def admission_problems(facts: CaseFacts, stage_key: str, recorded_by: str) -> li
     missing = facts.unmet_prerequisites(stage)
     if missing:
         problems.append(Unmet(
-            "STAGE-ORDER", stage.articles,
+            "STAGE-ORDER", _articles_of(facts, missing),
             f"stage '{stage_key}' is not open: prerequisite stages not completed: "
             + ", ".join(missing),
         ))
@@ -227,13 +229,24 @@ def admission_problems(facts: CaseFacts, stage_key: str, recorded_by: str) -> li
     return problems
 
 
+def _articles_of(facts: CaseFacts, stage_keys: list[str]) -> str:
+    """The articles of the stages named: a refusal for a missing stage cites that stage's
+    articles (a meeting before the legality review breaks Art. 25, not Art. 29–31)."""
+    return "; ".join(dict.fromkeys(facts.procedure.stage(k).articles for k in stage_keys))
+
+
 def evidence_problems(
     facts: CaseFacts, stage_key: str, evidence: BaseModel, now: datetime,
     *, recorded_by: str | None = None,
 ) -> list[Unmet]:
-    """Statutory problems with one submission, judged before it is stored."""
+    """Statutory problems with one submission, judged before it is stored.
+
+    `now` is the witnessed time of the submission: the system clock when it is recorded,
+    its recorded_at when the gate judges it again."""
     context = replace(_context(facts, stage_key, now), recorder=recorded_by)
-    return list(_run(_rules(context.stage.kind, Phase.EVIDENCE), evidence, context))
+    rules = _rules({context.stage.kind, ANY_STAGE}, Phase.EVIDENCE)
+    return [Unmet(u.rule, context.stage.articles, u.message) if u.article == STAGE_ARTICLES
+            else u for u in _run(rules, evidence, context)]
 
 
 def case_problems(facts: CaseFacts, now: datetime) -> list[Unmet]:
@@ -255,7 +268,7 @@ def _gate_unmet(facts: CaseFacts, stage_key: str, now: datetime) -> Iterator[Unm
     stage = context.stage
     missing = facts.unmet_prerequisites(stage)
     if missing:
-        yield Unmet("STAGE-ORDER", stage.articles,
+        yield Unmet("STAGE-ORDER", _articles_of(facts, missing),
                     "prerequisite stages not completed: " + ", ".join(missing))
     current: list[EvidenceFact] = facts.current_evidence(stage_key)
     if not current:
@@ -274,7 +287,8 @@ def _gate_unmet(facts: CaseFacts, stage_key: str, now: datetime) -> Iterator[Unm
                         f"evidence #{item.id} no longer matches its recorded hash or schema")
             continue
         # Re-checked here as well as at recording: a row edited in the database must not pass.
-        for unmet in evidence_problems(facts, stage_key, item.evidence, now,
+        # Judged as of its witnessed recording time: what was true then stays true.
+        for unmet in evidence_problems(facts, stage_key, item.evidence, item.recorded_at,
                                        recorded_by=item.recorded_by):
             yield Unmet(unmet.rule, unmet.article, f"evidence #{item.id}: {unmet.message}")
     yield from _run(_rules(_scopes(facts, stage), Phase.GATE), context)

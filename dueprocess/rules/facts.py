@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from dueprocess.clock import local_date
 from models.cases import ConsultationCreate, ProposalCreate
 from models.people import ORGAN_ROLES, Role
 from models.procedure import ProcedureDefinition, StageDefinition
@@ -58,6 +59,15 @@ class DeclarationFact:
 
 
 @dataclass(frozen=True)
+class WindowFact:
+    """The comment window dueprocess published with the call for comments (Art. 15)."""
+
+    opens_at: datetime
+    closes_at: datetime
+    shortened_reason: str | None = None  # published with the call, when shorter than 30 days
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     case_id: str
     procedure: ProcedureDefinition
@@ -79,6 +89,24 @@ class CaseFacts:
     stored_documents: frozenset[str] = frozenset()
     public_comments: tuple[str, ...] = ()  # receipt numbers of comments sent on the portal
     comment_clusters: Mapping[str, int] = field(default_factory=dict)  # campaign key -> size
+    # Witnessed by dueprocess itself, never typed: when the case was opened, the comment
+    # window it published, and the time zone of the case's calendar dates.
+    opened_at: datetime | None = None
+    comment_window: WindowFact | None = None
+    timezone: str = "Asia/Shanghai"
+    simulated: bool = False  # the case runs on a simulated clock (demo, tests)
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar date of a witnessed moment in the case's time zone."""
+        return local_date(moment, self.timezone)
+
+    @property
+    def opened_on(self) -> date | None:
+        return None if self.opened_at is None else self.local_date(self.opened_at)
+
+    def stage_opened_on(self, stage_key: str) -> date | None:
+        opened = self.stages.get(stage_key, StageFacts(StageStatus.PENDING)).opened_at
+        return None if opened is None else self.local_date(opened)
 
     def evidence_for(self, stage_key: str) -> list[EvidenceFact]:
         return [e for e in self.evidence if e.stage_key == stage_key]

@@ -30,18 +30,44 @@ def exploratory_risk_stated(evidence: LegalityReviewEvidence, ctx: RuleContext) 
 
 
 @evidence_rule(id="LR-REVIEW-PERIOD", kind=KIND, article="Art. 26",
-               summary="The review had at least 7 working days on China's official calendar")
+               summary="At least 7 working days on China's official calendar from the package "
+                       "dueprocess submitted (the stage opened) to the opinion recorded")
 def review_period(evidence: LegalityReviewEvidence, ctx: RuleContext) -> Iterator[str]:
+    submitted = ctx.facts.stage_opened_on(ctx.stage.key)  # the package went to the reviewer
+    if submitted is None:
+        yield "dueprocess has no record of submitting the review package (stage not opened)"
+        return
+    if evidence.received_on < submitted:
+        yield (f"received_on {evidence.received_on} contradicts the package submission "
+               f"dueprocess recorded on {submitted}")
+    recorded = ctx.facts.local_date(ctx.now)
     minimum = ctx.params.min_review_working_days
     try:
         calendar = get_calendar(ctx.params.calendar)
-        days = working_days_after(evidence.received_on, evidence.issued_on, calendar)
+        days = working_days_after(submitted, recorded, calendar)
     except CalendarError as exc:
         yield f"cannot count the review period in working days: {exc}"
         return
     if days < minimum:
-        yield (f"review period {evidence.received_on} to {evidence.issued_on} is {days} "
-               f"working days on {calendar.name}, fewer than {minimum}")
+        yield (f"the opinion is recorded {days} working days on {calendar.name} after the "
+               f"package was submitted on {submitted}, fewer than {minimum}")
+
+
+@evidence_rule(id="LR-REVISED-DRAFT", kind=KIND, article="Art. 28",
+               summary="After an 'unlawful' or 'revise' finding only a review of a revised "
+                       "draft counts")
+def revised_draft(evidence: LegalityReviewEvidence, ctx: RuleContext) -> Iterator[str]:
+    earlier = [
+        item for item in ctx.facts.evidence_for(ctx.stage.key)
+        if item.recorded_at <= ctx.now and item.evidence is not None
+        and item.evidence is not evidence  # at the gate: judged as of its own recording
+        and item.evidence.outcome in ("unlawful", "revise")  # type: ignore[attr-defined]
+        and item.draft_version >= ctx.facts.draft_version
+    ]
+    for item in earlier[-1:]:
+        yield (f"evidence #{item.id} found draft v{item.draft_version} "
+               f"'{item.evidence.outcome}'; only a review of a revised draft "  # type: ignore[union-attr]
+               f"(v{item.draft_version + 1} or later) counts")
 
 
 @evidence_rule(id="LR-REVIEW-SCOPE", kind=KIND, article="Art. 27",

@@ -7,25 +7,51 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 from dueprocess.rules.engine import RuleContext, evidence_rule, gate_rule
+from dueprocess.rules.facts import WindowFact
 from models.evidence_schemas import OpinionResponse, PublicParticipationEvidence
 
 KIND = "public_participation"
 
 
+NO_WINDOW = "dueprocess published no comment window for this case (the call for comments)"
+
+
+def _window(ctx: RuleContext) -> WindowFact | None:
+    return ctx.facts.comment_window
+
+
 @evidence_rule(id="PP-WINDOW-LENGTH", kind=KIND, article="Art. 15",
-               summary="Comment window of at least 30 days, or a shorter one whose reason is "
-                       "published with the call")
+               summary="The comment window dueprocess published is at least 30 days, or "
+                       "shorter with its reason published with the call")
 def window_length(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
-    days = (evidence.window_closes - evidence.window_opens).days
-    minimum = ctx.params.min_comment_days
-    if days >= minimum:
+    window = _window(ctx)
+    if window is None:
+        yield NO_WINDOW
         return
-    if not evidence.shortened_reason:
-        yield (f"comment window is {days} days, shorter than {minimum}, "
-               "and no shortened_reason is stated")
-    elif not evidence.shortened_reason_published:
-        yield (f"comment window is {days} days, shorter than {minimum}: the reason must be "
-               "published with the call for comments (shortened_reason_published)")
+    length = window.closes_at - window.opens_at
+    minimum = ctx.params.min_comment_days
+    if length >= timedelta(days=minimum):
+        return
+    if not (window.shortened_reason or "").strip():  # only what was published counts
+        yield (f"the published comment window is {length.days} days, shorter than {minimum}, "
+               "and no reason for shortening it was published with the call for comments")
+
+
+@evidence_rule(id="PP-WINDOW-AS-PUBLISHED", kind=KIND, article="Art. 15",
+               summary="The typed call and window dates are those of the window dueprocess "
+                       "published")
+def window_as_published(evidence: PublicParticipationEvidence,
+                        ctx: RuleContext) -> Iterator[str]:
+    window = _window(ctx)
+    if window is None:
+        return  # PP-WINDOW-LENGTH names the missing window
+    opens, closes = ctx.facts.local_date(window.opens_at), ctx.facts.local_date(window.closes_at)
+    for field, typed, published in (("call_published_on", evidence.call_published_on, opens),
+                                    ("window_opens", evidence.window_opens, opens),
+                                    ("window_closes", evidence.window_closes, closes)):
+        if typed != published:
+            yield (f"{field} {typed} contradicts the comment window dueprocess published: "
+                   f"{opens} to {closes}")
 
 
 @evidence_rule(id="PP-CALL-MATERIALS", kind=KIND, article="Art. 15",
@@ -45,7 +71,7 @@ def groups_consulted(evidence: PublicParticipationEvidence, ctx: RuleContext) ->
         yield "specific groups are affected but groups_consulted names none"
 
 
-@evidence_rule(id="PP-HEARING-ANNOUNCED", kind=KIND, article="Art. 17",
+@evidence_rule(id="PP-HEARING-ANNOUNCED", kind=KIND, article="Art. 16",
                summary="A hearing's selection method and participant list are published "
                        "in advance")
 def hearing_announced(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
@@ -62,7 +88,7 @@ def hearing_announced(evidence: PublicParticipationEvidence, ctx: RuleContext) -
                    "not in advance")
 
 
-@evidence_rule(id="PP-HEARING-MATERIALS", kind=KIND, article="Art. 17",
+@evidence_rule(id="PP-HEARING-MATERIALS", kind=KIND, article="Art. 16",
                summary="Hearing materials reach participants at least 7 days before")
 def hearing_materials(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
     hearing = evidence.hearing
@@ -130,29 +156,35 @@ def _cluster_problems(clusters: Mapping[str, int],
                f"{more}; answer each cluster (its answer covers all its copies)")
 
 
-@gate_rule(id="PP-EVERY-OPINION-ANSWERED", kind=KIND, article="Art. 18",
-           summary="The adoption statement answers every opinion received; each campaign "
-                   "cluster is answered by a response naming it, covering its members")
-def every_opinion_answered(ctx: RuleContext) -> Iterator[str]:
+# An evidence rule, so an incomplete statement is refused when recorded (and, re-checked
+# at the gate, blocks a stored one that the portal's later count contradicts).
+@evidence_rule(id="PP-EVERY-OPINION-ANSWERED", kind=KIND, article="Art. 18",
+               summary="The adoption statement answers every opinion received; each campaign "
+                       "cluster is answered by a response naming it, covering its members")
+def every_opinion_answered(evidence: PublicParticipationEvidence,
+                           ctx: RuleContext) -> Iterator[str]:
     portal = ctx.facts.public_comments  # comments the public portal received and stored
-    for evidence in ctx.evidence:
-        yield from _cluster_problems(ctx.facts.comment_clusters, evidence.responses)
-        answered = sum(r.opinions for r in evidence.responses)
-        received = evidence.opinions_received
-        if received < len(portal):
-            yield (f"opinions_received is {received}, but the portal received {len(portal)} "
-                   f"comments (receipts {portal[0]} to {portal[-1]}): every one is an "
-                   "opinion the adoption statement answers")
-        if answered < received:
-            yield (f"{received - answered} of {received} opinions received are left without "
-                   "a response")
-        elif answered > received:
-            yield f"responses answer {answered} opinions, but {received} were received"
+    yield from _cluster_problems(ctx.facts.comment_clusters, evidence.responses)
+    answered = sum(r.opinions for r in evidence.responses)
+    received = evidence.opinions_received
+    if received < len(portal):
+        yield (f"opinions_received is {received}, but the portal received {len(portal)} "
+               f"comments (receipts {portal[0]} to {portal[-1]}): every one is an "
+               "opinion the adoption statement answers")
+    if answered < received:
+        yield (f"{received - answered} of {received} opinions received are left without "
+               "a response")
+    elif answered > received:
+        yield f"responses answer {answered} opinions, but {received} were received"
 
 
 @gate_rule(id="PP-WINDOW-CLOSED", kind=KIND, article="Art. 15",
-           summary="The comment window has closed before the stage completes")
+           summary="The comment window dueprocess published has closed on the system clock "
+                   "before the stage completes")
 def window_closed(ctx: RuleContext) -> Iterator[str]:
-    for evidence in ctx.evidence:
-        if evidence.window_closes >= ctx.now.date():
-            yield f"comment window is still open until {evidence.window_closes.isoformat()}"
+    window = _window(ctx)
+    if window is None:
+        yield NO_WINDOW
+    elif window.closes_at > ctx.now:
+        yield (f"the published comment window is open until {window.closes_at.isoformat()} "
+               f"(case clock: {ctx.now.isoformat()})")

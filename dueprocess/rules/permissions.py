@@ -30,6 +30,8 @@ PERMISSIONS: tuple[tuple[str, str, str], ...] = (
      "are registered by an administrator"),
     ("ASSIGNER", "Art. 11", "People are assigned to a case stage by an official of the "
      "undertaking unit, a member of the decision organ, or an administrator"),
+    ("WINDOW-EXTENDER", "Art. 15", "Only the participation officer assigned to the case "
+     "extends its comment window, to a later day, while public participation is open"),
 )
 
 ADMINISTRATOR_ARTICLE = "ASVS 4.1.1"
@@ -77,3 +79,12 @@ def not_decided(facts: CaseFacts) -> list[Unmet]:
         return [Unmet("NOT-DECIDED", "Art. 35",
                       "the case is decided: a major change reruns the procedure as a new case")]
     return []
+
+
+def window_extender(facts: CaseFacts, handle: str, stage_key: str) -> list[Unmet]:
+    """Who may extend a case's comment window: its assigned participation officer."""
+    if handle in facts.assignments.get(stage_key, frozenset()):
+        return []
+    return [Unmet("WINDOW-EXTENDER", "Art. 15",
+                  f"'{handle}' may not extend the comment window: only the participation "
+                  f"officer assigned to stage '{stage_key}' may")]

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from dueprocess.rules.decision import decision_date
+from dueprocess.rules.decision import decision_date, decision_recorded_on
 from dueprocess.rules.engine import RuleContext, evidence_rule, flag_rule
 from dueprocess.rules.facts import CaseFacts
 from models.evidence_schemas import PublicationEvidence
 
 KIND = "publication"
+
+
+def publication_recorded_on(facts: CaseFacts) -> date | None:
+    """When dueprocess recorded the publication (witnessed, in the case's time zone)."""
+    recorded = [item.recorded_at for stage in facts.procedure.stages_of_kind(KIND)
+                for item in facts.current_evidence(stage.key)]
+    return facts.local_date(max(recorded)) if recorded else None
 
 
 def publication_date(facts: CaseFacts) -> date | None:
@@ -31,6 +38,10 @@ def after_decision(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator[
     decided = decision_date(ctx.facts)
     if decided is not None and evidence.published_on < decided:
         yield f"published_on {evidence.published_on} is before the decision of {decided}"
+    recorded = decision_recorded_on(ctx.facts)
+    if recorded is not None and evidence.published_on < recorded:
+        yield (f"published_on {evidence.published_on} is before dueprocess recorded the "
+               f"meeting's decision on {recorded}")
 
 
 @evidence_rule(id="PB-ADOPTION-EXPLAINED", kind=KIND, article="Art. 32",
@@ -38,6 +49,8 @@ def after_decision(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator[
 def adoption_explained(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator[str]:
     if not ctx.params.explain_adoption:
         return
+    if not (evidence.adoption_explanation or "").strip():
+        yield "adoption_explanation: how public opinions were adopted is not explained"
     if ctx.facts.procedure.stages_of_kind("expert_review") and not (
         evidence.expert_adoption_explanation or ""
     ).strip():
@@ -58,17 +71,18 @@ def party_consulted(evidence: PublicationEvidence, ctx: RuleContext) -> Iterator
 
 
 @flag_rule(id="PB-ON-TIME", kind=KIND, article="Art. 32",
-           summary="Published promptly: within the configured days after the decision")
+           summary="Published promptly: recorded within the configured days after "
+                   "dueprocess recorded the meeting's decision")
 def on_time(ctx: RuleContext) -> Iterator[str]:
-    decided = decision_date(ctx.facts)
+    decided = decision_recorded_on(ctx.facts)  # witnessed, not the typed meeting date
     if decided is None:
         return
     days = ctx.params.publish_within_days
     due = decided + timedelta(days=days)
-    published = publication_date(ctx.facts)
-    if published is None and ctx.now.date() > due:
-        yield (f"overdue: not published by {due}, {days} days after the decision of "
-               f"{decided}")
+    published = publication_recorded_on(ctx.facts)
+    if published is None and ctx.facts.local_date(ctx.now) > due:
+        yield (f"overdue: not published by {due}, {days} days after the decision recorded "
+               f"on {decided}")
     elif published is not None and published > due:
-        yield (f"published late on {published}: due by {due}, {days} days after the "
-               f"decision of {decided}")
+        yield (f"publication recorded late on {published}: due by {due}, {days} days after "
+               f"the decision recorded on {decided}")

@@ -18,8 +18,10 @@ from dueprocess.rules.facts import (
     EvidenceFact,
     PersonFact,
     StageFacts,
+    WindowFact,
 )
 from dueprocess.services.payloads import canonical_sha256
+from dueprocess.settings import get_settings
 from models.cases import (
     ConsultationCreate,
     DecisionCase,
@@ -27,8 +29,9 @@ from models.cases import (
     ProposalCreate,
     text_sha256,
 )
+from models.clock import CaseClock
 from models.evidence import Document, EvidenceItem
-from models.notices import Comment, CommentCluster
+from models.notices import Comment, CommentCluster, CommentWindow
 from models.people import (
     ORGAN_ROLES,
     Assignment,
@@ -157,6 +160,7 @@ def load_facts(
     handles |= {h for group in declarations.values() for h in group} | {case.opened_by}
     handles |= set(also)
     proposal, consultations = _initiation(case)
+    window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case.id)).first()
     return CaseFacts(
         case_id=case.id, procedure=procedure, stages=stages, evidence=evidence,
         assignments={k: frozenset(v) for k, v in assignments.items()},
@@ -172,4 +176,9 @@ def load_facts(
             select(CommentCluster.cluster_key, sa.func.count()).where(
                 CommentCluster.case_id == case.id, col(CommentCluster.cluster_key).is_not(None),
             ).group_by(col(CommentCluster.cluster_key))) if key is not None},
+        opened_at=case.opened_at,
+        comment_window=None if window is None else WindowFact(
+            window.opens_at, window.closes_at, window.shortened_reason),
+        timezone=get_settings().case_timezone,
+        simulated=session.get(CaseClock, case.id) is not None,
     )

@@ -11,10 +11,10 @@ from sqlmodel import col, func, select
 from dueprocess.db import session_scope
 from dueprocess.rules import evaluate_gate
 from dueprocess.rules.engine import Unmet
+from dueprocess.services.case_clock import case_now, is_simulated
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.gate_waits import latest_wait
-from models.base import utcnow
 from models.cases import DecisionCase
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
@@ -41,12 +41,15 @@ class CaseView:
     waiting: GateWait | None
     refusals: list[Refusal]
     failed_notices: list[Any] = field(default_factory=list)  # notifications.status.FailedNotice
+    simulated: bool = False  # the case runs on simulated time (demo, tests)
+    now: datetime | None = None  # the case time the gates were judged at
 
 
 def case_view(case_id: str, *, now: datetime | None = None, refusals: int = 5) -> CaseView:
-    now = now or utcnow()
     with session_scope() as session:
         case = get_case(session, case_id)
+        now = now or case_now(session, case_id)
+        simulated = is_simulated(session, case_id)
         facts = load_facts(session, case)
         counts = dict(session.exec(
             select(EvidenceItem.stage_key, func.count())
@@ -74,4 +77,4 @@ def case_view(case_id: str, *, now: datetime | None = None, refusals: int = 5) -
 
         return CaseView(case, stages, decision,
                         wait if wait is not None and wait.consumed_at is None else None, recent,
-                        failed_notices(session, case_id))
+                        failed_notices(session, case_id), simulated=simulated, now=now)

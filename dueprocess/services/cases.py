@@ -22,6 +22,7 @@ from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules import case_problems
 from dueprocess.rules.engine import Unmet
 from dueprocess.services import assignments, identity
+from dueprocess.services.case_clock import simulated_time_problems, start_simulated_clock
 from dueprocess.services.case_snapshot import load_facts
 from models.base import utcnow
 from models.cases import CaseCreate, DecisionCase, DraftVersion, text_sha256
@@ -172,7 +173,14 @@ def open_case(
     session: Session, *, request: CaseCreate, procedure: ProcedureDefinition | None = None,
     now: datetime | None = None,
 ) -> DecisionCase:
-    """Open a case; `Refused` names every broken start rule or separation of duties."""
+    """Open a case; `Refused` names every broken start rule or separation of duties.
+
+    A case file with `simulated_clock` opens on simulated time (demo and test stacks only)."""
+    if request.simulated_clock is not None:
+        problems = simulated_time_problems()
+        if problems:
+            raise Refused(problems)
+        now = request.simulated_clock.starts_at
     now = now or utcnow()
     procedure = procedure or load_procedure(request.procedure)
     people = _ensure_people(session, request)
@@ -195,6 +203,8 @@ def open_case(
     )
     session.add(case)
     session.flush()
+    if request.simulated_clock is not None:
+        start_simulated_clock(session, case_id=case.id, starts_at=now)
     session.add(DraftVersion(
         case_id=case.id, version=1, title=request.draft.title, text=request.draft.text,
         sha256=text_sha256(request.draft.text), created_at=now, created_by=request.opened_by,
@@ -208,7 +218,8 @@ def open_case(
     publish(session, CaseEvent(
         case_id=case.id, kind="case.opened", occurred_at=now, person=request.opened_by,
         body={"title": case.title, "procedure_id": procedure.id, "organ": case.organ,
-              "draft_sha256": text_sha256(request.draft.text)},
+              "draft_sha256": text_sha256(request.draft.text),
+              **({"clock": "simulated time"} if request.simulated_clock else {})},
     ))
     _expert_panels(session, case, request, people, now)
     assigned = {h for handles in request.assignments.values() for h in handles}

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
+from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import OpsSettings, get_ops_settings
 from models.base import utcnow
 from models.cases import CaseStatus, DecisionCase
@@ -63,13 +64,15 @@ def missed_deadlines(
                 {case.id for _, case in rows}))
         )
     }
+    offsets = clock_offsets(session, {case.id for _, case in rows})
     procedures: dict[str, ProcedureDefinition] = {}
     missed = []
     for stage, case in rows:
         procedure = procedures.get(case.id) or ProcedureDefinition.model_validate(case.procedure)
         procedures[case.id] = procedure
         due = stage_deadline(procedure, stage, settings)
-        if due is None or due[0] > now or stage.opened_at is None:
+        case_now = now + offsets.get(case.id, timedelta(0))  # a simulated case's own time
+        if due is None or due[0] > case_now or stage.opened_at is None:
             continue
         if (case.id, stage.key, stage.opened_at) in escalated:
             continue
@@ -106,7 +109,9 @@ def escalate_missed_deadlines(now: datetime | None = None) -> list[StageEscalati
     now = now or utcnow()
     with session_scope() as session:
         missed = missed_deadlines(session, now)
-    return [row for m in missed if (row := escalate(m, now)) is not None]
+        offsets = clock_offsets(session, {m.case_id for m in missed})
+    return [row for m in missed
+            if (row := escalate(m, now + offsets.get(m.case_id, timedelta(0)))) is not None]
 
 
 def escalation_lines(case_id: str) -> list[str]:

@@ -18,9 +18,9 @@ from dueprocess.rules import evaluate_gate, ready_stages
 from dueprocess.rules.engine import Unmet
 from dueprocess.rules.facts import CaseFacts
 from dueprocess.rules.package import assemble_package
+from dueprocess.services.case_clock import case_now
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
-from models.base import utcnow
 from models.cases import CaseStatus, DecisionCase
 from models.decisions import Decision
 from models.evidence import GateWait
@@ -146,4 +146,4 @@ def advance(session: Session, case_id: str, now: datetime) -> CaseProgress:
 
 def advance_case(*, case_id: str, now: datetime | None = None) -> CaseProgress:
     with session_scope() as session:
-        return advance(session, case_id, now or utcnow())
+        return advance(session, case_id, now or case_now(session, case_id))

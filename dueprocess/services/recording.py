@@ -18,23 +18,25 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused, schema_problems
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules import admission_problems, evaluate_gate, evidence_problems, sent_back
 from dueprocess.rules.engine import Unmet
 from dueprocess.rules.facts import CaseFacts, EvidenceFact
+from dueprocess.services.case_clock import case_time
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import PortalLogin, form_proof_problems, identity_problems
 from dueprocess.services.payloads import canonical_sha256, split_documents
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
 from dueprocess.settings import get_settings
-from models.base import utcnow
 from models.evidence import Document, EvidenceItem
 
 SUBMISSION_FIELDS = ("recorded_by", "idempotency_key", "recorded_evidence_id", "proof")
 FORM_CHANNEL = "prefect-form"
+OUT_OF_ORDER = ("STAGE-ORDER", "STAGE-COMPLETED")  # the stage takes no evidence now
 
 
 def _announce_consequences(
@@ -94,7 +96,8 @@ def _record(
     if by_form_proof:
         identity = form_proof_problems(session, proof=proof, handle=recorded_by,
                                        case_id=case_id, stage_key=stage_key,
-                                       evidence_sha256=digest, now=now)
+                                       evidence_sha256=digest,
+                                       now=system_now())  # credentials: real time
         if identity:
             raise Refused(identity)
     # Without a client key, the same content by the same person on the same draft is a
@@ -116,7 +119,8 @@ def _record(
             f"(evidence #{existing.id})",
         )])
     problems = admission_problems(facts, stage_key, recorded_by)
-    problems += evidence_problems(facts, stage_key, model, now, recorded_by=recorded_by)
+    if not any(p.rule in OUT_OF_ORDER for p in problems):  # else its dates mean nothing yet
+        problems += evidence_problems(facts, stage_key, model, now, recorded_by=recorded_by)
     if problems:
         raise Refused(problems)
     for document in documents:
@@ -154,7 +158,7 @@ def record_evidence(
     login) or, on the Prefect form, `proof` (a single-use form code or an Ed25519
     signature bound to the evidence): with none of them nothing is stored.
     """
-    now = now or utcnow()
+    now = now or case_time(case_id)
     try:
         for attempt in (1, 2):
             try:
@@ -211,7 +215,7 @@ def record_submission(
     `default_key` stands in for a blank idempotency key, so that the same form input
     replayed by a rerun flow body is stored once.
     """
-    now = now or utcnow()
+    now = now or case_time(case_id)
     try:
         stage_key, recorded_by, key, evidence = parse_submission(raw)
     except Refused as refused:

@@ -140,6 +140,23 @@ class UpStack:
             self.console.print(f"  killed {len(leftovers)} leftover process(es): {leftovers}")
 
 
+def _refuse_simulated_time_for_real_use(console: Console) -> None:
+    """A stack for real use never runs a case on simulated time; a demo or test stack
+    says so (DUEPROCESS_ALLOW_SIMULATED_TIME=true)."""
+    from dueprocess.services.case_clock import simulated_cases
+    from dueprocess.settings import get_settings
+
+    simulated = simulated_cases()
+    if get_settings().allow_simulated_time:
+        console.print("[magenta]demo/test stack[/]: cases may run on simulated time "
+                      f"({len(simulated)} do)")
+    elif simulated:
+        raise DueProcessError(
+            f"{len(simulated)} case(s) in this database run on simulated time (e.g. "
+            f"{simulated[0]}): a stack for real use refuses them; start a demo or test "
+            "stack with DUEPROCESS_ALLOW_SIMULATED_TIME=true, or use another database")
+
+
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
 
@@ -157,6 +174,7 @@ def run_up(console: Console, *, host: str | None = None, port: int | None = None
     check_case_database(settings.resolved_database_url)
     with data_dir_lock(data_dir):
         migrate()
+        _refuse_simulated_time_for_real_use(console)
         stack = UpStack(console, data_dir)
         previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:

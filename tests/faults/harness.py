@@ -76,6 +76,7 @@ class UpProcess:
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith(("PREFECT_", "DUEPROCESS_"))}
         return {**base, "DUEPROCESS_DATA_DIR": str(self.data_dir),
+                "DUEPROCESS_ALLOW_SIMULATED_TIME": "true",  # the demo case's simulated clock
                 "DUEPROCESS_DATABASE_URL": self.database_url,
                 "DUEPROCESS_UI_PORT": str(self.port), "DO_NOT_TRACK": "1",
                 "PREFECT_HOME": str(self.data_dir / "prefect"), **self.extra_env, **extra}
@@ -276,9 +277,10 @@ def record(case_id: str, index: int) -> None:
     """Record step `index` of the demo steps and resume, as `dueprocess record` does."""
     from dueprocess.orchestration.case_runs import resume_after_recording
     from dueprocess.services.recording import record_evidence
-    from tests.support import VALID_STEPS
+    from tests.support import VALID_STEPS, advance_to_step
 
     stage, by, evidence = VALID_STEPS[index]
+    advance_to_step(case_id, stage)  # the step's day on the case clock
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                            evidence=evidence, channel="cli", token=token_for(by))
     resume_after_recording(item, timeout=startups(30))
@@ -286,7 +288,7 @@ def record(case_id: str, index: int) -> None:
 
 def cli_record(stack: UpProcess, case_id: str, index: int, work_dir: Path,
                **env: str) -> subprocess.CompletedProcess[str]:
-    from tests.support import VALID_STEPS, token_for
+    from tests.support import VALID_STEPS, advance_to_step, token_for
 
     stage, by, evidence = VALID_STEPS[index]
     path = work_dir / f"step-{index}.json"
@@ -298,6 +300,7 @@ def cli_record(stack: UpProcess, case_id: str, index: int, work_dir: Path,
     # The case database may be down on purpose: then the command fails before identity.
     with contextlib.suppress(OperationalError, DatabaseUnavailable):
         env.setdefault("DUEPROCESS_TOKEN", token_for(by))
+        advance_to_step(case_id, stage)  # the step's day on the case clock
     return stack.cli("record", case_id, stage, "--file", str(path), "--as", by, **env)
 
 

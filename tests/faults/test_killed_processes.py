@@ -88,6 +88,9 @@ def through_form(case_id: str, stage: str, by: str, evidence: dict[str, object])
     gate = wait_for_gate(case_id, timeout=startups(40))
     assert gate is not None, f"no gate for {stage}"
     from flows.evidence_form import form_values
+    from tests.support import advance_to_step
+
+    advance_to_step(case_id, stage)  # the step's day on the case clock
     from models.procedure import load_procedure
 
     values = form_values(load_procedure("decree-713"), stage, evidence)  # yes/no choices

@@ -26,7 +26,7 @@ from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.escalations import StageEscalation
 from tests.flows.conftest import final_state, gate
-from tests.support import VALID_STEPS, token_for
+from tests.support import VALID_STEPS, advance_to_step, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -69,6 +69,7 @@ def test_every_transition_reaches_the_event_feed_with_ids_and_digests(
     started_case: tuple[str, UUID],
 ) -> None:
     case_id, _ = started_case
+    advance_to_step(case_id, "risk_assessment")  # the report's day on the case clock
     item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
                            evidence=dict(VALID_STEPS[4][2]), channel="api",
                            token=token_for("liu.yang"))
@@ -130,6 +131,7 @@ def test_evidence_recorded_elsewhere_wakes_the_run_through_the_trigger(
     case_id, run_id = started_case
     _, first_key = gate(case_id)
     # Recorded through the API, say: nothing resumes the run but the trigger.
+    advance_to_step(case_id, "public_participation")  # the published window has closed
     record_evidence(case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
                     evidence=dict(VALID_STEPS[0][2]), channel="api", token=token_for("li.wei"))
     deadline = time.monotonic() + 90
@@ -209,10 +211,13 @@ def test_the_watchdog_escalates_an_overdue_stage_once(
     from prefect.deployments import run_deployment
 
     advance_case(case_id=case_id)
-    with session_scope() as session:  # the expert review opened 31 days ago
+    from dueprocess.services.case_clock import case_time
+
+    opened = case_time(case_id) - timedelta(days=31)  # 31 days ago on the case clock
+    with session_scope() as session:
         session.connection().execute(text(
             "UPDATE stage SET opened_at = :at WHERE case_id = :case AND key = 'expert_review'"
-        ), {"at": utcnow() - timedelta(days=31), "case": case_id})
+        ), {"at": opened, "case": case_id})
     for _ in range(2):
         run: Any = run_deployment("deadline-watchdog/deadline-watchdog",
                                   parameters={"recover_cases": False}, timeout=120)

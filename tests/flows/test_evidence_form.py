@@ -19,7 +19,7 @@ from flows.evidence_form import (
 )
 from flows.gate_description import describe_gate
 from models.procedure import load_procedure
-from tests.support import form_code_for
+from tests.support import advance_to_step, form_code_for
 
 PROCEDURE = load_procedure("decree-713")
 
@@ -122,6 +122,7 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
     reason = str(refused.details.reason)  # type: ignore[union-attr]
     assert "specific_groups_affected" in reason and "perhaps" in reason, reason
 
+    advance_to_step(case_id, "public_participation")  # the published window has closed
     accepted = resume_with_input(UUID(run_id), run_input={
         "recorded_by": "li.wei",
         "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
@@ -148,6 +149,6 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
                 assert time.monotonic() < deadline, "the form has no description"
                 time.sleep(0.5)
     assert "The last submission was refused" in description
-    assert "PP-WINDOW-LENGTH" in description
+    assert "PP-WINDOW-AS-PUBLISHED" in description  # typed 19 days; 30 were published
 
 

@@ -14,7 +14,7 @@ from dueprocess.db import session_scope
 from dueprocess.demo import submissions
 from models.evidence import EvidenceItem, GateWait, Refusal
 from tests.flows.conftest import gate
-from tests.support import form_code_for
+from tests.support import advance_to_step, form_code_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -30,6 +30,7 @@ def test_a_resume_with_a_handle_alone_is_refused(started_case: tuple[str, UUID])
 
     case_id, _ = started_case
     flow_run_id, first_key = gate(case_id)
+    advance_to_step(case_id, "risk_assessment")  # the report's day on the case clock
     from flows.evidence_form import form_values
     from models.procedure import load_procedure
 

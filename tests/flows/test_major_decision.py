@@ -18,7 +18,7 @@ from dueprocess.services.recording import record_evidence
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
 from tests.flows.conftest import final_state, gate
-from tests.support import VALID_STEPS, form_code_for, token_for
+from tests.support import VALID_STEPS, advance_to_step, form_code_for, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -42,6 +42,7 @@ def run_state(run_id: UUID | str) -> object:
 def test_happy_path_decides_and_publishes(started_case: tuple[str, UUID]) -> None:
     case_id, run_id = started_case
     for stage, by, evidence in VALID_STEPS:
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         gate(case_id)  # the run waits at its gate: each recording resumes it, the last too
         item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                                evidence=evidence, channel="cli", token=token_for(by))
@@ -91,7 +92,9 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
         assert rejected.status.value != "ACCEPT"
         assert "recorded_by" in str(rejected.details)
         assert run_state(run_id).is_paused()  # type: ignore[attr-defined]
-        # A custom rule (window length) only runs in the flow: refused there, run continues.
+        # A custom rule (the window as published) only runs in the flow: refused there,
+        # the run continues.
+        advance_to_step(case_id, "public_participation")  # the published window has closed
         accepted = client.resume_flow_run(UUID(flow_run_id), run_input={
             "recorded_by": "li.wei",
             "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
@@ -104,7 +107,7 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
         wait = session.exec(select(GateWait).where(
             GateWait.case_id == case_id, GateWait.key == first_key)).one()
         refusal = session.get(Refusal, wait.refusal_id)
-        assert refusal is not None and refusal.reasons[0]["rule"] == "PP-WINDOW-LENGTH"
+        assert refusal is not None and refusal.reasons[0]["rule"] == "PP-WINDOW-AS-PUBLISHED"
         assert refusal.channel == "prefect-form"
     assert counts(case_id)[0] == 0
     with get_client(sync_client=True) as client:
@@ -132,6 +135,7 @@ def test_rerun_from_the_top_after_each_stage_repeats_nothing(
     case_id, run_id = started_case
     decision_recorded_at = None
     for number, (stage, by, evidence) in enumerate(VALID_STEPS, start=1):
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
                         channel="cli", token=token_for(by))
         # No resume: reschedule the suspended run, so its body reruns from the top.

@@ -8,7 +8,7 @@ from dueprocess.orchestration.case_runs import resume_after_recording, start_cas
 from dueprocess.services.case_view import case_view
 from dueprocess.services.recording import record_evidence
 from tests.flows.conftest import final_state, gate
-from tests.support import NORMATIVE_STEPS, normative_case, token_for
+from tests.support import NORMATIVE_STEPS, advance_to_step, normative_case, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -18,6 +18,7 @@ def test_a_normative_document_runs_on_the_major_decision_flow(prefect_server: st
     run_id = start_case_run(case_id)
     gate(case_id)
     for stage, by, evidence in NORMATIVE_STEPS:
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                                evidence=evidence, channel="cli", token=token_for(by))
         resume_after_recording(item, timeout=90)

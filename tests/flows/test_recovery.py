@@ -10,7 +10,7 @@ import pytest
 from dueprocess.orchestration.recovery import describe_driving_run, recover_case
 from dueprocess.services.recording import record_evidence
 from tests.flows.conftest import gate
-from tests.support import VALID_STEPS, token_for
+from tests.support import VALID_STEPS, advance_to_step, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -47,6 +47,7 @@ def test_a_run_that_missed_its_resume_is_flagged_and_woken(
     case_id, run_id = started_case
     _, first_key = gate(case_id)
     stage, by, evidence = VALID_STEPS[0]
+    advance_to_step(case_id, stage)  # the published window has closed
     # Recorded as if by the run's own form, so no trigger wakes the run: a missed resume.
     record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
                     channel="prefect-form", token=token_for(by))

@@ -101,7 +101,16 @@ def test_a_decision_needs_a_legality_review_before_it() -> None:
     message = refused(data)
     assert "needs a legality_review stage before it (Decree 713 Art. 25)" in message
     data["stages"][3]["params"] = {"requires_legality_review": False}
+    data["major_decision"] = False  # e.g. an internal procedure outside Decree 713
     assert parse_procedure(data, source="test").deciding_stage.key == "collective_decision"
+
+
+def test_a_major_decision_cannot_switch_off_the_legality_review() -> None:
+    data = decree()
+    data["stages"][4]["params"] = {"requires_legality_review": False}
+    message = refused(data)
+    assert "params.requires_legality_review: false is not allowed for a major decision" in message
+    assert "Decree 713 Art. 25" in message
 
 
 def test_statutory_values_are_the_defaults() -> None:

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from dueprocess.db import session_scope
 from dueprocess.demo.submissions import PARTICIPATION
+from dueprocess.errors import Refused
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.ledger import LogLeaf
@@ -20,7 +21,7 @@ from portal.clusters import campaign_counts, cluster_case_comments, find_cluster
 from portal.comment_import import import_comments
 from portal.comments import CommentCreate, submit_comment
 from tests.portal.labelled_comments import TEMPLATES, labelled_set, pair_scores
-from tests.support import token_for
+from tests.support import advance_to_step, token_for
 
 STAGE = "public_participation"
 
@@ -117,18 +118,23 @@ def test_each_cluster_is_answered_once_and_its_answer_covers_its_members(
         return {"cluster": f"{key}: campaign", "opinions": opinions,
                 "response": "not_adopted", "reason": "The fee covers costs."}
 
+    def refused(responses: list[dict[str, Any]]) -> str:
+        """The statement is refused when recorded (Art. 18): nothing is stored."""
+        with pytest.raises(Refused) as info:
+            record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
+                            channel="test", token=token_for("li.wei"),
+                            evidence=participation(66, responses))
+        [message] = [p.message for p in info.value.problems
+                     if p.rule == "PP-EVERY-OPINION-ANSWERED"]
+        return message
+
+    advance_to_step(consulting_case, STAGE)  # the published window has closed
     # Counted right in total, but the campaigns are not answered by name.
-    record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    channel="test", token=token_for("li.wei"), evidence=participation(66, [
-                        unique_answer, {**answer("all", 65), "cluster": "Campaigns"}]))
-    [message] = blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED")
+    message = refused([unique_answer, {**answer("all", 65), "cluster": "Campaigns"}])
     assert f"2 campaign clusters have no response naming them: {big.key} (40 comments)" in message
 
     # A cluster's answer claiming more than its members hides unique opinions: refused.
-    record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    channel="test", token=token_for("li.wei"), evidence=participation(66, [
-                        answer(big.key, 41), answer(small.key, 25)]))
-    [message] = blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED")
+    message = refused([answer(big.key, 41), answer(small.key, 25)])
     assert f"answers 41 opinions for {big.key}, which has 40 comments" in message
 
     record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",

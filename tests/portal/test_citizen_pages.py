@@ -233,7 +233,7 @@ def test_a_later_participation_record_replaces_the_answer_and_names_the_earlier_
     from dueprocess.services.progress import advance_case
     from dueprocess.services.recording import record_evidence
     from models.procedure import BUNDLED_DIR
-    from tests.support import demo_case_data, open_case_data
+    from tests.support import advance_to_step, demo_case_data, open_case_data
 
     # A procedure whose revised draft goes back to the public (reopen_on_revision).
     procedure = yaml.safe_load((BUNDLED_DIR / "decree-713.yaml").read_text(encoding="utf-8"))
@@ -243,6 +243,7 @@ def test_a_later_participation_record_replaces_the_answer_and_names_the_earlier_
     data["procedure"] = str(tmp_path / "recall.yaml")
     case_id = open_case_data(data)
     advance_case(case_id=case_id)
+    advance_to_step(case_id, "public_participation")
     first = record_evidence(
         case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
         channel="test", token=token_for("li.wei"),

@@ -24,7 +24,7 @@ from models.evidence import EvidenceItem, Refusal
 from portal.app import create_app
 from portal.inbox.settings import InboxSettings
 from tests.portal.conftest import portal_settings
-from tests.support import token_for
+from tests.support import advance_to_step, token_for
 
 PASSWORD = "a long inbox password"
 RISK_FORM: dict[str, Any] = {
@@ -129,6 +129,7 @@ def test_an_expired_or_forged_session_is_not_accepted(inbox: TestClient,
 
 def test_evidence_through_the_inbox_and_every_refusal(inbox: TestClient,
                                                       consulting_case: str) -> None:
+    advance_to_step(consulting_case, "risk_assessment")  # the report's dates have happened
     before = evidence_count(consulting_case)
     # No session: refused, rule named, audited, nothing stored.
     anonymous = inbox.post(task_path(consulting_case), data={**RISK_FORM, "csrf": "x"})
@@ -177,6 +178,7 @@ def test_a_person_not_assigned_is_refused_by_the_rule(inbox: TestClient,
 
 def test_the_evidence_api_needs_the_bearer_token(inbox: TestClient,
                                                  consulting_case: str) -> None:
+    advance_to_step(consulting_case, "risk_assessment")  # the report's dates have happened
     url = f"/api/cases/{consulting_case}/stages/risk_assessment/evidence"
     body = {"evidence": submissions.RISK, "recorded_by": "liu.yang"}
     attempts = [({}, body), ({"Authorization": "Bearer dp_guess"}, body),

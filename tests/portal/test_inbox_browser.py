@@ -19,6 +19,7 @@ from portal.app import create_app
 from portal.inbox.settings import InboxSettings
 from tests.browser import launched_chromium, served
 from tests.portal.conftest import portal_settings
+from tests.support import advance_to_step
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PASSWORD = "a long inbox password"
@@ -81,6 +82,7 @@ def fill_risk_form(page: Any, tmp_path: Path) -> None:
 
 def test_log_in_see_the_task_and_record_evidence(page: Any, portal_url: str,
                                                  consulting_case: str, tmp_path: Path) -> None:
+    advance_to_step(consulting_case, "risk_assessment")  # the report's dates have happened
     password_login(page, portal_url, "liu.yang")
     row = page.locator("tr.task", has_text=consulting_case).filter(has_text="Risk")
     assert row.count() == 1

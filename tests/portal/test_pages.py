@@ -100,12 +100,13 @@ def test_comments_outside_the_window_are_refused(client: TestClient, case_id: st
 def test_a_closed_window_refuses_comments(client: TestClient, consulting_case: str) -> None:
     from dueprocess.services.progress import advance_case
     from dueprocess.services.recording import record_evidence
-    from tests.support import VALID_STEPS
+    from tests.support import VALID_STEPS, advance_to_step
 
     stage, by, evidence = VALID_STEPS[0]
+    advance_to_step(consulting_case, stage)  # the published 30 days have passed
     record_evidence(case_id=consulting_case, stage_key=stage, recorded_by=by,
                     evidence=evidence, channel="cli", token=token_for(by))
-    advance_case(case_id=consulting_case)  # participation completed: the window closes
+    advance_case(case_id=consulting_case)  # participation completed
     refused = client.post(f"/api/cases/{consulting_case}/comments", json={"body": "late"})
     assert refused.status_code == 409 and "comment window closed" in refused.json()["detail"]
     assert comment_count(consulting_case) == 0

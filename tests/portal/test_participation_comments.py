@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from dueprocess.db import session_scope
 from dueprocess.demo.submissions import PARTICIPATION
+from dueprocess.errors import Refused
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from portal.comments import CommentCreate, comments_for_case, submit_comment
-from tests.support import token_for
+from tests.support import advance_to_step, token_for
 
 STAGE = "public_participation"
 
@@ -43,12 +46,20 @@ def test_portal_comments_must_be_counted_and_answered_before_the_stage_completes
     assert [c.receipt_number for c in listed.comments] == receipts
     assert facts.public_comments == tuple(receipts)
 
-    # The officer's evidence answers 2 opinions: the 3 portal comments are not all counted.
-    record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
-                    evidence=participation(2), channel="test", token=token_for("li.wei"))
-    [message] = blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED")
+    # The window dueprocess published closes; then the officer's statement answers only
+    # 2 opinions: the 3 portal comments are not all counted, so it is refused when
+    # recorded (Art. 18) and nothing is stored.
+    advance_to_step(consulting_case, STAGE)
+    with pytest.raises(Refused) as refused:
+        record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",
+                        evidence=participation(2), channel="test", token=token_for("li.wei"))
+    [message] = [p.message for p in refused.value.problems
+                 if p.rule == "PP-EVERY-OPINION-ANSWERED"]
     assert "opinions_received is 2, but the portal received 3 comments" in message
     assert receipts[0] in message and receipts[-1] in message
+    assert refused.value.refusal_id is not None
+    with session_scope() as session:
+        assert load_facts(session, get_case(session, consulting_case)).evidence == ()
 
     # Counted and answered: the gate no longer holds the stage for this rule.
     record_evidence(case_id=consulting_case, stage_key=STAGE, recorded_by="li.wei",

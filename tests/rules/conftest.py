@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from dueprocess.demo import submissions
 from dueprocess.rules import CaseFacts, EvidenceFact, StageFacts
-from dueprocess.rules.facts import DeclarationFact, DraftFact, PersonFact
+from dueprocess.rules.facts import DeclarationFact, DraftFact, PersonFact, WindowFact
 from dueprocess.services.cases import read_case_file
 from models.cases import CaseCreate, text_sha256
 from models.procedure import ProcedureDefinition, load_procedure
@@ -23,6 +24,11 @@ from models.stages import StageStatus
 from tests.conftest import DEMO_CASE
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+# What dueprocess witnessed of the demo case on its simulated clock (case.yaml): opened
+# on 2026-09-01 09:00 in Beijing, the call for comments published then for 30 days, each
+# stage recorded on its day (submissions.RECORDED_ON).
+OPENED_AT = submissions.STARTS_AT
+WINDOW = WindowFact(OPENED_AT, OPENED_AT + timedelta(days=30))
 ASSIGNED = {
     "public_participation": "li.wei", "expert_review": "prof.zhang",
     "risk_assessment": "liu.yang", "legality_review": "sun.hao",
@@ -65,7 +71,12 @@ def demo_facts(request: CaseCreate, procedure: ProcedureDefinition) -> CaseFacts
         },
         panel_notes={stage: panel.composition_note or ""
                      for stage, panel in request.expert_panels.items()},
+        opened_at=OPENED_AT, comment_window=WINDOW,
     )
+
+
+def _recorded(stage_key: str) -> datetime:
+    return submissions.recorded_at(stage_key) if stage_key in submissions.RECORDED_ON else NOW
 
 
 @pytest.fixture
@@ -82,13 +93,16 @@ def make_facts(procedure: ProcedureDefinition, demo_request: CaseCreate) -> Fact
         facts = replace(demo_facts(demo_request, procedure), **fields)
         stages = {}
         for stage in facts.procedure.stages:
+            # Witnessed: a stage opens when its last prerequisite was recorded, and
+            # completes on the day its evidence was recorded.
+            opened = max((_recorded(k) for k in stage.after), default=OPENED_AT)
             if stage.key in completed:
-                status = StageStatus.COMPLETED
+                stages[stage.key] = StageFacts(StageStatus.COMPLETED, opened,
+                                               _recorded(stage.key))
             elif all(k in completed for k in stage.after):
-                status = StageStatus.OPEN
+                stages[stage.key] = StageFacts(StageStatus.OPEN, opened)
             else:
-                status = StageStatus.PENDING
-            stages[stage.key] = StageFacts(status)
+                stages[stage.key] = StageFacts(StageStatus.PENDING)
         items = []
         for index, (stage_key, payload, *rest) in enumerate(evidence, start=1):
             recorder = rest[0] if rest else ASSIGNED[stage_key]
@@ -96,7 +110,8 @@ def make_facts(procedure: ProcedureDefinition, demo_request: CaseCreate) -> Fact
             model = facts.procedure.stage(stage_key).stage_kind.evidence.model_validate(payload)
             items.append(EvidenceFact(
                 id=index, stage_key=stage_key, evidence=model, recorded_by=recorder,
-                recorded_at=NOW, draft_version=draft, payload_sha256=f"{index:064x}",
+                recorded_at=_recorded(stage_key), draft_version=draft,
+                payload_sha256=f"{index:064x}",
             ))
         return replace(facts, stages=stages, evidence=tuple(items))
 

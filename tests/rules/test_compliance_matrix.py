@@ -15,7 +15,12 @@ from dueprocess.rules.permissions import PERMISSIONS
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "docs" / "compliance.md"
 ROW = re.compile(r"^\|(?P<article>[^|]+)\|(?P<duty>[^|]+)\|\s*`(?P<rule>[A-Z0-9-]+)`\s*\|"
-                 r"\s*`(?P<tests>[^`]+)`\s*\|\s*$")
+                 r"\s*`(?P<tests>[^`]+)`\s*\|(?:(?P<witnessed>[^|]*)\|)?\s*$")
+# Rules about a statutory period or a typed date: each names the recorded event it
+# measures from in the "witnessed by" column.
+PERIOD_RULES = ("PP-WINDOW-LENGTH", "PP-WINDOW-AS-PUBLISHED", "PP-WINDOW-CLOSED",
+                "LR-REVIEW-PERIOD", "LR-REVISED-DRAFT", "CD-AFTER-LEGALITY-OPINION",
+                "PB-AFTER-DECISION", "PB-ON-TIME", "EV-DATE-WITNESSED")
 NODE = re.compile(r"^(?:(?P<path>[\w/]+\.py)::)?(?P<name>\w+)(?:\[(?P<param>[^\]]+)\])?$")
 
 
@@ -50,6 +55,8 @@ def matrix_problems(text: str) -> list[str]:
             continue
         rule = row["rule"]
         seen.add(rule)
+        if rule in PERIOD_RULES and not (row["witnessed"] or "").strip(" —"):
+            problems.append(f"{rule}: no 'witnessed by' event named")
         if rule not in rules:
             problems.append(f"row names unknown rule {rule}")
         elif row["article"].strip() != rules[rule]:

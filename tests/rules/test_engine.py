@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from dueprocess.demo import submissions
 from dueprocess.rules import (
@@ -50,9 +51,16 @@ def test_legality_review_cannot_be_recorded_before_its_prerequisites(
     problems = admission_problems(facts, "legality_review", "sun.hao")
     assert [p.rule for p in problems] == ["STAGE-ORDER"]
     assert "expert_review" in problems[0].message
-    assert "Art. 25" in problems[0].article
+    assert problems[0].article == "Decree 713 Art. 19–21"  # the missing stage's articles
     ready = make_facts(completed=("public_participation", "expert_review", "risk_assessment"))
     assert admission_problems(ready, "legality_review", "sun.hao") == []
+
+
+def test_a_meeting_before_the_legality_review_cites_art_25(make_facts: FactsFactory) -> None:
+    facts = make_facts(completed=("public_participation", "expert_review", "risk_assessment"))
+    [problem] = admission_problems(facts, "collective_decision", "zhao.li")
+    assert problem.rule == "STAGE-ORDER" and problem.article == "Decree 713 Art. 25–28"
+    assert "[STAGE-ORDER, Decree 713 Art. 25–28]" in str(problem)
 
 
 def test_unassigned_person_is_refused(make_facts: FactsFactory) -> None:
@@ -126,10 +134,17 @@ def test_a_late_duty_is_flagged_but_does_not_block(make_facts: FactsFactory) -> 
     from tests.support import VALID_STEPS
 
     history = tuple((s, e, by) for s, by, e in VALID_STEPS if s in DECIDED)
-    late = {**submissions.PUBLICATION, "published_on": "2026-12-30"}
-    result = evaluate_gate(make_facts(completed=DECIDED, evidence=(
-        *history, ("publication", late))), "publication", NOW)
+    late = {**submissions.PUBLICATION, "published_on": "2026-12-29"}
+    facts = make_facts(completed=DECIDED, evidence=(*history, ("publication", late)))
+    # Witnessed: dueprocess recorded the publication on 2026-12-30, 40 days after the
+    # meeting's record of 2026-11-20 (the typed date alone would not decide it).
+    recorded = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
+    facts = replace(facts, evidence=tuple(
+        replace(e, recorded_at=recorded) if e.stage_key == "publication" else e
+        for e in facts.evidence))
+    result = evaluate_gate(facts, "publication", recorded)
     assert result.open and [f.rule for f in result.flags] == ["PB-ON-TIME"]
+    assert "recorded late on 2026-12-30: due by 2026-12-05" in result.flags[0].message
     # Not yet published, and past the deadline: flagged while the stage waits.
     waiting = evaluate_gate(make_facts(completed=DECIDED, evidence=history), "publication",
                             NOW.replace(month=12, day=20))

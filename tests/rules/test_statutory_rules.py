@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,11 +22,17 @@ from dueprocess.rules import (
     evaluate_gate,
     evidence_problems,
 )
-from dueprocess.rules.engine import Unmet
-from dueprocess.rules.facts import CaseFacts, DeclarationFact, DraftFact, PersonFact
+from dueprocess.rules.engine import STAGE_ARTICLES, Unmet
+from dueprocess.rules.facts import (
+    CaseFacts,
+    DeclarationFact,
+    DraftFact,
+    PersonFact,
+    WindowFact,
+)
 from models.cases import ConsultationCreate
 from models.procedure import ProcedureDefinition, load_procedure
-from tests.rules.conftest import ASSIGNED, DECIDED, NOW, UPSTREAM, FactsFactory
+from tests.rules.conftest import ASSIGNED, DECIDED, NOW, OPENED_AT, UPSTREAM, FactsFactory
 from tests.support import VALID_STEPS
 
 Scenario = Callable[[FactsFactory, bool], list[Unmet]]
@@ -117,11 +123,35 @@ PP = "public_participation"
 HEARING = demo.PARTICIPATION["hearing"]
 
 
+def published_window(days: int, reason: str | None = None) -> WindowFact:
+    """The comment window dueprocess published: `days` long from the case's opening."""
+    return WindowFact(OPENED_AT, OPENED_AT + timedelta(days=days), reason)
+
+
 @scenario("PP-WINDOW-LENGTH")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    return submit(make_facts, PP, demo.PARTICIPATION_SHORT_WINDOW if broken else {
-        **demo.PARTICIPATION_SHORT_WINDOW, "shortened_reason": "Fees must start with the "
-        "school year", "shortened_reason_published": True})
+    # A 19-day window was published; only a reason published with it makes it lawful
+    # (a reason typed into the evidence afterwards does not).
+    typed = {**demo.PARTICIPATION_SHORT_WINDOW, "shortened_reason": "Fees must start with "
+             "the school year", "shortened_reason_published": True}
+    return submit(make_facts, PP, typed, comment_window=published_window(
+        19, None if broken else "Fees must start with the school year"))
+
+
+@scenario("PP-WINDOW-AS-PUBLISHED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # The officer types a window other than the one dueprocess published (2026-09-01 to
+    # 2026-10-01).
+    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken,
+                                          window_closes="2026-09-20"))
+
+
+@scenario("EV-DATE-WITNESSED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # A risk report "assessed" before the case was opened, and one dated in the future.
+    early = submit(make_facts, RA, changed(demo.RISK, broken, assessed_on="2026-08-31"))
+    future = submit(make_facts, RA, changed(demo.RISK, broken, assessed_on="2026-11-27"))
+    return early + future
 
 
 @scenario("PP-CALL-MATERIALS")
@@ -168,8 +198,13 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
 
 @scenario("PP-WINDOW-CLOSED")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    return stage_gate(make_facts, PP, (PP, changed(
-        demo.PARTICIPATION, broken, window_opens="2026-11-01", window_closes="2026-12-15")))
+    # Broken: dueprocess published a window still open on the case clock (it was extended
+    # to 2026-12-15); whatever the evidence types, the gate waits for it.
+    facts = make_facts(evidence=((PP, demo.PARTICIPATION),))
+    if broken:
+        facts = replace(facts, comment_window=WindowFact(
+            OPENED_AT, datetime(2026, 12, 15, tzinfo=UTC)))
+    return gate(facts, PP)
 
 
 # Expert argumentation, Art. 19–21.
@@ -239,6 +274,7 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
 # Risk assessment, Art. 22–24.
 
 RA = "risk_assessment"
+RA_ARTICLES = "Decree 713 Art. 22–24"
 RISKY = {**demo.RISK, "controllable": False}
 
 
@@ -295,7 +331,24 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
 
 @scenario("LR-REVIEW-PERIOD")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    return submit(make_facts, LR, changed(demo.LEGALITY, broken, issued_on="2026-11-06"))
+    # Witnessed: the package went out when the stage opened (2026-10-15); recorded on
+    # 2026-10-20 the opinion had 3 working days, whatever dates it types.
+    facts = make_facts(completed=UPSTREAM, evidence=history(*UPSTREAM))
+    recorded = datetime(2026, 10, 20, 2, 0, tzinfo=UTC) if broken else NOW
+    payload = changed(demo.LEGALITY, broken, received_on="2026-10-15",
+                      issued_on="2026-10-20")
+    model = facts.procedure.stage(LR).stage_kind.evidence.model_validate(payload)
+    return evidence_problems(facts, LR, model, recorded, recorded_by="sun.hao")
+
+
+@scenario("LR-REVISED-DRAFT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # Draft v1 was found unlawful; a 'lawful' opinion counts only on the revised draft v2.
+    unlawful = (LR, {**demo.LEGALITY, "outcome": "unlawful"}, "sun.hao", 1)
+    facts = make_facts(completed=UPSTREAM, evidence=(*history(*UPSTREAM), unlawful),
+                       draft_version=1 if broken else 2)
+    model = facts.procedure.stage(LR).stage_kind.evidence.model_validate(demo.LEGALITY)
+    return evidence_problems(facts, LR, model, NOW, recorded_by="sun.hao")
 
 
 @scenario("LR-REVIEW-SCOPE")
@@ -343,6 +396,13 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
 
 CD = "collective_decision"
 MEETING = demo.MEETING
+
+
+@scenario("CD-AFTER-LEGALITY-OPINION")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # dueprocess recorded the legality opinion on 2026-11-13: a meeting "held" on the 12th
+    # discussed a draft not yet reviewed.
+    return submit(make_facts, CD, changed(MEETING, broken, held_on="2026-11-12"))
 
 
 @scenario("CD-MEETING-TYPE")
@@ -460,9 +520,14 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
 
 @scenario("PB-ON-TIME")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    # Decided on 2026-11-20; due within 15 days: published on 12-10 is late.
-    return stage_gate(make_facts, PB, (PB, changed(demo.PUBLICATION, broken,
-                                                   published_on="2026-12-10")))
+    # The meeting's record arrived on 2026-11-20; due within 15 days: a publication that
+    # dueprocess records on 12-10 is late (its typed date cannot make it timely).
+    facts = make_facts(completed=BEFORE[PB], evidence=(*history(*BEFORE[PB]),
+                                                       (PB, demo.PUBLICATION)))
+    now = datetime(2026, 12, 10, 2, 0, tzinfo=UTC) if broken else NOW
+    facts = replace(facts, evidence=tuple(replace(e, recorded_at=now) if e.stage_key == PB
+                                          else e for e in facts.evidence))
+    return gate(facts, PB, now)
 
 
 @scenario("AR-DOSSIER-COMPLETE")
@@ -518,7 +583,9 @@ def test_every_registered_rule_has_a_scenario() -> None:
 def test_rule_blocks(rule: str, make_facts: FactsFactory) -> None:
     problems = [u for u in SCENARIOS[rule](make_facts, True) if u.rule == rule]
     assert problems, f"{rule} did not fire"
-    assert all(u.article == ARTICLES[rule] and ARTICLES[rule] in str(u) for u in problems)
+    # A rule of every stage cites the articles of the stage it judges.
+    article = RA_ARTICLES if ARTICLES[rule] == STAGE_ARTICLES else ARTICLES[rule]
+    assert all(u.article == article and article in str(u) for u in problems)
 
 
 @pytest.mark.parametrize("rule", sorted(SCENARIOS))

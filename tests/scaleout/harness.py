@@ -106,6 +106,7 @@ class ScaleOut:
             "PREFECT_LOGGING_LEVEL": "INFO",
             "DUEPROCESS_DATA_DIR": str(self.work_dir / "data"),
             "DUEPROCESS_DATABASE_URL": self.cases_url,
+            "DUEPROCESS_ALLOW_SIMULATED_TIME": "true",  # the demo case's simulated clock
         }
 
     def worker_env(self, api_url: str, **extra: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from models.decisions import Decision
 from models.evidence import EvidenceItem
 from tests.conftest import DEMO_CASE
 from tests.scaleout.harness import ScaleOut
-from tests.support import RUNS_ONCE, VALID_STEPS, final_state, token_for
+from tests.support import RUNS_ONCE, VALID_STEPS, advance_to_step, final_state, token_for
 
 pytestmark = [pytest.mark.slow, RUNS_ONCE]
 CASES = 2
@@ -38,6 +38,7 @@ def in_context(function: Callable[..., T]) -> Callable[..., T]:
 def drive(case_id: str) -> UUID:
     run_id = start_case_run(case_id)
     for number, (stage, by, evidence) in enumerate(VALID_STEPS):
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                                evidence=evidence, channel="cli" if number != 1 else "api",
                                token=token_for(by))

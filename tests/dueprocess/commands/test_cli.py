@@ -14,7 +14,7 @@ import yaml
 
 from dueprocess.demo import submissions
 from tests.conftest import DEMO_CASE
-from tests.support import admin_token, as_official, token_for
+from tests.support import admin_token, advance_to_step, as_official, token_for
 
 CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
 
@@ -115,6 +115,7 @@ def test_record_refuses_a_skip_and_stores_valid_evidence(tmp_path: Path) -> None
     assert "STAGE-ORDER" in result.stderr and "public_participation" in result.stderr
     risk = tmp_path / "risk.json"
     risk.write_text(json.dumps(submissions.RISK), encoding="utf-8")
+    advance_to_step(case_id, "risk_assessment")  # the case clock reaches the report's day
     result = dueprocess("record", case_id, "risk_assessment", "--file", risk,
                         "--as", "liu.yang", "--no-resume",
                         env={"DUEPROCESS_TOKEN": token_for("liu.yang")})

@@ -13,10 +13,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect
 
 from dueprocess.demo import submissions
+from dueprocess.services.progress import advance_case
 from dueprocess.stack.processes import free_port
 from tests.conftest import DEMO_CASE
 from tests.dueprocess.commands.test_cli import opened_case
-from tests.support import as_official, token_for
+from tests.support import advance_to_step, as_official, token_for
 
 CLI = [sys.executable, "-m", "dueprocess.commands"]
 
@@ -59,6 +60,8 @@ def test_read_commands_do_not_migrate_and_name_init(tmp_path: Path) -> None:
 
 def test_record_without_a_prefect_server_says_so_at_once(tmp_path: Path) -> None:
     case_id = opened_case(run("open", DEMO_CASE, "--no-start", env=as_official())[0])
+    advance_case(case_id=case_id)  # participation opens: dueprocess publishes the window
+    advance_to_step(case_id, "risk_assessment")  # it has closed; the report's day
     risk = tmp_path / "risk.json"
     risk.write_text(json.dumps(submissions.RISK), encoding="utf-8")
     _, a_read = run("cases")  # what a command costs here, now

@@ -12,7 +12,7 @@ from dueprocess.demo import submissions
 from models.people import Credential
 from tests.conftest import DEMO_CASE
 from tests.dueprocess.commands.test_cli import dueprocess, opened_case
-from tests.support import as_official, token_for
+from tests.support import advance_to_step, as_official, token_for
 
 
 def last_line(output: str) -> str:
@@ -47,6 +47,7 @@ def test_bootstrap_once_then_only_an_administrator_manages_people(tmp_path: Path
 
 def test_record_needs_the_token_and_the_form_code_is_single_use(tmp_path: Path) -> None:
     case_id = opened_case(dueprocess("open", DEMO_CASE, "--no-start", env=as_official()))
+    advance_to_step(case_id, "risk_assessment")  # the case clock reaches the report's day
     evidence = tmp_path / "risk.json"
     evidence.write_text(json.dumps(submissions.RISK), encoding="utf-8")
     args: list[str | Path] = ["record", case_id, "risk_assessment", "--file", evidence,

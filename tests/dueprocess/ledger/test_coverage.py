@@ -37,7 +37,7 @@ from notifications import subscriptions
 from portal.comments import CommentCreate, submit_comment
 from tests.conftest import DEMO_CASE
 from tests.dueprocess.ledger.test_support import fresh_database
-from tests.support import VALID_STEPS, token_for
+from tests.support import VALID_STEPS, advance_to_step, token_for
 
 TOKEN_HOLDER = "liu.yang"
 
@@ -78,6 +78,7 @@ def closed_case_with_everything() -> tuple[str, str]:
                         evidence=submissions.LEGALITY, channel="test",
                         token=token_for("sun.hao"))
     for stage, by, evidence in VALID_STEPS:
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         if stage == "public_participation":
             evidence = _participation(2)
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,

@@ -51,6 +51,8 @@ def test_export_and_verify_reports_what_the_public_can_check(
                            require_closed=True)
     assert [i.case_seq for i in again.items] == list(range(len(again.items)))
     assert again.case_closed and again.items[-1].leaf_index < again.tree_size
+    # The demo case ran on simulated time: the verifier says so, from the records alone.
+    assert again.simulated_time and "SIMULATED TIME" in again.summary()
 
 
 def test_each_export_signs_a_head_that_extends_the_previous_one(

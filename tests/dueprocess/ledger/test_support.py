@@ -27,7 +27,7 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from dueprocess.settings import get_settings
 from tests.conftest import DEMO_CASE
-from tests.support import VALID_STEPS, token_for
+from tests.support import VALID_STEPS, advance_to_step, token_for
 
 DOCUMENT = b"%PDF-1.7 risk assessment report, signed and sealed"
 
@@ -81,6 +81,7 @@ def decided_case(*, document: bytes = DOCUMENT) -> str:
     attachment = {"filename": "risk-report.pdf",
                   "content_base64": base64.b64encode(document).decode()}
     for stage, by, evidence in VALID_STEPS:
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         if stage == "risk_assessment":
             evidence = {**evidence, "documents": [attachment]}
         record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,

@@ -4,6 +4,7 @@ from the undertaking unit are never assigned; declarations and the panel note.""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -17,7 +18,15 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.evidence import Refusal
 from models.people import InterestDeclarationCreate, PersonCreate, Role
-from tests.support import demo_case_data, open_case_data, token_for
+from tests.support import advance_to_step, demo_case_data, open_case_data, token_for
+
+
+@pytest.fixture
+def case_id(open_demo_case: Any) -> str:
+    """A demo case on the day its experts sign (case clock)."""
+    case: str = open_demo_case()
+    advance_to_step(case, "expert_review")
+    return case
 
 INTERESTED = {"direct_interest": True, "interests": "Shareholder of the parking operator",
               "declared_on": "2026-09-05"}
@@ -60,6 +69,7 @@ def test_an_undeclared_expert_may_be_assigned_but_records_only_after_declaring()
     del data["expert_panels"]["expert_review"]["declarations"]["prof.chen"]
     case_id = open_case_data(data)
     advance_case(case_id=case_id)
+    advance_to_step(case_id, "expert_review")
     opinion = submissions.EXPERTS["prof.chen"]
     with pytest.raises(Refused, match=r"\[EX-INTEREST-DECLARED, Art. 20\]"):
         record_evidence(case_id=case_id, stage_key="expert_review", recorded_by="prof.chen",
@@ -120,6 +130,7 @@ def test_the_panel_note_comes_from_the_undertaking_unit() -> None:
     del data["expert_panels"]["expert_review"]["composition_note"]
     case_id = open_case_data(data)
     advance_case(case_id=case_id)
+    advance_to_step(case_id, "expert_review")
     for handle, opinion in submissions.EXPERTS.items():
         record_evidence(case_id=case_id, stage_key="expert_review", recorded_by=handle,
                         evidence=opinion, channel="test", token=token_for(handle))

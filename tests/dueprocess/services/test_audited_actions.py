@@ -12,7 +12,7 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.evidence import Refusal
 from models.procedure import load_procedure
-from tests.support import VALID_STEPS, demo_case_data, token_for
+from tests.support import VALID_STEPS, advance_to_step, demo_case_data, token_for
 
 PEOPLE = {p["handle"]: p["role"] for p in demo_case_data()["people"]}
 PROCEDURE = load_procedure("decree-713")
@@ -25,9 +25,11 @@ def test_every_wrong_role_is_refused_at_every_stage(stage: str, case_id: str) ->
     advance_case(case_id=case_id)
     for step_stage, by, evidence in VALID_STEPS:
         if step_stage in before:
+            advance_to_step(case_id, step_stage)
             record_evidence(case_id=case_id, stage_key=step_stage, recorded_by=by,
                             evidence=evidence, channel="test", token=token_for(by))
     assert stage in advance_case(case_id=case_id).open_stages
+    advance_to_step(case_id, stage)
     role = PROCEDURE.stage(stage).role
     wrong = sorted(h for h, r in PEOPLE.items() if r != role)
     evidence = next(e for s, _, e in VALID_STEPS if s == stage)

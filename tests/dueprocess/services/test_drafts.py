@@ -17,7 +17,14 @@ from dueprocess.services.recording import record_evidence
 from models.cases import DraftRevise, DraftVersion, text_sha256
 from models.decisions import Decision
 from models.evidence import EvidenceItem, Refusal
-from tests.support import VALID_STEPS, published_events, record_steps, token_for, watch_events
+from tests.support import (
+    VALID_STEPS,
+    advance_to_step,
+    published_events,
+    record_steps,
+    token_for,
+    watch_events,
+)
 
 UPSTREAM = [s for s in VALID_STEPS if s[0] in
             ("public_participation", "expert_review", "risk_assessment")]
@@ -35,6 +42,7 @@ def test_not_controllable_sends_the_case_back_until_the_revised_draft_is_reasses
     watch_events()
     risky = {**submissions.RISK, "controllable": False}
     record_steps(case_id, [s for s in UPSTREAM if s[0] != "risk_assessment"])
+    advance_to_step(case_id, "risk_assessment")
     item = record_evidence(case_id=case_id, stage_key="risk_assessment",
                            recorded_by="liu.yang", evidence=risky, channel="test",
                            token=token_for("liu.yang"))

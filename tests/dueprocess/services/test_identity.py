@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -31,7 +32,16 @@ from dueprocess.services.recording import record_evidence, record_submission
 from models.base import utcnow
 from models.evidence import EvidenceItem, Refusal
 from models.people import Credential, FormCode
-from tests.support import form_code_for, token_for
+from tests.support import advance_to_step, form_code_for, token_for
+
+
+@pytest.fixture
+def case_id(open_demo_case: Any) -> str:
+    """A demo case on the day of its risk assessment (case clock): the typed dates of the
+    risk report have happened."""
+    case: str = open_demo_case()
+    advance_to_step(case, "risk_assessment")
+    return case
 
 
 def evidence_count(case_id: str) -> int:

@@ -4,14 +4,18 @@ the flow uses, and a late filing is flagged."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from dueprocess.demo.submissions import BEIJING
 from dueprocess.services.archive import case_archive
+from dueprocess.services.case_clock import advance_clock_to
 from dueprocess.services.gate_waits import consume_wait, prepare_wait
 from dueprocess.services.progress import advance_case
 from tests.support import (
     NORMATIVE_FILING,
     NORMATIVE_STEPS,
+    advance_to_step,
     form_code_for,
     normative_case,
     published_events,
@@ -24,6 +28,7 @@ def drive_like_the_flow(case_id: str, steps: list[tuple[str, str, dict[str, Any]
     for stage, by, evidence in steps:
         progress = advance_case(case_id=case_id)
         assert progress.open_stages == [stage]
+        advance_to_step(case_id, stage)  # the step's day on the case clock
         wait = prepare_wait(case_id=case_id, flow_run_id="run-normative",
                             stage_keys=progress.open_stages)
         outcome = consume_wait(case_id=case_id, key=wait.key,
@@ -46,7 +51,9 @@ def test_a_late_filing_is_flagged_and_announced() -> None:
     watch_events()
     case_id = normative_case()
     late = {**NORMATIVE_FILING, "filed_on": "2026-12-30"}  # published 2026-11-24: due by 12-24
-    drive_like_the_flow(case_id, [*NORMATIVE_STEPS[:-1], ("filing", "xu.bei", late)])
+    drive_like_the_flow(case_id, NORMATIVE_STEPS[:-1])
+    advance_clock_to(case_id=case_id, moment=datetime(2026, 12, 30, 10, tzinfo=BEIJING))
+    drive_like_the_flow(case_id, [("filing", "xu.bei", late)])
     assert advance_case(case_id=case_id).closed  # late, but filed: it cannot block
     [flag] = case_archive(case_id).flags
     assert flag.rule == "FL-ON-TIME" and "due by 2026-12-24" in flag.message

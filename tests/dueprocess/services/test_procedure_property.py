@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -19,17 +20,17 @@ from dueprocess.demo import submissions
 from dueprocess.errors import Refused
 from dueprocess.rules import RULES, case_problems, evaluate_gate
 from dueprocess.services.audited_actions import revise_draft_as
+from dueprocess.services.case_clock import advance_clock, case_time
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case, open_case, read_case_file
 from dueprocess.services.gate_waits import consume_wait, prepare_wait
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
-from models.base import utcnow
 from models.cases import CaseStatus, DraftRevise
 from models.decisions import Decision
 from models.stages import StageStatus
 from tests.conftest import DEMO_CASE
-from tests.support import VALID_STEPS, token_for
+from tests.support import VALID_STEPS, advance_to_step, token_for
 
 PEOPLE = ["li.wei", "prof.zhang", "prof.chen", "dr.zhou", "liu.yang", "sun.hao", "zhao.li",
           "qian.yu", "wang.fang", "lin.mayor"]
@@ -106,6 +107,7 @@ class CaseMachine(RuleBasedStateMachine):
             person, evidence = pick(VALID_BY_STAGE[stage], valid_pick)
             if flaw == 0:
                 evidence = pick([e for s, e in FLAWED if s == stage] or [evidence], flaw_pick)
+            advance_to_step(self.case_id, stage)  # its day on the case clock (never back)
         with contextlib.suppress(Refused):
             record_evidence(case_id=self.case_id, stage_key=stage, recorded_by=person,
                             evidence=evidence, idempotency_key=key, channel="property",
@@ -125,6 +127,7 @@ class CaseMachine(RuleBasedStateMachine):
         person, evidence = pick(candidates, candidate_pick)
         if flaw == 0:
             evidence = pick([e for s, e in FLAWED if s == stage], flaw_pick)
+        advance_to_step(self.case_id, stage)  # its day on the case clock (never back)
         with contextlib.suppress(Refused):
             record_evidence(case_id=self.case_id, stage_key=stage, recorded_by=person,
                             evidence=evidence, channel="property", token=token_for(person))
@@ -133,6 +136,12 @@ class CaseMachine(RuleBasedStateMachine):
     @rule()
     def rerun(self) -> None:
         advance_case(case_id=self.case_id)
+
+    @rule(days=st.integers(1, 20))
+    def wait(self, days: int) -> None:
+        """Time passes on the case's simulated clock (a reopened review needs its days)."""
+        with session_scope() as session:
+            advance_clock(session, case_id=self.case_id, by=timedelta(days=days))
 
     @rule(unprompted=st.integers(0, 4),
           by=st.sampled_from(["wang.fang", "wang.fang", "wang.fang", "li.wei"]),
@@ -167,7 +176,7 @@ class CaseMachine(RuleBasedStateMachine):
 
     @invariant()
     def decided_only_when_every_gate_before_it_is_met(self) -> None:
-        now = utcnow()
+        now = case_time(self.case_id)  # the case's own (simulated) clock
         with session_scope() as session:
             case = get_case(session, self.case_id)
             facts = load_facts(session, case)

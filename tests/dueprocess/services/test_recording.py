@@ -17,7 +17,16 @@ from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence, record_submission
 from dueprocess.settings import get_settings
 from models.evidence import Document, EvidenceItem, Refusal
-from tests.support import VALID_STEPS, form_code_for, token_for
+from tests.support import VALID_STEPS, advance_to_step, form_code_for, record_steps, token_for
+
+
+@pytest.fixture
+def case_id(open_demo_case: Any) -> str:
+    """A demo case on the day of its risk assessment (case clock): the report's typed
+    dates have happened."""
+    case: str = open_demo_case()
+    advance_to_step(case, "risk_assessment")
+    return case
 
 
 def evidence_count(case_id: str) -> int:
@@ -162,12 +171,53 @@ def test_hand_edited_evidence_row_blocks_the_gate(case_id: str) -> None:
     assert f"#{item.id}" in str(risk.blocked[0])
 
 
-def test_full_procedure_decides_once(case_id: str) -> None:
-    for stage, by, evidence in VALID_STEPS:
-        record_evidence(case_id=case_id, stage_key=stage, recorded_by=by, evidence=evidence,
-                        channel="test", token=token_for(by))
-        advance_case(case_id=case_id)
+def test_full_procedure_decides_once(open_demo_case: Any) -> None:
+    case_id = open_demo_case()
+    record_steps(case_id, VALID_STEPS)
     view = case_view(case_id)
     assert view.case.status.value == "closed"
     assert view.decision is not None and view.decision.outcome == "approve"
     assert all(stage.status.value == "completed" for stage in view.stages)
+
+
+def test_a_typed_date_the_case_clock_has_not_reached_is_refused_then_a_correct_one_passes(
+    case_id: str,
+) -> None:
+    # The case clock reads 2026-10-15 (the risk report's day); a report "assessed" on the
+    # 20th, or before the case was opened on 2026-09-01, is a declaration nobody witnessed.
+    for assessed_on, says in (("2026-10-20", "is in the future"),
+                              ("2026-08-31", "is before the case was opened on 2026-09-01")):
+        error = refused(case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                        evidence={**submissions.RISK, "assessed_on": assessed_on})
+        [problem] = error.problems
+        assert (problem.rule, problem.article) == ("EV-DATE-WITNESSED", "Decree 713 Art. 22–24")
+        assert says in problem.message and error.refusal_id is not None
+    item = record_evidence(case_id=case_id, stage_key="risk_assessment", recorded_by="liu.yang",
+                           evidence=submissions.RISK, channel="test", token=token_for("liu.yang"))
+    assert item.id is not None
+
+
+def test_a_publication_without_the_adoption_explanation_names_art_32(
+    open_demo_case: Any,
+) -> None:
+    case_id = open_demo_case()
+    record_steps(case_id, [s for s in VALID_STEPS if s[0] != "publication"])
+    advance_to_step(case_id, "publication")
+    evidence = {k: v for k, v in submissions.PUBLICATION.items() if k != "adoption_explanation"}
+    error = refused(case_id, stage_key="publication", recorded_by="qian.yu", evidence=evidence)
+    assert [(p.rule, p.article) for p in error.problems] == [("PB-ADOPTION-EXPLAINED", "Art. 32")]
+    assert "adoption_explanation" in error.problems[0].message
+
+
+def test_a_later_opinion_on_the_draft_found_unlawful_does_not_count(
+    open_demo_case: Any,
+) -> None:
+    case_id = open_demo_case()
+    record_steps(case_id, [s for s in VALID_STEPS if s[0] in (
+        "public_participation", "expert_review", "risk_assessment")])
+    record_steps(case_id, [("legality_review", "sun.hao",
+                            {**submissions.LEGALITY, "outcome": "unlawful"})])
+    error = refused(case_id, stage_key="legality_review", recorded_by="sun.hao",
+                    evidence=submissions.LEGALITY)
+    assert [p.rule for p in error.problems] == ["LR-REVISED-DRAFT"]
+    assert "only a review of a revised draft (v2 or later) counts" in str(error)
