@@ -265,12 +265,17 @@ class OwnPostgres:
 
 def open_case(stack: UpProcess) -> str:
     """`dueprocess open` the demo case, which also starts its flow run."""
+    from dueprocess.services.progress import advance_case
     from tests.conftest import DEMO_CASE
     from tests.support import as_official
 
     opened = stack.cli("open", str(DEMO_CASE), **as_official())
     assert opened.returncode == 0, opened.stderr
-    return opened.stdout.split("Opened case ")[1].split(":")[0]
+    case_id = opened.stdout.split("Opened case ")[1].split(":")[0]
+    # Participation opens and dueprocess publishes its comment window now, not whenever the
+    # flow run gets there: the tests record it at once (idempotent with the run's advance).
+    advance_case(case_id=case_id)
+    return case_id
 
 
 def record(case_id: str, index: int) -> None:

@@ -17,6 +17,7 @@ from dueprocess.db import session_scope
 from dueprocess.orchestration.case_runs import resume_after_recording, start_case_run
 from dueprocess.services.case_view import case_view
 from dueprocess.services.cases import open_case, read_case_file
+from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.decisions import Decision
 from models.evidence import EvidenceItem
@@ -37,6 +38,7 @@ def in_context(function: Callable[..., T]) -> Callable[..., T]:
 
 def drive(case_id: str) -> UUID:
     run_id = start_case_run(case_id)
+    advance_case(case_id=case_id)  # participation opens: dueprocess publishes the window
     for number, (stage, by, evidence) in enumerate(VALID_STEPS):
         advance_to_step(case_id, stage)  # the step's day on the case clock
         item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
