@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,12 +9,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from dueprocess.db import _engine_for, migrate, session_scope
+from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.services.bootstrap import init_admin
-from dueprocess.settings import get_settings
 from models.people import Person, Role
-from tests.conftest import _drop_postgres_database, _fresh_postgres_database
+from tests.dueprocess.ledger.test_support import fresh_database
 
 RACERS = 6
 
@@ -23,24 +21,8 @@ RACERS = 6
 @pytest.fixture
 def empty_database(tmp_path: Path) -> Iterator[None]:
     """A migrated case database of its own, with nobody registered yet."""
-    server_url = os.environ.get("DUEPROCESS_TEST_DATABASE_URL")
-    created = None
-    if server_url:
-        url, created = _fresh_postgres_database(server_url)
-    else:
-        url = f"sqlite:///{tmp_path / 'cases.db'}"
-    saved = os.environ["DUEPROCESS_DATABASE_URL"]
-    os.environ["DUEPROCESS_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    try:
-        migrate()
+    with fresh_database(tmp_path):
         yield
-    finally:
-        os.environ["DUEPROCESS_DATABASE_URL"] = saved
-        get_settings.cache_clear()
-        _engine_for(url).dispose()
-        if created and server_url:
-            _drop_postgres_database(server_url, created)
 
 
 def test_concurrent_bootstraps_create_one_administrator(empty_database: None) -> None:
