@@ -38,7 +38,7 @@ from ledger.dossier_format import (
     loads_strict,
 )
 from ledger.merkle import HASH_SIZE, ProofError, leaf_hash, verify_consistency, verify_inclusion
-from ledger.records import ChainEntry, check_case_chain, read_envelope
+from ledger.records import CLOCK, SIMULATED_TIME, ChainEntry, check_case_chain, read_envelope
 from ledger.signing import (
     SignatureError,
     SignedTreeHead,
@@ -176,8 +176,8 @@ SIMULATED_EVENTS = ("clock.advanced",)
 
 
 def _marks_simulated_time(path: Path) -> bool:
-    """A verified record saying the case runs on simulated time: its opening record
-    (body.clock) or an advance of its clock."""
+    """A verified record saying the case runs on simulated time: its label (CLOCK, on
+    every record of such a case), its opening record (body.clock) or a clock advance."""
     try:
         record = json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -185,7 +185,7 @@ def _marks_simulated_time(path: Path) -> bool:
     body = record.get("body") if isinstance(record, dict) else None
     inner = body.get("body") if isinstance(body, dict) else None
     for layer in (record, body, inner):
-        if isinstance(layer, dict) and (layer.get("clock") == "simulated time"
+        if isinstance(layer, dict) and (layer.get(CLOCK) == SIMULATED_TIME
                                         or layer.get("event") in SIMULATED_EVENTS):
             return True
     return False

@@ -24,8 +24,10 @@ from ledger.codec import b64decode, b64encode
 from ledger.merkle import HASH_SIZE
 
 __all__ = [
+    "CLOCK",
     "KIND_PATTERN",
     "RESERVED_FIELDS",
+    "SIMULATED_TIME",
     "ChainEntry",
     "Envelope",
     "case_record",
@@ -40,6 +42,11 @@ CASE_PREV = "case_prev"
 CASE_CLOSED = "case_closed"
 FILE_SHA256 = "file_sha256"
 RESERVED_FIELDS = frozenset({CASE_ID, KIND, CASE_SEQ, CASE_PREV, CASE_CLOSED, FILE_SHA256})
+
+# Every record of a case run on a simulated clock (a demo or a test) carries
+# CLOCK: SIMULATED_TIME, so no single record of it can pass for real time.
+CLOCK = "clock"
+SIMULATED_TIME = "simulated time"
 
 # Kinds become part of file names and reports; keep them boring.
 KIND_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"

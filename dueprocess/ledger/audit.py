@@ -67,7 +67,9 @@ from ledger import (
 from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64decode, b64encode
 from ledger.dossier_format import DossierError, loads_strict
+from ledger.records import CLOCK, SIMULATED_TIME
 from models.cases import DraftVersion
+from models.clock import CaseClock
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
 from models.ledger import ConsistencyProof, LogHead, SignedCheckpoint
@@ -121,6 +123,7 @@ class CaseRows:
     decisions: dict[int, Decision] = field(default_factory=dict)
     drafts: dict[int, DraftVersion] = field(default_factory=dict)
     documents: dict[str, DocumentFacts] = field(default_factory=dict)
+    simulated: set[str] = field(default_factory=set)  # cases on a simulated clock
 
     @classmethod
     def load(cls, session: Session, case_id: str | None = None) -> CaseRows:
@@ -136,6 +139,10 @@ class CaseRows:
             decisions={r.id: r for r in rows(Decision)},
             drafts={r.id: r for r in rows(DraftVersion)},
         )
+        clocks = select(CaseClock.case_id)
+        if case_id is not None:
+            clocks = clocks.where(CaseClock.case_id == case_id)
+        found.simulated = set(session.exec(clocks))
         documents = select(Document.sha256, Document.media_type, Document.size, Document.content)
         if case_id is not None:
             wanted = {r["sha256"] for item in found.evidence.values()
@@ -204,6 +211,8 @@ def row_difference(leaf_index: int, kind: str, record: dict[str, Any],
         expected.update(case_id=SYSTEM_SCOPE, about_case=spec.case_id)
     if spec.file_sha256 is not None:
         expected["file_sha256"] = spec.file_sha256
+    if spec.case_id in rows.simulated:  # deleting a clock row cannot make a case look real
+        expected[CLOCK] = SIMULATED_TIME
     for key in sorted(expected.keys() | (record.keys() - CHAIN_FIELDS)):
         now, then = expected.get(key, _MISSING), record.get(key, _MISSING)
         if now is not _MISSING and then is not _MISSING and _canonical(now) == _canonical(then):

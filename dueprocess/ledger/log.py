@@ -45,7 +45,9 @@ from dueprocess.ledger.rows import (
     snapshot,
 )
 from ledger import MerkleLog, canonical_bytes, case_record, leaf_hash
+from ledger.records import CLOCK, SIMULATED_TIME
 from models.cases import DraftVersion
+from models.clock import CaseClock
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
 from models.ledger import LOG_HEAD_ID, TOUCHED_ROWS, LogHead, LogLeaf
@@ -77,8 +79,9 @@ _tail = _tail.order_by(_leaf.case_seq.desc()).limit(1)  # one probe of the uniqu
 # Canonical JSON has no spaces, and a quote inside a string is escaped: only the
 # envelope field itself can match.
 _CLOSED_MARK = '%"case_closed":true%'
-# A case's chain tail, whether it has draft versions to log and whether its chain is
-# closed, in one round trip.
+_clock = CaseClock.__table__.c  # type: ignore[attr-defined]
+# A case's chain tail, whether it has draft versions to log, whether its chain is closed
+# and whether it runs on a simulated clock, in one round trip.
 _CASE_STATE = sa.select(
     _tail.with_only_columns(_leaf.case_seq).scalar_subquery(),
     _tail.with_only_columns(_leaf.leaf_hash).scalar_subquery(),
@@ -86,6 +89,7 @@ _CASE_STATE = sa.select(
     # Nothing follows a case-closed record on its chain: reading the tail is enough.
     _tail.with_only_columns(sa.and_(_leaf.kind == "case", _leaf.record.like(_CLOSED_MARK)))
     .scalar_subquery(),
+    sa.exists().where(_clock.case_id == _CASE),
 )
 _UNLOGGED_DRAFTS = sa.select(_draft.id).where(_unlogged).order_by(_draft.version)
 
@@ -110,7 +114,8 @@ class Appender:
 
     A record for a case whose chain is closed goes on the system chain instead, naming
     the case (`about_case`): a closed case's chain ends with its case-closed record, so a
-    dossier ending there is complete."""
+    dossier ending there is complete. Every record of a case on a simulated clock says so
+    (`clock: simulated time`)."""
 
     def __init__(self, session: Session, case_ids: Iterable[str]) -> None:
         """Lock the head and read the chain tails of *case_ids* (the cases to append to)."""
@@ -122,25 +127,30 @@ class Appender:
         self.tails: dict[str, tuple[int, bytes | None]] = {}
         self.with_unlogged_drafts: set[str] = set()
         self.closed: set[str] = set()
+        self.simulated: set[str] = set()
         for case_id in case_ids:
             self._load(case_id)
 
     def _load(self, case_id: str) -> None:
         if case_id in self.tails:
             return
-        seq, digest, drafts, closed = self.connection.execute(
+        seq, digest, drafts, closed, simulated = self.connection.execute(
             _CASE_STATE, {"case_id": case_id}).one()
         self.tails[case_id] = (-1, None) if seq is None else (seq, bytes.fromhex(digest))
         if drafts:
             self.with_unlogged_drafts.add(case_id)
         if closed:
             self.closed.add(case_id)
+        if simulated:
+            self.simulated.add(case_id)
 
     def append(self, spec: RecordSpec) -> int:
         """Append one record as the next leaf; return its index."""
         body = dict(spec.body)
         case_id = spec.case_id
         self._load(case_id)
+        if case_id in self.simulated:
+            body[CLOCK] = SIMULATED_TIME
         if case_id in self.closed and case_id != SYSTEM_SCOPE:
             body["about_case"] = case_id
             case_id = SYSTEM_SCOPE

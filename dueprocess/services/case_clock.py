@@ -18,9 +18,10 @@ from dueprocess.errors import Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
 from dueprocess.settings import get_settings
+from ledger.records import SIMULATED_TIME
 from models.clock import CaseClock
 
-SIMULATED_LABEL = "simulated time"
+SIMULATED_LABEL = SIMULATED_TIME
 
 
 def simulated_time_problems() -> list[Unmet]:

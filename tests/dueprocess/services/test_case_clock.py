@@ -3,19 +3,22 @@ by logged steps, and a stack for real use refuses simulated time."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from rich.console import Console
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 
 from dueprocess.clock import use_clock
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, Refused
+from dueprocess.ledger import LogTampered, verify_log
 from dueprocess.services.case_clock import advance_clock, case_now, case_time, is_simulated
 from dueprocess.services.case_view import case_view
 from dueprocess.settings import get_settings
+from models.clock import CaseClock
 from models.ledger import LogLeaf
 from tests.support import demo_case_data, open_case_data
 
@@ -67,3 +70,30 @@ def test_a_stack_for_real_use_refuses_simulated_time(case_id: str, real_use: Non
         open_case_data(demo_case_data())
     with pytest.raises(DueProcessError, match="run on simulated time"):
         _refuse_simulated_time_for_real_use(Console())
+
+
+def test_every_record_of_a_simulated_case_says_so_and_the_label_cannot_be_removed(
+    case_id: str,
+) -> None:
+    data = demo_case_data()
+    del data["simulated_clock"]
+    real = open_case_data(data)
+    with session_scope() as session:
+        records = {c: [json.loads(r) for r in session.exec(
+            select(LogLeaf.record).where(LogLeaf.case_id == c))] for c in (case_id, real)}
+        clock = session.get(CaseClock, case_id)
+        assert clock is not None
+        saved = clock.model_dump()
+    assert records[case_id] and all(r["clock"] == "simulated time" for r in records[case_id])
+    assert records[real] and not any("clock" in r for r in records[real])
+    # A hand-edited database: deleting the clock row does not make the case pass for real.
+    with session_scope() as session:
+        session.exec(delete(CaseClock).where(col(CaseClock.case_id) == case_id))  # type: ignore[call-overload]
+    try:
+        with pytest.raises(LogTampered, match=f"of case {case_id} .*was altered: clock is "
+                                              "absent in the database but \"simulated time\""):
+            verify_log()
+    finally:
+        with session_scope() as session:
+            session.add(CaseClock(**saved))
+    verify_log()
