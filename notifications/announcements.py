@@ -1,11 +1,11 @@
-"""Notices an official announces by hand: the comment window's dates (Art. 15), a hearing
-(Art. 16) and implementation progress (Art. 34-35). Input is validated as pydantic models;
+"""Notices an official announces by hand: implementation progress (Art. 34-35); hearings
+are `notifications.hearings`. Input is validated as pydantic models;
 errors name the field and the rule."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,17 +21,6 @@ from notifications.audiences import PUBLIC, case_tag
 from notifications.queue import queue_notice
 
 M = TypeVar("M", bound=BaseModel)
-HEARING_NOTICE_DAYS = 7  # Art. 16: materials reach participants at least 7 days before
-
-
-class HearingCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    held_on: date
-    place: str = Field(min_length=1, max_length=300)
-    selection_method: str = Field(min_length=1, max_length=2000,
-                                  description="How participants were selected (published)")
-    participants: list[str] = Field(min_length=1, max_length=500)
 
 
 class ProgressCreate(BaseModel):
@@ -49,27 +38,6 @@ def _validated(model: type[M], data: dict[str, object]) -> M:
     except ValidationError as exc:
         problems = "; ".join(p.message for p in schema_problems(exc.errors()))  # type: ignore[arg-type]
         raise DueProcessError(problems) from None
-
-
-def announce_hearing(*, case_id: str, data: dict[str, object],
-                     now: datetime | None = None) -> Notice:
-    now = now or utcnow()
-    hearing = _validated(HearingCreate, data)
-    earliest = now.date() + timedelta(days=HEARING_NOTICE_DAYS)
-    if hearing.held_on < earliest:
-        raise DueProcessError(
-            f"held_on: {hearing.held_on} is less than {HEARING_NOTICE_DAYS} days away; "
-            f"Art. 16 needs materials with participants 7 days before (earliest {earliest})"
-        )
-    with session_scope() as session:
-        case = get_case(session, case_id, lock=True)
-        digest = hashlib.sha256(hearing.model_dump_json().encode()).hexdigest()[:16]
-        return queue_notice(
-            session, case_id=case.id, kind="hearing", audience=[PUBLIC, case_tag(case.id)],
-            public=True, context={**content.case_context(case),
-                                  "hearing": hearing.model_dump(mode="json")},
-            dedupe_key=f"{case.id}:hearing:{digest}", now=now,
-        )
 
 
 def announce_progress(*, case_id: str, data: dict[str, object],

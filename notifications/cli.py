@@ -71,20 +71,31 @@ def list_command(case_id: Annotated[str | None, typer.Argument(help="Case id")] 
 @notices_app.command("hearing")
 def hearing_command(
     case_id: Annotated[str, typer.Argument(help="Case id")],
-    held_on: Annotated[str, typer.Option(help="Date of the hearing, YYYY-MM-DD")],
-    place: Annotated[str, typer.Option()],
-    selection_method: Annotated[str, typer.Option(help="How participants were selected")],
-    participant: Annotated[list[str], typer.Option(help="Repeat per participant")],
+    file: Annotated[Path, typer.Argument(help="Hearing file (YAML or JSON): held_on, place, "
+                                               "selection_method, participants[name, contact]")],
+    actor: Annotated[str, typer.Option("--as", help="Your handle (the participation officer)")],
+    token: Annotated[str | None, typer.Option(
+        envvar="DUEPROCESS_TOKEN", help="Your API token (default: DUEPROCESS_TOKEN)",
+        show_default=False)] = None,
 ) -> None:
-    """Announce a hearing (Art. 16) to the public and the case's followers."""
-    from notifications.announcements import announce_hearing
+    """Announce a hearing (Art. 16): published to the public, its materials delivered to
+    each participant's channel; the delivery records are what the hearing gate checks."""
+    import yaml
 
+    from dueprocess.errors import DueProcessError
+    from dueprocess.services.payloads import load_yaml
+    from notifications.hearings import announce_hearing_as, read_hearing
+
+    try:
+        data = load_yaml(file.read_text(encoding="utf-8"), field=f"hearing file {file}")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DueProcessError(f"hearing file {file}: {exc}") from None
     _ready()
-    notice = announce_hearing(case_id=case_id, data={
-        "held_on": held_on, "place": place, "selection_method": selection_method,
-        "participants": participant,
-    })
-    console.print(f"Queued notice #{notice.id}: {notice.subject}")
+    hearing = announce_hearing_as(case_id=case_id, request=read_hearing(data), actor=actor,
+                                  token=token, channel="cli")
+    console.print(f"Hearing #{hearing.id} of {case_id} on {hearing.held_on} announced; its "
+                  f"materials go to {len(hearing.participants)} participant(s) with the next "
+                  "delivery (`dueprocess notices deliver`)")
 
 
 @notices_app.command("progress")

@@ -37,6 +37,7 @@ from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.case_clock import clock_offsets
 from models.base import utcnow
 from models.notices import Notice, NoticeDelivery, Subscriber
+from notifications.audiences import named_for_notice
 from notifications.channels import (
     Channel,
     config_channels,
@@ -109,8 +110,9 @@ def _fan_out_notices(pending: list[Notice], operators: list[Channel],
             # Subscribers confirmed after the notice was queued do not receive it (a
             # simulated case's notice is dated on its clock: compared in real time).
             queued = locked.created_at - offsets.get(locked.case_id, timedelta(0))
-            eligible = [c for c in subscribers
-                        if c.confirmed_at is not None and c.confirmed_at <= queued]
+            named = {t for t in locked.audience if named_for_notice(t)}
+            eligible = [c for c in subscribers if c.confirmed_at is not None
+                        and (c.confirmed_at <= queued or c.tags & named)]
             channels = matching(locked.audience, [*operators, *eligible])
             rows = [_delivery_row(locked, c, now) for c in channels]
             if rows:
@@ -269,9 +271,12 @@ def settle(outcomes: list[Outcome], *, owner: str, settings: NotifySettings,
 
 
 def _settle_notice(session: Session, notice: Notice, now: datetime) -> None:
-    """Mark the notice settled once, and announce what became of it."""
+    """Mark the notice settled once, and announce what became of it. Like its creation,
+    it is dated on the case's clock: a simulated case's notice settles in case time (a
+    hearing's materials count as delivered then, `PP-HEARING-MATERIALS`)."""
     if notice.settled_at is not None:
         return
+    now += clock_offsets(session, {notice.case_id}).get(notice.case_id, timedelta(0))
     counts = dict(session.exec(
         select(NoticeDelivery.status, func.count()).where(NoticeDelivery.notice_id == notice.id)
         .group_by(NoticeDelivery.status)

@@ -20,7 +20,8 @@ Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTICE_KINDS = (
-    "call_for_comments", "hearing", "reviewer_assignment", "reviewer_reminder",
+    "call_for_comments", "hearing", "hearing_materials", "reviewer_assignment",
+    "reviewer_reminder",
     "deadline_escalation", "decision_announcement", "implementation_progress",
 )
 

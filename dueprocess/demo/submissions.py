@@ -27,14 +27,6 @@ PARTICIPATION: dict[str, Any] = {
     "window_closes": "2026-10-01",
     "specific_groups_affected": True,
     "groups_consulted": ["Zhongguancun residents' committees", "Beijing Taxi Drivers' Union"],
-    "hearing": {
-        "held_on": "2026-09-25",
-        "selection_method_published_on": "2026-09-08",
-        "participants_published_on": "2026-09-14",
-        "materials_sent_on": "2026-09-16",
-        "participants": ["Resident Gao", "Nurse Feng", "Driver Tang", "Shop owner Yu"],
-        "record_signed_by": ["Resident Gao", "Nurse Feng", "Driver Tang", "Shop owner Yu"],
-    },
     "opinions_received": 412,
     "adoption_statement": (
         "412 opinions in 9 clusters. Adopted: free drop-off extended to 15 minutes (131). "
@@ -55,6 +47,17 @@ PARTICIPATION: dict[str, Any] = {
         {"cluster": "Five smaller clusters (signage, payment apps, enforcement)",
          "opinions": 68, "response": "adopted", "reason": "Built into the implementation plan."},
     ],
+}
+
+# A hearing's evidence (Art. 16-17), for cases that announced it with dueprocess (the
+# demo holds none: announcing one delivers materials to real participant channels).
+HEARING: dict[str, Any] = {
+    "held_on": "2026-09-25",
+    "selection_method_published_on": "2026-09-08",  # the day dueprocess announced it
+    "participants_published_on": "2026-09-08",
+    "materials_sent_on": "2026-09-16",  # the day the last participant received them
+    "participants": ["Resident Gao", "Nurse Feng", "Driver Tang", "Shop owner Yu"],
+    "record_signed_by": ["Resident Gao", "Nurse Feng", "Driver Tang", "Shop owner Yu"],
 }
 
 # Refused: a 19-day window typed, where dueprocess published 30 days (Art. 15).

@@ -68,6 +68,19 @@ class WindowFact:
 
 
 @dataclass(frozen=True)
+class HearingFact:
+    """A hearing dueprocess announced (Art. 16) and the delivery of its materials, as the
+    notification outbox recorded it; times are case times."""
+
+    held_on: date
+    announced_at: datetime
+    participants: tuple[str, ...]
+    recipients: int = 0  # participants' channels the materials notice went to
+    delivered: int = 0  # of those, delivered
+    last_delivered_at: datetime | None = None  # when the last participant received them
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     case_id: str
     procedure: ProcedureDefinition
@@ -93,6 +106,7 @@ class CaseFacts:
     # window it published, and the time zone of the case's calendar dates.
     opened_at: datetime | None = None
     comment_window: WindowFact | None = None
+    hearings: tuple[HearingFact, ...] = ()
     timezone: str = "Asia/Shanghai"
     simulated: bool = False  # the case runs on a simulated clock (demo, tests)
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 from dueprocess.rules.engine import RuleContext, evidence_rule, gate_rule
-from dueprocess.rules.facts import WindowFact
-from models.evidence_schemas import OpinionResponse, PublicParticipationEvidence
+from dueprocess.rules.facts import HearingFact, WindowFact
+from models.evidence_schemas import Hearing, OpinionResponse, PublicParticipationEvidence
 
 KIND = "public_participation"
 
@@ -71,36 +71,59 @@ def groups_consulted(evidence: PublicParticipationEvidence, ctx: RuleContext) ->
         yield "specific groups are affected but groups_consulted names none"
 
 
+def _announced(hearing: Hearing, ctx: RuleContext) -> HearingFact | None:
+    """The hearing dueprocess announced for the day the evidence names."""
+    return next((h for h in reversed(ctx.facts.hearings) if h.held_on == hearing.held_on), None)
+
+
 @evidence_rule(id="PP-HEARING-ANNOUNCED", kind=KIND, article="Art. 16",
-               summary="A hearing's selection method and participant list are published "
-                       "in advance")
+               summary="A hearing was announced by dueprocess in advance, publishing its "
+                       "selection method and participant list; the typed dates and "
+                       "participants are those it published")
 def hearing_announced(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
     hearing = evidence.hearing
     if hearing is None:
         return
-    for field, label in (("selection_method_published_on", "participant selection method"),
-                         ("participants_published_on", "participant list")):
-        published = getattr(hearing, field)
-        if published is None:
-            yield f"hearing of {hearing.held_on}: the {label} was not published ({field})"
-        elif published >= hearing.held_on:
-            yield (f"hearing of {hearing.held_on}: the {label} was published on {published}, "
-                   "not in advance")
+    announced = _announced(hearing, ctx)
+    if announced is None:
+        yield (f"hearing of {hearing.held_on}: dueprocess announced no hearing on that day "
+               "(announce it with `dueprocess notices hearing`, which publishes the selection "
+               "method and the participants)")
+        return
+    published = ctx.facts.local_date(announced.announced_at)
+    for field in ("selection_method_published_on", "participants_published_on"):
+        typed = getattr(hearing, field)
+        if typed is not None and typed != published:
+            yield (f"hearing.{field} {typed} contradicts the announcement dueprocess "
+                   f"published on {published}")
+    if sorted(hearing.participants) != sorted(announced.participants):
+        yield (f"hearing.participants are not those announced: "
+               f"{', '.join(announced.participants)}")
 
 
 @evidence_rule(id="PP-HEARING-MATERIALS", kind=KIND, article="Art. 16",
-               summary="Hearing materials reach participants at least 7 days before")
+               summary="Hearing materials were delivered by dueprocess to every participant "
+                       "at least 7 days before the hearing")
 def hearing_materials(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:
     hearing = evidence.hearing
-    if hearing is None:
-        return
+    announced = None if hearing is None else _announced(hearing, ctx)
+    if hearing is None or announced is None:
+        return  # PP-HEARING-ANNOUNCED names the missing announcement
     days = ctx.params.hearing_notice_days
     latest = hearing.held_on - timedelta(days=days)
-    if hearing.materials_sent_on is None:
-        yield f"hearing of {hearing.held_on}: no proof that materials reached participants"
-    elif hearing.materials_sent_on > latest:
-        yield (f"hearing of {hearing.held_on}: materials reached participants on "
-               f"{hearing.materials_sent_on}, less than {days} days before (by {latest})")
+    if announced.recipients == 0 or announced.delivered < announced.recipients:
+        yield (f"hearing of {hearing.held_on}: the materials reached "
+               f"{announced.delivered} of {len(announced.participants)} participants' "
+               "channels (the rest are not sent yet or failed)")
+        return
+    assert announced.last_delivered_at is not None
+    reached = ctx.facts.local_date(announced.last_delivered_at)
+    if reached > latest:
+        yield (f"hearing of {hearing.held_on}: the materials reached the last participant on "
+               f"{reached}, less than {days} days before (by {latest})")
+    if hearing.materials_sent_on is not None and hearing.materials_sent_on != reached:
+        yield (f"hearing.materials_sent_on {hearing.materials_sent_on} contradicts the "
+               f"delivery dueprocess recorded: the last participant received them on {reached}")
 
 
 @evidence_rule(id="PP-HEARING-RECORD-SIGNED", kind=KIND, article="Art. 17",

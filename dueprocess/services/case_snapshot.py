@@ -16,6 +16,7 @@ from dueprocess.rules.facts import (
     DeclarationFact,
     DraftFact,
     EvidenceFact,
+    HearingFact,
     PersonFact,
     StageFacts,
     WindowFact,
@@ -31,7 +32,8 @@ from models.cases import (
 )
 from models.clock import CaseClock
 from models.evidence import Document, EvidenceItem
-from models.notices import Comment, CommentCluster, CommentWindow
+from models.hearings import Hearing, materials_dedupe_key
+from models.notices import Comment, CommentCluster, CommentWindow, Notice, NoticeDelivery
 from models.people import (
     ORGAN_ROLES,
     Assignment,
@@ -179,6 +181,26 @@ def load_facts(
         opened_at=case.opened_at,
         comment_window=None if window is None else WindowFact(
             window.opens_at, window.closes_at, window.shortened_reason),
+        hearings=_hearings(session, case.id),
         timezone=get_settings().case_timezone,
         simulated=session.get(CaseClock, case.id) is not None,
     )
+
+
+def _hearings(session: Session, case_id: str) -> tuple[HearingFact, ...]:
+    """The case's announced hearings and their materials' witnessed delivery: the moment
+    the materials notice settled (case time), with how many channels received it."""
+    facts = []
+    for hearing in session.exec(select(Hearing).where(Hearing.case_id == case_id)
+                                .order_by(col(Hearing.id))):
+        notice = session.exec(select(Notice).where(
+            Notice.dedupe_key == materials_dedupe_key(hearing))).first()
+        statuses = [] if notice is None else list(session.exec(
+            select(NoticeDelivery.status).where(NoticeDelivery.notice_id == notice.id)))
+        settled = None if notice is None else notice.settled_at
+        facts.append(HearingFact(
+            held_on=hearing.held_on, announced_at=hearing.announced_at,
+            participants=tuple(hearing.participants), recipients=len(statuses),
+            delivered=statuses.count("delivered"),
+            last_delivered_at=settled if statuses and settled else None))
+    return tuple(facts)

@@ -8,6 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from dueprocess.db import session_scope
+from dueprocess.services.cases import get_case
+from models.base import utcnow
+from models.notices import Notice
+from notifications import content
+from notifications.audiences import PUBLIC, case_tag
+from notifications.queue import queue_notice
 from notifications.receiver import WebhookReceiver
 from notifications.settings import NotifySettings, get_notify_settings
 from tests.notifications.receivers import SmtpReceiver
@@ -34,6 +41,18 @@ def smtp() -> Iterator[SmtpReceiver]:
     receiver = SmtpReceiver().start()
     yield receiver
     receiver.stop()
+
+
+def public_notice(case_id: str, *, place: str) -> Notice:
+    """A public notice about the case (a hearing's announcement), queued as the outbox does."""
+    with session_scope() as session:
+        case = get_case(session, case_id)
+        hearing = {"held_on": "2099-01-10", "place": place, "selection_method": "lot",
+                   "participants": ["A", "B"]}
+        return queue_notice(session, case_id=case_id, kind="hearing",
+                            audience=[PUBLIC, case_tag(case_id)], public=True,
+                            context={**content.case_context(case), "hearing": hearing},
+                            dedupe_key=f"{case_id}:test-notice:{place}", now=utcnow())
 
 
 def write_config(path: Path, channels: dict[str, str]) -> Path:

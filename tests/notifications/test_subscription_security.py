@@ -14,17 +14,13 @@ from sqlmodel import select
 
 from dueprocess.db import session_scope
 from models.notices import Subscriber
-from notifications.announcements import announce_hearing
 from notifications.channels import InvalidChannel, check_subscriber_url
 from notifications.delivery import deliver_pending
 from notifications.receiver import WebhookReceiver
 from notifications.settings import DEFAULT_SUBSCRIBER_SCHEMES, NotifySettings
 from notifications.subscriptions import SubscriptionError, confirm, subscribe, unsubscribe
 from notifications.targets import is_public_host
-from tests.notifications.conftest import ALLOW_PRIVATE, write_config
-
-HEARING: dict[str, object] = {"held_on": "2099-01-10", "place": "Hall 2", "selection_method": "lot",
-           "participants": ["A", "B"]}
+from tests.notifications.conftest import ALLOW_PRIVATE, public_notice, write_config
 
 
 def confirm_link(message: str) -> tuple[int, str]:
@@ -70,7 +66,7 @@ def test_resubscribing_a_confirmed_url_does_not_stop_its_notices(
         "confirmed", before.tags, before.confirmed_at, before.url_ciphertext)
     assert len(session_rows()) == 1  # no second row for the same URL
 
-    hearing = announce_hearing(case_id=case_id, data=HEARING)
+    hearing = public_notice(case_id, place="Hall 2")
     deliver_pending(settings=notify_settings)
     assert webhook.accepted[-1]["title"] == hearing.subject  # still receives
 

@@ -25,7 +25,7 @@ from notifications.subscriptions import (
     subscribe,
     unsubscribe,
 )
-from tests.notifications.conftest import write_config
+from tests.notifications.conftest import public_notice, write_config
 
 
 def link_parts(text: str, path: str) -> tuple[int, str]:
@@ -81,11 +81,7 @@ def test_subscribe_confirm_receive_unsubscribe(
     with pytest.raises(SubscriptionError, match="not valid"):
         confirm(subscriber_id=subscriber_id, token="wrong")
     confirm(subscriber_id=subscriber_id, token=token)
-    from notifications.announcements import announce_hearing
-
-    hearing = announce_hearing(case_id=case_id, data={
-        "held_on": "2099-01-10", "place": "Hall 2", "selection_method": "lot",
-        "participants": ["A", "B"]})
+    hearing = public_notice(case_id, place="Hall 2")
     deliver_pending(settings=notify_settings)
     [_, received] = webhook.accepted
     assert received["title"] == hearing.subject
@@ -97,9 +93,7 @@ def test_subscribe_confirm_receive_unsubscribe(
         row = session.get(Subscriber, subscriber_id)
         assert row is not None and (row.status, row.url_ciphertext, row.tags) == (
             "unsubscribed", "", [])
-    announce_hearing(case_id=case_id, data={
-        "held_on": "2099-02-10", "place": "Hall 3", "selection_method": "lot",
-        "participants": ["A"]})
+    public_notice(case_id, place="Hall 3")
     deliver_pending(settings=notify_settings)
     assert len(webhook.accepted) == 2  # nothing after unsubscribing
 

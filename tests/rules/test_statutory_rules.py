@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from dueprocess.rules.facts import (
     CaseFacts,
     DeclarationFact,
     DraftFact,
+    HearingFact,
     PersonFact,
     WindowFact,
 )
@@ -120,7 +121,20 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
 # Public participation, Art. 14–18.
 
 PP = "public_participation"
-HEARING = demo.PARTICIPATION["hearing"]
+HEARING = demo.HEARING
+# What dueprocess witnessed of that hearing: announced on 2026-09-08, its materials
+# delivered to the four participants' channels, the last on 2026-09-16 (Beijing).
+BEIJING = timezone(timedelta(hours=8))
+ANNOUNCED = HearingFact(
+    held_on=date(2026, 9, 25), announced_at=datetime(2026, 9, 8, 10, 0, tzinfo=BEIJING),
+    participants=tuple(HEARING["participants"]), recipients=4, delivered=4,
+    last_delivered_at=datetime(2026, 9, 16, 10, 0, tzinfo=BEIJING))
+
+
+def with_hearing(make_facts: FactsFactory, hearing: dict[str, Any],
+                 *witnessed: HearingFact) -> list[Unmet]:
+    return submit(make_facts, PP, {**demo.PARTICIPATION, "hearing": hearing},
+                  hearings=witnessed)
 
 
 def published_window(days: int, reason: str | None = None) -> WindowFact:
@@ -167,20 +181,35 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
 
 @scenario("PP-HEARING-ANNOUNCED")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, hearing={
-        **HEARING, "participants_published_on": HEARING["held_on"]}))
+    if not broken:
+        return with_hearing(make_facts, HEARING, ANNOUNCED)
+    # Typed as published on the day of the hearing; a hearing dueprocess never announced;
+    # participants other than those announced.
+    return (with_hearing(make_facts, {**HEARING, "participants_published_on": "2026-09-25"},
+                         ANNOUNCED)
+            + with_hearing(make_facts, HEARING)
+            + with_hearing(make_facts, {**HEARING, "participants": ["Resident Gao"],
+                                        "record_signed_by": ["Resident Gao"]}, ANNOUNCED))
 
 
 @scenario("PP-HEARING-MATERIALS")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, hearing={
-        **HEARING, "materials_sent_on": "2026-09-20"}))  # 5 days before the 25th
+    if not broken:
+        return with_hearing(make_facts, HEARING, ANNOUNCED)
+    late = replace(ANNOUNCED, last_delivered_at=datetime(2026, 9, 20, 10, 0, tzinfo=BEIJING))
+    # Delivered 5 days before the 25th; one channel never reached; a typed date that
+    # contradicts the recorded delivery.
+    return (with_hearing(make_facts, {**HEARING, "materials_sent_on": "2026-09-20"}, late)
+            + with_hearing(make_facts, HEARING, replace(ANNOUNCED, delivered=3))
+            + with_hearing(make_facts, {**HEARING, "materials_sent_on": "2026-09-10"},
+                           ANNOUNCED))
 
 
 @scenario("PP-HEARING-RECORD-SIGNED")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    return submit(make_facts, PP, changed(demo.PARTICIPATION, broken, hearing={
-        **HEARING, "record_signed_by": HEARING["record_signed_by"][1:]}))
+    return with_hearing(make_facts, changed(HEARING, broken,
+                                            record_signed_by=HEARING["record_signed_by"][1:]),
+                        ANNOUNCED)
 
 
 @scenario("PP-RESPONSE-REASONS")

@@ -88,7 +88,7 @@ def test_every_record_of_a_simulated_case_says_so_and_the_label_cannot_be_remove
     assert records[real] and not any("clock" in r for r in records[real])
     # A hand-edited database: deleting the clock row does not make the case pass for real.
     with session_scope() as session:
-        session.exec(delete(CaseClock).where(col(CaseClock.case_id) == case_id))  # type: ignore[call-overload]
+        session.exec(delete(CaseClock).where(col(CaseClock.case_id) == case_id))
     try:
         with pytest.raises(LogTampered, match=f"of case {case_id} .*was altered: clock is "
                                               "absent in the database but \"simulated time\""):
