@@ -86,6 +86,20 @@ class ExpertPanelCreate(BaseModel):
     )
 
 
+class CommentWindowCreate(BaseModel):
+    """The comment window's length declared at opening (Art. 15), published with the call."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    days: int = PydanticField(
+        ge=1, le=365, description="Days from the opening of public participation to the close",
+    )
+    shortened_reason: str | None = PydanticField(
+        default=None, max_length=2000,
+        description="Why the window is shorter than the procedure's minimum (published)",
+    )
+
+
 class SimulatedClockCreate(BaseModel):
     """A demo or test case runs on a simulated clock starting here (never for real use)."""
 
@@ -125,6 +139,11 @@ class CaseCreate(CaseBase):
     consultations: list[ConsultationCreate] = PydanticField(default_factory=list, max_length=100)
     expert_panels: dict[str, ExpertPanelCreate] = PydanticField(
         default_factory=dict, description="Expert stage key -> panel composition"
+    )
+    comment_window: CommentWindowCreate | None = PydanticField(
+        default=None,
+        description="Art. 15: the comment window's length; shorter than the procedure's "
+        "minimum only with a reason, published with the call for comments",
     )
     simulated_clock: SimulatedClockCreate | None = PydanticField(
         default=None, description="Demo and tests only: run the case on simulated time"

@@ -49,9 +49,14 @@ def _open_comment_window(session: Session, case: DecisionCase, event: CaseEvent,
         return existing
     params = ProcedureDefinition.model_validate(case.procedure).stage(stage_key).gate_params
     days = int(getattr(params, "min_comment_days", 30))
+    reason: str | None = None
+    # A window declared in the case file was checked against the minimum at opening.
+    declared = (case.initiation or {}).get("comment_window")
+    if isinstance(declared, dict) and isinstance(declared.get("days"), int):
+        days, reason = declared["days"], declared.get("shortened_reason") or None
     window = CommentWindow(
         case_id=case.id, stage_key=stage_key, opens_at=event.occurred_at,
-        closes_at=event.occurred_at + timedelta(days=days),
+        closes_at=event.occurred_at + timedelta(days=days), shortened_reason=reason,
     )
     session.add(window)
     session.flush()

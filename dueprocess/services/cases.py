@@ -21,6 +21,7 @@ from dueprocess.errors import DueProcessError, NotFound, Refused, schema_problem
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules import case_problems
 from dueprocess.rules.engine import Unmet
+from dueprocess.rules.participation import KIND as PARTICIPATION
 from dueprocess.services import assignments, identity
 from dueprocess.services.case_clock import simulated_time_problems, start_simulated_clock
 from dueprocess.services.case_snapshot import load_facts
@@ -146,10 +147,41 @@ def _person(session: Session, people: dict[str, Person], handle: str, field: str
 
 
 def _initiation(request: CaseCreate) -> dict[str, Any]:
-    return {
+    initiation: dict[str, Any] = {
         "proposal": request.proposal.model_dump(mode="json") if request.proposal else None,
         "consultations": [c.model_dump(mode="json") for c in request.consultations],
     }
+    if request.comment_window is not None:  # absent: the procedure's minimum, as before
+        initiation["comment_window"] = request.comment_window.model_dump(mode="json")
+    return initiation
+
+
+def _check_comment_window(*, request: CaseCreate, procedure: ProcedureDefinition) -> None:
+    """A declared window is checked against the procedure before anything is stored, so a
+    case never opens with a window its participation gate would refuse (Art. 15)."""
+    window = request.comment_window
+    if window is None:
+        return
+    stages = procedure.stages_of_kind(PARTICIPATION)
+    if not stages:
+        raise DueProcessError(f"comment_window: procedure '{procedure.id}' has no public "
+                              "participation stage, so no comment window is published")
+    # The window serves every participation stage: the longest minimum binds.
+    minimum = max(int(getattr(s.gate_params, "min_comment_days", 30)) for s in stages)
+    reason = (window.shortened_reason or "").strip()
+    if window.days < minimum and not reason:
+        raise Refused([Unmet(
+            "PP-WINDOW-LENGTH", "Art. 15",
+            f"comment_window.shortened_reason: a window of {window.days} days is shorter "
+            f"than the procedure's {minimum}; give the reason, published with the call for "
+            "comments",
+        )])
+    if window.days >= minimum and reason:
+        raise DueProcessError(
+            f"comment_window.shortened_reason: a window of {window.days} days is not shorter "
+            f"than the procedure's {minimum}; a reason for shortening it would be published "
+            "for nothing (remove it)"
+        )
 
 
 def _expert_panels(session: Session, case: DecisionCase, request: CaseCreate,
@@ -183,6 +215,7 @@ def open_case(
         now = request.simulated_clock.starts_at
     now = now or utcnow()
     procedure = procedure or load_procedure(request.procedure)
+    _check_comment_window(request=request, procedure=procedure)
     people = _ensure_people(session, request)
     _person(session, people, request.opened_by, "opened_by")
     unknown_stages = sorted(set(request.assignments) - set(procedure.stage_keys))
@@ -219,6 +252,9 @@ def open_case(
         case_id=case.id, kind="case.opened", occurred_at=now, person=request.opened_by,
         body={"title": case.title, "procedure_id": procedure.id, "organ": case.organ,
               "draft_sha256": text_sha256(request.draft.text),
+              # The log witnesses a declared window (and its reason) from the opening on.
+              **({"comment_window": request.comment_window.model_dump(mode="json")}
+                 if request.comment_window else {}),
               **({"clock": "simulated time"} if request.simulated_clock else {})},
     ))
     _expert_panels(session, case, request, people, now)

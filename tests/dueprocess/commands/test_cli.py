@@ -84,6 +84,22 @@ def test_open_refuses_a_case_file_naming_the_field(tmp_path: Path) -> None:
     assert "assignments: no one assigned to legality_review" in result.stderr
 
 
+def test_open_refuses_a_bad_comment_window_naming_the_field(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEMO_CASE.read_text(encoding="utf-8"))
+    path = tmp_path / "case.yaml"
+    for window, named in (
+        ({"days": 20}, "[PP-WINDOW-LENGTH, Art. 15] comment_window.shortened_reason:"),
+        ({"days": 30, "shortened_reason": "Urgent"}, "comment_window.shortened_reason:"),
+        ({"days": 0}, "comment_window.days:"),
+        ({"days": 20, "reason": "Urgent"}, "comment_window.reason:"),
+    ):
+        path.write_text(yaml.safe_dump({**data, "comment_window": window}, allow_unicode=True),
+                        encoding="utf-8")
+        result = dueprocess("open", path, "--no-start", env=as_official())
+        assert result.returncode == 2 and named in result.stderr, (window, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
 def test_open_refuses_missing_flags() -> None:
     result = dueprocess("open", "--title", "Incomplete", "--no-start", env=as_official())
     assert result.returncode == 2
