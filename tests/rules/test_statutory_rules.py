@@ -576,14 +576,15 @@ FILING = {"filed_with": "Beijing Municipal Justice Bureau", "filed_on": "2026-12
           "filing_number": "BJ-2026-0456"}
 
 
-def normative_facts(make_facts: FactsFactory, filing: dict[str, Any]) -> CaseFacts:
+def normative_facts(make_facts: FactsFactory, filing: dict[str, Any],
+                    published_on: str = "2026-11-24") -> CaseFacts:
     procedure = load_procedure("normative-document")
     people = {**make_facts().people,
               "xu.bei": PersonFact("xu.bei", "Xu Bei", "filing_officer", "District Justice Bureau")}
     assignments = {**{k: frozenset({v}) for k, v in ASSIGNED.items()},
                    "filing": frozenset({"xu.bei"})}
     evidence = ((LR, demo.LEGALITY), (CD, MEETING),
-                (PB, {**demo.PUBLICATION, "published_on": "2026-11-24"}),
+                (PB, {**demo.PUBLICATION, "published_on": published_on}),
                 ("filing", filing, "xu.bei"))
     return make_facts(procedure=procedure, people=people, assignments=assignments,
                       completed=(LR, CD, PB), evidence=evidence)
@@ -591,13 +592,19 @@ def normative_facts(make_facts: FactsFactory, filing: dict[str, Any]) -> CaseFac
 
 @scenario("FL-AFTER-PUBLICATION")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    return gate(normative_facts(make_facts, changed(FILING, broken, filed_on="2026-11-23")),
-                "filing")
+    # Filed before the typed publication date; and filed after a typed publication date
+    # but before dueprocess recorded the publication (2026-11-24).
+    before_typed = gate(normative_facts(make_facts, changed(FILING, broken,
+                                                            filed_on="2026-11-23")), "filing")
+    before_recorded = gate(normative_facts(
+        make_facts, changed(FILING, broken, filed_on="2026-11-22"), published_on="2026-11-21"),
+        "filing")
+    return before_typed + before_recorded
 
 
 @scenario("FL-ON-TIME")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
-    # Published 2026-11-24; due within 30 days.
+    # dueprocess recorded the publication on 2026-11-24; due within 30 days.
     return gate(normative_facts(make_facts, changed(FILING, broken, filed_on="2026-12-30")),
                 "filing", now=datetime(2027, 1, 5, tzinfo=UTC))
 
