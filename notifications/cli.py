@@ -102,14 +102,18 @@ def hearing_command(
 def progress_command(
     case_id: Annotated[str, typer.Argument(help="Case id")],
     reported_by: Annotated[str, typer.Option(help="Executing unit")],
+    actor: Annotated[str, typer.Option("--as", help="Your handle")],
     text: Annotated[str | None, typer.Option(help="Progress report text")] = None,
     file: Annotated[Path | None, typer.Option(help="Text file with the report")] = None,
     percent: Annotated[int | None, typer.Option(help="Share done, 0-100")] = None,
     as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+    token: Annotated[str | None, typer.Option(
+        envvar="DUEPROCESS_TOKEN", help="Your API token (default: DUEPROCESS_TOKEN)",
+        show_default=False)] = None,
 ) -> None:
     """Publish an implementation progress update (Art. 34-35)."""
     from dueprocess.errors import DueProcessError
-    from notifications.announcements import announce_progress
+    from notifications.announcements import announce_progress_as
 
     if file is not None:
         try:
@@ -117,10 +121,10 @@ def progress_command(
         except (OSError, UnicodeDecodeError) as exc:
             raise DueProcessError(f"--file {file}: {exc}") from None
     _ready()
-    notice = announce_progress(case_id=case_id, data={
+    notice = announce_progress_as(case_id=case_id, data={
         "text": text or "", "percent": percent, "reported_by": reported_by,
         "as_of": as_of or date.today().isoformat(),
-    })
+    }, actor=actor, token=token, channel="cli")
     console.print(f"Queued notice #{notice.id}: {notice.subject}")
 
 
