@@ -11,6 +11,7 @@ from models.hearings import Hearing  # noqa: F401
 from models.ledger import ConsistencyProof, LogHead, LogLeaf, PublishedTreeHead  # noqa: F401
 from models.notices import Comment, CommentWindow, Notice, NoticeDelivery, Subscriber  # noqa: F401
 from models.people import Assignment, Person
+from models.programme import Ballot, Proposal, ProposalMark, Vote, VoterCode  # noqa: F401
 from models.stages import Stage, StageStatus
 
 __all__ = [

@@ -23,6 +23,7 @@ from sqlmodel import Field, SQLModel
 from models.base import JSONColumn, timestamp_field
 from models.notices import Comment, Notice, Subscriber
 from models.people import Assignment, Credential, InterestDeclaration, PanelNote, Person
+from models.programme import Ballot, Proposal, ProposalMark, Vote
 from models.stages import Stage
 
 LOG_HEAD_ID = 1  # the single row of `loghead`
@@ -94,7 +95,8 @@ class SignedCheckpoint(SQLModel, table=True):
 COVERED_MODELS: dict[type[SQLModel], str] = {
     Comment: "comment", Notice: "notice", Subscriber: "subscriber", Assignment: "assignment",
     InterestDeclaration: "interestdeclaration", PanelNote: "panelnote", Stage: "stage",
-    Credential: "credential", Person: "person",
+    Credential: "credential", Person: "person", Proposal: "proposal",
+    ProposalMark: "proposalmark", Ballot: "ballot", Vote: "vote",
 }
 # Working columns the snapshots leave out: changing only these logs nothing.
 UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {

@@ -68,14 +68,17 @@ def _covered_file(session: Session, kind: str, record: dict[str, Any],
 
 
 def export_dossier(case_id: str, directory: Path, *,
-                   announce: Announce = announce_to_stderr) -> VerificationReport:
+                   announce: Announce = announce_to_stderr,
+                   of_case: bool = True) -> VerificationReport:
     """Write the dossier of *case_id* to *directory* (new or empty) and return the report
-    of verifying it. Signs a fresh tree head first if the log grew since the last one."""
+    of verifying it. Signs a fresh tree head first if the log grew since the last one.
+    With `of_case=False`, *case_id* names a chain of no case (a ballot's)."""
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise DueProcessError(f"{directory}: exists and is not an empty directory")
-    with session_scope() as session:
-        get_case(session, case_id)  # NotFound names an unknown case
+    if of_case:
+        with session_scope() as session:
+            get_case(session, case_id)  # NotFound names an unknown case
     sth = publish_tree_head(announce=announce)
     pem = log_public_key_pem()
     if sth is None or pem is None:

@@ -87,7 +87,7 @@ _CASE_STATE = sa.select(
     _tail.with_only_columns(_leaf.leaf_hash).scalar_subquery(),
     sa.exists().where(_unlogged),
     # Nothing follows a case-closed record on its chain: reading the tail is enough.
-    _tail.with_only_columns(sa.and_(_leaf.kind == "case", _leaf.record.like(_CLOSED_MARK)))
+    _tail.with_only_columns(_leaf.record.like(_CLOSED_MARK))
     .scalar_subquery(),
     sa.exists().where(_clock.case_id == _CASE),
 )

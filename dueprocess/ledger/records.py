@@ -79,6 +79,8 @@ def generic_kind(event_kind: str) -> str:
 
 
 CASE_CLOSED_EVENT = "case.closed"
+# Events whose record ends their chain: a case's closure, a ballot's tally (programme).
+CHAIN_CLOSING_EVENTS = frozenset({CASE_CLOSED_EVENT, "ballot.closed"})
 
 
 def event_spec(event: CaseEvent, rows: tuple[RowRef, ...] = ()) -> RecordSpec:
@@ -95,7 +97,7 @@ def event_spec(event: CaseEvent, rows: tuple[RowRef, ...] = ()) -> RecordSpec:
         "body": to_jsonable_python(event.body),
     }
     return RecordSpec(event.case_id, generic_kind(event.kind), event.subject_id, body,
-                      rows=rows, closes_case=event.kind == CASE_CLOSED_EVENT)
+                      rows=rows, closes_case=event.kind in CHAIN_CLOSING_EVENTS)
 
 
 def evidence_spec(item: EvidenceItem) -> RecordSpec:

@@ -38,6 +38,7 @@ from models.people import (
     PanelNote,
     Person,
 )
+from models.programme import Ballot, Proposal, ProposalMark, Vote, ballot_chain, programme_chain
 from models.stages import Stage
 
 SYSTEM_SCOPE = "system"  # chain of the records that belong to no case
@@ -81,8 +82,11 @@ class CoveredTable:
     case_scoped: bool = True
     # A row that must be in the log; others are logged once touched (a pending subscription).
     must_log: Callable[[Any], bool] = lambda _row: True
+    chain: Callable[[Any], str] | None = None  # the chain of a row of no case (programme)
 
     def scope(self, row: Any) -> str:
+        if self.chain is not None:
+            return self.chain(row)
         return str(row.case_id) if self.case_scoped else SYSTEM_SCOPE
 
     def name(self, row_id: int, case_id: str | None) -> str:
@@ -150,6 +154,36 @@ def _person(row: Person) -> dict[str, Any]:
             "created_at": _when(row.created_at)}
 
 
+def _proposal(row: Proposal) -> dict[str, Any]:
+    return {"year": row.year, "receipt_number": row.receipt_number, "category": row.category,
+            "level": row.level, "street": row.street, "place": row.place,
+            "description": row.description, "author": row.author,
+            "client_digest": row.client_digest, "submitted_at": _when(row.submitted_at)}
+
+
+def _proposal_mark(row: ProposalMark) -> dict[str, Any]:
+    return {"proposal_id": row.proposal_id, "year": row.year, "mark": row.kind,
+            "reason": row.reason, "merged_into": row.merged_into, "marked_by": row.marked_by,
+            "marked_at": _when(row.marked_at)}
+
+
+def _ballot(row: Ballot) -> dict[str, Any]:
+    return {"year": row.year, "title": row.title, "roll": row.roll,
+            "choose_up_to": row.choose_up_to, "opens_at": _when(row.opens_at),
+            "closes_at": _when(row.closes_at), "options": list(row.options),
+            "created_by": row.created_by, "created_at": _when(row.created_at),
+            "closed_at": _when(row.closed_at)}
+
+
+def _vote(row: Vote) -> dict[str, Any]:
+    # The whole vote: anyone recounts the tally from these snapshots (docs/programme.md).
+    return {"ballot_id": row.ballot_id, "pseudonym": row.pseudonym,
+            "choices": list(row.choices), "cast_at": _when(row.cast_at)}
+
+
+_BALLOT_FIELDS = ("year", "title", "roll", "choose_up_to", "opens_at", "closes_at",
+                  "options", "created_by", "created_at", "closed_at")
+
 COVERED: tuple[CoveredTable, ...] = (
     CoveredTable("comment", Comment, "comment", "comment", _comment, None),
     CoveredTable("notice", Notice, "notice", "notice", _notice, None),
@@ -168,6 +202,16 @@ COVERED: tuple[CoveredTable, ...] = (
                             "public_key_sha256", "created_at"}), case_scoped=False),
     CoveredTable("person", Person, "person", "person", _person,
                  frozenset({"handle", "created_at"}), case_scoped=False),
+    CoveredTable("proposal", Proposal, "proposal", "proposal", _proposal, None,
+                 case_scoped=False, chain=lambda row: programme_chain(row.year)),
+    CoveredTable("proposalmark", ProposalMark, "proposal-mark", "proposal mark",
+                 _proposal_mark, None, case_scoped=False,
+                 chain=lambda row: programme_chain(row.year)),
+    CoveredTable("ballot", Ballot, "ballot", "ballot", _ballot,
+                 frozenset(set(_BALLOT_FIELDS) - {"closed_at"}), case_scoped=False,
+                 chain=lambda row: ballot_chain(row.id)),
+    CoveredTable("vote", Vote, "vote", "vote", _vote, None, case_scoped=False,
+                 chain=lambda row: ballot_chain(row.ballot_id)),
 )
 BY_TABLE = {t.table: t for t in COVERED}
 BY_MODEL: dict[type[SQLModel], CoveredTable] = {t.model: t for t in COVERED}
@@ -179,7 +223,8 @@ EVENT_TABLES = {
     "comment": "comment", "notice": "notice", "interest": "interestdeclaration",
     "panel": "panelnote", "assignment": "assignment", "stage": "stage",
     "subscription": "subscriber", "credential": "credential", "key": "credential",
-    "token": "credential", "person": "person",
+    "token": "credential", "person": "person", "proposal": "proposal",
+    "vote": "vote", "ballot": "ballot",
 }
 
 

@@ -1,0 +1,210 @@
+"""Ballots on the shortlist: the rolls, one vote per person, and the tally.
+
+Two rolls, kept apart: a ballot is either for the public or for the experts. A public
+voter proves control of a channel (an Apprise URL) with a one-time code sent to it; an
+expert votes with their API token. Either way the vote is stored under a pseudonym, an
+HMAC of the voter keyed per ballot, so one person votes once and no voter's identity is
+ever published. The voting window is measured on the system clock when the vote is
+recorded, never on a time the voter sends. Closing the ballot writes the tally as the
+record that closes the ballot's log chain: an exported ballot is complete, and anyone
+recounts it (`programme.recount`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from dueprocess.clock import system_now
+from dueprocess.db import session_scope
+from dueprocess.errors import NotFound, Refused
+from dueprocess.journal import CaseEvent, publish
+from dueprocess.services.identity import get_person, identity_problems, is_administrator
+from dueprocess.services.refusal_audit import audited
+from models.people import Role
+from models.programme import Ballot, BallotCreate, Proposal, Roll, Vote, VoterCode, ballot_chain
+from notifications.secrets import keyed_digest
+from programme.errors import refused
+from programme.proposals import MODERATORS, marks_of
+
+CODE_TTL = timedelta(minutes=15)
+BALLOT_CLOSED = "ballot.closed"  # the event whose record closes the ballot's chain
+
+
+def pseudonym(ballot_id: int, voter: str) -> str:
+    """The voter's keyed pseudonym on this ballot (another ballot gives another)."""
+    return keyed_digest(f"ballot-voter-{ballot_id}", voter)[:64]
+
+
+def open_ballot_as(*, request: BallotCreate, actor: str, token: str | None,
+                   channel: str) -> Ballot:
+    with audited(case_id=f"programme-{request.year}", action="open_ballot", stage_key=None,
+                 person=actor, channel=channel), session_scope() as session:
+        _official(session, actor=actor, token=token, channel=channel)
+        proposals = {p.id: p for p in session.exec(
+            select(Proposal).where(col(Proposal.id).in_(request.options)))}
+        missing = [i for i in request.options if i not in proposals]
+        other_year = [i for i, p in proposals.items() if p.year != request.year]
+        marked = [m.proposal_id for m in marks_of(session, request.options)]
+        for rule, ids, why in (("BALLOT-OPTIONS", missing, "no such proposal"),
+                               ("BALLOT-OPTIONS", other_year, f"not a {request.year} proposal"),
+                               ("BALLOT-OPTIONS", marked, "merged or refused by moderation")):
+            if ids:
+                raise refused(rule, f"options: {', '.join(f'#{i}' for i in ids)}: {why}")
+        ballot = Ballot(year=request.year, title=request.title, roll=request.roll.value,
+                        choose_up_to=request.choose_up_to, opens_at=request.opens_at,
+                        closes_at=request.closes_at, options=list(request.options),
+                        created_by=actor, created_at=system_now())
+        session.add(ballot)
+        session.flush()
+        session.expunge(ballot)
+        return ballot
+
+
+def _official(session: Session, *, actor: str, token: str | None, channel: str) -> None:
+    problems = identity_problems(session, handle=actor, token=token, channel=channel)
+    if problems:
+        raise Refused(problems)
+    person = get_person(session, actor)
+    if person.role not in MODERATORS and not is_administrator(person):
+        raise refused("BALLOT-OFFICIAL", f"'{actor}' ({person.role}) may not run ballots: "
+                                         "officials and participation officers may")
+
+
+def get_ballot(session: Session, ballot_id: int) -> Ballot:
+    ballot = session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise NotFound(f"ballot #{ballot_id} does not exist")
+    return ballot
+
+
+def issue_code(*, ballot_id: int, channel_url: str, now: datetime | None = None) -> str:
+    """A one-time code for the public voter controlling `channel_url`; the caller sends it
+    to that channel (`send_code`). Only its digest is stored."""
+    now = now or system_now()
+    with session_scope() as session:
+        ballot = get_ballot(session, ballot_id)
+        if ballot.roll != Roll.PUBLIC:
+            raise refused("VOTE-ROLL", f"ballot #{ballot_id} is for the {ballot.roll} roll: "
+                                       "experts vote with their token")
+        code = f"{secrets.randbelow(10**8):08d}"
+        session.add(VoterCode(ballot_id=ballot_id, pseudonym=pseudonym(ballot_id, channel_url),
+                              code_sha256=_code_digest(ballot_id, code),
+                              expires_at=now + CODE_TTL))
+        return code
+
+
+def _code_digest(ballot_id: int, code: str) -> str:
+    return hashlib.sha256(f"{ballot_id}:{code}".encode()).hexdigest()
+
+
+def cast_public_vote(*, ballot_id: int, code: str, choices: list[int],
+                     now: datetime | None = None) -> Vote:
+    now = now or system_now()
+    with audited(case_id=ballot_chain(ballot_id), action="cast_vote", stage_key=None,
+                 person=None, channel="portal"), session_scope() as session:
+        ballot = get_ballot(session, ballot_id)
+        digest = _code_digest(ballot_id, code.strip())
+        issued = session.exec(select(VoterCode).where(
+            VoterCode.ballot_id == ballot_id, VoterCode.used_at == None)).all()  # noqa: E711
+        match = next((c for c in issued if hmac.compare_digest(c.code_sha256, digest)), None)
+        if match is None or match.expires_at < now:
+            raise refused("VOTE-VERIFIED", "code: not a valid, unused and unexpired code for "
+                                           f"ballot #{ballot_id}")
+        match.used_at = now
+        session.add(match)
+        return _cast(session, ballot, voter=match.pseudonym, choices=choices, now=now)
+
+
+def cast_expert_vote(*, ballot_id: int, choices: list[int], actor: str, token: str | None,
+                     channel: str, now: datetime | None = None) -> Vote:
+    now = now or system_now()
+    with audited(case_id=ballot_chain(ballot_id), action="cast_vote", stage_key=None,
+                 person=actor, channel=channel), session_scope() as session:
+        ballot = get_ballot(session, ballot_id)
+        problems = identity_problems(session, handle=actor, token=token, channel=channel)
+        if problems:
+            raise Refused(problems)
+        if ballot.roll != Roll.EXPERT:
+            raise refused("VOTE-ROLL", f"ballot #{ballot_id} is for the {ballot.roll} roll")
+        if get_person(session, actor).role != Role.EXPERT:
+            raise refused("VOTE-ROLL", f"'{actor}' is not on the expert roll")
+        return _cast(session, ballot, voter=pseudonym(ballot_id, f"expert:{actor}"),
+                     choices=choices, now=now)
+
+
+def _cast(session: Session, ballot: Ballot, *, voter: str, choices: list[int],
+          now: datetime) -> Vote:
+    """Store one vote: inside the window on the system clock, at most N distinct options
+    of the ballot, once per pseudonym."""
+    assert ballot.id is not None
+    if ballot.closed_at is not None or not ballot.opens_at <= now < ballot.closes_at:
+        raise refused("VOTE-WINDOW", f"ballot #{ballot.id} takes votes from "
+                      f"{ballot.opens_at:%Y-%m-%d %H:%M} to {ballot.closes_at:%Y-%m-%d %H:%M} "
+                      f"UTC; it is now {now:%Y-%m-%d %H:%M} UTC")
+    if not choices or len(set(choices)) != len(choices):
+        raise refused("VOTE-CHOICES", "choices: choose at least one option, each once")
+    if len(choices) > ballot.choose_up_to:
+        raise refused("VOTE-CHOICES", f"choices: {len(choices)} chosen, the ballot allows up "
+                                      f"to {ballot.choose_up_to}")
+    unknown = [c for c in choices if c not in ballot.options]
+    if unknown:
+        raise refused("VOTE-CHOICES", f"choices: {', '.join(f'#{c}' for c in unknown)} not "
+                                      "on the ballot")
+    if session.exec(select(Vote.id).where(Vote.ballot_id == ballot.id,
+                                          Vote.pseudonym == voter)).first() is not None:
+        raise refused("VOTE-ONCE", f"this voter has already voted on ballot #{ballot.id}")
+    vote = Vote(ballot_id=ballot.id, pseudonym=voter, choices=sorted(choices), cast_at=now)
+    session.add(vote)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent second vote of the same voter
+        raise refused("VOTE-ONCE", f"this voter has already voted on ballot #{ballot.id}") \
+            from None
+    session.expunge(vote)
+    return vote
+
+
+def tally(session: Session, ballot: Ballot) -> dict[int, int]:
+    """Votes per option, every option listed (also those with none)."""
+    counts: Counter[int] = Counter()
+    for (choices,) in session.execute(select(Vote.choices).where(Vote.ballot_id == ballot.id)):
+        counts.update(choices)
+    return {option: counts[option] for option in ballot.options}
+
+
+def close_ballot_as(*, ballot_id: int, actor: str, token: str | None, channel: str,
+                    now: datetime | None = None) -> dict[int, int]:
+    """Close a ballot after its window: the tally is logged as the record that closes the
+    ballot's chain, so no vote can be added after it."""
+    now = now or system_now()
+    with audited(case_id=ballot_chain(ballot_id), action="close_ballot", stage_key=None,
+                 person=actor, channel=channel), session_scope() as session:
+        _official(session, actor=actor, token=token, channel=channel)
+        ballot = session.exec(select(Ballot).where(Ballot.id == ballot_id)
+                              .with_for_update()).first()
+        if ballot is None:
+            raise NotFound(f"ballot #{ballot_id} does not exist")
+        if ballot.closed_at is not None:
+            raise refused("BALLOT-CLOSE", f"ballot #{ballot_id} was closed at "
+                                          f"{ballot.closed_at:%Y-%m-%d %H:%M} UTC")
+        if now < ballot.closes_at:
+            raise refused("BALLOT-CLOSE", f"ballot #{ballot_id} takes votes until "
+                                          f"{ballot.closes_at:%Y-%m-%d %H:%M} UTC")
+        counts = tally(session, ballot)
+        ballot.closed_at = now
+        session.add(ballot)
+        session.flush()
+        votes = session.exec(select(Vote.id).where(Vote.ballot_id == ballot_id)).all()
+        publish(session, CaseEvent(
+            case_id=ballot_chain(ballot_id), kind=BALLOT_CLOSED, occurred_at=now,
+            person=actor, subject_id=ballot_id,
+            body={"ballot_id": ballot_id, "votes": len(votes),
+                  "tally": {str(k): v for k, v in counts.items()}}))
+        return counts
