@@ -146,8 +146,9 @@ def _cast(session: Session, ballot: Ballot, *, voter: str, choices: list[int],
     assert ballot.id is not None
     if ballot.closed_at is not None or not ballot.opens_at <= now < ballot.closes_at:
         raise refused("VOTE-WINDOW", f"ballot #{ballot.id} takes votes from "
-                      f"{ballot.opens_at:%Y-%m-%d %H:%M} to {ballot.closes_at:%Y-%m-%d %H:%M} "
-                      f"UTC; it is now {now:%Y-%m-%d %H:%M} UTC")
+                      f"{ballot.opens_at:%Y-%m-%d %H:%M:%S} to "
+                      f"{ballot.closes_at:%Y-%m-%d %H:%M:%S} UTC; it is now "
+                      f"{now:%Y-%m-%d %H:%M:%S} UTC")
     if not choices or len(set(choices)) != len(choices):
         raise refused("VOTE-CHOICES", "choices: choose at least one option, each once")
     if len(choices) > ballot.choose_up_to:
@@ -208,3 +209,29 @@ def close_ballot_as(*, ballot_id: int, actor: str, token: str | None, channel: s
             body={"ballot_id": ballot_id, "votes": len(votes),
                   "tally": {str(k): v for k, v in counts.items()}}))
         return counts
+
+
+def send_code(*, ballot_id: int, channel_url: str) -> str:
+    """Issue a one-time code for the voter controlling `channel_url` and deliver it there
+    through Apprise; returns the channel in privacy form. Whoever receives the code
+    controls the channel: that is the public roll's verification."""
+    from notifications.channels import check_subscriber_url, privacy_form
+    from notifications.delivery import quiet_apprise
+    from notifications.settings import get_notify_settings
+
+    settings = get_notify_settings()
+    plugin = check_subscriber_url(channel_url, schemes=settings.notify_subscriber_schemes,
+                                  allow_private=settings.notify_allow_private_targets)
+    canonical = str(plugin.url())
+    code = issue_code(ballot_id=ballot_id, channel_url=canonical)
+    quiet_apprise()
+    try:
+        ok = plugin.notify(title=f"Ballot #{ballot_id}: your voting code",
+                           body=f"Your one-time code for ballot #{ballot_id}: {code} "
+                                f"(valid {int(CODE_TTL.total_seconds() // 60)} minutes).")
+    except Exception:
+        ok = False
+    if not ok:
+        raise refused("VOTE-VERIFIED", f"url: the code could not be delivered to "
+                                       f"{privacy_form(plugin)}; check the address")
+    return str(privacy_form(plugin))

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("dueprocess", "flows", "tasks", "models", "notifications", "deployments",
-            "ledger", "portal")
+            "ledger", "portal", "programme")
 
 # Lower layers never import higher ones (a module may import its own layer).
 LAYERS: tuple[tuple[str, ...], ...] = (

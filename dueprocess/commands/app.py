@@ -25,7 +25,7 @@ app = typer.Typer(
 # Features add their own commands: each module has `register(app)`.
 COMMAND_MODULES = (
     "dueprocess.commands.cases", "dueprocess.commands.procedure", "dueprocess.commands.ledger",
-    "dueprocess.commands.stack", "portal.cli", "portal.comments_cli",
+    "dueprocess.commands.stack", "portal.cli", "portal.comments_cli", "programme.cli",
 )
 
 # The help groups commands by who uses them: one table, by command name (a command it does
@@ -48,7 +48,7 @@ PANELS = {
     "demo": STACK_PANEL,
     "portal": PUBLIC_PANEL, "notices": PUBLIC_PANEL, "comments": PUBLIC_PANEL,
     "form-code": CASES_PANEL, "extend-window": CASES_PANEL, "witness": LEDGER_PANEL,
-    "init-admin": PROCEDURE_PANEL,
+    "init-admin": PROCEDURE_PANEL, "programme": PUBLIC_PANEL,
 }
 
 

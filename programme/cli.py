@@ -1,0 +1,194 @@
+"""`dueprocess programme …`: proposals, moderation, ballots, votes and the recount."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+programme_app = typer.Typer(help=__doc__, no_args_is_help=True)
+console = Console(width=None if sys.stdout.isatty() else 140)
+CHANNEL = "cli"
+Actor = Annotated[str, typer.Option("--as", help="Your handle")]
+Token = Annotated[str | None, typer.Option(
+    envvar="DUEPROCESS_TOKEN", help="Your API token (default: DUEPROCESS_TOKEN)",
+    show_default=False)]
+Choices = Annotated[list[int], typer.Option("--choice", help="A proposal id; repeat")]
+
+
+def _ready() -> None:
+    from dueprocess.db import migrate
+
+    migrate()
+
+
+def _file(path: Path) -> Any:
+    import yaml
+
+    from dueprocess.errors import DueProcessError
+    from dueprocess.services.payloads import load_yaml
+
+    try:
+        return load_yaml(path.read_text(encoding="utf-8"), field=f"file {path}")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DueProcessError(f"{path}: {exc}") from None
+
+
+def _validated(model: Any, data: Any, source: Path) -> Any:
+    from pydantic import ValidationError
+
+    from dueprocess.errors import DueProcessError, schema_problems
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = schema_problems(exc.errors())  # type: ignore[arg-type]
+        raise DueProcessError(f"{source}: " + "; ".join(p.message for p in problems)) from None
+
+
+@programme_app.command("propose")
+def propose_command(file: Annotated[Path, typer.Argument(help="Proposal (YAML/JSON)")]) -> None:
+    """Submit a proposal (the portal's "我要提实事" form does the same)."""
+    from models.programme import ProposalCreate
+    from programme.proposals import submit_proposal
+
+    request = _validated(ProposalCreate, _file(file), file)
+    _ready()
+    proposal = submit_proposal(request=request, client="cli")
+    console.print(f"Proposal #{proposal.id} received: receipt {proposal.receipt_number}")
+
+
+@programme_app.command("proposals")
+def proposals_command(year: Annotated[int, typer.Option(help="Programme year")]) -> None:
+    """List a year's proposals with their published moderation marks."""
+    from programme.proposals import proposals_of_year
+
+    _ready()
+    table = Table(title=f"Proposals {year}")
+    for column in ("#", "receipt", "level", "category", "place", "mark"):
+        table.add_column(column)
+    for shown in proposals_of_year(year=year, limit=10_000):
+        p, mark = shown.proposal, shown.mark
+        table.add_row(str(p.id), p.receipt_number, p.street or p.level, p.category, p.place,
+                      f"{mark.kind}: {mark.reason}" if mark else "")
+    console.print(table)
+
+
+@programme_app.command("mark")
+def mark_command(
+    proposal_id: int, actor: Actor,
+    kind: Annotated[str, typer.Option(help="merged or refused")],
+    reason: Annotated[str, typer.Option(help="Published with the mark")],
+    into: Annotated[int | None, typer.Option(help="For a merge: the proposal kept")] = None,
+    token: Token = None,
+) -> None:
+    """Moderate a proposal: merge a duplicate or refuse one out of scope (never deleted)."""
+    from models.programme import MarkCreate
+    from programme.proposals import moderate_as
+
+    mark = _validated(MarkCreate, {"kind": kind, "reason": reason, "merged_into": into},
+                      Path("--kind/--reason/--into"))
+    _ready()
+    moderate_as(proposal_id=proposal_id, mark=mark, actor=actor, token=token, channel=CHANNEL)
+    console.print(f"Proposal #{proposal_id} marked {kind}; the reason is published")
+
+
+@programme_app.command("ballot-open")
+def ballot_open_command(
+    file: Annotated[Path, typer.Argument(help="Ballot (YAML/JSON): year, title, roll, "
+                                              "choose_up_to, opens_at, closes_at, options")],
+    actor: Actor, token: Token = None,
+) -> None:
+    """Open a ballot on a shortlist of proposals."""
+    from models.programme import BallotCreate
+    from programme.ballots import open_ballot_as
+
+    request = _validated(BallotCreate, _file(file), file)
+    _ready()
+    ballot = open_ballot_as(request=request, actor=actor, token=token, channel=CHANNEL)
+    console.print(f"Ballot #{ballot.id} opened: {len(ballot.options)} options, choose up to "
+                  f"{ballot.choose_up_to}, {ballot.opens_at:%Y-%m-%d %H:%M} to "
+                  f"{ballot.closes_at:%Y-%m-%d %H:%M} UTC")
+
+
+@programme_app.command("send-code")
+def send_code_command(
+    ballot_id: int, url: Annotated[str, typer.Argument(help="Your Apprise URL")],
+) -> None:
+    """Send a one-time voting code to your channel (public roll)."""
+    from programme.ballots import send_code
+
+    _ready()
+    console.print(f"Code sent to {send_code(ballot_id=ballot_id, channel_url=url)}")
+
+
+@programme_app.command("vote")
+def vote_command(
+    ballot_id: int, choice: Choices,
+    code: Annotated[str, typer.Option(help="The code sent to your channel")],
+) -> None:
+    """Vote on a public ballot with your one-time code."""
+    from programme.ballots import cast_public_vote
+
+    _ready()
+    vote = cast_public_vote(ballot_id=ballot_id, code=code, choices=choice)
+    console.print(f"Vote #{vote.id} recorded for {', '.join(f'#{c}' for c in vote.choices)}")
+
+
+@programme_app.command("vote-expert")
+def vote_expert_command(ballot_id: int, choice: Choices, actor: Actor,
+                        token: Token = None) -> None:
+    """Vote on an expert ballot with your API token."""
+    from programme.ballots import cast_expert_vote
+
+    _ready()
+    vote = cast_expert_vote(ballot_id=ballot_id, choices=choice, actor=actor, token=token,
+                            channel=CHANNEL)
+    console.print(f"Vote #{vote.id} recorded for {', '.join(f'#{c}' for c in vote.choices)}")
+
+
+@programme_app.command("ballot-close")
+def ballot_close_command(ballot_id: int, actor: Actor, token: Token = None) -> None:
+    """Close a ballot after its window; its tally closes the ballot's log chain."""
+    from programme.ballots import close_ballot_as
+
+    _ready()
+    tally = close_ballot_as(ballot_id=ballot_id, actor=actor, token=token, channel=CHANNEL)
+    for option, count in sorted(tally.items(), key=lambda kv: -kv[1]):
+        console.print(f"  proposal #{option}: {count}")
+
+
+@programme_app.command("export-ballot")
+def export_ballot_command(ballot_id: int, directory: Path) -> None:
+    """Export a closed ballot as a dossier anyone can recount offline."""
+    from dueprocess.ledger import export_dossier
+    from models.programme import ballot_chain
+
+    _ready()
+    report = export_dossier(ballot_chain(ballot_id), directory, of_case=False)
+    console.print(f"Ballot #{ballot_id}: {len(report.items)} records written to {directory}")
+
+
+@programme_app.command("recount")
+def recount_command(
+    directory: Path,
+    trusted_key: Annotated[Path, typer.Option(help="The log's published public key (PEM)")],
+) -> None:
+    """Recount an exported ballot offline and check every vote against the signed log."""
+    from dueprocess.errors import DueProcessError
+    from ledger import DossierError
+    from programme.recount import RecountError, recount
+
+    try:
+        result = recount(directory, trusted_public_key_pem=trusted_key.read_bytes())
+    except (DossierError, RecountError, OSError) as exc:
+        raise DueProcessError(f"{directory}: {exc}") from None
+    console.print(result.summary(), markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(programme_app, name="programme")

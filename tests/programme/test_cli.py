@@ -1,0 +1,70 @@
+"""The programme from the command line, as residents and officials use it: a ballot
+opened from a file, a voting code delivered through Apprise to the voter's channel, the
+vote, the close, and the recount of the exported ballot against the published key."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dueprocess.clock import system_now
+from dueprocess.ledger import get_transparency_settings
+from notifications.receiver import WebhookReceiver
+from tests.dueprocess.commands.test_cli import dueprocess
+from tests.programme.conftest import OFFICIAL, new_proposal
+from tests.support import token_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def test_vote_by_code_close_export_and_recount(
+    tmp_path: Path, webhook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS", "true")  # loopback receiver
+    started = time.monotonic()
+    assert dueprocess("programme", "proposals", "--year", "2000").returncode == 0
+    startup = time.monotonic() - started  # the window must outlast three CLI calls here
+    options = [new_proposal(f"Matter {i} for the ballot") for i in range(3)]
+    now = system_now()
+    closes = now + timedelta(seconds=10 * startup + 5)
+    ballot_file = tmp_path / "ballot.json"
+    ballot_file.write_text(json.dumps({
+        "year": now.year, "title": "Next year's practical matters", "roll": "public",
+        "choose_up_to": 2, "opens_at": (now - timedelta(minutes=1)).isoformat(),
+        "closes_at": closes.isoformat(), "options": options}))
+    env = {"DUEPROCESS_TOKEN": token_for(OFFICIAL)}
+    opened = dueprocess("programme", "ballot-open", ballot_file, "--as", OFFICIAL, env=env)
+    assert opened.returncode == 0, opened.stderr
+    ballot = re.search(r"Ballot #(\d+) opened", opened.stdout)
+    assert ballot, opened.stdout
+    sent = dueprocess("programme", "send-code", ballot.group(1), webhook.url)
+    assert sent.returncode == 0, sent.stderr
+    code = re.search(r"code for ballot #\d+: (\d{8})", webhook.accepted[-1]["message"])
+    assert code, webhook.accepted
+    voted = dueprocess("programme", "vote", ballot.group(1), "--code", code.group(1),
+                       "--choice", str(options[1]))
+    assert voted.returncode == 0, voted.stderr
+
+    time.sleep(max(0.0, (closes - system_now()).total_seconds()) + 0.5)
+    closed = dueprocess("programme", "ballot-close", ballot.group(1), "--as", OFFICIAL, env=env)
+    assert closed.returncode == 0, closed.stderr
+    assert f"proposal #{options[1]}: 1" in closed.stdout
+    export = tmp_path / "export"
+    assert dueprocess("programme", "export-ballot", ballot.group(1), export).returncode == 0
+    key = get_transparency_settings().publication_dir / "public-key.pem"
+    recounted = dueprocess("programme", "recount", export, "--trusted-key", key)
+    assert recounted.returncode == 0, recounted.stderr
+    assert "1 votes recounted, equal to the published tally" in recounted.stdout
