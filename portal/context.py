@@ -19,10 +19,12 @@ from notifications.settings import get_notify_settings
 from portal.i18n import WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Pages of features the portal serves (their routers are included by portal.app).
+FEATURE_TEMPLATES = (Path(__file__).resolve().parents[1] / "programme" / "templates",)
 
 
 def templates() -> Jinja2Templates:
-    env = Environment(loader=FileSystemLoader(TEMPLATES),
+    env = Environment(loader=FileSystemLoader([TEMPLATES, *FEATURE_TEMPLATES]),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     language = get_notify_settings().notify_language
     env.globals.update(t=WORDS[language], lang=language)

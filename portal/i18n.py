@@ -26,7 +26,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "comments": "公众意见", "comment_form": "提交意见", "your_comment": "您的意见",
         "your_name": "署名（可选）", "send": "提交", "receipt": "意见回执",
         "receipt_number": "回执编号", "received_at": "收到时间", "digest": "SHA-256 摘要",
-        "back": "返回事项", "subscribe": "订阅通知", "apprise_url": "Apprise 通知地址",
+        "back": "返回事项", "subscribe": "订阅通知", "propose": "我要提实事",
+        "apprise_url": "Apprise 通知地址",
         "apprise_help": "例如 mailto://you@example.org 或 json://example.org/hook；"
                         "地址加密保存，仅以隐去密钥的形式显示。",
         "follow_case": "只订阅此事项", "check_channel": "请查收确认消息",
@@ -70,6 +71,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "your_name": "Name to publish (optional)", "send": "Send", "receipt": "Comment receipt",
         "receipt_number": "Receipt number", "received_at": "Received",
         "digest": "SHA-256", "back": "Back to the case", "subscribe": "Subscribe",
+        "propose": "Propose a matter",
         "apprise_url": "Apprise notification URL",
         "apprise_help": "e.g. mailto://you@example.org or json://example.org/hook; stored "
                         "encrypted and shown only with its secrets hidden.",

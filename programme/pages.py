@@ -1,0 +1,116 @@
+"""The programme's portal pages: the "我要提实事" proposal form, its receipt, and a year's
+proposals with their published moderation marks. Included by `portal.app`; rendered by
+the portal's layout in the request's language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from sqlmodel import select
+
+from dueprocess.clock import system_now
+from dueprocess.db import session_scope
+from dueprocess.errors import schema_problems
+from models.programme import Level, Proposal, ProposalCreate
+from portal.context import client_key, state
+from portal.errors import BadEncoding
+from portal.language import chosen_language, language_query
+from portal.pages import form_fields, message
+from portal.rendering import page
+from programme.proposals import marks_of, proposals_of_year
+
+router = APIRouter(prefix="/programme", include_in_schema=False,
+                   dependencies=[Depends(language_query)])
+FIELDS = ("category", "level", "street", "place", "description", "author")
+WORDS = {
+    "zh-CN": {
+        "propose": "我要提实事", "category": "类别", "level": "层级", "district": "区级",
+        "street": "街道级", "street_name": "街道", "place": "地点", "description": "事项内容",
+        "author": "署名（可不填）", "submit": "提交", "received": "已收到您的建议",
+        "receipt": "回执编号", "proposals": "实事建议", "merged": "已合并",
+        "refused": "不予采纳", "reason": "理由", "open": "待处理", "no_receipt": "没有该回执",
+        "too_many": "提交过于频繁，请 {seconds} 秒后再试",
+    },
+    "en": {
+        "propose": "Propose a practical matter", "category": "Category", "level": "Level",
+        "district": "District", "street": "Street", "street_name": "Street", "place": "Place",
+        "description": "What should be done", "author": "Your name (optional)",
+        "submit": "Submit", "received": "Your proposal was received", "receipt": "Receipt",
+        "proposals": "Proposals", "merged": "Merged", "refused": "Not accepted",
+        "reason": "Reason", "open": "Open", "no_receipt": "No such receipt",
+        "too_many": "Too many submissions; try again in {seconds} s",
+    },
+}
+Receipt = Annotated[str, Path(pattern=r"^P[0-9]{8}-[0-9A-F]{8}$")]
+
+
+def _words(request: Request) -> dict[str, str]:
+    return WORDS[chosen_language(request)]
+
+
+def _form(request: Request, fields: dict[str, str], errors: list[str],
+          status: int = 200) -> Response:
+    return page(request, "programme_propose.html", {
+        "p": _words(request), "fields": fields, "errors": errors,
+        "levels": [level.value for level in Level]}, status)
+
+
+@router.get("/propose", response_class=HTMLResponse)
+def propose_page(request: Request) -> Response:
+    return _form(request, {}, [])
+
+
+@router.post("/propose")
+async def propose_post(request: Request) -> Response:
+    wait = state(request).limiter.retry_after(client_key(request))
+    if wait is not None:
+        response = message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
+                           status=429, error=True, back="/programme/propose")
+        response.headers["Retry-After"] = str(max(1, round(wait)))
+        return response
+    try:
+        submitted = await form_fields(request)
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True, back="/programme/propose")
+    fields = {name: submitted.get(name, "")[:5000] for name in FIELDS}
+    try:
+        request_model = ProposalCreate.model_validate(
+            {k: v for k, v in fields.items() if v.strip() or k in ("category", "place",
+                                                                   "description", "level")})
+    except ValidationError as exc:
+        problems = schema_problems(exc.errors())  # type: ignore[arg-type]
+        return _form(request, fields, [p.message for p in problems], status=422)
+    from programme.proposals import submit_proposal
+
+    proposal = submit_proposal(request=request_model, client=client_key(request))
+    # Post/redirect/get: reloading the receipt never submits again.
+    return RedirectResponse(f"/programme/proposals/{proposal.receipt_number}", status_code=303)
+
+
+@router.get("/proposals/{receipt}", response_class=HTMLResponse)
+def receipt_page(request: Request, receipt: Receipt) -> Response:
+    with session_scope() as session:
+        proposal = session.exec(select(Proposal).where(
+            Proposal.receipt_number == receipt)).first()
+        if proposal is None:
+            return message(request, _words(request)["no_receipt"], status=404, error=True,
+                           back="/programme/propose")
+        marks = marks_of(session, [proposal.id or 0])
+        session.expunge(proposal)
+    return page(request, "programme_receipt.html", {
+        "p": _words(request), "proposal": proposal, "mark": marks[0] if marks else None})
+
+
+@router.get("/{year}", response_class=HTMLResponse)
+def year_page(
+    request: Request, year: Annotated[int, Path(ge=2000, le=2100)],
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    shown = proposals_of_year(year=year, after=after, limit=100)
+    return page(request, "programme_year.html", {
+        "p": _words(request), "year": year, "proposals": shown,
+        "next": shown[-1].proposal.id if len(shown) == 100 else None,
+        "this_year": system_now().year})
