@@ -104,6 +104,7 @@ UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {
     Subscriber: frozenset({"url_ciphertext", "privacy_url", "confirm_token_sha256"}),
 }
 TOUCHED_ROWS = "dueprocess.ledger.touched"  # session.info: {(table, id)}
+PENDING_RECORDS = "dueprocess.ledger.pending"  # session.info: records of published events
 _LOGGING_FEATURE = "dueprocess.ledger"
 _APPEND_AT_COMMIT = "dueprocess.ledger.log"  # its `append_at_commit(session)`
 
@@ -138,13 +139,15 @@ def _logged_column_changed(obj: SQLModel) -> bool:
 @event.listens_for(Session, "before_commit")
 def _log_touched_rows(session: Session) -> None:
     """Commit flushes only after the before-commit hooks ran; flush first, so the rows
-    written last are noted, and have the log append them (it may not have been loaded
-    when this commit began)."""
+    written last are noted, and have the log append them and the records of the events
+    published in the transaction. The one before-commit hook of the log: one the log
+    registered itself, when first imported during a commit, would change the hooks
+    SQLAlchemy is running ("deque mutated during iteration")."""
     if session.in_nested_transaction():
         return
     if session.new or session.dirty or session.deleted:
         session.flush()
-    if session.info.get(TOUCHED_ROWS):
+    if session.info.get(TOUCHED_ROWS) or session.info.get(PENDING_RECORDS):
         importlib.import_module(_APPEND_AT_COMMIT).append_at_commit(session)
 
 

@@ -169,6 +169,6 @@ class VoterCode(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ballot_id: int = Field(foreign_key="ballot.id", index=True)
     pseudonym: str = Field(max_length=64)
-    code_sha256: str = Field(max_length=64)
+    code_sha256: str = Field(max_length=64, index=True)
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

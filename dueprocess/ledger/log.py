@@ -50,7 +50,7 @@ from models.cases import DraftVersion
 from models.clock import CaseClock
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
-from models.ledger import LOG_HEAD_ID, TOUCHED_ROWS, LogHead, LogLeaf
+from models.ledger import LOG_HEAD_ID, PENDING_RECORDS, TOUCHED_ROWS, LogHead, LogLeaf
 
 Row = TypeVar("Row", EvidenceItem, Refusal, Decision)
 
@@ -230,7 +230,7 @@ class _Pending:
     specs: list[RecordSpec]
 
 
-_PENDING = "dueprocess.ledger.pending"
+_PENDING = PENDING_RECORDS
 # Set when a transaction decided or closed a case: a tree head is signed after it commits.
 SIGN_AFTER_COMMIT = "dueprocess.ledger.sign"
 
@@ -279,7 +279,6 @@ def _ever_logged(session: Session, ref: RowRef) -> bool:
     ))).scalar_one()
 
 
-@sa.event.listens_for(OrmSession, "before_commit")  # every session class
 def append_at_commit(session: Session) -> None:
     """Append the transaction's records just before it commits, each case's draft
     versions not logged yet after its first record (a new case's draft follows

@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.Column("ballot_id", sa.Integer(), sa.ForeignKey("ballot.id"), nullable=False,
                   index=True),
         sa.Column("pseudonym", sa.String(64), nullable=False),
-        sa.Column("code_sha256", sa.String(64), nullable=False),
+        sa.Column("code_sha256", sa.String(64), nullable=False, index=True),
         _utc("expires_at"), _utc("used_at", nullable=True),
     )
     postgres = op.get_bind().dialect.name == "postgresql"
