@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.base
+from models.migrations.append_only import refuse_changes
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -33,16 +34,7 @@ def upgrade() -> None:
         sa.Column("announced_at", models.base.UTCDateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_hearing_case_id", "hearing", ["case_id"])
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE TRIGGER hearing_append_only BEFORE UPDATE OR DELETE ON hearing "
-                   "FOR EACH ROW EXECUTE FUNCTION dueprocess_refuse_change()")
-        op.execute("CREATE TRIGGER hearing_refuse_truncate BEFORE TRUNCATE ON hearing "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION dueprocess_refuse_change()")
-    else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER hearing_refuse_{action.lower()} BEFORE {action} ON hearing "
-                f"BEGIN SELECT RAISE(ABORT, 'hearing is append-only; {action} refused'); END")
+    refuse_changes("hearing")
 
 
 def downgrade() -> None:

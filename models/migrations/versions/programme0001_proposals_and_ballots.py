@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.base
+from models.migrations.append_only import refuse_changes
 
 revision: str = "programme0001"
 down_revision: str | None = "0001"
@@ -81,19 +82,8 @@ def upgrade() -> None:
         sa.Column("code_sha256", sa.String(64), nullable=False, index=True),
         _utc("expires_at"), _utc("used_at", nullable=True),
     )
-    postgres = op.get_bind().dialect.name == "postgresql"
     for table in APPEND_ONLY:
-        if postgres:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION dueprocess_refuse_change()")
-            op.execute(f"CREATE TRIGGER {table}_refuse_truncate BEFORE TRUNCATE ON {table} "
-                       "FOR EACH STATEMENT EXECUTE FUNCTION dueprocess_refuse_change()")
-        else:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_refuse_{action.lower()} BEFORE {action} ON "
-                    f"{table} BEGIN SELECT RAISE(ABORT, '{table} is append-only; {action} "
-                    "refused'); END")
+        refuse_changes(table)
 
 
 def downgrade() -> None:
