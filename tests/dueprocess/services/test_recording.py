@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -156,19 +157,25 @@ def test_hand_edited_evidence_row_blocks_the_gate(case_id: str) -> None:
 
     # What an insider with database access might do to force the gate open: the
     # append-only triggers refuse the UPDATE, so they drop them first.
-    with session_scope() as session, triggers_dropped(session, "evidenceitem"):
-        payload = {**item.payload, "controllable": True}
-        session.connection().execute(
-            text("UPDATE evidenceitem SET payload = :payload WHERE id = :id"),
-            {"payload": __import__("json").dumps(payload), "id": item.id},
-        )
-    progress = advance_case(case_id=case_id)
-    assert "risk_assessment" in progress.open_stages
-    rules = {u.rule for u in progress.blocked["risk_assessment"]}
-    assert rules == {"EVIDENCE-INTEGRITY"}
-    view = case_view(case_id)
-    risk = next(s for s in view.stages if s.key == "risk_assessment")
-    assert f"#{item.id}" in str(risk.blocked[0])
+    def set_payload(payload: dict[str, Any]) -> None:
+        with session_scope() as session, triggers_dropped(session, "evidenceitem"):
+            session.connection().execute(
+                text("UPDATE evidenceitem SET payload = :payload WHERE id = :id"),
+                {"payload": json.dumps(payload), "id": item.id},
+            )
+
+    set_payload({**item.payload, "controllable": True})
+    try:
+        progress = advance_case(case_id=case_id)
+        assert "risk_assessment" in progress.open_stages
+        rules = {u.rule for u in progress.blocked["risk_assessment"]}
+        assert rules == {"EVIDENCE-INTEGRITY"}
+        view = case_view(case_id)
+        risk = next(s for s in view.stages if s.key == "risk_assessment")
+        assert f"#{item.id}" in str(risk.blocked[0])
+    finally:
+        # The session database is shared: later tests verify the whole log.
+        set_payload(item.payload)
 
 
 def test_full_procedure_decides_once(open_demo_case: Any) -> None:
