@@ -3,8 +3,10 @@ every open case is still driven by a flow run.
 
 Each open stage past its deadline (DUEPROCESS_STAGE_DEADLINE_DAYS) gets one escalation
 to the responsible official, recorded in the case database and announced as
-`dueprocess.deadline.missed`. The sweep then recovers any case whose run stopped or
-missed a resume while Prefect or the database was away (`dueprocess.orchestration.recovery`).
+`dueprocess.deadline.missed`; each overdue implementation milestone gets one supervision
+record and escalation (`dueprocess.supervision.overdue`). The sweep then recovers any case
+whose run stopped or missed a resume while Prefect or the database was away
+(`dueprocess.orchestration.recovery`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,20 @@ from dueprocess.services.escalations import escalate_missed_deadlines
 
 class WatchdogReport(BaseModel):
     escalated: list[str]
+    supervised: list[str] = []
     recovered: dict[str, str]
 
 
 @task(name="escalate-missed-deadlines", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def escalate() -> list[str]:
     return [f"{row.case_id}/{row.stage_key}" for row in escalate_missed_deadlines()]
+
+
+@task(name="supervise-implementation", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def supervise() -> list[str]:
+    from programme.supervision import supervise_overdue
+
+    return [f"item-{row.item_id}/milestone-{row.milestone_id}" for row in supervise_overdue()]
 
 
 # Actions worth reporting; "waits for …", "is Running", "closed" are the normal states.
@@ -43,7 +53,10 @@ def deadline_watchdog(recover_cases: bool = True) -> WatchdogReport:
     escalated = escalate()
     for item in escalated:
         logger.warning("deadline missed: %s; escalated to the responsible official", item)
+    supervised = supervise()
+    for item in supervised:
+        logger.warning("milestone overdue: %s; escalated by supervision", item)
     recovered = recover() if recover_cases else {}
     for case_id, action in recovered.items():
         logger.info("case %s: %s", case_id, action)
-    return WatchdogReport(escalated=escalated, recovered=recovered)
+    return WatchdogReport(escalated=escalated, supervised=supervised, recovered=recovered)

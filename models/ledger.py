@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONColumn, timestamp_field
+from models.implementation import ImplementationItem, Milestone, ProgressUpdate, SupervisionRecord
 from models.notices import Comment, Notice, Subscriber
 from models.people import Assignment, Credential, InterestDeclaration, PanelNote, Person
 from models.programme import Ballot, Proposal, ProposalMark, Vote
@@ -97,6 +98,8 @@ COVERED_MODELS: dict[type[SQLModel], str] = {
     InterestDeclaration: "interestdeclaration", PanelNote: "panelnote", Stage: "stage",
     Credential: "credential", Person: "person", Proposal: "proposal",
     ProposalMark: "proposalmark", Ballot: "ballot", Vote: "vote",
+    ImplementationItem: "implementationitem", Milestone: "milestone",
+    ProgressUpdate: "progressupdate", SupervisionRecord: "supervisionrecord",
 }
 # Working columns the snapshots leave out: changing only these logs nothing.
 UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {

@@ -41,6 +41,10 @@ def case_url(case_id: str) -> str:
     return f"{get_notify_settings().portal_url.rstrip('/')}/cases/{case_id}"
 
 
+def item_url(item_id: int) -> str:
+    return f"{get_notify_settings().portal_url.rstrip('/')}/programme/items/{item_id}"
+
+
 def case_context(case: DecisionCase) -> dict[str, Any]:
     return {
         "case": {"id": case.id, "title": case.title, "summary": case.summary,

@@ -4,7 +4,8 @@ causes them.
 A stage opening queues its reviewer assignment (and, for public participation, opens the
 comment window and queues the call for comments); completing the publication stage
 queues the decision announcement; a missed deadline (`deadline.missed`, from supervision)
-queues the escalation to the officials. A notice commits or rolls back with its cause.
+queues the escalation to the officials, and so does an overdue implementation milestone
+(`supervision.overdue`). A notice commits or rolls back with its cause.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 from dueprocess.journal import CaseEvent, subscribe
 from dueprocess.services.cases import get_case
 from models.cases import DecisionCase
+from models.implementation import ImplementationItem, Milestone
 from models.notices import CommentWindow
 from models.procedure import ProcedureDefinition
 from models.stages import Stage
@@ -36,6 +38,8 @@ def queue_notices(session: Session, event: CaseEvent) -> None:
         _deadline_missed(session, event, event.stage_key)
     elif event.kind == "comment_window.extended" and event.stage_key:
         _window_extended(session, event, event.stage_key)
+    elif event.kind == "supervision.overdue":
+        _milestone_overdue(session, event)
 
 
 def _kind(case: DecisionCase, stage_key: str) -> str:
@@ -124,5 +128,26 @@ def _deadline_missed(session: Session, event: CaseEvent, stage_key: str) -> None
         session, case_id=case.id, kind="deadline_escalation", audience=[OFFICIALS],
         public=False, context=content.stage_notice(session, case, stage_key, due),
         dedupe_key=f"{case.id}:deadline_escalation:{stage_key}:{event.subject_id}",
+        now=event.occurred_at,
+    )
+
+
+def _milestone_overdue(session: Session, event: CaseEvent) -> None:
+    """Supervision found an implementation milestone overdue: tell the officials."""
+    body = event.body
+    case = get_case(session, str(body["implements"]))
+    milestone = session.get(Milestone, body["milestone_id"])
+    item = session.get(ImplementationItem, body["item_id"])
+    if milestone is None or item is None:
+        return
+    queue_notice(
+        session, case_id=case.id, kind="supervision_escalation", audience=[OFFICIALS],
+        public=False, context={
+            **content.case_context(case),
+            "item": {"id": item.id, "title": item.title, "department": item.department,
+                     "url": content.item_url(item.id or 0)},
+            "milestone": {"title": milestone.title, "due_on": milestone.due_on.isoformat()},
+        },
+        dedupe_key=f"{case.id}:supervision_escalation:{event.subject_id}",
         now=event.occurred_at,
     )

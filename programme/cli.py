@@ -1,4 +1,5 @@
-"""`dueprocess programme …`: proposals, moderation, ballots, votes and the recount."""
+"""`dueprocess programme …`: proposals, moderation, ballots, votes and the recount;
+implementation items, milestones, progress and supervision."""
 
 from __future__ import annotations
 
@@ -188,6 +189,88 @@ def recount_command(
     except (DossierError, RecountError, OSError) as exc:
         raise DueProcessError(f"{directory}: {exc}") from None
     console.print(result.summary(), markup=False, highlight=False)
+
+
+@programme_app.command("item-add")
+def item_add_command(
+    file: Annotated[Path, typer.Argument(help="Item (YAML/JSON): case_id, title, department, "
+                                              "level, street, proposal_id")],
+    actor: Actor, token: Token = None,
+) -> None:
+    """Register an implementation item of a decided case (Art. 34)."""
+    from models.implementation import ItemCreate
+    from programme.implementation import register_item_as
+
+    request = _validated(ItemCreate, _file(file), file)
+    _ready()
+    item = register_item_as(request=request, actor=actor, token=token, channel=CHANNEL)
+    console.print(f"Item #{item.id} registered for {item.case_id}: {item.department}")
+
+
+@programme_app.command("milestone")
+def milestone_command(
+    item_id: int, file: Annotated[Path, typer.Argument(help="Milestone (YAML/JSON): title, "
+                                                           "due_on")],
+    actor: Actor, token: Token = None,
+) -> None:
+    """Set a milestone of an implementation item."""
+    from models.implementation import MilestoneCreate
+    from programme.implementation import add_milestone_as
+
+    request = _validated(MilestoneCreate, _file(file), file)
+    _ready()
+    milestone = add_milestone_as(item_id=item_id, request=request, actor=actor, token=token,
+                                 channel=CHANNEL)
+    console.print(f"Milestone #{milestone.id} of item #{item_id} due {milestone.due_on}")
+
+
+@programme_app.command("progress")
+def progress_command(
+    item_id: int, file: Annotated[Path, typer.Argument(
+        help="Progress (YAML/JSON): text, percent, evidence, completes_milestone")],
+    actor: Actor, token: Token = None,
+) -> None:
+    """Record progress of an item, with its evidence (members of its department)."""
+    from models.implementation import ProgressUpdateCreate
+    from programme.implementation import record_progress_as
+
+    request = _validated(ProgressUpdateCreate, _file(file), file)
+    _ready()
+    update = record_progress_as(item_id=item_id, request=request, actor=actor, token=token,
+                                channel=CHANNEL)
+    console.print(f"Progress #{update.id} of item #{item_id}: {update.percent}% on "
+                  f"{update.recorded_on}")
+
+
+@programme_app.command("item")
+def item_command(item_id: int) -> None:
+    """Show an item's milestones and progress."""
+    from programme.implementation import item_view
+
+    _ready()
+    view = item_view(item_id)
+    console.print(f"Item #{item_id}: {view.item.title} ({view.item.department}, "
+                  f"{view.percent}% as of {view.today})", markup=False, highlight=False)
+    table = Table()
+    for column in ("#", "milestone", "due", "status"):
+        table.add_column(column)
+    for shown in view.milestones:
+        table.add_row(str(shown.milestone.id), shown.milestone.title,
+                      str(shown.milestone.due_on), shown.status(view.today))
+    console.print(table)
+
+
+@programme_app.command("supervise")
+def supervise_command() -> None:
+    """Escalate overdue milestones now (the deadline watchdog does it on its schedule)."""
+    from programme.supervision import supervise_overdue
+
+    _ready()
+    records = supervise_overdue()
+    for record in records:
+        console.print(f"Milestone #{record.milestone_id} of item #{record.item_id} was due "
+                      f"{record.due_on}: escalated to {record.department}")
+    console.print(f"{len(records)} overdue milestone(s) escalated")
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,13 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from ledger import utc_timestamp
+from models.implementation import (
+    ImplementationItem,
+    Milestone,
+    ProgressUpdate,
+    SupervisionRecord,
+    item_chain,
+)
 from models.ledger import COVERED_MODELS
 from models.notices import Comment, Notice, Subscriber
 from models.people import (
@@ -181,6 +188,31 @@ def _vote(row: Vote) -> dict[str, Any]:
             "choices": list(row.choices), "cast_at": _when(row.cast_at)}
 
 
+def _item(row: ImplementationItem) -> dict[str, Any]:
+    return {"case_id": row.case_id, "title": row.title, "department": row.department,
+            "level": row.level, "street": row.street, "proposal_id": row.proposal_id,
+            "registered_by": row.registered_by, "registered_at": _when(row.registered_at),
+            "registered_on": _when(row.registered_on)}
+
+
+def _milestone(row: Milestone) -> dict[str, Any]:
+    return {"item_id": row.item_id, "title": row.title, "due_on": _when(row.due_on),
+            "set_by": row.set_by, "set_at": _when(row.set_at)}
+
+
+def _progress(row: ProgressUpdate) -> dict[str, Any]:
+    return {"item_id": row.item_id, "completes_milestone": row.completes_milestone,
+            "percent": row.percent, "text_sha256": _sha(row.text),
+            "evidence": list(row.evidence), "recorded_by": row.recorded_by,
+            "recorded_at": _when(row.recorded_at), "recorded_on": _when(row.recorded_on)}
+
+
+def _supervision(row: SupervisionRecord) -> dict[str, Any]:
+    return {"item_id": row.item_id, "milestone_id": row.milestone_id,
+            "due_on": _when(row.due_on), "detected_on": _when(row.detected_on),
+            "department": row.department, "detected_at": _when(row.detected_at)}
+
+
 _BALLOT_FIELDS = ("year", "title", "roll", "choose_up_to", "opens_at", "closes_at",
                   "options", "created_by", "created_at", "closed_at")
 
@@ -212,6 +244,15 @@ COVERED: tuple[CoveredTable, ...] = (
                  chain=lambda row: ballot_chain(row.id)),
     CoveredTable("vote", Vote, "vote", "vote", _vote, None, case_scoped=False,
                  chain=lambda row: ballot_chain(row.ballot_id)),
+    CoveredTable("implementationitem", ImplementationItem, "item", "implementation item",
+                 _item, None, case_scoped=False, chain=lambda row: item_chain(row.id)),
+    CoveredTable("milestone", Milestone, "milestone", "milestone", _milestone, None,
+                 case_scoped=False, chain=lambda row: item_chain(row.item_id)),
+    CoveredTable("progressupdate", ProgressUpdate, "progress", "progress update", _progress,
+                 None, case_scoped=False, chain=lambda row: item_chain(row.item_id)),
+    CoveredTable("supervisionrecord", SupervisionRecord, "supervision", "supervision record",
+                 _supervision, None, case_scoped=False,
+                 chain=lambda row: item_chain(row.item_id)),
 )
 BY_TABLE = {t.table: t for t in COVERED}
 BY_MODEL: dict[type[SQLModel], CoveredTable] = {t.model: t for t in COVERED}
@@ -224,7 +265,7 @@ EVENT_TABLES = {
     "panel": "panelnote", "assignment": "assignment", "stage": "stage",
     "subscription": "subscriber", "credential": "credential", "key": "credential",
     "token": "credential", "person": "person", "proposal": "proposal",
-    "vote": "vote", "ballot": "ballot",
+    "vote": "vote", "ballot": "ballot", "supervision": "supervisionrecord",
 }
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 
-from dueprocess.stack.processes import prefect_environment, stop_process, wait_for_deployment
+from dueprocess.stack.processes import prefect_environment, stop_process, wait_for_deployments
 from dueprocess.stack.startup import SERVER_FACTOR, reference_seconds
 from tests.support import VALID_STEPS, final_state
 
@@ -36,9 +36,11 @@ def prefect_server(case_database: str, tmp_path_factory: pytest.TempPathFactory)
             stdout=log, stderr=log, start_new_session=True,
         )
         try:
-            from dueprocess.settings import get_settings
+            from deployments.definitions import specs
 
-            wait_for_deployment(get_settings().deployment_name, api_url, process=runner)
+            # Every served deployment, as `up` waits: a test may run any of them first.
+            names = [f"{spec.load_flow().name}/{spec.name}" for spec in specs()]
+            wait_for_deployments(names, api_url, process=runner)
             yield api_url
         finally:
             stop_process(runner)

@@ -213,15 +213,25 @@ def test_the_watchdog_escalates_an_overdue_stage_once(
     advance_case(case_id=case_id)
     from dueprocess.services.case_clock import case_time
 
-    opened = case_time(case_id) - timedelta(days=31)  # 31 days ago on the case clock
-    with session_scope() as session:
-        session.connection().execute(text(
-            "UPDATE stage SET opened_at = :at WHERE case_id = :case AND key = 'expert_review'"
-        ), {"at": opened, "case": case_id})
-    for _ in range(2):
-        run: Any = run_deployment("deadline-watchdog/deadline-watchdog",
-                                  parameters={"recover_cases": False}, timeout=120)
-        assert run.state is not None and run.state.is_completed(), run.state
+    where = "WHERE case_id = :case AND key = 'expert_review'"
+
+    def set_opened_at(at: Any) -> None:
+        with session_scope() as session:
+            session.connection().execute(text(f"UPDATE stage SET opened_at = :at {where}"),
+                                         {"at": at, "case": case_id})
+
+    with session_scope() as session:  # the stored value itself, to put back unchanged
+        really_opened = session.connection().execute(
+            text(f"SELECT opened_at FROM stage {where}"), {"case": case_id}).scalar_one()
+    set_opened_at(case_time(case_id) - timedelta(days=31))  # 31 days ago on the case clock
+    try:
+        for _ in range(2):
+            run: Any = run_deployment("deadline-watchdog/deadline-watchdog",
+                                      parameters={"recover_cases": False}, timeout=120)
+            assert run.state is not None and run.state.is_completed(), run.state
+    finally:
+        # The row as the log knows it: later tests verify the whole shared log.
+        set_opened_at(really_opened)
     with session_scope() as session:
         rows = list(session.exec(select(StageEscalation)
                                  .where(StageEscalation.case_id == case_id)))

@@ -1,17 +1,28 @@
-"""Programme tests: proposals of the current year and ballots around the system clock."""
+"""Programme tests: proposals of the current year, ballots around the system clock, and
+implementation items of a decided demo case."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from dueprocess.clock import system_now
+from models.implementation import (
+    ImplementationItem,
+    ItemCreate,
+    Milestone,
+    MilestoneCreate,
+    ProgressUpdate,
+    ProgressUpdateCreate,
+)
 from models.programme import Ballot, BallotCreate, ProposalCreate
 from programme.ballots import open_ballot_as
+from programme.implementation import add_milestone_as, record_progress_as, register_item_as
 from programme.proposals import submit_proposal
-from tests.support import register_demo_people, token_for
+from tests.support import VALID_STEPS, record_steps, register_demo_people, token_for
 
 OFFICIAL = "wang.fang"
 
@@ -42,3 +53,38 @@ def make_ballot() -> Callable[..., Ballot]:
             options=[new_proposal(f"Matter number {i} for the list") for i in range(options)]),
             actor=OFFICIAL, token=token_for(OFFICIAL), channel="test")
     return _make
+
+
+# Implementation (Art. 34–35): an item of a decided demo case, run by sun.hao's unit.
+DEPARTMENT = "District Justice Bureau"
+REPORTER = "sun.hao"
+
+
+@pytest.fixture
+def decided_case(open_demo_case: Callable[[], str]) -> str:
+    case_id = open_demo_case()
+    record_steps(case_id, VALID_STEPS)
+    return case_id
+
+
+def register(case_id: str, actor: str = OFFICIAL, token: str | None = "", **changes: Any
+             ) -> ImplementationItem:
+    request = ItemCreate.model_validate({
+        "case_id": case_id, "title": "Smart parking meters in five zones",
+        "department": DEPARTMENT, "level": "district", **changes})
+    return register_item_as(request=request, actor=actor,
+                            token=token_for(actor) if token == "" else token, channel="test")
+
+
+def milestone(item_id: int, due_on: date, actor: str = OFFICIAL) -> Milestone:
+    return add_milestone_as(item_id=item_id, request=MilestoneCreate(
+        title="Meters installed in zone 1", due_on=due_on), actor=actor,
+        token=token_for(actor), channel="test")
+
+
+def progress(item_id: int, actor: str = REPORTER, **changes: Any) -> ProgressUpdate:
+    request = ProgressUpdateCreate.model_validate({
+        "text": "Zone 1 done", "percent": 20, "evidence": ["acceptance record 2027-01"],
+        **changes})
+    return record_progress_as(item_id=item_id, request=request, actor=actor,
+                              token=token_for(actor), channel="test")

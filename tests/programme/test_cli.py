@@ -17,7 +17,7 @@ from dueprocess.clock import system_now
 from dueprocess.ledger import get_transparency_settings
 from notifications.receiver import WebhookReceiver
 from tests.dueprocess.commands.test_cli import dueprocess
-from tests.programme.conftest import OFFICIAL, new_proposal
+from tests.programme.conftest import DEPARTMENT, OFFICIAL, REPORTER, new_proposal
 from tests.support import token_for
 
 pytestmark = pytest.mark.slow
@@ -68,3 +68,35 @@ def test_vote_by_code_close_export_and_recount(
     recounted = dueprocess("programme", "recount", export, "--trusted-key", key)
     assert recounted.returncode == 0, recounted.stderr
     assert "1 votes recounted, equal to the published tally" in recounted.stdout
+
+
+def test_an_item_its_milestone_and_progress_from_files(tmp_path: Path,
+                                                      decided_case: str) -> None:
+    item_file = tmp_path / "item.yaml"
+    item_file.write_text(f"case_id: {decided_case}\ntitle: Parking meters\n"
+                         f"department: {DEPARTMENT}\nlevel: street\n")
+    env = {"DUEPROCESS_TOKEN": token_for(OFFICIAL)}
+    bad = dueprocess("programme", "item-add", item_file, "--as", OFFICIAL, env=env)
+    assert bad.returncode != 0 and "street: required for a street-level item" in bad.stderr
+    item_file.write_text(f"case_id: {decided_case}\ntitle: Parking meters\n"
+                         f"department: {DEPARTMENT}\nlevel: district\n")
+    added = dueprocess("programme", "item-add", item_file, "--as", OFFICIAL, env=env)
+    item = re.search(r"Item #(\d+) registered", added.stdout)
+    assert item, added.stderr
+    milestone_file = tmp_path / "milestone.yaml"
+    milestone_file.write_text("title: Zone 1\ndue_on: 2001-01-01\n")
+    early = dueprocess("programme", "milestone", item.group(1), milestone_file, "--as",
+                       OFFICIAL, env=env)
+    assert early.returncode != 0 and "MILESTONE-AFTER-ITEM" in early.stderr
+    assert "due_on: 2001-01-01 is before the item was registered" in early.stderr
+    progress_file = tmp_path / "progress.yaml"
+    progress_file.write_text("text: Zone 1 surveyed\npercent: 130\n")
+    wrong = dueprocess("programme", "progress", item.group(1), progress_file, "--as", REPORTER,
+                       env={"DUEPROCESS_TOKEN": token_for(REPORTER)})
+    assert wrong.returncode != 0 and "percent" in wrong.stderr
+    progress_file.write_text("text: Zone 1 surveyed\npercent: 10\n")
+    done = dueprocess("programme", "progress", item.group(1), progress_file, "--as", REPORTER,
+                      env={"DUEPROCESS_TOKEN": token_for(REPORTER)})
+    assert done.returncode == 0, done.stderr
+    shown = dueprocess("programme", "item", item.group(1))
+    assert "Parking meters" in shown.stdout and "10%" in shown.stdout

@@ -55,3 +55,13 @@ def test_refusals_carry_rule_ids_and_openings_no_text() -> None:
                                                  "draft_sha256": "ef" * 32})
     assert event_payload(opened) == {"case_id": "dp-2026-abcdef", "person": "wang.fang",
                                      "procedure_id": "decree-713", "draft_sha256": "ef" * 32}
+
+
+def test_an_overdue_milestone_names_its_item_and_the_case_it_implements() -> None:
+    overdue = CaseEvent(case_id="item-7", kind="supervision.overdue", occurred_at=WHEN,
+                        subject_id=3, body={"implements": "dp-2026-abcdef", "item_id": 7,
+                                            "milestone_id": 12, "due_on": "2027-03-01",
+                                            "department": "District Justice Bureau"})
+    assert event_payload(overdue) == {
+        "case_id": "item-7", "supervision_id": 3, "implements": "dp-2026-abcdef",
+        "item_id": 7, "milestone_id": 12, "due_on": "2027-03-01"}
