@@ -273,5 +273,30 @@ def supervise_command() -> None:
     console.print(f"{len(records)} overdue milestone(s) escalated")
 
 
+@programme_app.command("report")
+def report_command(
+    year: Annotated[int, typer.Option(help="Milestones due in this year")],
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the CSV here")]
+    = None,
+) -> None:
+    """The supervision report per department: milestones on time, late, overdue."""
+    from programme.report import department_figures, report_csv
+
+    _ready()
+    figures = department_figures(year=year)
+    table = Table(title=f"Supervision report {year}")
+    for column in ("department", "items", "milestones", "on time", "late", "overdue",
+                   "not yet due", "escalated", "completed %", "on time %"):
+        table.add_column(column)
+    for f in figures:
+        table.add_row(f.department, *(str(v) if v is not None else "-" for v in (
+            f.items, f.milestones, f.done_on_time, f.done_late, f.overdue, f.not_yet_due,
+            f.escalated, f.completed_percent, f.on_time_percent)))
+    console.print(table)
+    if csv_file is not None:
+        csv_file.write_text(report_csv(figures), encoding="utf-8")
+        console.print(f"CSV written to {csv_file}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(programme_app, name="programme")

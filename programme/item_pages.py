@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from dueprocess.clock import system_now
 from dueprocess.errors import NotFound
 from models.programme import Level
 from portal.language import chosen_language, language_query
@@ -25,7 +26,7 @@ WORDS = {
         "due": "完成期限", "status": "状态", "open": "推进中", "done": "已完成",
         "done late": "逾期完成", "overdue": "逾期", "escalated": "已督办",
         "updates": "进展情况", "evidence": "佐证材料", "implements": "落实决策",
-        "no_item": "没有该项目", "as_of": "截至",
+        "no_item": "没有该项目", "as_of": "截至", "report": "督办报告",
     },
     "en": {
         "items": "Practical matters: progress", "district": "District", "street": "Street",
@@ -34,6 +35,7 @@ WORDS = {
         "done": "Done", "done late": "Done late", "overdue": "Overdue",
         "escalated": "Escalated", "updates": "Progress updates", "evidence": "Evidence",
         "implements": "Implements", "no_item": "No such item", "as_of": "as of",
+        "report": "Supervision report",
     },
 }
 CHART_WIDTH, CHART_HEIGHT = 320, 120
@@ -57,7 +59,7 @@ def items_page(request: Request, level: Annotated[Level | None, Query()] = None)
              if item.id is not None]
     return page(request, "programme_items.html", {
         "p": _words(request), "views": shown, "level": level.value if level else None,
-        "levels": [lv.value for lv in Level]})
+        "levels": [lv.value for lv in Level], "year": system_now().year})
 
 
 @router.get("/{item_id}", response_class=HTMLResponse)

@@ -100,3 +100,9 @@ def test_an_item_its_milestone_and_progress_from_files(tmp_path: Path,
     assert done.returncode == 0, done.stderr
     shown = dueprocess("programme", "item", item.group(1))
     assert "Parking meters" in shown.stdout and "10%" in shown.stdout
+    milestone_file.write_text("title: Zone 1\ndue_on: 2099-12-31\n")
+    assert dueprocess("programme", "milestone", item.group(1), milestone_file, "--as",
+                      OFFICIAL, env=env).returncode == 0
+    report = dueprocess("programme", "report", "--year", "2099", "--csv", tmp_path / "r.csv")
+    assert report.returncode == 0, report.stderr
+    assert f"{DEPARTMENT}," in (tmp_path / "r.csv").read_text()

@@ -1,0 +1,51 @@
+"""The supervision report's public page and CSV export, per department and year
+(`programme.report` computes both from the same rows)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from portal.language import chosen_language, language_query
+from portal.rendering import page
+from programme.report import chart_spec, chart_svg, department_figures, report_csv
+
+router = APIRouter(prefix="/programme/report", include_in_schema=False,
+                   dependencies=[Depends(language_query)])
+Year = Annotated[int, Path(ge=2000, le=2100)]
+WORDS = {
+    "zh-CN": {
+        "report": "实事项目督办报告", "department": "责任单位", "items": "项目",
+        "milestones": "节点", "done on time": "按期完成", "done late": "逾期完成",
+        "overdue": "逾期未完成", "not yet due": "未到期", "escalated": "督办",
+        "completed": "完成率", "on_time": "按期率", "csv": "下载 CSV", "none": "本年度没有节点",
+        "progress": "实事项目进度",
+    },
+    "en": {
+        "report": "Supervision report", "department": "Department", "items": "Items",
+        "milestones": "Milestones", "done on time": "Done on time", "done late": "Done late",
+        "overdue": "Overdue", "not yet due": "Not yet due", "escalated": "Escalated",
+        "completed": "Completed", "on_time": "On time", "csv": "Download CSV",
+        "none": "No milestones due this year", "progress": "Progress of every item",
+    },
+}
+
+
+@router.get("/{year}.csv")
+def report_csv_export(year: Year) -> Response:
+    return Response(report_csv(department_figures(year=year)), media_type="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="supervision-{year}.csv"'})
+
+
+@router.get("/{year}", response_class=HTMLResponse)
+def report_page(request: Request, year: Year) -> Response:
+    words = WORDS[chosen_language(request)]
+    figures = department_figures(year=year)
+    chart = Markup(chart_svg(chart_spec(figures, title=f"{words['report']} {year}",
+                                        labels=words))) if figures else None
+    return page(request, "programme_report.html", {
+        "p": words, "year": year, "figures": figures, "chart": chart})
