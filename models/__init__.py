@@ -12,7 +12,7 @@ from models.implementation import ImplementationItem, Milestone, ProgressUpdate,
 from models.ledger import ConsistencyProof, LogHead, LogLeaf, PublishedTreeHead  # noqa: F401
 from models.notices import Comment, CommentWindow, Notice, NoticeDelivery, Subscriber  # noqa: F401
 from models.people import Assignment, Person
-from models.programme import Ballot, Proposal, ProposalMark, Vote, VoterCode  # noqa: F401
+from models.programme import Ballot, ProgrammeList, Proposal, ProposalMark, Vote, VoterCode  # noqa: F401
 from models.stages import Stage, StageStatus
 
 __all__ = [

@@ -24,7 +24,7 @@ from models.base import JSONColumn, timestamp_field
 from models.implementation import ImplementationItem, Milestone, ProgressUpdate, SupervisionRecord
 from models.notices import Comment, Notice, Subscriber
 from models.people import Assignment, Credential, InterestDeclaration, PanelNote, Person
-from models.programme import Ballot, Proposal, ProposalMark, Vote
+from models.programme import Ballot, ProgrammeList, Proposal, ProposalMark, Vote
 from models.stages import Stage
 
 LOG_HEAD_ID = 1  # the single row of `loghead`
@@ -100,6 +100,7 @@ COVERED_MODELS: dict[type[SQLModel], str] = {
     ProposalMark: "proposalmark", Ballot: "ballot", Vote: "vote",
     ImplementationItem: "implementationitem", Milestone: "milestone",
     ProgressUpdate: "progressupdate", SupervisionRecord: "supervisionrecord",
+    ProgrammeList: "programmelist",
 }
 # Working columns the snapshots leave out: changing only these logs nothing.
 UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {

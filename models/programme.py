@@ -172,3 +172,18 @@ class VoterCode(SQLModel, table=True):
     code_sha256: str = Field(max_length=64, index=True)
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class ProgrammeList(SQLModel, table=True):
+    """The year's list of practical matters as a Decree 713 case: the shortlist its draft
+    was made from, and the list case it revises (adding or removing an item during the
+    year goes through the procedure again)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    ballot_id: int = Field(foreign_key="ballot.id")
+    case_id: str = Field(foreign_key="decisioncase.id", unique=True, max_length=32)
+    proposals: list[int] = Field(sa_column=Column(JSONColumn, nullable=False))
+    revises: str | None = Field(default=None, foreign_key="decisioncase.id", max_length=32)
+    opened_by: str = Field(max_length=64)
+    opened_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -39,6 +39,15 @@ def _file(path: Path) -> Any:
         raise DueProcessError(f"{path}: {exc}") from None
 
 
+def _mapping(path: Path) -> dict[str, Any]:
+    from dueprocess.errors import DueProcessError
+
+    data = _file(path)
+    if not isinstance(data, dict):
+        raise DueProcessError(f"{path}: expected a mapping of fields at the top")
+    return data
+
+
 def _validated(model: Any, data: Any, source: Path) -> Any:
     from pydantic import ValidationError
 
@@ -189,6 +198,44 @@ def recount_command(
     except (DossierError, RecountError, OSError) as exc:
         raise DueProcessError(f"{directory}: {exc}") from None
     console.print(result.summary(), markup=False, highlight=False)
+
+
+CaseFile = Annotated[Path, typer.Argument(
+    help="Case file (YAML/JSON) without title and draft: organ, people, assignments, …")]
+
+
+@programme_app.command("list-open")
+def list_open_command(
+    ballot_id: int, file: CaseFile,
+    size: Annotated[int, typer.Option(help="How many matters, by votes")],
+    token: Token = None,
+) -> None:
+    """Open the year's list case from a closed ballot: its draft is the shortlist."""
+    from programme.list_case import open_list_case_as
+
+    data = _mapping(file)
+    _ready()
+    case = open_list_case_as(ballot_id=ballot_id, list_size=size, case_file=data,
+                             token=token, channel=CHANNEL)
+    console.print(f"Opened case {case.id}: {case.title}", markup=False, highlight=False)
+
+
+@programme_app.command("list-revise")
+def list_revise_command(
+    case_id: str, file: CaseFile,
+    add: Annotated[list[int] | None, typer.Option(help="A proposal to add; repeat")] = None,
+    remove: Annotated[list[int] | None, typer.Option(help="A proposal to remove; repeat")]
+    = None,
+    token: Token = None,
+) -> None:
+    """Revise a decided list: a new list case, decided through the procedure again."""
+    from programme.list_case import revise_list_as
+
+    data = _mapping(file)
+    _ready()
+    case = revise_list_as(case_id=case_id, add=add or [], remove=remove or [],
+                          case_file=data, token=token, channel=CHANNEL)
+    console.print(f"Opened case {case.id}: {case.title}", markup=False, highlight=False)
 
 
 @programme_app.command("item-add")

@@ -37,6 +37,7 @@ from models.implementation import (
 from models.people import Person
 from models.programme import Proposal
 from programme.errors import refused
+from programme.list_case import list_of_case
 
 
 def case_date(session: Session, case_id: str) -> tuple[datetime, date]:
@@ -80,6 +81,11 @@ def register_item_as(*, request: ItemCreate, actor: str, token: str | None,
                                                           request.proposal_id) is None:
             raise refused("ITEM-PROPOSAL", f"proposal_id: proposal #{request.proposal_id} "
                           "does not exist")
+        listed = list_of_case(session, case.id)
+        if listed is not None and request.proposal_id not in listed.proposals:
+            raise refused("ITEM-ON-LIST", f"proposal_id: an item of the list case "
+                          f"'{case.id}' is one of its decided proposals "
+                          f"({', '.join(f'#{p}' for p in listed.proposals)})")
         now, today = case_date(session, case.id)
         item = ImplementationItem(
             case_id=case.id, title=request.title, department=request.department,

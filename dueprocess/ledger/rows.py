@@ -45,7 +45,15 @@ from models.people import (
     PanelNote,
     Person,
 )
-from models.programme import Ballot, Proposal, ProposalMark, Vote, ballot_chain, programme_chain
+from models.programme import (
+    Ballot,
+    ProgrammeList,
+    Proposal,
+    ProposalMark,
+    Vote,
+    ballot_chain,
+    programme_chain,
+)
 from models.stages import Stage
 
 SYSTEM_SCOPE = "system"  # chain of the records that belong to no case
@@ -188,6 +196,12 @@ def _vote(row: Vote) -> dict[str, Any]:
             "choices": list(row.choices), "cast_at": _when(row.cast_at)}
 
 
+def _programme_list(row: ProgrammeList) -> dict[str, Any]:
+    return {"year": row.year, "ballot_id": row.ballot_id, "case_id": row.case_id,
+            "proposals": list(row.proposals), "revises": row.revises,
+            "opened_by": row.opened_by, "opened_at": _when(row.opened_at)}
+
+
 def _item(row: ImplementationItem) -> dict[str, Any]:
     return {"case_id": row.case_id, "title": row.title, "department": row.department,
             "level": row.level, "street": row.street, "proposal_id": row.proposal_id,
@@ -244,6 +258,9 @@ COVERED: tuple[CoveredTable, ...] = (
                  chain=lambda row: ballot_chain(row.id)),
     CoveredTable("vote", Vote, "vote", "vote", _vote, None, case_scoped=False,
                  chain=lambda row: ballot_chain(row.ballot_id)),
+    CoveredTable("programmelist", ProgrammeList, "programme-list", "programme list",
+                 _programme_list, None, case_scoped=False,
+                 chain=lambda row: programme_chain(row.year)),
     CoveredTable("implementationitem", ImplementationItem, "item", "implementation item",
                  _item, None, case_scoped=False, chain=lambda row: item_chain(row.id)),
     CoveredTable("milestone", Milestone, "milestone", "milestone", _milestone, None,

@@ -10,6 +10,7 @@ and so may assign the stages, is the start rule ST-UNDERTAKING-UNIT (Art. 11) of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -36,8 +37,10 @@ def unregistered_people(session: Session, request: CaseCreate) -> list[str]:
 
 
 def open_case_as(*, request: CaseCreate, token: str | None, channel: str,
-                 now: datetime | None = None) -> DecisionCase:
-    """Open the case for the token's holder, who must be the case's `opened_by`."""
+                 now: datetime | None = None,
+                 also: Callable[[Session, DecisionCase], None] | None = None) -> DecisionCase:
+    """Open the case for the token's holder, who must be the case's `opened_by`; `also`
+    stores what belongs with the opening in the same transaction (a programme list)."""
     now = now or utcnow()
     actor: str | None = None
     try:
@@ -52,7 +55,10 @@ def open_case_as(*, request: CaseCreate, token: str | None, channel: str,
                                           f"register people ({', '.join(new_people)})")
             if problems:
                 raise Refused(problems)
-            return open_case(session, request=request, now=now)
+            case = open_case(session, request=request, now=now)
+            if also is not None:
+                also(session, case)
+            return case
     except Refused as refused:
         refused.refusal_id = audit_refusal(
             case_id=SYSTEM_SCOPE, action=OPEN, stage_key=None, submitted_by=actor,

@@ -106,3 +106,14 @@ def test_an_item_its_milestone_and_progress_from_files(tmp_path: Path,
     report = dueprocess("programme", "report", "--year", "2099", "--csv", tmp_path / "r.csv")
     assert report.returncode == 0, report.stderr
     assert f"{DEPARTMENT}," in (tmp_path / "r.csv").read_text()
+
+
+def test_a_list_case_file_that_brings_its_own_draft_is_refused(tmp_path: Path) -> None:
+    case_file = tmp_path / "list.yaml"
+    case_file.write_text("- not a mapping\n")
+    env = {"DUEPROCESS_TOKEN": token_for(OFFICIAL)}
+    refused = dueprocess("programme", "list-open", "1", case_file, "--size", "3", env=env)
+    assert refused.returncode != 0 and "expected a mapping" in refused.stderr
+    case_file.write_text("opened_by: wang.fang\ndraft: {title: Mine, text: '1. Mine'}\n")
+    refused = dueprocess("programme", "list-open", "999999", case_file, "--size", "3", env=env)
+    assert refused.returncode != 0 and "ballot #999999 does not exist" in refused.stderr

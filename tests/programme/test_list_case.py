@@ -1,0 +1,127 @@
+"""The year's list as a Decree 713 case: opened from a closed ballot with the shortlist as
+its draft (nothing typed again), once per ballot; changed during the year only by a
+revision decided through the procedure again; its items answer listed proposals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from dueprocess.db import session_scope
+from dueprocess.errors import Refused
+from models.cases import DecisionCase, DraftVersion
+from models.programme import Ballot, ProgrammeList
+from programme.ballots import cast_expert_vote, close_ballot_as
+from programme.list_case import open_list_case_as, revise_list_as
+from tests.programme.conftest import OFFICIAL, new_proposal, register
+from tests.support import VALID_STEPS, demo_case_data, record_steps, token_for
+
+EXPERTS = ("prof.zhang", "prof.chen", "dr.zhou")
+
+
+def list_file(**changes: Any) -> dict[str, Any]:
+    data = demo_case_data()
+    for generated in ("title", "draft"):
+        del data[generated]
+    return {**data, **changes}
+
+
+@pytest.fixture
+def closed_ballot(make_ballot: Callable[..., Ballot]) -> Ballot:
+    """An expert ballot on three proposals: option 2 gets 3 votes, option 3 gets 2,
+    option 1 gets 1."""
+    ballot = make_ballot(roll="expert", choose_up_to=2, options=3)
+    assert ballot.id is not None
+    first, second, third = ballot.options
+    for expert, choices in zip(EXPERTS, ([second, third], [second, third], [second, first]),
+                               strict=True):
+        cast_expert_vote(ballot_id=ballot.id, choices=choices, actor=expert,
+                         token=token_for(expert), channel="test")
+    close_ballot_as(ballot_id=ballot.id, actor=OFFICIAL, token=token_for(OFFICIAL),
+                    channel="test", now=ballot.closes_at + timedelta(minutes=1))
+    return ballot
+
+
+def open_list(ballot: Ballot, size: int = 2, **changes: Any) -> DecisionCase:
+    assert ballot.id is not None
+    return open_list_case_as(ballot_id=ballot.id, list_size=size, case_file=list_file(
+        **changes), token=token_for(OFFICIAL), channel="test")
+
+
+def draft_text(case_id: str) -> str:
+    with session_scope() as session:
+        return session.exec(select(DraftVersion.text).where(
+            DraftVersion.case_id == case_id)).one()
+
+
+def test_the_list_case_opens_only_from_a_closed_ballot_and_a_file_without_a_draft(
+    make_ballot: Callable[..., Ballot], closed_ballot: Ballot,
+) -> None:
+    with pytest.raises(Refused, match=r"LIST-BALLOT-CLOSED.*is not closed"):
+        open_list(make_ballot())
+    with pytest.raises(Refused, match=r"LIST-FILE.*title, draft: made from the ballot"):
+        open_list(closed_ballot, title="A list typed by hand",
+                  draft={"title": "List", "text": "1. Anything"})
+    with pytest.raises(Refused, match=r"LIST-SIZE.*list_size: 4 is not between 1 and"):
+        open_list(closed_ballot, size=4)
+    with pytest.raises(Refused, match=r"AUTHENTICATED.*the token belongs to 'wang.fang'"):
+        open_list(closed_ballot, opened_by="prof.zhang")
+    assert closed_ballot.id is not None
+    with pytest.raises(Refused, match=r"LIST-OFFICIAL.*'prof.zhang' \(expert\) may not"):
+        open_list_case_as(ballot_id=closed_ballot.id, list_size=2, case_file=list_file(
+            opened_by="prof.zhang"), token=token_for("prof.zhang"), channel="test")
+
+
+def test_the_draft_is_the_shortlist_by_votes_and_a_ballot_opens_one_list(
+    closed_ballot: Ballot,
+) -> None:
+    _, second, third = closed_ballot.options
+    case = open_list(closed_ballot)
+    text = draft_text(case.id)
+    assert [line.split("proposal #")[1].split(";")[0] for line in text.splitlines()] == [
+        str(second), str(third)]
+    assert "; 3 votes)" in text.splitlines()[0] and "; 2 votes)" in text.splitlines()[1]
+    assert "draft list" in case.title
+    with session_scope() as session:
+        link = session.exec(select(ProgrammeList).where(
+            ProgrammeList.case_id == case.id)).one()
+    assert (link.ballot_id, link.proposals, link.revises) == (closed_ballot.id,
+                                                              [second, third], None)
+    with pytest.raises(Refused, match="LIST-ONCE"):
+        open_list(closed_ballot)
+
+
+def test_a_decided_list_changes_only_by_a_revision_and_its_items_are_listed(
+    closed_ballot: Ballot,
+) -> None:
+    first, second, third = closed_ballot.options
+    case = open_list(closed_ballot)
+
+    def revise(**changes: Any) -> DecisionCase:
+        return revise_list_as(case_id=case.id, case_file=list_file(), token=token_for(
+            OFFICIAL), channel="test", **{"add": [], "remove": [], **changes})
+
+    with pytest.raises(Refused, match=r"LIST-REVISION.*not decided yet"):
+        revise(add=[first])
+    record_steps(case.id, VALID_STEPS)
+    with pytest.raises(Refused, match=r"ITEM-ON-LIST.*proposal_id"):
+        register(case.id, proposal_id=first)
+    assert register(case.id, proposal_id=second).proposal_id == second
+    for changes, says in (({}, "changes at least one item"),
+                          ({"remove": [first]}, f"remove: #{first} not on the list"),
+                          ({"add": [second]}, f"add: #{second} already on the list"),
+                          ({"add": [new_proposal()], "remove": [third]}, None)):
+        if says is None:
+            revision = revise(**changes)
+        else:
+            with pytest.raises(Refused, match=says):
+                revise(**changes)
+    assert "draft revised list" in revision.title
+    assert f"proposal #{third})" not in draft_text(revision.id)
+    assert f"proposal #{second})" in draft_text(revision.id)
+    with pytest.raises(Refused, match=r"LIST-REVISION.*not the latest list"):
+        revise(add=[first])
