@@ -9,16 +9,29 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
+from dueprocess.clock import local_date
 from dueprocess.db import session_scope
-from dueprocess.errors import Refused
+from dueprocess.errors import NotFound, Refused
+from dueprocess.services.progress import advance_case
+from dueprocess.services.recording import record_evidence
+from dueprocess.settings import get_settings
 from models.cases import DecisionCase, DraftVersion
-from models.programme import Ballot, ProgrammeList
+from models.notices import CommentWindow
+from models.programme import Ballot, ProgrammeList, Proposal
+from portal.comments import CommentCreate, submit_comment
 from programme.ballots import cast_expert_vote, close_ballot_as
 from programme.list_case import open_list_case_as, revise_list_as
+from programme.participation import participation_evidence
 from tests.programme.conftest import OFFICIAL, new_proposal, register
-from tests.support import VALID_STEPS, demo_case_data, record_steps, token_for
+from tests.support import (
+    VALID_STEPS,
+    advance_to_step,
+    demo_case_data,
+    record_steps,
+    token_for,
+)
 
 EXPERTS = ("prof.zhang", "prof.chen", "dr.zhou")
 
@@ -125,3 +138,36 @@ def test_a_decided_list_changes_only_by_a_revision_and_its_items_are_listed(
     assert f"proposal #{second})" in draft_text(revision.id)
     with pytest.raises(Refused, match=r"LIST-REVISION.*not the latest list"):
         revise(add=[first])
+
+
+def test_the_participation_evidence_is_filled_in_from_what_dueprocess_holds(
+    closed_ballot: Ballot,
+) -> None:
+    case = open_list(closed_ballot)
+    with pytest.raises(NotFound, match="no published comment window yet"):
+        participation_evidence(case.id)
+    advance_case(case_id=case.id)  # the participation stage opens: the window is published
+    submit_comment(case_id=case.id, client="198.51.100.7",
+                   comment=CommentCreate(body="请把学校门口的红绿灯排在第一项。"))
+    advance_to_step(case.id, "public_participation")  # the window has closed
+    evidence = participation_evidence(case.id)
+    with session_scope() as session:
+        proposals = session.exec(select(func.count()).select_from(Proposal).where(
+            Proposal.year == closed_ballot.year)).one()
+        window = session.exec(select(CommentWindow).where(
+            CommentWindow.case_id == case.id)).one()
+    assert evidence["opinions_received"] == proposals + 1
+    assert evidence["window_closes"] == local_date(
+        window.closes_at, get_settings().case_timezone).isoformat()
+    listed = [r for r in evidence["responses"] if r["reason"] == "On the draft list by the vote."]
+    assert len(listed) == 2
+    # The comments' answer is the officer's judgment: left open, and refused until given.
+    with pytest.raises(Refused, match=r"PP-RESPONSE-REASONS.*without a reason"):
+        record_evidence(case_id=case.id, stage_key="public_participation",
+                        recorded_by="li.wei", evidence=evidence, channel="test",
+                        token=token_for("li.wei"))
+    evidence["responses"][-1]["reason"] = "The school crossing light is first on the list."
+    item = record_evidence(case_id=case.id, stage_key="public_participation",
+                           recorded_by="li.wei", evidence=evidence, channel="test",
+                           token=token_for("li.wei"))
+    assert item.id is not None
