@@ -48,8 +48,11 @@ def list_draft(year: int, entries: Sequence[tuple[Proposal, int | None]],
              f"proposal #{p.id}" + (f"; {votes} votes)" if votes is not None else ")")
              for n, (p, votes) in enumerate(entries, start=1)]
     kind = "revised list" if revision else "list"
-    return {"title": f"Practical matters for the people {year} (为民办实事项目): draft {kind}",
-            "text": "\n".join(lines)}
+    return {"title": f"{list_title(year)}: draft {kind}", "text": "\n".join(lines)}
+
+
+def list_title(year: int) -> str:
+    return f"Practical matters for the people {year} (为民办实事项目)"
 
 
 def _check_file(case_file: dict[str, Any]) -> None:
@@ -75,7 +78,8 @@ def _official(session: Session, *, case_file: dict[str, Any], token: str | None,
 def _open(*, year: int, ballot_id: int, case_file: dict[str, Any], draft: dict[str, str],
           proposals: list[int], revises: str | None, actor: str, token: str | None,
           channel: str) -> DecisionCase:
-    request = validate_case_request({**case_file, "title": draft["title"], "draft": draft},
+    title = list_title(year) + (" — revision" if revises else "")
+    request = validate_case_request({**case_file, "title": title, "draft": draft},
                                     source="list case file")
 
     def link(session: Session, case: DecisionCase) -> None:

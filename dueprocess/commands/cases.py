@@ -225,8 +225,16 @@ def serve_command() -> None:
     main()
 
 
-def demo_command() -> None:
+def demo_command(
+    programme: Annotated[bool, typer.Option(
+        "--programme", help="A year of the practical-matters programme instead")] = False,
+) -> None:
     """Run one realistic case end to end with scripted reviewers."""
+    if programme:
+        from programme.demo import run_programme_demo
+
+        run_programme_demo(console)
+        return
     from dueprocess.demo.run import run_demo
 
     run_demo(console)

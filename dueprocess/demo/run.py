@@ -28,11 +28,11 @@ from dueprocess.settings import get_settings
 CASE_FILE = Path(__file__).parent / "case.yaml"
 
 
-def _step(console: Console, text: str) -> None:
+def step(console: Console, text: str) -> None:
     console.print(f"\n[bold cyan]>[/] {text}")
 
 
-def _patience(idle_seconds: float) -> float:
+def patience(idle_seconds: float) -> float:
     """A wait that grows with this machine's measured start-up (a fixed 60 or 120 s broke
     the demo under load: its waits are for flow processes starting)."""
     from dueprocess.stack.startup import reference_seconds
@@ -47,7 +47,7 @@ def _wait_for_refusal(case_id: str, key: str, *, timeout: float | None = None
     from dueprocess.db import session_scope
     from models.evidence import GateWait, Refusal
 
-    deadline = time.monotonic() + (timeout or _patience(60))
+    deadline = time.monotonic() + (timeout or patience(60))
     while time.monotonic() < deadline:
         with session_scope() as session:
             wait = session.exec(
@@ -60,7 +60,7 @@ def _wait_for_refusal(case_id: str, key: str, *, timeout: float | None = None
     raise TimeoutError(f"the flow run did not process the form input at {key}")
 
 
-def _advance_clock(console: Console, case_id: str, stage: str) -> None:
+def advance_clock_for(console: Console, case_id: str, stage: str) -> None:
     """Move the case's simulated clock to the day the reviewer records `stage`."""
     from dueprocess.services.case_clock import advance_clock_to
 
@@ -71,18 +71,18 @@ def _advance_clock(console: Console, case_id: str, stage: str) -> None:
                   "(Beijing)", highlight=False)
 
 
-def _record(console: Console, case_id: str, stage: str, by: str, evidence: dict[str, Any],
+def record_step(console: Console, case_id: str, stage: str, by: str, evidence: dict[str, Any],
             *, resume: bool = True) -> None:
     from dueprocess.orchestration.case_runs import resume_after_recording
     from dueprocess.services.recording import record_evidence
 
-    _advance_clock(console, case_id, stage)
+    advance_clock_for(console, case_id, stage)
 
     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                            evidence=evidence, channel="demo", token=token_for(by))
     console.print(f"  {by} recorded {stage} evidence #{item.id}")
     if resume:
-        console.print(f"  {resume_after_recording(item, timeout=_patience(120))}")
+        console.print(f"  {resume_after_recording(item, timeout=patience(120))}")
 
 
 def _play_case(console: Console, case_id: str) -> None:
@@ -93,11 +93,11 @@ def _play_case(console: Console, case_id: str) -> None:
 
     run_id = start_case_run(case_id)
     console.print(f"  flow run {run_id} started; waiting for it to reach the first gate")
-    gate = wait_for_gate(case_id, timeout=_patience(120))
+    gate = wait_for_gate(case_id, timeout=patience(120))
     if gate is None:
         raise RuntimeError("the flow run did not reach its first gate")
 
-    _step(console, "The legal reviewer tries to review before public participation, expert "
+    step(console, "The legal reviewer tries to review before public participation, expert "
           "review and risk assessment are done")
     try:
         from dueprocess.services.recording import record_evidence
@@ -108,9 +108,9 @@ def _play_case(console: Console, case_id: str) -> None:
     except Refused as refused:
         console.print(f"  [red]refused[/]: {refused}", markup=True, highlight=False)
 
-    _step(console, "The 30-day comment window dueprocess published closes; the participation "
+    step(console, "The 30-day comment window dueprocess published closes; the participation "
           "officer then types a 19-day window into the run's Prefect resume form")
-    _advance_clock(console, case_id, "public_participation")
+    advance_clock_for(console, case_id, "public_participation")
     run_input = {"recorded_by": "li.wei",
                  "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
                  "proof": form_code_for(case_id, "public_participation", "li.wei",
@@ -122,20 +122,20 @@ def _play_case(console: Console, case_id: str) -> None:
         console.print(f"  [red]refused[/]: [{reason['rule']}, {reason['article']}] "
                       f"{reason['message']}", highlight=False)
 
-    _step(console, "Public participation, expert review and risk assessment run in parallel")
-    _record(console, case_id, "public_participation", "li.wei", submissions.PARTICIPATION,
+    step(console, "Public participation, expert review and risk assessment run in parallel")
+    record_step(console, case_id, "public_participation", "li.wei", submissions.PARTICIPATION,
             resume=False)
     for handle, opinion in submissions.EXPERTS.items():
-        _record(console, case_id, "expert_review", handle, opinion, resume=False)
-    _record(console, case_id, "risk_assessment", "liu.yang", submissions.RISK)
+        record_step(console, case_id, "expert_review", handle, opinion, resume=False)
+    record_step(console, case_id, "risk_assessment", "liu.yang", submissions.RISK)
 
-    _step(console, "Legality review, then the executive meeting decides, then publication")
-    _record(console, case_id, "legality_review", "sun.hao", submissions.LEGALITY)
-    _record(console, case_id, "collective_decision", "zhao.li", submissions.MEETING)
-    _record(console, case_id, "publication", "qian.yu", submissions.PUBLICATION)
+    step(console, "Legality review, then the executive meeting decides, then publication")
+    record_step(console, case_id, "legality_review", "sun.hao", submissions.LEGALITY)
+    record_step(console, case_id, "collective_decision", "zhao.li", submissions.MEETING)
+    record_step(console, case_id, "publication", "qian.yu", submissions.PUBLICATION)
 
     with get_client(sync_client=True) as client:
-        deadline = time.monotonic() + _patience(120)
+        deadline = time.monotonic() + patience(120)
         while time.monotonic() < deadline:
             state = client.read_flow_run(run_id).state
             if state is not None and state.is_final():
@@ -175,9 +175,9 @@ def run_demo(console: Console) -> None:
         with served_deployments(data_dir, api_url):
             with session_scope() as session:
                 case = open_case(session, request=read_case_file(CASE_FILE))
-            _step(console, f"Official wang.fang opens case {case.id}: {case.title}")
+            step(console, f"Official wang.fang opens case {case.id}: {case.title}")
             _play_case(console, case.id)
-            _step(console, "The deliver-notices flow publishes the case's notices")
+            step(console, "The deliver-notices flow publishes the case's notices")
             deliver_demo_notices(console, case.id, channels)
         view = case_view(case.id)  # while the server is up: the status names the run's state
         console.print()

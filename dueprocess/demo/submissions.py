@@ -75,7 +75,7 @@ _EXPERT_OPINIONS = (
 )
 
 
-def _expert(handle: str, name: str, affiliation: str, field: str, conclusion: str,
+def expert_opinion(handle: str, name: str, affiliation: str, field: str, conclusion: str,
             opinion: str) -> dict[str, Any]:
     evidence: dict[str, Any] = {
         "expert_name": name, "affiliation": affiliation, "field_of_expertise": field,
@@ -91,7 +91,7 @@ def _expert(handle: str, name: str, affiliation: str, field: str, conclusion: st
     return evidence
 
 
-EXPERTS: dict[str, dict[str, Any]] = {o[0]: _expert(*o) for o in _EXPERT_OPINIONS}
+EXPERTS: dict[str, dict[str, Any]] = {o[0]: expert_opinion(*o) for o in _EXPERT_OPINIONS}
 
 RISK: dict[str, Any] = {
     "areas": ["social_stability", "public_safety", "finance"],
