@@ -9,17 +9,14 @@ receipt is only given for a comment that is committed and logged, as before, but
 concurrent comments cost one transaction and one log append instead of 16 serialised on
 the log head.
 
-The writer starts on the first comment of a process (and again in a forked child).
+The writers are `dueprocess.group_commit`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import queue
 import secrets
-import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
+from dueprocess.group_commit import GroupCommit
 from dueprocess.journal import CaseEvent, publish
 from models.cases import DecisionCase
 from models.notices import Comment, CommentWindow, comment_batch_line
@@ -123,41 +121,8 @@ def _store(batch: list[PendingComment]) -> None:
                 "could not allocate a receipt number; please send again"))
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self.queue: queue.SimpleQueue[PendingComment] = queue.SimpleQueue()
-        self.lock = threading.Lock()
-        self.pid = 0
-
-    def submit(self, pending: PendingComment) -> Future[str]:
-        with self.lock:
-            if self.pid != os.getpid():  # first comment of this process (or of a fork)
-                self.queue = queue.SimpleQueue()
-                self.pid = os.getpid()
-                for n in range(WRITERS):
-                    threading.Thread(target=self._run, name=f"comment-intake-{n}",
-                                     daemon=True).start()
-        self.queue.put(pending)
-        return pending.future
-
-    def _run(self) -> None:
-        source = self.queue
-        while True:
-            batch = [source.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(source.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                _store(batch)
-            except BaseException as exc:  # answer every waiting request, keep the writer
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
-
-
-_writer = _Writer()
+_writer: GroupCommit[PendingComment] = GroupCommit("comment-intake", _store,
+                                                  max_batch=MAX_BATCH, writers=WRITERS)
 
 
 def enqueue(pending: PendingComment) -> Future[str]:

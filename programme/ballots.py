@@ -17,7 +17,6 @@ import secrets
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dueprocess.clock import system_now
@@ -31,6 +30,7 @@ from models.programme import Ballot, BallotCreate, Proposal, Roll, Vote, VoterCo
 from notifications.secrets import keyed_digest
 from programme.errors import refused
 from programme.proposals import MODERATORS, marks_of
+from programme.vote_intake import PendingVote, enqueue
 
 CODE_TTL = timedelta(minutes=15)
 BALLOT_CLOSED = "ballot.closed"  # the event whose record closes the ballot's chain
@@ -94,82 +94,45 @@ def issue_code(*, ballot_id: int, channel_url: str, now: datetime | None = None)
                                        "experts vote with their token")
         code = f"{secrets.randbelow(10**8):08d}"
         session.add(VoterCode(ballot_id=ballot_id, pseudonym=pseudonym(ballot_id, channel_url),
-                              code_sha256=_code_digest(ballot_id, code),
+                              code_sha256=code_digest(ballot_id, code),
                               expires_at=now + CODE_TTL))
         return code
 
 
-def _code_digest(ballot_id: int, code: str) -> str:
+def code_digest(ballot_id: int, code: str) -> str:
     return hashlib.sha256(f"{ballot_id}:{code}".encode()).hexdigest()
 
 
 def cast_public_vote(*, ballot_id: int, code: str, choices: list[int],
                      now: datetime | None = None) -> Vote:
-    now = now or system_now()
+    """Count a public voter's vote; the code is spent with it (`programme.vote_intake`)."""
+    # The code is looked up by its digest (indexed): a guess reveals nothing about other
+    # codes, and 10^8 codes per 15 minutes cannot be walked through the portal.
+    pending = PendingVote(ballot_id=ballot_id, choices=list(choices),
+                          received_at=now or system_now(),
+                          code_sha256=code_digest(ballot_id, code.strip()))
     with audited(case_id=ballot_chain(ballot_id), action="cast_vote", stage_key=None,
-                 person=None, channel="portal"), session_scope() as session:
-        ballot = get_ballot(session, ballot_id)
-        # The code is looked up by its digest (indexed): a guess reveals nothing about
-        # other codes, and 10^8 codes per 15 minutes cannot be walked through the portal.
-        match = session.exec(select(VoterCode).where(
-            VoterCode.ballot_id == ballot_id,
-            VoterCode.code_sha256 == _code_digest(ballot_id, code.strip()))).first()
-        if match is None or match.used_at is not None or match.expires_at < now:
-            raise refused("VOTE-VERIFIED", "code: not a valid, unused and unexpired code for "
-                                           f"ballot #{ballot_id}")
-        match.used_at = now
-        session.add(match)
-        return _cast(session, ballot, voter=match.pseudonym, choices=choices, now=now)
+                 person=None, channel="portal"):
+        return enqueue(pending).result()
 
 
 def cast_expert_vote(*, ballot_id: int, choices: list[int], actor: str, token: str | None,
                      channel: str, now: datetime | None = None) -> Vote:
-    now = now or system_now()
+    received_at = now or system_now()
     with audited(case_id=ballot_chain(ballot_id), action="cast_vote", stage_key=None,
-                 person=actor, channel=channel), session_scope() as session:
-        ballot = get_ballot(session, ballot_id)
-        problems = identity_problems(session, handle=actor, token=token, channel=channel)
-        if problems:
-            raise Refused(problems)
-        if ballot.roll != Roll.EXPERT:
-            raise refused("VOTE-ROLL", f"ballot #{ballot_id} is for the {ballot.roll} roll")
-        if get_person(session, actor).role != Role.EXPERT:
-            raise refused("VOTE-ROLL", f"'{actor}' is not on the expert roll")
-        return _cast(session, ballot, voter=pseudonym(ballot_id, f"expert:{actor}"),
-                     choices=choices, now=now)
-
-
-def _cast(session: Session, ballot: Ballot, *, voter: str, choices: list[int],
-          now: datetime) -> Vote:
-    """Store one vote: inside the window on the system clock, at most N distinct options
-    of the ballot, once per pseudonym."""
-    assert ballot.id is not None
-    if ballot.closed_at is not None or not ballot.opens_at <= now < ballot.closes_at:
-        raise refused("VOTE-WINDOW", f"ballot #{ballot.id} takes votes from "
-                      f"{ballot.opens_at:%Y-%m-%d %H:%M:%S} to "
-                      f"{ballot.closes_at:%Y-%m-%d %H:%M:%S} UTC; it is now "
-                      f"{now:%Y-%m-%d %H:%M:%S} UTC")
-    if not choices or len(set(choices)) != len(choices):
-        raise refused("VOTE-CHOICES", "choices: choose at least one option, each once")
-    if len(choices) > ballot.choose_up_to:
-        raise refused("VOTE-CHOICES", f"choices: {len(choices)} chosen, the ballot allows up "
-                                      f"to {ballot.choose_up_to}")
-    unknown = [c for c in choices if c not in ballot.options]
-    if unknown:
-        raise refused("VOTE-CHOICES", f"choices: {', '.join(f'#{c}' for c in unknown)} not "
-                                      "on the ballot")
-    if session.exec(select(Vote.id).where(Vote.ballot_id == ballot.id,
-                                          Vote.pseudonym == voter)).first() is not None:
-        raise refused("VOTE-ONCE", f"this voter has already voted on ballot #{ballot.id}")
-    vote = Vote(ballot_id=ballot.id, pseudonym=voter, choices=sorted(choices), cast_at=now)
-    session.add(vote)
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent second vote of the same voter
-        raise refused("VOTE-ONCE", f"this voter has already voted on ballot #{ballot.id}") \
-            from None
-    session.expunge(vote)
-    return vote
+                 person=actor, channel=channel):
+        with session_scope() as session:
+            ballot = get_ballot(session, ballot_id)
+            problems = identity_problems(session, handle=actor, token=token, channel=channel)
+            if problems:
+                raise Refused(problems)
+            if ballot.roll != Roll.EXPERT:
+                raise refused("VOTE-ROLL", f"ballot #{ballot_id} is for the {ballot.roll} roll")
+            if get_person(session, actor).role != Role.EXPERT:
+                raise refused("VOTE-ROLL", f"'{actor}' is not on the expert roll")
+        return enqueue(PendingVote(ballot_id=ballot_id, choices=list(choices),
+                                   received_at=received_at,
+                                   pseudonym=pseudonym(ballot_id, f"expert:{actor}"))).result()
 
 
 def tally(session: Session, ballot: Ballot) -> dict[int, int]:

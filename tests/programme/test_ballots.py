@@ -19,6 +19,7 @@ from dueprocess.errors import Refused
 from dueprocess.ledger import export_dossier, log_public_key_pem, verify_log
 from ledger import DossierError
 from models.evidence import Refusal
+from models.ledger import LogLeaf
 from models.programme import Ballot, Vote, ballot_chain
 from programme.ballots import (
     cast_expert_vote,
@@ -150,3 +151,37 @@ def test_a_stored_vote_cannot_be_changed_or_deleted(make_ballot: MakeBallot) -> 
         with pytest.raises(DBAPIError, match="vote is append-only"), session_scope() as s:
             s.connection().execute(text(statement))
     assert [v.id for v in votes_of(ballot)] == [stored.id]
+
+
+def test_votes_sent_at_once_share_transactions_but_count_once_each(
+    make_ballot: MakeBallot,
+) -> None:
+    """Twenty voters at once, each sending their vote twice at the same moment (the same
+    code twice): every voter counts once, every vote is its own log record."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ballot = make_ballot(choose_up_to=1)
+    assert ballot.id is not None
+    codes = [issue_code(ballot_id=ballot.id, channel_url=f"mailto://v{i}@example.org")
+             for i in range(20)]
+
+    def send(code: str) -> str:
+        try:
+            cast_public_vote(ballot_id=ballot.id or 0, code=code, choices=[ballot.options[0]])
+        except Refused as refused:
+            return refused.problems[0].rule
+        return "counted"
+
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(send, [*codes, *codes]))
+    assert sorted(outcomes) == ["VOTE-VERIFIED"] * 20 + ["counted"] * 20
+    stored = votes_of(ballot)
+    assert len(stored) == len({v.pseudonym for v in stored}) == 20
+    with session_scope() as session:
+        records = [json.loads(r) for r in session.exec(select(LogLeaf.record).where(
+            LogLeaf.case_id == ballot_chain(ballot.id)))]
+    logged = [row["id"] for r in records for row in r.get("rows", []) if row["table"] == "vote"]
+    assert sorted(logged) == sorted(v.id for v in stored)
+    assert all(len([x for x in r.get("rows", []) if x["table"] == "vote"]) <= 1
+               for r in records)  # one vote per record
+    assert len(refusals_of(ballot)) == 20  # each refused second send audited
