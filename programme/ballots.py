@@ -4,10 +4,11 @@ Two rolls, kept apart: a ballot is either for the public or for the experts. A p
 voter proves control of a channel (an Apprise URL) with a one-time code sent to it; an
 expert votes with their API token. Either way the vote is stored under a pseudonym, an
 HMAC of the voter keyed per ballot, so one person votes once and no voter's identity is
-ever published. The voting window is measured on the system clock when the vote is
-recorded, never on a time the voter sends. Closing the ballot writes the tally as the
-record that closes the ballot's log chain: an exported ballot is complete, and anyone
-recounts it (`programme.recount`).
+ever published. The voting window is measured on the system clock when dueprocess
+receives the vote, never on a time the voter sends; votes received together are stored
+together (`programme.vote_intake`), each its own log record, and closing waits for them.
+Closing the ballot writes the tally as the record that closes the ballot's log chain: an
+exported ballot is complete, and anyone recounts it (`programme.recount`).
 """
 
 from __future__ import annotations
