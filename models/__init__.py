@@ -8,7 +8,13 @@ from models.clock import CaseClock  # noqa: F401
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, GateWait, Refusal
 from models.hearings import Hearing  # noqa: F401
-from models.implementation import ImplementationItem, Milestone, ProgressUpdate, SupervisionRecord  # noqa: F401
+from models.implementation import (  # noqa: F401
+    ImplementationItem,
+    ItemComment,
+    Milestone,
+    ProgressUpdate,
+    SupervisionRecord,
+)
 from models.ledger import ConsistencyProof, LogHead, LogLeaf, PublishedTreeHead  # noqa: F401
 from models.notices import Comment, CommentWindow, Notice, NoticeDelivery, Subscriber  # noqa: F401
 from models.people import Assignment, Person

@@ -119,3 +119,24 @@ class SupervisionRecord(SQLModel, table=True):
     detected_on: date = Field(description="The case's date when supervision found it")
     department: str = Field(max_length=200)
     detected_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ItemCommentCreate(BaseModel):
+    """A resident's comment under an item: a rating, and "press" (督促) to urge it on."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    body: str = PydanticField(min_length=2, max_length=2000)
+    rating: int | None = PydanticField(default=None, ge=1, le=5,
+                                       description="1 (poor) to 5 (very good)")
+    press: bool = PydanticField(default=False, description="Urge the department on")
+
+
+class ItemComment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="implementationitem.id", index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    rating: int | None = None
+    press: bool = False
+    client_digest: str = Field(max_length=64, description="Keyed digest of the client address")
+    received_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

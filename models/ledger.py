@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONColumn, timestamp_field
-from models.implementation import ImplementationItem, Milestone, ProgressUpdate, SupervisionRecord
+from models.implementation import (
+    ImplementationItem,
+    ItemComment,
+    Milestone,
+    ProgressUpdate,
+    SupervisionRecord,
+)
 from models.notices import Comment, Notice, Subscriber
 from models.people import Assignment, Credential, InterestDeclaration, PanelNote, Person
 from models.programme import Ballot, ProgrammeList, Proposal, ProposalMark, Vote
@@ -100,7 +106,7 @@ COVERED_MODELS: dict[type[SQLModel], str] = {
     ProposalMark: "proposalmark", Ballot: "ballot", Vote: "vote",
     ImplementationItem: "implementationitem", Milestone: "milestone",
     ProgressUpdate: "progressupdate", SupervisionRecord: "supervisionrecord",
-    ProgrammeList: "programmelist",
+    ProgrammeList: "programmelist", ItemComment: "itemcomment",
 }
 # Working columns the snapshots leave out: changing only these logs nothing.
 UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {

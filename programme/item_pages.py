@@ -1,21 +1,27 @@
 """The public pages of implementation (Art. 34–35): items per level with their progress,
 and one item's milestones, progress updates and supervision, with a progress chart
-drawn as inline SVG (no script: it renders wherever the page does)."""
+drawn as inline SVG (no script: it renders wherever the page does), and residents'
+comments, ratings and presses under it (a form; errors name the field)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from dueprocess.clock import system_now
-from dueprocess.errors import NotFound
+from dueprocess.errors import NotFound, schema_problems
+from models.implementation import ItemCommentCreate
 from models.programme import Level
+from portal.context import client_key, state
+from portal.errors import BadEncoding
 from portal.language import chosen_language, language_query
-from portal.pages import message
+from portal.pages import form_fields, message
 from portal.rendering import page
 from programme.implementation import ItemView, item_view, items
+from programme.item_comments import comment_on_item, item_comments
 
 router = APIRouter(prefix="/programme/items", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -27,6 +33,9 @@ WORDS = {
         "done late": "逾期完成", "overdue": "逾期", "escalated": "已督办",
         "updates": "进展情况", "evidence": "佐证材料", "implements": "落实决策",
         "no_item": "没有该项目", "as_of": "截至", "report": "督办报告",
+        "comments": "群众评价", "body": "您的意见", "rating": "评分（1-5，可不填）",
+        "press": "督促办理", "send": "提交", "pressed": "督促",
+        "too_many": "提交过于频繁，请 {seconds} 秒后再试",
     },
     "en": {
         "items": "Practical matters: progress", "district": "District", "street": "Street",
@@ -35,10 +44,14 @@ WORDS = {
         "done": "Done", "done late": "Done late", "overdue": "Overdue",
         "escalated": "Escalated", "updates": "Progress updates", "evidence": "Evidence",
         "implements": "Implements", "no_item": "No such item", "as_of": "as of",
-        "report": "Supervision report",
+        "report": "Supervision report", "comments": "Residents' comments",
+        "body": "Your comment", "rating": "Rating (1-5, optional)",
+        "press": "Urge the department on", "send": "Send", "pressed": "urged",
+        "too_many": "Too many submissions; try again in {seconds} s",
     },
 }
 CHART_WIDTH, CHART_HEIGHT = 320, 120
+ItemId = Annotated[int, Path(ge=1)]
 
 
 def _words(request: Request) -> dict[str, str]:
@@ -62,8 +75,8 @@ def items_page(request: Request, level: Annotated[Level | None, Query()] = None)
         "levels": [lv.value for lv in Level], "year": system_now().year})
 
 
-@router.get("/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: Annotated[int, Path(ge=1)]) -> Response:
+def _item(request: Request, item_id: int, *, fields: dict[str, str] | None = None,
+          errors: list[str] | None = None, status: int = 200) -> Response:
     try:
         view = item_view(item_id)
     except NotFound:
@@ -71,4 +84,40 @@ def item_page(request: Request, item_id: Annotated[int, Path(ge=1)]) -> Response
                        back="/programme/items")
     return page(request, "programme_item.html", {
         "p": _words(request), "view": view, "points": chart_points(view),
-        "width": CHART_WIDTH, "height": CHART_HEIGHT})
+        "width": CHART_WIDTH, "height": CHART_HEIGHT,
+        "comments": item_comments(item_id=item_id, limit=200), "fields": fields or {},
+        "errors": errors or []}, status)
+
+
+@router.get("/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, item_id: ItemId) -> Response:
+    return _item(request, item_id)
+
+
+@router.post("/{item_id}/comments")
+async def comment_post(request: Request, item_id: ItemId) -> Response:
+    back = f"/programme/items/{item_id}"
+    wait = state(request).limiter.retry_after(client_key(request))
+    if wait is not None:
+        response = message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
+                           status=429, error=True, back=back)
+        response.headers["Retry-After"] = str(max(1, round(wait)))
+        return response
+    try:
+        submitted = await form_fields(request)
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True, back=back)
+    fields = {name: submitted.get(name, "")[:2000] for name in ("body", "rating", "press")}
+    try:
+        comment = ItemCommentCreate.model_validate({
+            "body": fields["body"], "rating": fields["rating"].strip() or None,
+            "press": fields["press"] == "on"})
+    except ValidationError as exc:
+        problems = schema_problems(exc.errors())  # type: ignore[arg-type]
+        return _item(request, item_id, fields=fields, errors=[p.message for p in problems],
+                     status=422)
+    try:
+        comment_on_item(item_id=item_id, request=comment, client=client_key(request))
+    except NotFound:
+        return _item(request, item_id)  # the page says there is no such item
+    return RedirectResponse(f"{back}#comments", status_code=303)

@@ -4,7 +4,8 @@ implementation items went, from what dueprocess recorded (never from typed figur
 A milestone counts in the year it is due. It is *done on time* when the update that
 completed it was recorded on or before its due date, *done late* after it, *overdue*
 when its due date has passed on its case's clock without completion, and *not yet due*
-otherwise. The same rows give the page's table, its chart (Vega-Altair, rendered to SVG
+otherwise. Residents' comments, presses and ratings under the items are counted per
+department. The same rows give the page's table, its chart (Vega-Altair, rendered to SVG
 on the server, so the page needs no script) and the CSV export.
 """
 
@@ -25,6 +26,7 @@ from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import get_settings
 from models.implementation import ImplementationItem, Milestone, SupervisionRecord
 from programme.implementation import completed_milestones
+from programme.item_comments import reception_by_department
 
 STATUSES = ("done on time", "done late", "overdue", "not yet due")
 
@@ -41,6 +43,9 @@ class DepartmentFigures:
     escalated: int
     completed_percent: float | None  # of the milestones due so far
     on_time_percent: float | None  # of the milestones due so far
+    comments: int  # residents' comments under the department's items
+    presses: int  # of them, urging the department on (督促)
+    average_rating: float | None  # residents' ratings, 1 to 5
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -66,6 +71,7 @@ def department_figures(*, year: int) -> list[DepartmentFigures]:
         escalated = set(session.exec(select(SupervisionRecord.milestone_id).where(
             col(SupervisionRecord.milestone_id).in_(ids))))
         offsets = clock_offsets(session, {item.case_id for _, item in rows})
+    reception = reception_by_department(item_ids={item.id or 0 for _, item in rows})
     now = system_now()
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
     items: dict[str, set[int]] = defaultdict(set)
@@ -87,7 +93,11 @@ def department_figures(*, year: int) -> list[DepartmentFigures]:
             done_late=c["done late"], overdue=c["overdue"], not_yet_due=c["not yet due"],
             escalated=escalations[department],
             completed_percent=_percent(c["done on time"] + c["done late"], due),
-            on_time_percent=_percent(c["done on time"], due)))
+            on_time_percent=_percent(c["done on time"], due),
+            comments=reception[department].comments if department in reception else 0,
+            presses=reception[department].presses if department in reception else 0,
+            average_rating=reception[department].average_rating
+            if department in reception else None))
     return figures
 
 

@@ -22,7 +22,7 @@ WORDS = {
         "milestones": "节点", "done on time": "按期完成", "done late": "逾期完成",
         "overdue": "逾期未完成", "not yet due": "未到期", "escalated": "督办",
         "completed": "完成率", "on_time": "按期率", "csv": "下载 CSV", "none": "本年度没有节点",
-        "progress": "实事项目进度",
+        "progress": "实事项目进度", "rating": "群众评分", "presses": "督促次数",
     },
     "en": {
         "report": "Supervision report", "department": "Department", "items": "Items",
@@ -30,6 +30,7 @@ WORDS = {
         "overdue": "Overdue", "not yet due": "Not yet due", "escalated": "Escalated",
         "completed": "Completed", "on_time": "On time", "csv": "Download CSV",
         "none": "No milestones due this year", "progress": "Progress of every item",
+        "rating": "Residents' rating", "presses": "Presses",
     },
 }
 

@@ -30,6 +30,7 @@ from sqlmodel import Session, SQLModel, col, select
 from ledger import utc_timestamp
 from models.implementation import (
     ImplementationItem,
+    ItemComment,
     Milestone,
     ProgressUpdate,
     SupervisionRecord,
@@ -221,6 +222,12 @@ def _progress(row: ProgressUpdate) -> dict[str, Any]:
             "recorded_at": _when(row.recorded_at), "recorded_on": _when(row.recorded_on)}
 
 
+def _item_comment(row: ItemComment) -> dict[str, Any]:
+    return {"item_id": row.item_id, "body_sha256": _sha(row.body), "rating": row.rating,
+            "press": row.press, "client_digest": row.client_digest,
+            "received_at": _when(row.received_at)}
+
+
 def _supervision(row: SupervisionRecord) -> dict[str, Any]:
     return {"item_id": row.item_id, "milestone_id": row.milestone_id,
             "due_on": _when(row.due_on), "detected_on": _when(row.detected_on),
@@ -266,6 +273,8 @@ COVERED: tuple[CoveredTable, ...] = (
     CoveredTable("milestone", Milestone, "milestone", "milestone", _milestone, None,
                  case_scoped=False, chain=lambda row: item_chain(row.item_id)),
     CoveredTable("progressupdate", ProgressUpdate, "progress", "progress update", _progress,
+                 None, case_scoped=False, chain=lambda row: item_chain(row.item_id)),
+    CoveredTable("itemcomment", ItemComment, "item-comment", "item comment", _item_comment,
                  None, case_scoped=False, chain=lambda row: item_chain(row.item_id)),
     CoveredTable("supervisionrecord", SupervisionRecord, "supervision", "supervision record",
                  _supervision, None, case_scoped=False,

@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
+from dueprocess.db import session_scope
 from dueprocess.services.case_clock import advance_clock_to, case_time
+from models.implementation import ItemComment, item_chain
+from models.ledger import LogLeaf
 from portal.app import create_app
 from programme.supervision import supervise_overdue
 from tests.browser import launched_chromium, served
@@ -58,6 +62,31 @@ def test_items_are_listed_per_level_and_an_item_shows_its_milestones(
     assert client.get("/programme/items/999999").status_code == 404
 
 
+def test_residents_comment_rate_and_press_under_an_item(
+    client: TestClient, decided_case: str,
+) -> None:
+    item_id, _, _ = overdue_item(decided_case)
+    url = f"/programme/items/{item_id}/comments?lang=en"
+    refused = client.post(url, data={"body": "Too slow", "rating": "9"})
+    assert refused.status_code == 422
+    assert "rating" in refused.text and "less than or equal to 5" in refused.text
+    assert "Too slow" in refused.text  # nothing typed is lost
+    sent = client.post(url, data={"body": "Too slow", "rating": "2", "press": "on"},
+                       follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"].endswith("#comments")
+    page = client.get(f"/programme/items/{item_id}?lang=en").text
+    assert "★★ · <strong>urged</strong> — Too slow" in page
+    assert client.post("/programme/items/999999/comments",
+                       data={"body": "Hello there"}).status_code == 404
+    with session_scope() as session:
+        [comment] = session.exec(select(ItemComment).where(
+            ItemComment.item_id == item_id)).all()
+        kinds = session.exec(select(LogLeaf.kind).where(
+            LogLeaf.case_id == item_chain(item_id))).all()
+    assert (comment.rating, comment.press) == (2, True) and "item-comment" in kinds
+    assert "127.0.0.1" not in comment.client_digest  # only a keyed digest is kept
+
+
 @pytest.fixture
 def portal_url() -> Iterator[str]:
     yield from served(create_app(portal_settings()))
@@ -82,3 +111,10 @@ def test_an_items_progress_page_in_chromium(portal_url: str, browser: Any,
     assert "已督办" in page.inner_text(f"#milestone-{late}")
     chart = page.locator("#progress-chart").bounding_box()
     assert chart is not None and chart["width"] > 100 and chart["height"] > 50
+    page.fill("#body", "路口的红绿灯什么时候装好？")
+    page.fill("#rating", "4")
+    page.check("#press")
+    page.click("#comment-form button[type=submit]")
+    page.wait_for_url(f"**/programme/items/{item_id}#comments")
+    shown = page.inner_text("#item-comments")
+    assert "红绿灯" in shown and "★★★★" in shown and "督促" in shown

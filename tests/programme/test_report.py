@@ -18,8 +18,11 @@ from dueprocess.db import session_scope
 from dueprocess.services.case_clock import advance_clock_to, case_time
 from dueprocess.services.cases import register_person
 from dueprocess.services.identity import issue_token
+from models.implementation import ItemCommentCreate
 from models.people import PersonCreate, Role
 from portal.app import create_app
+from programme.implementation import items
+from programme.item_comments import comment_on_item
 from programme.report import department_figures, milestone_status
 from programme.supervision import supervise_overdue
 from tests.browser import launched_chromium, served
@@ -84,6 +87,13 @@ def test_the_figures_count_each_milestone_once_by_what_was_recorded(
     assert figures.completed_percent == pytest.approx(66.7)  # 2 of the 3 due so far
     assert figures.on_time_percent == pytest.approx(33.3)
     assert not [f for f in department_figures(year=year + 1) if f.department == unit]
+    assert (figures.comments, figures.presses, figures.average_rating) == (0, 0, None)
+    [item] = [i for i in items() if i.department == unit]
+    for rating, press in ((4, True), (None, False), (1, False)):
+        comment_on_item(item_id=item.id or 0, client="192.0.2.1", request=ItemCommentCreate(
+            body="Residents' view", rating=rating, press=press))
+    [figures] = [f for f in department_figures(year=year) if f.department == unit]
+    assert (figures.comments, figures.presses, figures.average_rating) == (3, 1, 2.5)
 
 
 def test_the_page_and_the_csv_show_the_same_figures(department: tuple[str, int]) -> None:
