@@ -326,7 +326,8 @@ def report_command(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the CSV here")]
     = None,
 ) -> None:
-    """The supervision report per department: milestones on time, late, overdue."""
+    """The supervision report: milestones per department, filing of normative documents."""
+    from programme.filing_report import filing_figures
     from programme.report import department_figures, report_csv
 
     _ready()
@@ -340,6 +341,15 @@ def report_command(
             f.items, f.milestones, f.done_on_time, f.done_late, f.overdue, f.not_yet_due,
             f.escalated, f.completed_percent, f.on_time_percent)))
     console.print(table)
+    filing = Table(title=f"Normative documents: filing {year}")
+    for column in ("undertaking unit", "published", "filed", "on time", "overdue",
+                   "legality reviews", "filing rate %", "on time %"):
+        filing.add_column(column)
+    for g in filing_figures(year=year):
+        filing.add_row(g.unit, *(str(v) if v is not None else "-" for v in (
+            g.published, g.filed, g.filed_on_time, g.overdue, g.legality_reviews,
+            g.filing_rate_percent, g.on_time_percent)))
+    console.print(filing)
     if csv_file is not None:
         csv_file.write_text(report_csv(figures), encoding="utf-8")
         console.print(f"CSV written to {csv_file}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
 from typing import Any
@@ -48,7 +49,7 @@ class DepartmentFigures:
     average_rating: float | None  # residents' ratings, 1 to 5
 
 
-def _percent(part: int, whole: int) -> float | None:
+def percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 1)
 
 
@@ -92,8 +93,8 @@ def department_figures(*, year: int) -> list[DepartmentFigures]:
             milestones=sum(c.values()), done_on_time=c["done on time"],
             done_late=c["done late"], overdue=c["overdue"], not_yet_due=c["not yet due"],
             escalated=escalations[department],
-            completed_percent=_percent(c["done on time"] + c["done late"], due),
-            on_time_percent=_percent(c["done on time"], due),
+            completed_percent=percent(c["done on time"] + c["done late"], due),
+            on_time_percent=percent(c["done on time"], due),
             comments=reception[department].comments if department in reception else 0,
             presses=reception[department].presses if department in reception else 0,
             average_rating=reception[department].average_rating
@@ -101,14 +102,19 @@ def department_figures(*, year: int) -> list[DepartmentFigures]:
     return figures
 
 
-def report_csv(figures: list[DepartmentFigures]) -> str:
+def rows_csv(rows: Sequence[Any], row_type: type) -> str:
+    """Dataclass rows as CSV with a header; an absent figure is an empty cell."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(DepartmentFigures)],
+    writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(row_type)],
                             lineterminator="\n")
     writer.writeheader()
-    for row in figures:
+    for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in asdict(row).items()})
     return out.getvalue()
+
+
+def report_csv(figures: list[DepartmentFigures]) -> str:
+    return rows_csv(figures, DepartmentFigures)
 
 
 def chart_spec(figures: list[DepartmentFigures], *, title: str,

@@ -1,5 +1,6 @@
-"""The supervision report's public page and CSV export, per department and year
-(`programme.report` computes both from the same rows)."""
+"""The supervision report's public page and CSV exports, per department and year
+(`programme.report`), and the filing of normative documents per undertaking unit
+(`programme.filing_report`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from markupsafe import Markup
 
 from portal.language import chosen_language, language_query
 from portal.rendering import page
+from programme.filing_report import filing_csv, filing_figures
 from programme.report import chart_spec, chart_svg, department_figures, report_csv
 
 router = APIRouter(prefix="/programme/report", include_in_schema=False,
@@ -23,6 +25,10 @@ WORDS = {
         "overdue": "逾期未完成", "not yet due": "未到期", "escalated": "督办",
         "completed": "完成率", "on_time": "按期率", "csv": "下载 CSV", "none": "本年度没有节点",
         "progress": "实事项目进度", "rating": "群众评分", "presses": "督促次数",
+        "filing": "规范性文件备案", "unit": "制定机关承办单位", "published": "公布",
+        "filed": "已备案", "filed_on_time": "按期备案", "filing_overdue": "逾期未备案",
+        "reviews": "合法性审核", "filing_rate": "备案率", "timeliness": "及时率",
+        "no_filing": "本年度没有公布的规范性文件",
     },
     "en": {
         "report": "Supervision report", "department": "Department", "items": "Items",
@@ -31,6 +37,11 @@ WORDS = {
         "completed": "Completed", "on_time": "On time", "csv": "Download CSV",
         "none": "No milestones due this year", "progress": "Progress of every item",
         "rating": "Residents' rating", "presses": "Presses",
+        "filing": "Normative documents: filing", "unit": "Undertaking unit",
+        "published": "Published", "filed": "Filed", "filed_on_time": "Filed on time",
+        "filing_overdue": "Overdue, not filed", "reviews": "Legality reviews",
+        "filing_rate": "Filing rate", "timeliness": "Timeliness",
+        "no_filing": "No normative documents published this year",
     },
 }
 
@@ -42,6 +53,13 @@ def report_csv_export(year: Year) -> Response:
                              f'attachment; filename="supervision-{year}.csv"'})
 
 
+@router.get("/{year}/filing.csv")
+def filing_csv_export(year: Year) -> Response:
+    return Response(filing_csv(filing_figures(year=year)), media_type="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="filing-{year}.csv"'})
+
+
 @router.get("/{year}", response_class=HTMLResponse)
 def report_page(request: Request, year: Year) -> Response:
     words = WORDS[chosen_language(request)]
@@ -49,4 +67,5 @@ def report_page(request: Request, year: Year) -> Response:
     chart = Markup(chart_svg(chart_spec(figures, title=f"{words['report']} {year}",
                                         labels=words))) if figures else None
     return page(request, "programme_report.html", {
-        "p": words, "year": year, "figures": figures, "chart": chart})
+        "p": words, "year": year, "figures": figures, "chart": chart,
+        "filing": filing_figures(year=year)})
