@@ -32,6 +32,14 @@ def demo_people() -> None:
     register_demo_people()
 
 
+@pytest.fixture(autouse=True)
+def no_prefect_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests drive whole cases through the services; sent to the session's Prefect
+    server, their events would start dozens of event-triggered flow runs that nothing
+    here waits for (the flow tests cover the events)."""
+    monkeypatch.setenv("DUEPROCESS_PREFECT_EVENTS", "false")
+
+
 def new_proposal(description: str = "Add a crossing light at the school gate") -> int:
     proposal = submit_proposal(request=ProposalCreate(
         category="交通", level="street", street="中关村街道", place="Zhongguancun No. 2 school",
