@@ -13,8 +13,10 @@ from dueprocess.db import session_scope
 from dueprocess.demo import submissions
 from dueprocess.errors import Refused
 from dueprocess.orchestration.case_runs import resume_after_recording
+from dueprocess.orchestration.resume import SCHEMA_NOT_STORED_YET
 from dueprocess.services.case_view import case_view
 from dueprocess.services.recording import record_evidence
+from dueprocess.stack.startup import reference_seconds
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
 from tests.flows.conftest import final_state, gate
@@ -87,8 +89,16 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
     flow_run_id, first_key = gate(case_id)
     with get_client(sync_client=True) as client:
         # The server refuses input that breaks the form's JSON schema; the run stays paused.
-        rejected = client.resume_flow_run(UUID(flow_run_id), run_input={
-            "public_participation": submissions.PARTICIPATION})
+        # (Prefect pauses the run before it stores the form's schema: until then it
+        # refuses any input with "schema not found", which is not the refusal tested here.)
+        deadline = time.monotonic() + max(30, 10 * reference_seconds())
+        while True:
+            rejected = client.resume_flow_run(UUID(flow_run_id), run_input={
+                "public_participation": submissions.PARTICIPATION})
+            if SCHEMA_NOT_STORED_YET not in str(rejected.details):
+                break
+            assert time.monotonic() < deadline, "the run never stored its form's schema"
+            time.sleep(0.2)
         assert rejected.status.value != "ACCEPT"
         assert "recorded_by" in str(rejected.details)
         assert run_state(run_id).is_paused()  # type: ignore[attr-defined]
