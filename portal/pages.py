@@ -96,15 +96,24 @@ def case_page(request: Request, case_id: CaseId) -> Response:
     })
 
 
+def too_many(request: Request, *, text: str, back: str) -> Response | None:
+    """The 429 page, naming when to try again, if this client sent too many forms; `text`
+    has a `{seconds}` field. None: the form may be taken."""
+    wait = state(request).limiter.retry_after(client_key(request))
+    if wait is None:
+        return None
+    response = message(request, text.format(seconds=f"{wait:.0f}"), status=429, error=True,
+                       back=back)
+    response.headers["Retry-After"] = str(max(1, round(wait)))
+    return response
+
+
 @router.post("/cases/{case_id}/comments")
 async def comment_post(request: Request, case_id: CaseId) -> Response:
     back = f"/cases/{case_id}#comment"
-    wait = state(request).limiter.retry_after(client_key(request))
-    if wait is not None:
-        response = message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
-                           status=429, error=True, back=back)
-        response.headers["Retry-After"] = str(max(1, round(wait)))
-        return response
+    limited = too_many(request, text=_words(request)["too_many"], back=back)
+    if limited is not None:
+        return limited
     try:
         fields = await form_fields(request)
         comment = CommentCreate(body=fields.get("body", "")[:100_000],

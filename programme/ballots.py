@@ -24,13 +24,13 @@ from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound, Refused
 from dueprocess.journal import CaseEvent, publish
-from dueprocess.services.identity import get_person, identity_problems, is_administrator
+from dueprocess.services.identity import get_person, identity_problems
 from dueprocess.services.refusal_audit import audited
 from models.people import Role
 from models.programme import Ballot, BallotCreate, Proposal, Roll, Vote, VoterCode, ballot_chain
 from notifications.secrets import keyed_digest
 from programme.errors import refused
-from programme.proposals import MODERATORS, marks_of
+from programme.proposals import marks_of, programme_official
 from programme.vote_intake import PendingVote, enqueue
 
 CODE_TTL = timedelta(minutes=15)
@@ -68,13 +68,8 @@ def open_ballot_as(*, request: BallotCreate, actor: str, token: str | None,
 
 
 def _official(session: Session, *, actor: str, token: str | None, channel: str) -> None:
-    problems = identity_problems(session, handle=actor, token=token, channel=channel)
-    if problems:
-        raise Refused(problems)
-    person = get_person(session, actor)
-    if person.role not in MODERATORS and not is_administrator(person):
-        raise refused("BALLOT-OFFICIAL", f"'{actor}' ({person.role}) may not run ballots: "
-                                         "officials and participation officers may")
+    programme_official(session, actor=actor, token=token, channel=channel,
+                       rule="BALLOT-OFFICIAL", may="run ballots")
 
 
 def get_ballot(session: Session, ballot_id: int) -> Ballot:

@@ -15,10 +15,10 @@ from dueprocess.clock import system_now
 from dueprocess.errors import NotFound, schema_problems
 from models.implementation import ItemCommentCreate
 from models.programme import Level
-from portal.context import client_key, state
+from portal.context import client_key
 from portal.errors import BadEncoding
 from portal.language import chosen_language, language_query
-from portal.pages import form_fields, message
+from portal.pages import form_fields, message, too_many
 from portal.rendering import page
 from programme.implementation import ItemView, item_view, items
 from programme.item_comments import comment_on_item, item_comments
@@ -97,12 +97,9 @@ def item_page(request: Request, item_id: ItemId) -> Response:
 @router.post("/{item_id}/comments")
 async def comment_post(request: Request, item_id: ItemId) -> Response:
     back = f"/programme/items/{item_id}"
-    wait = state(request).limiter.retry_after(client_key(request))
-    if wait is not None:
-        response = message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
-                           status=429, error=True, back=back)
-        response.headers["Retry-After"] = str(max(1, round(wait)))
-        return response
+    limited = too_many(request, text=_words(request)["too_many"], back=back)
+    if limited is not None:
+        return limited
     try:
         submitted = await form_fields(request)
     except BadEncoding as exc:

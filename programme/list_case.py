@@ -19,16 +19,15 @@ from sqlmodel import Session, col, select
 
 from dueprocess.clock import system_now
 from dueprocess.db import session_scope
-from dueprocess.errors import NotFound, Refused
+from dueprocess.errors import NotFound
 from dueprocess.services.case_opening import open_case_as
 from dueprocess.services.cases import validate_case_request
-from dueprocess.services.identity import get_person, identity_problems, is_administrator
 from dueprocess.services.refusal_audit import audited
 from models.cases import CaseStatus, DecisionCase
 from models.programme import Ballot, ProgrammeList, Proposal, programme_chain
 from programme.ballots import get_ballot, tally
 from programme.errors import refused
-from programme.proposals import MODERATORS, marks_of
+from programme.proposals import marks_of, programme_official
 
 GENERATED = ("title", "draft")  # made from the stored proposals, never from the file
 
@@ -65,13 +64,8 @@ def _check_file(case_file: dict[str, Any]) -> None:
 def _official(session: Session, *, case_file: dict[str, Any], token: str | None,
               channel: str) -> str:
     actor = str(case_file.get("opened_by") or "")
-    problems = identity_problems(session, handle=actor, token=token, channel=channel)
-    if problems:
-        raise Refused(problems)
-    person = get_person(session, actor)
-    if person.role not in MODERATORS and not is_administrator(person):
-        raise refused("LIST-OFFICIAL", f"'{actor}' ({person.role}) may not open the "
-                      "programme's list case: officials may")
+    programme_official(session, actor=actor, token=token, channel=channel,
+                       rule="LIST-OFFICIAL", may="open the programme's list case")
     return actor
 
 

@@ -15,10 +15,10 @@ from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import schema_problems
 from models.programme import Level, Proposal, ProposalCreate
-from portal.context import client_key, state
+from portal.context import client_key
 from portal.errors import BadEncoding
 from portal.language import chosen_language, language_query
-from portal.pages import form_fields, message
+from portal.pages import form_fields, message, too_many
 from portal.rendering import page
 from programme.proposals import marks_of, proposals_of_year
 
@@ -66,12 +66,9 @@ def propose_page(request: Request) -> Response:
 
 @router.post("/propose")
 async def propose_post(request: Request) -> Response:
-    wait = state(request).limiter.retry_after(client_key(request))
-    if wait is not None:
-        response = message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
-                           status=429, error=True, back="/programme/propose")
-        response.headers["Retry-After"] = str(max(1, round(wait)))
-        return response
+    limited = too_many(request, text=_words(request)["too_many"], back="/programme/propose")
+    if limited is not None:
+        return limited
     try:
         submitted = await form_fields(request)
     except BadEncoding as exc:

@@ -55,14 +55,8 @@ def moderate_as(*, proposal_id: int, mark: MarkCreate, actor: str, token: str | 
         year = proposal.year
     with audited(case_id=chain(year), action="moderate_proposal", stage_key=None,
                  person=actor, channel=channel), session_scope() as session:
-        problems = identity_problems(session, handle=actor, token=token, channel=channel)
-        if problems:
-            raise Refused(problems)
-        person = get_person(session, actor)
-        if person.role not in MODERATORS and not is_administrator(person):
-            raise Refused([Unmet("PROPOSAL-MODERATOR", RULES, f"'{actor}' ({person.role}) may "
-                                 "not moderate proposals: officials and participation "
-                                 "officers may")])
+        programme_official(session, actor=actor, token=token, channel=channel,
+                           rule="PROPOSAL-MODERATOR", may="moderate proposals")
         if mark.kind is MarkKind.SHORTLISTED:
             raise Refused([Unmet("PROPOSAL-MODERATOR", RULES, "kind: a proposal is "
                                  "shortlisted by putting it on a ballot, not by hand")])
@@ -85,6 +79,19 @@ def moderate_as(*, proposal_id: int, mark: MarkCreate, actor: str, token: str | 
         session.flush()
         session.expunge(row)
         return row
+
+
+def programme_official(session: Session, *, actor: str, token: str | None, channel: str,
+                       rule: str, may: str) -> None:
+    """`actor` is authenticated and an official, a participation officer or an
+    administrator; otherwise `Refused` names `rule` and what they may not do."""
+    problems = identity_problems(session, handle=actor, token=token, channel=channel)
+    if problems:
+        raise Refused(problems)
+    person = get_person(session, actor)
+    if person.role not in MODERATORS and not is_administrator(person):
+        raise Refused([Unmet(rule, RULES, f"'{actor}' ({person.role}) may not {may}: "
+                             "officials and participation officers may")])
 
 
 def _proposal(session: Session, proposal_id: int) -> Proposal:

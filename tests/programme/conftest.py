@@ -3,11 +3,12 @@ implementation items of a decided demo case."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from dueprocess.clock import system_now
 from models.implementation import (
@@ -19,9 +20,12 @@ from models.implementation import (
     ProgressUpdateCreate,
 )
 from models.programme import Ballot, BallotCreate, ProposalCreate
+from portal.app import create_app
 from programme.ballots import open_ballot_as
 from programme.implementation import add_milestone_as, record_progress_as, register_item_as
 from programme.proposals import submit_proposal
+from tests.browser import launched_chromium, served
+from tests.portal.conftest import portal_settings
 from tests.support import VALID_STEPS, record_steps, register_demo_people, token_for
 
 OFFICIAL = "wang.fang"
@@ -30,6 +34,24 @@ OFFICIAL = "wang.fang"
 @pytest.fixture(autouse=True)
 def demo_people() -> None:
     register_demo_people()
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """The portal, with room for the forms these tests send from one address."""
+    with TestClient(create_app(portal_settings(comment_rate_count=1000)),
+                    base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def portal_url() -> Iterator[str]:
+    yield from served(create_app(portal_settings(comment_rate_count=1000)))
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    yield from launched_chromium()
 
 
 @pytest.fixture(autouse=True)

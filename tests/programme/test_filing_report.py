@@ -10,10 +10,8 @@ from fastapi.testclient import TestClient
 
 from dueprocess.demo.submissions import BEIJING
 from dueprocess.services.case_clock import advance_clock_to
-from portal.app import create_app
 from programme.filing_report import FilingFigures, filing_figures
 from tests.dueprocess.services.test_normative_document import drive_like_the_flow
-from tests.portal.conftest import portal_settings
 from tests.support import NORMATIVE_FILING, NORMATIVE_STEPS, normative_case
 
 UNIT = "District Urban Management Commission"  # the demo case file's undertaking unit
@@ -24,7 +22,9 @@ def figures() -> FilingFigures:
     return found[0] if found else FilingFigures(UNIT, 0, 0, 0, 0, 0, None, None)
 
 
-def test_filed_on_time_late_and_overdue_are_measured_between_witnessed_events() -> None:
+def test_filed_on_time_late_and_overdue_are_measured_between_witnessed_events(
+    client: TestClient,
+) -> None:
     before = figures()
     on_time = normative_case()
     drive_like_the_flow(on_time, NORMATIVE_STEPS)
@@ -44,9 +44,8 @@ def test_filed_on_time_late_and_overdue_are_measured_between_witnessed_events() 
             after.legality_reviews - before.legality_reviews) == (3, 2, 1, 1, 3)
     assert after.filing_rate_percent is not None and after.on_time_percent is not None
     assert not filing_figures(year=2031)
-    with TestClient(create_app(portal_settings()), base_url="http://127.0.0.1") as client:
-        page = client.get("/programme/report/2026?lang=en").text
-        exported = client.get("/programme/report/2026/filing.csv").text
+    page = client.get("/programme/report/2026?lang=en").text
+    exported = client.get("/programme/report/2026/filing.csv").text
     assert "Normative documents: filing" in page and UNIT in page
     assert exported.startswith("unit,published,filed,filed_on_time,overdue,")
     assert f"{UNIT},{after.published},{after.filed},{after.filed_on_time}," in exported

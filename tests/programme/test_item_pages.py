@@ -4,7 +4,6 @@ too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,17 +15,8 @@ from dueprocess.db import session_scope
 from dueprocess.services.case_clock import advance_clock_to, case_time
 from models.implementation import ItemComment, item_chain
 from models.ledger import LogLeaf
-from portal.app import create_app
 from programme.supervision import supervise_overdue
-from tests.browser import launched_chromium, served
-from tests.portal.conftest import portal_settings
 from tests.programme.conftest import milestone, progress, register
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(portal_settings()), base_url="http://127.0.0.1") as test_client:
-        yield test_client
 
 
 def overdue_item(case_id: str) -> tuple[int, int, int]:
@@ -85,16 +75,6 @@ def test_residents_comment_rate_and_press_under_an_item(
             LogLeaf.case_id == item_chain(item_id))).all()
     assert (comment.rating, comment.press) == (2, True) and "item-comment" in kinds
     assert "127.0.0.1" not in comment.client_digest  # only a keyed digest is kept
-
-
-@pytest.fixture
-def portal_url() -> Iterator[str]:
-    yield from served(create_app(portal_settings()))
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    yield from launched_chromium()
 
 
 @pytest.mark.slow

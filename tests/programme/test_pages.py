@@ -3,7 +3,6 @@ year's list shows every proposal with its published mark; in Chromium too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,23 +10,13 @@ from fastapi.testclient import TestClient
 
 from dueprocess.clock import system_now
 from models.programme import MarkCreate
-from portal.app import create_app
 from programme.proposals import moderate_as
-from tests.browser import launched_chromium, served
-from tests.portal.conftest import portal_settings
 from tests.programme.conftest import OFFICIAL
 from tests.support import token_for
 
 FORM = {"category": "养老", "level": "street", "street": "学院路街道",
         "place": "Xueyuan Road community centre",
         "description": "A canteen for elderly residents, open at noon"}
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(portal_settings(comment_rate_count=1000)),
-                    base_url="http://127.0.0.1") as test_client:
-        yield test_client
 
 
 def test_the_form_names_the_field_and_keeps_what_was_typed(client: TestClient) -> None:
@@ -55,16 +44,6 @@ def test_a_proposal_gets_a_receipt_and_its_mark_is_published(client: TestClient)
     assert "Not accepted</strong>: Run by the city, not the district" in listed.text
     assert "Run by the city" in client.get(receipt_url).text
     assert client.get("/programme/proposals/P20260101-00000000").status_code == 404
-
-
-@pytest.fixture
-def portal_url() -> Iterator[str]:
-    yield from served(create_app(portal_settings(comment_rate_count=1000)))
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    yield from launched_chromium()
 
 
 @pytest.mark.slow

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,13 +19,10 @@ from dueprocess.services.cases import register_person
 from dueprocess.services.identity import issue_token
 from models.implementation import ItemCommentCreate
 from models.people import PersonCreate, Role
-from portal.app import create_app
 from programme.implementation import items
 from programme.item_comments import comment_on_item
 from programme.report import department_figures, milestone_status
 from programme.supervision import supervise_overdue
-from tests.browser import launched_chromium, served
-from tests.portal.conftest import portal_settings
 from tests.programme.conftest import milestone, progress, register
 
 DAY = date(2027, 3, 10)
@@ -96,28 +92,18 @@ def test_the_figures_count_each_milestone_once_by_what_was_recorded(
     assert (figures.comments, figures.presses, figures.average_rating) == (3, 1, 2.5)
 
 
-def test_the_page_and_the_csv_show_the_same_figures(department: tuple[str, int]) -> None:
+def test_the_page_and_the_csv_show_the_same_figures(department: tuple[str, int],
+                                                    client: TestClient) -> None:
     unit, year = department
-    with TestClient(create_app(portal_settings()), base_url="http://127.0.0.1") as client:
-        page = client.get(f"/programme/report/{year}?lang=en")
-        exported = client.get(f"/programme/report/{year}.csv")
-        assert client.get("/programme/report/1999").status_code == 422
-        assert "No milestones due" in client.get("/programme/report/2100?lang=en").text
+    page = client.get(f"/programme/report/{year}?lang=en")
+    exported = client.get(f"/programme/report/{year}.csv")
+    assert client.get("/programme/report/1999").status_code == 422
+    assert "No milestones due" in client.get("/programme/report/2100?lang=en").text
     assert page.status_code == 200 and "<svg" in page.text and unit in page.text
     assert exported.headers["content-type"].startswith("text/csv")
     [row] = [r for r in csv.DictReader(io.StringIO(exported.text)) if r["department"] == unit]
     assert (row["milestones"], row["done_on_time"], row["overdue"], row["completed_percent"]
             ) == ("4", "1", "1", "66.7")
-
-
-@pytest.fixture
-def portal_url() -> Iterator[str]:
-    yield from served(create_app(portal_settings()))
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    yield from launched_chromium()
 
 
 @pytest.mark.slow
