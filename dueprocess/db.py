@@ -78,9 +78,15 @@ def migrate(engine: Engine | None = None) -> None:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """One transaction: committed on success, rolled back on any error."""
+def session_scope(*, snapshot: bool = False) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on any error.
+
+    With *snapshot*, every statement reads the same snapshot: PostgreSQL's default READ
+    COMMITTED would let a reader of the whole log see leaves appended after it read the
+    head (SQLite's BEGIN IMMEDIATE already holds writers off)."""
     with Session(get_engine(), expire_on_commit=False) as session:
+        if snapshot and session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         try:
             yield session
             session.commit()

@@ -312,7 +312,7 @@ def verify_log(*, known_heads: Sequence[SignedTreeHead] = (),
                trusted_public_key_pem: bytes | None = None) -> LogReport:
     """Check the whole log against the database; raise `LogTampered` naming the first
     item that differs. *known_heads* are heads obtained independently (e.g. a dossier's)."""
-    with session_scope() as session:
+    with session_scope(snapshot=True) as session:
         return _verify(session, known_heads, trusted_public_key_pem)
 
 

@@ -83,7 +83,7 @@ def export_dossier(case_id: str, directory: Path, *,
     pem = log_public_key_pem()
     if sth is None or pem is None:
         raise DueProcessError(f"case {case_id}: nothing has been logged yet")
-    with session_scope() as session:
+    with session_scope(snapshot=True) as session:
         hashes = checked_leaf_hashes(session, sth.tree_size)
         tree = MerkleTree(hashes)
         if tree.root != sth.root_hash_bytes:

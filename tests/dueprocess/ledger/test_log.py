@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -252,3 +253,38 @@ def test_concurrent_writers_get_dense_unique_leaf_indices(fresh: None) -> None:
             col(LogLeaf.case_id))).all()
     assert sum(count for _, count in per_case) == threads * per_thread
     assert verify_log().tree_size == threads * per_thread  # every case chain links
+
+
+def test_verifying_while_writers_append_reads_one_snapshot(fresh: None) -> None:
+    # Under PostgreSQL's READ COMMITTED the leaves and the head were read at different
+    # moments, so a busy log looked truncated; the check must see one consistent state.
+    decided_case()  # a log long enough that reading it takes a while
+    stop, errors = threading.Event(), []
+
+    def write() -> None:
+        try:
+            for n in itertools.count():
+                if stop.is_set():
+                    return
+                with session_scope() as session:
+                    publish(session, CaseEvent(case_id="dp-2026-aaaaaa", kind="notice.published",
+                                               occurred_at=utcnow(), body={"n": n}))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write) for _ in range(3)]
+    for thread in writers:
+        thread.start()
+    sizes: list[int] = []
+    try:
+        for _ in range(6):
+            sizes.append(verify_log().tree_size)
+            while not errors and log_size() <= sizes[-1]:  # let the writers in (SQLite)
+                time.sleep(0.01)
+    finally:
+        stop.set()
+        for thread in writers:
+            thread.join()
+    assert not errors, errors
+    assert sizes == sorted(sizes) and sizes[-1] > sizes[0]  # the writers really were busy
+    assert verify_log().tree_size == log_size()
