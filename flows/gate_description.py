@@ -70,7 +70,8 @@ def describe_gate(case_id: str, stage_keys: list[str], *, now: datetime | None =
         stage = procedure.stage(key)
         line = f"- **{stage.title}** ({stage.articles}), assigned: {_who(facts, key)}"
         row = rows.get(key)
-        due = stage_deadline(procedure, row, settings) if row is not None else None
+        due = (stage_deadline(procedure, row, settings, case_opened_at=case.opened_at)
+               if row is not None else None)
         if due is not None:
             line += f"; due {due[0]:%Y-%m-%d} ({due[1]} days from opening)"
         missing = evaluate_gate(facts, key, now).unmet

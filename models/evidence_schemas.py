@@ -7,8 +7,9 @@ These schemas check the shape of one submission. Whether the evidence satisfies 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
@@ -189,6 +190,23 @@ MeetingMaterial = Literal[
 ]
 
 
+@dataclass(frozen=True)
+class DecisionFields:
+    """What a deciding stage's evidence puts in the case's decision."""
+
+    outcome: str
+    text: str
+    decided_by: str  # handle
+    decided_on: date
+
+
+@runtime_checkable
+class DecidingEvidence(Protocol):
+    """The evidence of a deciding stage kind (`StageKind.decides`)."""
+
+    def decision(self, recorded_by: str) -> DecisionFields: ...
+
+
 class CollectiveDecisionEvidence(Schema):
     """Art. 29–31: the meeting record with the head's decision and dissent as stated."""
 
@@ -209,6 +227,9 @@ class CollectiveDecisionEvidence(Schema):
     dissent: list[Dissent] = Field(default_factory=list, max_length=200)
     reasons_against_majority: str | None = Field(default=None, max_length=20_000)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+
+    def decision(self, recorded_by: str) -> DecisionFields:
+        return DecisionFields(self.head_decision, self.decision_text, self.head, self.held_on)
 
 
 class PublicationEvidence(Schema):
@@ -240,3 +261,29 @@ class FilingEvidence(Schema):
     filed_on: date
     filing_number: str = Field(min_length=1, max_length=100)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+
+
+class AssignmentEvidence(Schema):
+    """A judicial or procuratorial recommendation, received, assigned to the department
+    that answers it and to the official who signs the reply."""
+
+    department: str = Field(min_length=1, max_length=200)
+    responsible: str = Field(pattern=HANDLE, description="Handle of the official who replies")
+    assigned_on: date
+    instructions: str | None = Field(default=None, max_length=5000)
+
+
+class RecommendationReplyEvidence(Schema):
+    """The written reply to a judicial or procuratorial recommendation (办复)."""
+
+    replied_on: date
+    outcome: Literal["adopted", "partly_adopted", "not_adopted"]
+    reply_text: str = Text
+    measures: str | None = Field(default=None, max_length=20_000,
+                                 description="What was done or will be done, and by when")
+    reasons: str | None = Field(default=None, max_length=20_000,
+                                description="Why a part was not adopted")
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+
+    def decision(self, recorded_by: str) -> DecisionFields:
+        return DecisionFields(self.outcome, self.reply_text, recorded_by, self.replied_on)

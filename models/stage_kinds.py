@@ -17,6 +17,11 @@ from models import evidence_schemas as schemas
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    def due_after_opening_days(self) -> int | None:
+        """A deadline counted from the case's opening, which the watchdog escalates instead
+        of DUEPROCESS_STAGE_DEADLINE_DAYS; None: the operator's stage deadline applies."""
+        return None
+
 
 class PublicParticipationParams(Params):
     min_comment_days: int = Field(default=30, ge=1, description="Art. 15: at least 30 days")
@@ -61,6 +66,17 @@ class PublicationParams(Params):
     )
 
 
+class RecommendationReplyParams(Params):
+    reply_within_days: int = Field(
+        default=60, ge=1, le=366,
+        description="Days from receipt (the case's opening) to the written reply, e.g. the "
+        "two months of a procuratorial recommendation",
+    )
+
+    def due_after_opening_days(self) -> int:
+        return self.reply_within_days
+
+
 class FilingParams(Params):
     file_within_days: int = Field(
         default=30, ge=0, description="Filed with the higher authority within 30 days"
@@ -89,5 +105,8 @@ STAGE_KINDS: dict[str, StageKind] = {
                   CollectiveDecisionParams, decides=True),
         StageKind("publication", schemas.PublicationEvidence, PublicationParams),
         StageKind("filing", schemas.FilingEvidence, FilingParams),
+        StageKind("assignment", schemas.AssignmentEvidence, Params),
+        StageKind("recommendation_reply", schemas.RecommendationReplyEvidence,
+                  RecommendationReplyParams, decides=True),
     )
 }

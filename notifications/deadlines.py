@@ -23,7 +23,7 @@ def comment_window_for(session: Session, case_id: str) -> CommentWindow | None:
 
 
 def stage_deadline(
-    procedure: ProcedureDefinition, stage: Stage, *, stage_days: int,
+    procedure: ProcedureDefinition, stage: Stage, *, stage_days: int, case_opened_at: datetime,
 ) -> datetime | None:
     if stage.status is not StageStatus.OPEN or stage.opened_at is None:
         return None
@@ -32,7 +32,8 @@ def stage_deadline(
         from dueprocess.settings import get_ops_settings
     except ImportError:  # supervision is a separate feature
         return stage.opened_at + timedelta(days=stage_days)
-    due = supervised_deadline(procedure, stage, get_ops_settings())
+    due = supervised_deadline(procedure, stage, get_ops_settings(),
+                              case_opened_at=case_opened_at)
     return due[0] if due else None
 
 
@@ -44,7 +45,8 @@ def open_stage_deadlines(session: Session, case: DecisionCase) -> dict[str, date
     deadlines = {}
     for key in procedure.stage_keys:
         row = rows.get(key)
-        due = row and stage_deadline(procedure, row, stage_days=stage_days)
+        due = row and stage_deadline(procedure, row, stage_days=stage_days,
+                                     case_opened_at=case.opened_at)
         if due:
             deadlines[key] = due
     return deadlines

@@ -80,7 +80,8 @@ def _stage_opened(session: Session, event: CaseEvent, stage_key: str) -> None:
         )
     row = session.exec(select(Stage).where(Stage.case_id == case.id, Stage.key == stage_key)).one()
     due = stage_deadline(ProcedureDefinition.model_validate(case.procedure), row,
-                         stage_days=get_notify_settings().notify_stage_days)
+                         stage_days=get_notify_settings().notify_stage_days,
+                         case_opened_at=case.opened_at)
     queue_notice(
         session, case_id=case.id, kind="reviewer_assignment",
         audience=[reviewers_tag(stage_key)], public=False,

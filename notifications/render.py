@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "high": "高", "medium": "中", "low": "低",
         "lawful": "合法", "revise": "需修改", "unlawful": "不合法",
         "exploratory_reform": "探索性改革（已说明法律风险）",
+        "adopted": "采纳", "partly_adopted": "部分采纳", "not_adopted": "未采纳",
     },
     "en": {
         "approve": "approved", "reject": "rejected", "defer": "deferred",
@@ -43,6 +44,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_controllable": "risk not controllable", "high": "high", "medium": "medium",
         "low": "low", "lawful": "lawful", "revise": "to be revised", "unlawful": "unlawful",
         "exploratory_reform": "exploratory reform (legal risk stated)",
+        "adopted": "adopted", "partly_adopted": "partly adopted", "not_adopted": "not adopted",
     },
 }
 

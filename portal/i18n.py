@@ -115,7 +115,7 @@ STAGE_NAMES: dict[Language, dict[str, str]] = {
         "public_participation": "公众参与", "expert_review": "专家论证",
         "risk_assessment": "风险评估", "legality_review": "合法性审查",
         "collective_decision": "集体讨论决定", "publication": "决策公布",
-        "filing": "备案",
+        "filing": "备案", "assignment": "交办", "recommendation_reply": "办复",
     },
     "en": {},  # the procedure definition's title
 }
@@ -131,9 +131,8 @@ STAGE_STATUS: dict[Language, dict[str, str]] = {
 }
 
 ANSWERS: dict[Language, dict[str, str]] = {
-    "zh-CN": {"adopted": "采纳", "partly_adopted": "部分采纳", "not_adopted": "未采纳"},
-    "en": {"adopted": "adopted", "partly_adopted": "partly adopted",
-           "not_adopted": "not adopted"},
+    language: {k: LABELS[language][k] for k in ("adopted", "partly_adopted", "not_adopted")}
+    for language in ("zh-CN", "en")
 }
 
 # Legal citations of the bundled procedures, as written in Chinese; others stay as written.
@@ -144,6 +143,9 @@ CITATIONS: dict[Language, list[tuple[str, str]]] = {
         (r"^State Council General Office 2018 No\. (\d+)$", r"国办发〔2018〕\1号"),
         (r"^State Council General Office 2018 No\. (\d+) \(filing within 30 days\)$",
          r"国办发〔2018〕\1号（30日内备案）"),
+        (r"^SPP Procuratorial Recommendation Provisions 2019$", "《人民检察院检察建议工作规定》"),
+        (r"^SPP Procuratorial Recommendation Provisions 2019 \(reply within two months\)$",
+         "《人民检察院检察建议工作规定》（两个月内书面回复）"),
     ],
     "en": [],
 }

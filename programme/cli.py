@@ -326,8 +326,10 @@ def report_command(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the CSV here")]
     = None,
 ) -> None:
-    """The supervision report: milestones per department, filing of normative documents."""
+    """The supervision report: milestones per department, filing of normative documents,
+    replies to judicial and procuratorial recommendations."""
     from programme.filing_report import filing_figures
+    from programme.reply_report import reply_figures
     from programme.report import department_figures, report_csv
 
     _ready()
@@ -350,6 +352,15 @@ def report_command(
             g.published, g.filed, g.filed_on_time, g.overdue, g.legality_reviews,
             g.filing_rate_percent, g.on_time_percent)))
     console.print(filing)
+    replies = Table(title=f"Judicial and procuratorial recommendations: replies {year}")
+    for column in ("department", "received", "replied", "on time", "overdue",
+                   "reply rate %", "on time %"):
+        replies.add_column(column)
+    for r in reply_figures(year=year):
+        replies.add_row(r.department, *(str(v) if v is not None else "-" for v in (
+            r.received, r.replied, r.replied_on_time, r.overdue, r.reply_rate_percent,
+            r.on_time_percent)))
+    console.print(replies)
     if csv_file is not None:
         csv_file.write_text(report_csv(figures), encoding="utf-8")
         console.print(f"CSV written to {csv_file}")

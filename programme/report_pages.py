@@ -1,6 +1,7 @@
 """The supervision report's public page and CSV exports, per department and year
-(`programme.report`), and the filing of normative documents per undertaking unit
-(`programme.filing_report`)."""
+(`programme.report`), the filing of normative documents per undertaking unit
+(`programme.filing_report`) and the replies to judicial and procuratorial recommendations
+per department (`programme.reply_report`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from markupsafe import Markup
 from portal.language import chosen_language, language_query
 from portal.rendering import page
 from programme.filing_report import filing_csv, filing_figures
+from programme.reply_report import reply_csv, reply_figures
 from programme.report import chart_spec, chart_svg, department_figures, report_csv
 
 router = APIRouter(prefix="/programme/report", include_in_schema=False,
@@ -29,6 +31,9 @@ WORDS = {
         "filed": "已备案", "filed_on_time": "按期备案", "filing_overdue": "逾期未备案",
         "reviews": "合法性审核", "filing_rate": "备案率", "timeliness": "及时率",
         "no_filing": "本年度没有公布的规范性文件",
+        "replies": "司法建议、检察建议办复", "received": "收到", "replied": "已办复",
+        "replied_on_time": "按期办复", "reply_overdue": "逾期未办复", "reply_rate": "办复率",
+        "no_replies": "本年度没有收到司法建议或检察建议",
     },
     "en": {
         "report": "Supervision report", "department": "Department", "items": "Items",
@@ -42,6 +47,10 @@ WORDS = {
         "filing_overdue": "Overdue, not filed", "reviews": "Legality reviews",
         "filing_rate": "Filing rate", "timeliness": "Timeliness",
         "no_filing": "No normative documents published this year",
+        "replies": "Judicial and procuratorial recommendations: replies",
+        "received": "Received", "replied": "Replied", "replied_on_time": "Replied on time",
+        "reply_overdue": "Overdue, no reply", "reply_rate": "Reply rate",
+        "no_replies": "No recommendations received this year",
     },
 }
 
@@ -60,6 +69,13 @@ def filing_csv_export(year: Year) -> Response:
                              f'attachment; filename="filing-{year}.csv"'})
 
 
+@router.get("/{year}/replies.csv")
+def replies_csv_export(year: Year) -> Response:
+    return Response(reply_csv(reply_figures(year=year)), media_type="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="replies-{year}.csv"'})
+
+
 @router.get("/{year}", response_class=HTMLResponse)
 def report_page(request: Request, year: Year) -> Response:
     words = WORDS[chosen_language(request)]
@@ -68,4 +84,4 @@ def report_page(request: Request, year: Year) -> Response:
                                         labels=words))) if figures else None
     return page(request, "programme_report.html", {
         "p": words, "year": year, "figures": figures, "chart": chart,
-        "filing": filing_figures(year=year)})
+        "filing": filing_figures(year=year), "replies": reply_figures(year=year)})

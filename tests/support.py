@@ -172,6 +172,30 @@ def normative_case() -> str:
     return open_case_data(data)
 
 
+# A procuratorial recommendation (models/procedures/recommendation-reply.yaml), received
+# when the case opens on the demo's simulated day (2026-09-01): reply due by 10-31.
+RECOMMENDATION_DEPARTMENT = "District Housing Bureau"
+RECOMMENDATION_STEPS: list[tuple[str, str, dict[str, Any]]] = [
+    ("assignment", "wang.fang", {"department": RECOMMENDATION_DEPARTMENT,
+                                 "responsible": "zhou.kai", "assigned_on": "2026-09-02"}),
+    ("reply", "zhou.kai", {"replied_on": "2026-10-20", "outcome": "partly_adopted",
+                           "reply_text": "All 14 lifts were inspected; 9 are being replaced.",
+                           "reasons": "Five lifts belong to a private estate."}),
+]
+
+
+def recommendation_case() -> str:
+    """Open a recommendation-reply case by the demo's official; returns its id."""
+    data = demo_case_data()
+    data.update(procedure="recommendation-reply", expert_panels={},
+                title="Procuratorial recommendation on lift safety in old estates")
+    data["people"] += [{"handle": handle, "name": name, "role": "official",
+                        "unit": RECOMMENDATION_DEPARTMENT}
+                       for handle, name in (("zhou.kai", "Zhou Kai"), ("tang.yue", "Tang Yue"))]
+    data["assignments"] = {"assignment": ["wang.fang"], "reply": ["zhou.kai", "tang.yue"]}
+    return open_case_data(data)
+
+
 # Service-backed suites that build their own databases and servers whatever the session's
 # case database is: they run once, in the default (SQLite) pass.
 RUNS_ONCE = pytest.mark.skipif(

@@ -16,6 +16,7 @@ from dueprocess.rules import (
     legality,
     participation,
     publication,
+    recommendation,
     risk,
     witnessed,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "participation",
     "publication",
     "ready_stages",
+    "recommendation",
     "risk",
     "sent_back",
     "witnessed",

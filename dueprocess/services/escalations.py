@@ -1,7 +1,9 @@
 """Stage deadlines: find open stages past their deadline and escalate each once.
 
 A stage's deadline is the day it opened plus its days in `DUEPROCESS_STAGE_DEADLINE_DAYS`
-(by stage key, then stage kind; see `dueprocess.settings`). Escalating records a
+(by stage key, then stage kind; see `dueprocess.settings`), unless the procedure file sets
+a deadline counted from the case's opening (a recommendation's reply is due two months
+after it was received, however long its assignment took). Escalating records a
 `StageEscalation` row and publishes `deadline.missed` naming the responsible official
 (the official who opened the case) in one transaction; the notification feature turns
 the event into the escalation notice, the Prefect events feature into
@@ -38,14 +40,19 @@ class MissedDeadline:
 
 
 def stage_deadline(
-    procedure: ProcedureDefinition, stage: Stage, settings: OpsSettings
+    procedure: ProcedureDefinition, stage: Stage, settings: OpsSettings, *,
+    case_opened_at: datetime,
 ) -> tuple[datetime, int] | None:
     """(deadline, days) of an open stage; None for a stage that is not open."""
     if stage.status is not StageStatus.OPEN or stage.opened_at is None:
         return None
     if stage.key not in procedure.stage_keys:
         return None
-    days = settings.deadline_days(stage.key, procedure.stage(stage.key).kind)
+    definition = procedure.stage(stage.key)
+    from_opening = definition.gate_params.due_after_opening_days()
+    if from_opening is not None:
+        return case_opened_at + timedelta(days=from_opening), from_opening
+    days = settings.deadline_days(stage.key, definition.kind)
     return stage.opened_at + timedelta(days=days), days
 
 
@@ -70,7 +77,7 @@ def missed_deadlines(
     for stage, case in rows:
         procedure = procedures.get(case.id) or ProcedureDefinition.model_validate(case.procedure)
         procedures[case.id] = procedure
-        due = stage_deadline(procedure, stage, settings)
+        due = stage_deadline(procedure, stage, settings, case_opened_at=case.opened_at)
         case_now = now + offsets.get(case.id, timedelta(0))  # a simulated case's own time
         if due is None or due[0] > case_now or stage.opened_at is None:
             continue

@@ -24,7 +24,7 @@ from dueprocess.services.cases import get_case
 from models.cases import CaseStatus, DecisionCase
 from models.decisions import Decision
 from models.evidence import GateWait
-from models.evidence_schemas import CollectiveDecisionEvidence
+from models.evidence_schemas import DecidingEvidence
 from models.stages import Stage, StageStatus
 
 
@@ -53,13 +53,12 @@ def _record_decision(
         return None
     deciding = facts.procedure.deciding_stage.key
     [item] = facts.current_evidence(deciding)
-    meeting = item.evidence
-    assert isinstance(meeting, CollectiveDecisionEvidence)
+    assert isinstance(item.evidence, DecidingEvidence)
+    fields = item.evidence.decision(item.recorded_by)
     decision = Decision(
-        case_id=case.id, evidence_id=item.id, outcome=meeting.head_decision,
-        text=meeting.decision_text, decided_by=meeting.head,
-        decided_on=meeting.held_on.isoformat(), draft_version=item.draft_version,
-        recorded_at=now,
+        case_id=case.id, evidence_id=item.id, outcome=fields.outcome, text=fields.text,
+        decided_by=fields.decided_by, decided_on=fields.decided_on.isoformat(),
+        draft_version=item.draft_version, recorded_at=now,
     )
     session.add(decision)
     case.status = CaseStatus.DECIDED

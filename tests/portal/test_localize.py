@@ -76,10 +76,11 @@ def test_every_enumerated_value_has_words_in_every_language() -> None:
 def test_legal_citations_of_the_bundled_procedures_read_in_chinese() -> None:
     from models.procedure import load_procedure
 
-    for name in ("decree-713", "normative-document"):
+    for name in ("decree-713", "normative-document", "recommendation-reply"):
         for stage in load_procedure(name).stages:
             assert "Art." not in ZH.articles(stage.articles), stage.articles
             assert "General Office" not in ZH.articles(stage.articles), stage.articles
+            assert "Provisions" not in ZH.articles(stage.articles), stage.articles
             assert EN.articles(stage.articles) == stage.articles
     assert ZH.articles("Decree 713 Art. 25–28") == "《重大行政决策程序暂行条例》第25–28条"
     assert ZH.articles("State Council General Office 2018 No. 37") == "国办发〔2018〕37号"

@@ -106,6 +106,7 @@ def test_an_item_its_milestone_and_progress_from_files(tmp_path: Path,
     report = dueprocess("programme", "report", "--year", "2099", "--csv", tmp_path / "r.csv")
     assert report.returncode == 0, report.stderr
     assert f"{DEPARTMENT}," in (tmp_path / "r.csv").read_text()
+    assert "recommendations: replies 2099" in report.stdout
 
 
 def test_a_list_case_file_that_brings_its_own_draft_is_refused(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ ROW = re.compile(r"^\|(?P<article>[^|]+)\|(?P<duty>[^|]+)\|\s*`(?P<rule>[A-Z0-9-
 # measures from in the "witnessed by" column.
 PERIOD_RULES = ("PP-WINDOW-LENGTH", "PP-WINDOW-AS-PUBLISHED", "PP-WINDOW-CLOSED",
                 "LR-REVIEW-PERIOD", "LR-REVISED-DRAFT", "CD-AFTER-LEGALITY-OPINION",
-                "PB-AFTER-DECISION", "PB-ON-TIME", "EV-DATE-WITNESSED")
+                "PB-AFTER-DECISION", "PB-ON-TIME", "EV-DATE-WITNESSED", "RC-REPLY-ON-TIME")
 NODE = re.compile(r"^(?:(?P<path>[\w/]+\.py)::)?(?P<name>\w+)(?:\[(?P<param>[^\]]+)\])?$")
 
 

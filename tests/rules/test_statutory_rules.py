@@ -609,6 +609,69 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
                 "filing", now=datetime(2027, 1, 5, tzinfo=UTC))
 
 
+# Replying to a judicial or procuratorial recommendation.
+
+RECOMMENDATION = load_procedure("recommendation-reply")
+ASSIGNMENT = {"department": "District Housing Bureau", "responsible": "zhou.kai",
+              "assigned_on": "2026-09-02"}
+REPLY = {"replied_on": "2026-10-20", "outcome": "adopted",
+         "reply_text": "The bureau inspected all 14 lifts the recommendation names."}
+REPLIED_AT = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)  # received 2026-09-01, due 10-31
+REPLIERS = {"zhou.kai": "Zhou Kai", "tang.yue": "Tang Yue"}  # the bureau's officials
+
+
+def recommendation_facts(make_facts: FactsFactory, *, reply: dict[str, Any] | None = None,
+                         replied_at: datetime = REPLIED_AT) -> CaseFacts:
+    people = {**make_facts().people, **{h: PersonFact(h, name, "official",
+                                                      "District Housing Bureau")
+                                        for h, name in REPLIERS.items()}}
+    evidence: tuple[tuple[Any, ...], ...] = (("assignment", ASSIGNMENT, "wang.fang"),)
+    if reply is not None:
+        evidence += (("reply", reply, "zhou.kai"),)
+    facts = make_facts(procedure=RECOMMENDATION, people=people, completed=("assignment",),
+                       assignments={"assignment": frozenset({"wang.fang"}),
+                                    "reply": frozenset(REPLIERS)}, evidence=evidence)
+    return replace(facts, evidence=tuple(replace(e, recorded_at=replied_at)
+                                         if e.stage_key == "reply" else e
+                                         for e in facts.evidence))
+
+
+@scenario("RC-ASSIGNED-OFFICIAL")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = recommendation_facts(make_facts)
+    # li.wei is the participation officer, not an official of the housing bureau.
+    model = RECOMMENDATION.stage("assignment").stage_kind.evidence.model_validate(
+        changed(ASSIGNMENT, broken, responsible="li.wei"))
+    return evidence_problems(facts, "assignment", model, NOW, recorded_by="wang.fang")
+
+
+@scenario("RC-REPLY-BY-ASSIGNED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = recommendation_facts(make_facts)
+    # Both may reply for the bureau; the assignment named zhou.kai.
+    return admission_problems(facts, "reply", "tang.yue" if broken else "zhou.kai")
+
+
+@scenario("RC-REASONS-IF-NOT-ADOPTED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    facts = recommendation_facts(make_facts)
+    model = RECOMMENDATION.stage("reply").stage_kind.evidence.model_validate(
+        changed(REPLY, broken, outcome="partly_adopted"))
+    return evidence_problems(facts, "reply", model, NOW, recorded_by="zhou.kai")
+
+
+@scenario("RC-REPLY-ON-TIME")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # Typed as 10-20, but dueprocess recorded it on 11-05: five days late.
+    late = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    replied = gate(recommendation_facts(make_facts, reply=REPLY,
+                                        replied_at=late if broken else REPLIED_AT), "reply")
+    # And no reply at all once the period has passed, on the case's clock.
+    waiting = gate(recommendation_facts(make_facts), "reply",
+                   now=datetime(2026, 11, 2, tzinfo=UTC) if broken else REPLIED_AT)
+    return replied + [u for u in waiting if u.rule == "RC-REPLY-ON-TIME"]
+
+
 # The tests the compliance matrix names.
 
 def test_every_registered_rule_has_a_scenario() -> None:
