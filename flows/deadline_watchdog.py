@@ -4,7 +4,9 @@ every open case is still driven by a flow run.
 Each open stage past its deadline (DUEPROCESS_STAGE_DEADLINE_DAYS) gets one escalation
 to the responsible official, recorded in the case database and announced as
 `dueprocess.deadline.missed`; each overdue implementation milestone gets one supervision
-record and escalation (`dueprocess.supervision.overdue`). The sweep then recovers any case
+record and escalation (`dueprocess.supervision.overdue`); each major decision whose
+evaluation after the decision fell due is marked once and the officials told
+(`dueprocess.evaluation.due`). The sweep then recovers any case
 whose run stopped or missed a resume while Prefect or the database was away
 (`dueprocess.orchestration.recovery`).
 """
@@ -22,6 +24,7 @@ from dueprocess.services.escalations import escalate_missed_deadlines
 class WatchdogReport(BaseModel):
     escalated: list[str]
     supervised: list[str] = []
+    evaluations_due: list[str] = []
     recovered: dict[str, str]
 
 
@@ -35,6 +38,13 @@ def supervise() -> list[str]:
     from programme.supervision import supervise_overdue
 
     return [f"item-{row.item_id}/milestone-{row.milestone_id}" for row in supervise_overdue()]
+
+
+@task(name="mark-due-evaluations", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def evaluations_due() -> list[str]:
+    from programme.evaluation_due import mark_due_evaluations
+
+    return [row.case_id for row in mark_due_evaluations()]
 
 
 # Actions worth reporting; "waits for …", "is Running", "closed" are the normal states.
@@ -56,7 +66,11 @@ def deadline_watchdog(recover_cases: bool = True) -> WatchdogReport:
     supervised = supervise()
     for item in supervised:
         logger.warning("milestone overdue: %s; escalated by supervision", item)
+    due = evaluations_due()
+    for case_id in due:
+        logger.warning("evaluation after the decision due: %s; the officials are told", case_id)
     recovered = recover() if recover_cases else {}
     for case_id, action in recovered.items():
         logger.info("case %s: %s", case_id, action)
-    return WatchdogReport(escalated=escalated, supervised=supervised, recovered=recovered)
+    return WatchdogReport(escalated=escalated, supervised=supervised, evaluations_due=due,
+                          recovered=recovered)

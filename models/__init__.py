@@ -7,6 +7,7 @@ from models.cases import CaseStatus, DecisionCase, DraftVersion
 from models.clock import CaseClock  # noqa: F401
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, GateWait, Refusal
+from models.follow_up import EvaluationDue, EvaluationRequest, FollowUp, RequestCode  # noqa: F401
 from models.hearings import Hearing  # noqa: F401
 from models.implementation import (  # noqa: F401
     ImplementationItem,

@@ -287,3 +287,27 @@ class RecommendationReplyEvidence(Schema):
 
     def decision(self, recorded_by: str) -> DecisionFields:
         return DecisionFields(self.outcome, self.reply_text, recorded_by, self.replied_on)
+
+
+class DecisionEvaluationEvidence(Schema):
+    """Art. 36: the evaluation after the decision, by the unit the organ charged with it,
+    having heard the public, with its conclusion (Art. 37: an adjustment or a stop goes
+    through the procedure again)."""
+
+    evaluated_by: str = Field(min_length=1, max_length=200, description="The evaluating unit")
+    third_party: bool = Field(default=False, description="A professional or social body")
+    method: str = Field(min_length=1, max_length=5000)
+    public_opinions_heard: int = Field(ge=0, description="Opinions of the public heard")
+    participants: list[Literal["deputies", "cppcc_members", "people_organizations",
+                               "grassroots_organizations", "social_organizations"]] = Field(
+        default_factory=list, max_length=5,
+        description="Who took part: people's congress deputies, CPPCC members, ...")
+    findings: str = Text
+    conclusion: Literal["continue", "adjust", "stop"]
+    reasons: str | None = Field(default=None, max_length=20_000,
+                                description="Why it should be adjusted or stopped")
+    concluded_on: date
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+
+    def decision(self, recorded_by: str) -> DecisionFields:
+        return DecisionFields(self.conclusion, self.findings, recorded_by, self.concluded_on)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONColumn, timestamp_field
+from models.follow_up import EvaluationDue, EvaluationRequest, FollowUp
 from models.implementation import (
     ImplementationItem,
     ItemComment,
@@ -106,7 +107,8 @@ COVERED_MODELS: dict[type[SQLModel], str] = {
     ProposalMark: "proposalmark", Ballot: "ballot", Vote: "vote",
     ImplementationItem: "implementationitem", Milestone: "milestone",
     ProgressUpdate: "progressupdate", SupervisionRecord: "supervisionrecord",
-    ProgrammeList: "programmelist", ItemComment: "itemcomment",
+    ProgrammeList: "programmelist", ItemComment: "itemcomment", FollowUp: "followup",
+    EvaluationRequest: "evaluationrequest", EvaluationDue: "evaluationdue",
 }
 # Working columns the snapshots leave out: changing only these logs nothing.
 UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {

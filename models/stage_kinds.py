@@ -106,6 +106,8 @@ STAGE_KINDS: dict[str, StageKind] = {
         StageKind("publication", schemas.PublicationEvidence, PublicationParams),
         StageKind("filing", schemas.FilingEvidence, FilingParams),
         StageKind("assignment", schemas.AssignmentEvidence, Params),
+        StageKind("decision_evaluation", schemas.DecisionEvaluationEvidence, Params,
+                  decides=True),
         StageKind("recommendation_reply", schemas.RecommendationReplyEvidence,
                   RecommendationReplyParams, decides=True),
     )

@@ -45,6 +45,10 @@ def item_url(item_id: int) -> str:
     return f"{get_notify_settings().portal_url.rstrip('/')}/programme/items/{item_id}"
 
 
+def evaluation_url(case_id: str) -> str:
+    return f"{get_notify_settings().portal_url.rstrip('/')}/programme/evaluations/{case_id}"
+
+
 def case_context(case: DecisionCase) -> dict[str, Any]:
     return {
         "case": {"id": case.id, "title": case.title, "summary": case.summary,

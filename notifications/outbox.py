@@ -5,7 +5,8 @@ A stage opening queues its reviewer assignment (and, for public participation, o
 comment window and queues the call for comments); completing the publication stage
 queues the decision announcement; a missed deadline (`deadline.missed`, from supervision)
 queues the escalation to the officials, and so does an overdue implementation milestone
-(`supervision.overdue`). A notice commits or rolls back with its cause.
+(`supervision.overdue`) and a decision whose evaluation fell due (`evaluation.due`). A
+notice commits or rolls back with its cause.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def queue_notices(session: Session, event: CaseEvent) -> None:
         _window_extended(session, event, event.stage_key)
     elif event.kind == "supervision.overdue":
         _milestone_overdue(session, event)
+    elif event.kind == "evaluation.due":
+        _evaluation_due(session, event)
 
 
 def _kind(case: DecisionCase, stage_key: str) -> str:
@@ -151,4 +154,16 @@ def _milestone_overdue(session: Session, event: CaseEvent) -> None:
         },
         dedupe_key=f"{case.id}:supervision_escalation:{event.subject_id}",
         now=event.occurred_at,
+    )
+
+
+def _evaluation_due(session: Session, event: CaseEvent) -> None:
+    """A decision's evaluation fell due (Art. 36): tell the officials."""
+    case = get_case(session, str(event.body["evaluates"]))
+    queue_notice(
+        session, case_id=case.id, kind="evaluation_due", audience=[OFFICIALS], public=False,
+        context={**content.case_context(case), "reason": event.body.get("reason"),
+                 "requests": event.body.get("requests"),
+                 "evaluation_url": content.evaluation_url(case.id)},
+        dedupe_key=f"{case.id}:evaluation_due:{event.subject_id}", now=event.occurred_at,
     )

@@ -23,7 +23,7 @@ NOTICE_KINDS = (
     "call_for_comments", "hearing", "hearing_materials", "reviewer_assignment",
     "reviewer_reminder",
     "deadline_escalation", "decision_announcement", "implementation_progress",
-    "supervision_escalation",
+    "supervision_escalation", "evaluation_due",
 )
 
 # Words for enumerated values of the evidence schemas.

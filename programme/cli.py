@@ -238,6 +238,71 @@ def list_revise_command(
     console.print(f"Opened case {case.id}: {case.title}", markup=False, highlight=False)
 
 
+@programme_app.command("evaluate")
+def evaluate_command(case_id: str, file: CaseFile, token: Token = None) -> None:
+    """Open the evaluation after the decision of CASE_ID (Art. 36): its draft is the
+    decision; the case file names the evaluating unit's people and the rest."""
+    from programme.follow_up import open_evaluation_as
+
+    data = _mapping(file)
+    _ready()
+    case = open_evaluation_as(case_id=case_id, case_file=data, token=token, channel=CHANNEL)
+    console.print(f"Opened case {case.id}: {case.title}", markup=False, highlight=False)
+
+
+@programme_app.command("adjust")
+def adjust_command(
+    case_id: str, file: CaseFile,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the decision, not adjust it")]
+    = False,
+    token: Token = None,
+) -> None:
+    """Open the adjustment (or the stop) of CASE_ID's decision through the whole Decree 713
+    procedure again (Art. 37); the case file brings the new draft."""
+    from models.follow_up import FollowUpKind
+    from programme.follow_up import open_adjustment_as
+
+    data = _mapping(file)
+    _ready()
+    kind = FollowUpKind.STOP if stop else FollowUpKind.ADJUSTMENT
+    case = open_adjustment_as(case_id=case_id, kind=kind, case_file=data, token=token,
+                              channel=CHANNEL)
+    console.print(f"Opened case {case.id}: {case.title}", markup=False, highlight=False)
+
+
+@programme_app.command("follow-ups")
+def follow_ups_command(case_id: str) -> None:
+    """A decision's standing, its evaluations and adjustments, and residents' requests."""
+    from programme.evaluation_pages import after_decision
+
+    _ready()
+    shown = after_decision(case_id)
+    kind, by = shown.standing
+    console.print(f"Decision of {case_id}: {shown.decision.outcome}, "
+                  f"{shown.decision.decided_on}; {kind}" + (f" by {by}" if by else ""),
+                  markup=False, highlight=False)
+    for f in shown.follow_ups:
+        console.print(f"  {f.case_id}: {f.kind} ({f.started_by}), {f.status}"
+                      + (f", {f.outcome}" if f.outcome else ""), markup=False,
+                      highlight=False)
+    console.print(f"Residents' requests for an evaluation: {shown.requests}"
+                  + (f"; evaluation due ({shown.due.reason})" if shown.due else ""),
+                  markup=False, highlight=False)
+
+
+@programme_app.command("evaluations-due")
+def evaluations_due_command() -> None:
+    """Mark the major decisions whose evaluation fell due on the schedule (the deadline
+    watchdog runs this); the officials are told."""
+    from programme.evaluation_due import mark_due_evaluations
+
+    _ready()
+    rows = mark_due_evaluations()
+    for row in rows:
+        console.print(f"Evaluation due: {row.case_id}", markup=False, highlight=False)
+    console.print(f"{len(rows)} evaluation(s) fell due")
+
+
 @programme_app.command("item-add")
 def item_add_command(
     file: Annotated[Path, typer.Argument(help="Item (YAML/JSON): case_id, title, department, "

@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from ledger import utc_timestamp
+from models.follow_up import EvaluationDue, EvaluationRequest, FollowUp, follow_up_chain
 from models.implementation import (
     ImplementationItem,
     ItemComment,
@@ -234,6 +235,22 @@ def _supervision(row: SupervisionRecord) -> dict[str, Any]:
             "department": row.department, "detected_at": _when(row.detected_at)}
 
 
+def _follow_up(row: FollowUp) -> dict[str, Any]:
+    return {"case_id": row.case_id, "follows": row.follows, "kind": row.kind,
+            "started_by": row.started_by, "opened_by": row.opened_by,
+            "opened_at": _when(row.opened_at)}
+
+
+def _evaluation_request(row: EvaluationRequest) -> dict[str, Any]:
+    return {"case_id": row.case_id, "pseudonym": row.pseudonym,
+            "requested_at": _when(row.requested_at)}
+
+
+def _evaluation_due(row: EvaluationDue) -> dict[str, Any]:
+    return {"case_id": row.case_id, "reason": row.reason, "requests": row.requests,
+            "detected_at": _when(row.detected_at)}
+
+
 _BALLOT_FIELDS = ("year", "title", "roll", "choose_up_to", "opens_at", "closes_at",
                   "options", "created_by", "created_at", "closed_at")
 
@@ -279,6 +296,14 @@ COVERED: tuple[CoveredTable, ...] = (
     CoveredTable("supervisionrecord", SupervisionRecord, "supervision", "supervision record",
                  _supervision, None, case_scoped=False,
                  chain=lambda row: item_chain(row.item_id)),
+    CoveredTable("followup", FollowUp, "follow-up", "follow-up", _follow_up, None,
+                 case_scoped=False, chain=lambda row: follow_up_chain(row.follows)),
+    CoveredTable("evaluationrequest", EvaluationRequest, "evaluation-request",
+                 "evaluation request", _evaluation_request, None, case_scoped=False,
+                 chain=lambda row: follow_up_chain(row.case_id)),
+    CoveredTable("evaluationdue", EvaluationDue, "evaluation-due", "evaluation due",
+                 _evaluation_due, None, case_scoped=False,
+                 chain=lambda row: follow_up_chain(row.case_id)),
 )
 BY_TABLE = {t.table: t for t in COVERED}
 BY_MODEL: dict[type[SQLModel], CoveredTable] = {t.model: t for t in COVERED}
@@ -292,6 +317,7 @@ EVENT_TABLES = {
     "subscription": "subscriber", "credential": "credential", "key": "credential",
     "token": "credential", "person": "person", "proposal": "proposal",
     "vote": "vote", "ballot": "ballot", "supervision": "supervisionrecord",
+    "evaluation": "evaluationdue", "evaluation_request": "evaluationrequest",
 }
 
 

@@ -32,13 +32,14 @@ EMITTED_KINDS = frozenset({
     "case.opened", "stage.opened", "evidence.recorded", "evidence.refused",
     "stage.completed", "case.sent_back", "case.decided", "notice.published",
     "deadline.missed", "case.closed", "draft.revised", "supervision.overdue",
+    "evaluation.due",
 })
 # What `subject_id` is, per kind, in the payload.
 SUBJECT_NAMES = {
     "evidence.recorded": "evidence_id", "evidence.refused": "refusal_id",
     "case.decided": "decision_id", "notice.published": "notice_id",
     "deadline.missed": "escalation_id", "draft.revised": "draft_version_id",
-    "supervision.overdue": "supervision_id",
+    "supervision.overdue": "supervision_id", "evaluation.due": "evaluation_due_id",
 }
 # Body fields that are ids, digests, counts or short enums; anything else is dropped.
 PAYLOAD_FIELDS = frozenset({
@@ -46,6 +47,7 @@ PAYLOAD_FIELDS = frozenset({
     "procedure_id", "draft_sha256", "notice_kind", "delivered", "failed", "skipped",
     "deadline", "deadline_days", "opened_at", "escalated_to", "version", "sha256",
     "from_stage", "to_stage", "item_id", "milestone_id", "due_on", "implements",
+    "evaluates", "reason", "requests",
 })
 EVENT_ID_NAMESPACE = uuid.UUID("5b0d7a3e-2f7c-4a51-9b1e-0d9e1c6a7f42")
 _QUEUE = "dueprocess_prefect_events"

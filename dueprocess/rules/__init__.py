@@ -10,6 +10,7 @@ its article and its tests.
 from dueprocess.rules import (
     archive,
     decision,
+    evaluation,
     expert,
     filing,
     initiation,
@@ -53,6 +54,7 @@ __all__ = [
     "decision",
     "evaluate_case",
     "evaluate_gate",
+    "evaluation",
     "evidence_problems",
     "expert",
     "filing",

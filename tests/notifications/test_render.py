@@ -44,6 +44,8 @@ def sample_context(kind: str) -> dict[str, Any]:
         "progress": {"text": text, "percent": 40, "reported_by": text, "as_of": "2027-03-01"},
         "item": {"id": 3, "title": text, "department": text, "url": "https://example.org/i/3"},
         "milestone": {"title": text, "due_on": "2027-03-01"},
+        "reason": "residents", "requests": 100,
+        "evaluation_url": "http://127.0.0.1:8000/programme/evaluations/dp-2026-abcdef",
     }
 
 

@@ -118,3 +118,20 @@ def test_a_list_case_file_that_brings_its_own_draft_is_refused(tmp_path: Path) -
     case_file.write_text("opened_by: wang.fang\ndraft: {title: Mine, text: '1. Mine'}\n")
     refused = dueprocess("programme", "list-open", "999999", case_file, "--size", "3", env=env)
     assert refused.returncode != 0 and "ballot #999999 does not exist" in refused.stderr
+
+
+def test_a_decisions_follow_ups_and_the_evaluations_due(decided_case: str,
+                                                        tmp_path: Path) -> None:
+    shown = dueprocess("programme", "follow-ups", decided_case)
+    assert shown.returncode == 0, shown.stderr
+    assert "approve" in shown.stdout and "in force" in shown.stdout
+    assert "requests for an evaluation: 0" in shown.stdout
+    swept = dueprocess("programme", "evaluations-due")
+    assert swept.returncode == 0 and "evaluation(s) fell due" in swept.stdout
+    case_file = tmp_path / "evaluation.yaml"
+    case_file.write_text("opened_by: wang.fang\ntitle: Our own title\n")
+    refused = dueprocess("programme", "evaluate", decided_case, case_file,
+                         env={"DUEPROCESS_TOKEN": token_for(OFFICIAL)})
+    assert refused.returncode != 0 and "FOLLOW-FILE" in refused.stderr
+    missing = dueprocess("programme", "follow-ups", "dp-2099-nosuch")
+    assert missing.returncode != 0 and "dp-2099-nosuch" in missing.stderr

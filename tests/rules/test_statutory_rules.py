@@ -672,6 +672,42 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
     return replied + [u for u in waiting if u.rule == "RC-REPLY-ON-TIME"]
 
 
+# Evaluation after the decision, Art. 36–37.
+
+EVALUATION_PROCEDURE = load_procedure("decision-evaluation")
+EVALUATION = {"evaluated_by": "Beijing Transport Institute", "third_party": True,
+              "method": "Counts at 40 sites; a survey of 1,200 residents.",
+              "public_opinions_heard": 1200, "participants": ["deputies"],
+              "findings": "Turnover rose by a third.", "conclusion": "continue",
+              "concluded_on": "2026-11-20"}
+
+
+def evaluation_problems(make_facts: FactsFactory, evaluation: dict[str, Any]) -> list[Unmet]:
+    facts = make_facts(procedure=EVALUATION_PROCEDURE,
+                       assignments={"evaluation": frozenset({"dr.zhou"})})
+    model = EVALUATION_PROCEDURE.stage("evaluation").stage_kind.evidence.model_validate(
+        evaluation)
+    return evidence_problems(facts, "evaluation", model, NOW, recorded_by="dr.zhou")
+
+
+@scenario("EVAL-PUBLIC-HEARD")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return evaluation_problems(make_facts, changed(EVALUATION, broken,
+                                                   public_opinions_heard=0, participants=[]))
+
+
+@scenario("EVAL-BY-ITS-UNIT")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # dr.zhou is of the Beijing Transport Institute.
+    return evaluation_problems(make_facts, changed(EVALUATION, broken,
+                                                   evaluated_by="Tsinghua University"))
+
+
+@scenario("EVAL-CONCLUSION-REASONED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    return evaluation_problems(make_facts, changed(EVALUATION, broken, conclusion="stop"))
+
+
 # The tests the compliance matrix names.
 
 def test_every_registered_rule_has_a_scenario() -> None:

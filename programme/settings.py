@@ -1,0 +1,24 @@
+"""Settings of the programme feature, read from `DUEPROCESS_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ProgrammeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
+
+    evaluation_after_days: int = Field(
+        default=365, ge=1, le=3650,
+        description="Art. 36: an evaluation falls due this many days after the decision "
+        "was recorded (the watchdog's schedule marks it and tells the officials)",
+    )
+    evaluation_request_threshold: int = Field(
+        default=100, ge=1, le=1_000_000,
+        description="Art. 36: this many residents' confirmed requests make an evaluation due",
+    )
+
+
+def get_programme_settings() -> ProgrammeSettings:
+    return ProgrammeSettings()  # read per call: a sweep or a confirmation is rare
