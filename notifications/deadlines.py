@@ -39,9 +39,14 @@ def stage_deadline(
 
 def open_stage_deadlines(session: Session, case: DecisionCase) -> dict[str, datetime]:
     """Deadline of every open stage of the case, in procedure order."""
-    procedure = ProcedureDefinition.model_validate(case.procedure)
-    stage_days = get_notify_settings().notify_stage_days
     rows = {s.key: s for s in session.exec(select(Stage).where(Stage.case_id == case.id))}
+    return deadlines_of(case, ProcedureDefinition.model_validate(case.procedure), rows)
+
+
+def deadlines_of(case: DecisionCase, procedure: ProcedureDefinition,
+                 rows: dict[str, Stage]) -> dict[str, datetime]:
+    """`open_stage_deadlines` from the case's stage rows, already loaded."""
+    stage_days = get_notify_settings().notify_stage_days
     deadlines = {}
     for key in procedure.stage_keys:
         row = rows.get(key)

@@ -8,22 +8,24 @@ Values are language-neutral (status codes, UTC times, handles beside display nam
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from dueprocess.services.case_clock import case_now, is_simulated
+from dueprocess.clock import system_now
+from dueprocess.services.case_clock import clock_offsets
 from dueprocess.services.cases import get_case, list_cases
 from models.cases import DecisionCase, DraftVersion
 from models.decisions import Decision
 from models.evidence import EvidenceItem
-from models.notices import Notice
+from models.notices import CommentWindow, Notice
 from models.people import Person
 from models.procedure import ProcedureDefinition
 from models.stages import Stage
-from notifications.deadlines import comment_window_for, open_stage_deadlines
+from notifications.deadlines import comment_window_for, deadlines_of
 from portal.comments import CommentPublic, comments_for_case, window_is_open
 
 
@@ -152,10 +154,9 @@ class CaseDetailPublic(CaseSummaryPublic):
     comments: list[CommentPublic]
 
 
-def _stages(session: Session, case: DecisionCase) -> list[StagePublic]:
+def _stages(case: DecisionCase, rows: dict[str, Stage]) -> list[StagePublic]:
     procedure = ProcedureDefinition.model_validate(case.procedure)
-    rows = {s.key: s for s in session.exec(select(Stage).where(Stage.case_id == case.id))}
-    due = open_stage_deadlines(session, case)
+    due = deadlines_of(case, procedure, rows)
     stages = []
     for definition in procedure.stages:
         row = rows.get(definition.key)
@@ -169,8 +170,7 @@ def _stages(session: Session, case: DecisionCase) -> list[StagePublic]:
     return stages
 
 
-def _window(session: Session, case_id: str, now: datetime) -> CommentWindowPublic | None:
-    window = comment_window_for(session, case_id)
+def _window(window: CommentWindow | None, now: datetime) -> CommentWindowPublic | None:
     if window is None:
         return None
     return CommentWindowPublic(
@@ -179,22 +179,36 @@ def _window(session: Session, case_id: str, now: datetime) -> CommentWindowPubli
     )
 
 
-def _summary(session: Session, case: DecisionCase, now: datetime) -> dict[str, Any]:
-    stages = _stages(session, case)
-    simulated = is_simulated(session, case.id)
-    if simulated:  # the window is open or closed on the case's own (simulated) clock
-        now = case_now(session, case.id)
+def _summary(case: DecisionCase, now: datetime, *, rows: dict[str, Stage],
+             window: CommentWindow | None, offset: timedelta | None) -> dict[str, Any]:
+    stages = _stages(case, rows)
+    if offset is not None:  # the window is open or closed on the case's own (simulated) clock
+        now = system_now() + offset
     return {
         "id": case.id, "title": case.title, "organ": case.organ, "status": case.status.value,
         "opened_at": case.opened_at, "current_stages": [s for s in stages if s.status == "open"],
-        "comment_window": _window(session, case.id, now), "stages": stages,
-        "simulated_time": simulated, "case_time": now,
+        "comment_window": _window(window, now), "stages": stages,
+        "simulated_time": offset is not None, "case_time": now,
     }
 
 
+def _case_summary(session: Session, case: DecisionCase, now: datetime) -> dict[str, Any]:
+    rows = {s.key: s for s in session.exec(select(Stage).where(Stage.case_id == case.id))}
+    return _summary(case, now, rows=rows, window=comment_window_for(session, case.id),
+                    offset=clock_offsets(session, {case.id}).get(case.id))
+
+
 def case_summaries(session: Session, *, now: datetime) -> list[CaseSummaryPublic]:
-    return [CaseSummaryPublic.model_validate(_summary(session, case, now))
-            for case in list_cases(session)]
+    """Every case, in a fixed number of queries however many there are."""
+    cases = list_cases(session)
+    rows: dict[str, dict[str, Stage]] = defaultdict(dict)
+    for stage in session.exec(select(Stage)):
+        rows[stage.case_id][stage.key] = stage
+    windows = {w.case_id: w for w in session.exec(select(CommentWindow))}  # one per case
+    offsets = clock_offsets(session, {case.id for case in cases})
+    return [CaseSummaryPublic.model_validate(_summary(
+        case, now, rows=rows[case.id], window=windows.get(case.id),
+        offset=offsets.get(case.id))) for case in cases]
 
 
 def public_notices(
@@ -252,7 +266,7 @@ def _adoption(
 def case_detail(session: Session, *, case_id: str, now: datetime) -> CaseDetailPublic:
     """Everything public about one case; NotFound for an unknown id."""
     case = get_case(session, case_id)
-    summary = _summary(session, case, now)
+    summary = _case_summary(session, case, now)
     titles = {s.key: s.title for s in summary["stages"]}
     items = list(session.exec(select(EvidenceItem).where(EvidenceItem.case_id == case.id)
                               .order_by(col(EvidenceItem.id))))

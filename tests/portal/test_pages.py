@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import func, select
 
-from dueprocess.db import session_scope
+from dueprocess.db import get_engine, session_scope
+from dueprocess.services.progress import advance_case
+from models.base import utcnow
 from models.notices import Comment
 from portal.app import create_app
 from portal.comments import comments_for_case
+from portal.queries import case_summaries
 from tests.portal.conftest import portal_settings
 from tests.support import token_for
 
@@ -22,6 +28,31 @@ def comment_count(case_id: str) -> int:
     with session_scope() as session:
         return session.exec(select(func.count()).select_from(Comment)
                             .where(Comment.case_id == case_id)).one()
+
+
+def test_the_case_list_costs_the_same_queries_however_many_cases(
+    open_demo_case: Callable[[], str],
+) -> None:
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(get_engine(), "before_cursor_execute", count)
+        try:
+            with session_scope() as session:
+                listed = case_summaries(session, now=utcnow())
+        finally:
+            event.remove(get_engine(), "before_cursor_execute", count)
+        assert listed
+        return len(seen)
+
+    advance_case(case_id=open_demo_case())
+    before = statements()
+    for _ in range(3):
+        advance_case(case_id=open_demo_case())  # stages open, a comment window published
+    assert statements() == before
 
 
 def test_case_list_shows_current_stages_and_deadlines(
