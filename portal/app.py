@@ -20,7 +20,7 @@ from portal.errors import Problem
 from portal.guards import CSP, BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal.ratelimit import RateLimiter
 from portal.settings import PortalSettings, get_portal_settings
-from programme import evaluation_pages, item_pages, report_pages
+from programme import ballot_pages, evaluation_pages, item_pages, report_pages
 from programme import pages as programme_pages
 
 __all__ = ["CSP", "BodyLimit", "create_app", "server_config"]
@@ -59,6 +59,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(item_pages.router)  # before the year page's /programme/{year}
     app.include_router(report_pages.router)
     app.include_router(evaluation_pages.router)
+    app.include_router(ballot_pages.router)
     app.include_router(programme_pages.router)  # "我要提实事" (programme/)
     return app
 

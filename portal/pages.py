@@ -54,12 +54,17 @@ def refused(request: Request, exc: DueProcessError, back: str | None = None) -> 
 
 async def form_fields(request: Request) -> dict[str, str]:
     """The fields of a urlencoded form, decoded strictly as UTF-8."""
+    return dict(await form_pairs(request))
+
+
+async def form_pairs(request: Request) -> list[tuple[str, str]]:
+    """`form_fields` with a repeated name kept (checkboxes)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise BadEncoding("content-type: send the form as application/x-www-form-urlencoded")
     text = decode_utf8(await request.body())
     try:
-        return dict(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         raise BadEncoding("body: a form field is not valid UTF-8; send UTF-8 text") from None
 

@@ -33,6 +33,7 @@ WORDS = {
         "receipt": "回执编号", "proposals": "实事建议", "merged": "已合并",
         "refused": "不予采纳", "reason": "理由", "open": "待处理", "no_receipt": "没有该回执",
         "too_many": "提交过于频繁，请 {seconds} 秒后再试", "items": "实事项目进度",
+        "ballots": "投票",
     },
     "en": {
         "propose": "Propose a practical matter", "category": "Category", "level": "Level",
@@ -42,7 +43,7 @@ WORDS = {
         "proposals": "Proposals", "merged": "Merged", "refused": "Not accepted",
         "reason": "Reason", "open": "Open", "no_receipt": "No such receipt",
         "too_many": "Too many submissions; try again in {seconds} s",
-        "items": "Progress of the practical matters",
+        "items": "Progress of the practical matters", "ballots": "Ballots",
     },
 }
 Receipt = Annotated[str, Path(pattern=r"^P[0-9]{8}-[0-9A-F]{8}$")]
