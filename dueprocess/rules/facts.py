@@ -101,6 +101,8 @@ class CaseFacts:
     panel_notes: Mapping[str, str] = field(default_factory=dict)
     stored_documents: frozenset[str] = frozenset()
     public_comments: tuple[str, ...] = ()  # receipt numbers of comments sent on the portal
+    # A programme list case: the ids of its year's proposals, opinions dueprocess holds.
+    held_proposals: tuple[int, ...] = ()
     comment_clusters: Mapping[str, int] = field(default_factory=dict)  # campaign key -> size
     # Witnessed by dueprocess itself, never typed: when the case was opened, the comment
     # window it published, and the time zone of the case's calendar dates.

@@ -201,6 +201,28 @@ def every_opinion_answered(evidence: PublicParticipationEvidence,
         yield f"responses answer {answered} opinions, but {received} were received"
 
 
+@evidence_rule(id="PP-PROPOSALS-ANSWERED", kind=KIND, article="Art. 18",
+               summary="A programme list's statement counts and answers each proposal of "
+                       "its year that dueprocess holds")
+def proposals_answered(evidence: PublicParticipationEvidence,
+                       ctx: RuleContext) -> Iterator[str]:
+    held = ctx.facts.held_proposals
+    if not held:
+        return
+    least = len(held) + len(ctx.facts.public_comments)
+    if evidence.opinions_received < least:
+        yield (f"opinions_received is {evidence.opinions_received}, but dueprocess holds "
+               f"{len(held)} proposals of the year and {len(ctx.facts.public_comments)} "
+               "comments on the draft list: each is an opinion")
+    named = {int(n) for r in evidence.responses for n in re.findall(r"#(\d+)\b", r.cluster)}
+    unnamed = [p for p in held if p not in named]
+    if unnamed:
+        shown = ", ".join(f"#{p}" for p in unnamed[:LISTED])
+        more = f" and {len(unnamed) - LISTED} more" if len(unnamed) > LISTED else ""
+        yield (f"no response names proposal(s) {shown}{more}: each proposal of the year is "
+               "answered by a response naming it (e.g. 'Proposal #12')")
+
+
 @gate_rule(id="PP-WINDOW-CLOSED", kind=KIND, article="Art. 15",
            summary="The comment window dueprocess published has closed on the system clock "
                    "before the stage completes")

@@ -44,6 +44,7 @@ from models.people import (
     Person,
 )
 from models.procedure import ProcedureDefinition
+from models.programme import ProgrammeList, Proposal
 from models.stage_kinds import STAGE_KINDS
 from models.stages import Stage
 
@@ -174,6 +175,7 @@ def load_facts(
         panel_notes=panel_notes, stored_documents=stored_documents,
         public_comments=tuple(session.exec(select(Comment.receipt_number).where(
             Comment.case_id == case.id).order_by(col(Comment.id))).all()),
+        held_proposals=_held_proposals(session, case.id),
         comment_clusters={key: n for key, n in session.exec(  # campaigns (portal.clusters)
             select(CommentCluster.cluster_key, sa.func.count()).where(
                 CommentCluster.case_id == case.id, col(CommentCluster.cluster_key).is_not(None),
@@ -204,3 +206,12 @@ def _hearings(session: Session, case_id: str) -> tuple[HearingFact, ...]:
             delivered=statuses.count("delivered"),
             last_delivered_at=settled if statuses and settled else None))
     return tuple(facts)
+
+
+def _held_proposals(session: Session, case_id: str) -> tuple[int, ...]:
+    """The ids of the year's proposals, when the case decides that year's programme list."""
+    listed = session.exec(select(ProgrammeList).where(ProgrammeList.case_id == case_id)).first()
+    if listed is None:
+        return ()
+    return tuple(p for p in session.exec(select(Proposal.id).where(
+        Proposal.year == listed.year).order_by(col(Proposal.id))) if p is not None)

@@ -108,6 +108,17 @@ def test_the_draft_is_the_shortlist_by_votes_and_a_ballot_opens_one_list(
         open_list(closed_ballot)
 
 
+def decide_list(case_id: str) -> None:
+    """Drive the list case to its decision, its participation evidence made by
+    `participation_evidence` from what dueprocess holds (no comments on the draft)."""
+    advance_case(case_id=case_id)
+    advance_to_step(case_id, "public_participation")
+    record_evidence(case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
+                    evidence=participation_evidence(case_id), channel="test",
+                    token=token_for("li.wei"))
+    record_steps(case_id, [step for step in VALID_STEPS if step[0] != "public_participation"])
+
+
 def test_a_decided_list_changes_only_by_a_revision_and_its_items_are_listed(
     closed_ballot: Ballot,
 ) -> None:
@@ -120,7 +131,7 @@ def test_a_decided_list_changes_only_by_a_revision_and_its_items_are_listed(
 
     with pytest.raises(Refused, match=r"LIST-REVISION.*not decided yet"):
         revise(add=[first])
-    record_steps(case.id, VALID_STEPS)
+    decide_list(case.id)
     with pytest.raises(Refused, match=r"ITEM-ON-LIST.*proposal_id"):
         register(case.id, proposal_id=first)
     assert register(case.id, proposal_id=second).proposal_id == second
@@ -161,6 +172,11 @@ def test_the_participation_evidence_is_filled_in_from_what_dueprocess_holds(
         window.closes_at, get_settings().case_timezone).isoformat()
     listed = [r for r in evidence["responses"] if r["reason"] == "On the draft list by the vote."]
     assert len(listed) == 2
+    # Typed evidence that does not answer the year's proposals is refused (Art. 18).
+    with pytest.raises(Refused, match=r"PP-PROPOSALS-ANSWERED.*no response names"):
+        record_evidence(case_id=case.id, stage_key="public_participation",
+                        recorded_by="li.wei", evidence=VALID_STEPS[0][2], channel="test",
+                        token=token_for("li.wei"))
     # The comments' answer is the officer's judgment: left open, and refused until given.
     with pytest.raises(Refused, match=r"PP-RESPONSE-REASONS.*without a reason"):
         record_evidence(case_id=case.id, stage_key="public_participation",

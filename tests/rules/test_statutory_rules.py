@@ -225,6 +225,21 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
                                                    opinions_received=500)))
 
 
+@scenario("PP-PROPOSALS-ANSWERED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # A programme list case: dueprocess holds the year's proposals #7 and #9. The broken
+    # statement answers #7 only, and counts one opinion fewer than it holds.
+    answers = [{"cluster": f"Proposal #{n} (traffic, Zhongguancun)", "opinions": 1,
+                "response": "not_adopted", "reason": "Fewer votes than the listed matters."}
+               for n in ((7,) if broken else (7, 9))]
+    payload = {**demo.PARTICIPATION, "responses": [*demo.PARTICIPATION["responses"], *answers],
+               "opinions_received": demo.PARTICIPATION["opinions_received"] + len(answers)}
+    if broken:
+        payload["opinions_received"] = 1
+        payload["responses"] = answers
+    return submit(make_facts, PP, payload, held_proposals=(7, 9))
+
+
 @scenario("PP-WINDOW-CLOSED")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
     # Broken: dueprocess published a window still open on the case clock (it was extended
