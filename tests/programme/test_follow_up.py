@@ -242,3 +242,13 @@ def test_the_public_page_shows_the_standing_and_takes_requests(
                           data={"url": "file:///etc/passwd"})
     assert bad_url.status_code in (400, 422) and "url" in bad_url.text
     assert client.get("/programme/evaluations/dp-2099-nosuch").status_code == 404
+
+
+def test_a_code_that_cannot_be_delivered_is_refused_naming_the_channel(
+    decided_case: str,
+) -> None:
+    stopped = WebhookReceiver().start()
+    stopped.stop()  # nobody listens there any more
+    with pytest.raises(Refused, match=r"EVAL-REQUEST-VERIFIED.*url: the code could not be "
+                                      r"delivered"):
+        send_request_code(case_id=decided_case, channel_url=f"{stopped.url}/gone")
