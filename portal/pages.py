@@ -7,12 +7,14 @@ cookie) and shows times in the portal's time zone (`portal.localize`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
@@ -57,7 +59,27 @@ async def form_fields(request: Request) -> dict[str, str]:
     return dict(await form_pairs(request))
 
 
-async def form_pairs(request: Request) -> list[tuple[str, str]]:
+FormPairs = list[tuple[str, str]]
+
+
+async def form_answer(request: Request, *, back: str, act: Callable[[FormPairs], str],
+                      status: int, too_many_text: str) -> Response:
+    """A public form's POST: rate-limited; `act` (run off the event loop) takes the form's
+    pairs and returns the answer's text; bad encoding and refusals are answered naming the
+    field or rule."""
+    limited = too_many(request, text=too_many_text, back=back)
+    if limited is not None:
+        return limited
+    try:
+        text = await run_in_threadpool(act, await form_pairs(request))
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True, back=back)
+    except DueProcessError as exc:
+        return refused(request, exc, back=back)
+    return message(request, text, status=status, back=back)
+
+
+async def form_pairs(request: Request) -> FormPairs:
     """`form_fields` with a repeated name kept (checkboxes)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":

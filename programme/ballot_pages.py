@@ -17,11 +17,11 @@ from sqlmodel import col, select
 
 from dueprocess.clock import system_now
 from dueprocess.db import session_scope
-from dueprocess.errors import DueProcessError, NotFound
+from dueprocess.errors import NotFound
 from models.programme import Ballot, Proposal, Roll, Vote
 from portal.errors import BadEncoding
 from portal.language import chosen_language, language_query
-from portal.pages import form_pairs, message, refused, too_many
+from portal.pages import FormPairs, form_answer, message
 from portal.rendering import page
 from programme.ballots import cast_public_vote, get_ballot, send_code
 
@@ -123,38 +123,28 @@ def ballot_page(request: Request, ballot_id: BallotId) -> Response:
 
 @router.post("/{ballot_id}/code")
 async def code_post(request: Request, ballot_id: BallotId) -> Response:
-    back = f"/programme/ballots/{ballot_id}"
-    limited = too_many(request, text=_words(request)["too_many"], back=back)
-    if limited is not None:
-        return limited
-    try:
-        url = dict(await form_pairs(request)).get("url", "")
-        channel = send_code(ballot_id=ballot_id, channel_url=url)
-    except BadEncoding as exc:
-        return message(request, str(exc), status=400, error=True, back=back)
-    except DueProcessError as exc:
-        return refused(request, exc, back=back)
-    return message(request, _words(request)["code_sent"].format(channel=channel), status=202,
-                   back=back)
+    words = _words(request)
+
+    def send(pairs: FormPairs) -> str:
+        channel = send_code(ballot_id=ballot_id, channel_url=dict(pairs).get("url", ""))
+        return words["code_sent"].format(channel=channel)
+
+    return await form_answer(request, back=f"/programme/ballots/{ballot_id}", act=send,
+                             status=202, too_many_text=words["too_many"])
 
 
 @router.post("/{ballot_id}/votes")
 async def vote_post(request: Request, ballot_id: BallotId) -> Response:
-    back = f"/programme/ballots/{ballot_id}"
-    limited = too_many(request, text=_words(request)["too_many"], back=back)
-    if limited is not None:
-        return limited
-    try:
-        pairs = await form_pairs(request)
+    words = _words(request)
+
+    def vote(pairs: FormPairs) -> str:
         choices = [value for name, value in pairs if name == "choice"]
         if not all(value.isdigit() for value in choices):
             raise BadEncoding("choice: each choice is an option's number")
         code = next((value for name, value in pairs if name == "code"), "")
-        vote = cast_public_vote(ballot_id=ballot_id, code=code,
+        cast = cast_public_vote(ballot_id=ballot_id, code=code,
                                 choices=[int(value) for value in choices])
-    except BadEncoding as exc:
-        return message(request, str(exc), status=400, error=True, back=back)
-    except DueProcessError as exc:
-        return refused(request, exc, back=back)
-    return message(request, _words(request)["counted"].format(pseudonym=vote.pseudonym[:16]),
-                   status=201, back=back)
+        return words["counted"].format(pseudonym=cast.pseudonym[:16])
+
+    return await form_answer(request, back=f"/programme/ballots/{ballot_id}", act=vote,
+                             status=201, too_many_text=words["too_many"])

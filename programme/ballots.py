@@ -14,9 +14,8 @@ exported ballot is complete, and anyone recounts it (`programme.recount`).
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -30,10 +29,10 @@ from models.people import Role
 from models.programme import Ballot, BallotCreate, Proposal, Roll, Vote, VoterCode, ballot_chain
 from notifications.secrets import keyed_digest
 from programme.errors import refused
+from programme.one_time_codes import CODE_TTL, new_code, send_code_to
 from programme.proposals import marks_of, programme_official
 from programme.vote_intake import PendingVote, enqueue
 
-CODE_TTL = timedelta(minutes=15)
 BALLOT_CLOSED = "ballot.closed"  # the event whose record closes the ballot's chain
 
 
@@ -88,7 +87,7 @@ def issue_code(*, ballot_id: int, channel_url: str, now: datetime | None = None)
         if ballot.roll != Roll.PUBLIC:
             raise refused("VOTE-ROLL", f"ballot #{ballot_id} is for the {ballot.roll} roll: "
                                        "experts vote with their token")
-        code = f"{secrets.randbelow(10**8):08d}"
+        code = new_code()
         session.add(VoterCode(ballot_id=ballot_id, pseudonym=pseudonym(ballot_id, channel_url),
                               code_sha256=code_digest(ballot_id, code),
                               expires_at=now + CODE_TTL))
@@ -171,26 +170,9 @@ def close_ballot_as(*, ballot_id: int, actor: str, token: str | None, channel: s
 
 
 def send_code(*, ballot_id: int, channel_url: str) -> str:
-    """Issue a one-time code for the voter controlling `channel_url` and deliver it there
-    through Apprise; returns the channel in privacy form. Whoever receives the code
-    controls the channel: that is the public roll's verification."""
-    from notifications.channels import check_subscriber_url, privacy_form
-    from notifications.delivery import quiet_apprise
-    from notifications.settings import get_notify_settings
-
-    settings = get_notify_settings()
-    plugin = check_subscriber_url(channel_url, schemes=settings.notify_subscriber_schemes,
-                                  allow_private=settings.notify_allow_private_targets)
-    canonical = str(plugin.url())
-    code = issue_code(ballot_id=ballot_id, channel_url=canonical)
-    quiet_apprise()
-    try:
-        ok = plugin.notify(title=f"Ballot #{ballot_id}: your voting code",
-                           body=f"Your one-time code for ballot #{ballot_id}: {code} "
-                                f"(valid {int(CODE_TTL.total_seconds() // 60)} minutes).")
-    except Exception:
-        ok = False
-    if not ok:
-        raise refused("VOTE-VERIFIED", f"url: the code could not be delivered to "
-                                       f"{privacy_form(plugin)}; check the address")
-    return str(privacy_form(plugin))
+    """Issue a one-time code for the voter controlling `channel_url` and deliver it there;
+    returns the channel in privacy form. That is the public roll's verification."""
+    return send_code_to(
+        channel_url=channel_url, title=f"Ballot #{ballot_id}: your voting code",
+        purpose=f"for ballot #{ballot_id}", rule="VOTE-VERIFIED",
+        issue=lambda canonical: issue_code(ballot_id=ballot_id, channel_url=canonical))

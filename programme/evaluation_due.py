@@ -16,7 +16,6 @@ dueprocess does not make for it.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
@@ -41,9 +40,9 @@ from models.procedure import ProcedureDefinition
 from notifications.secrets import keyed_digest
 from programme.errors import refused
 from programme.follow_up import decision_of
+from programme.one_time_codes import CODE_TTL, new_code, send_code_to
 from programme.settings import get_programme_settings
 
-CODE_TTL = timedelta(minutes=15)
 DUE = "evaluation.due"
 REQUESTED = "evaluation_request.confirmed"
 
@@ -60,31 +59,19 @@ def _code_digest(case_id: str, code: str) -> str:
 def send_request_code(*, case_id: str, channel_url: str, now: datetime | None = None) -> str:
     """Send a one-time code to the channel a resident asking for the evaluation of
     `case_id` controls; returns the channel in privacy form."""
-    from notifications.channels import check_subscriber_url, privacy_form
-    from notifications.delivery import quiet_apprise
-    from notifications.settings import get_notify_settings
+    def issue(canonical: str) -> str:
+        code = new_code()
+        with session_scope() as session:
+            decision_of(session, case_id)
+            session.add(RequestCode(case_id=case_id, pseudonym=requester(case_id, canonical),
+                                    code_sha256=_code_digest(case_id, code),
+                                    expires_at=(now or system_now()) + CODE_TTL))
+        return code
 
-    settings = get_notify_settings()
-    plugin = check_subscriber_url(channel_url, schemes=settings.notify_subscriber_schemes,
-                                  allow_private=settings.notify_allow_private_targets)
-    code = f"{secrets.randbelow(10**8):08d}"
-    with session_scope() as session:
-        decision_of(session, case_id)
-        session.add(RequestCode(case_id=case_id, pseudonym=requester(case_id, str(plugin.url())),
-                                code_sha256=_code_digest(case_id, code),
-                                expires_at=(now or system_now()) + CODE_TTL))
-    quiet_apprise()
-    try:
-        ok = plugin.notify(title=f"Case {case_id}: your code to ask for an evaluation",
-                           body=f"Your one-time code to ask for the evaluation of the decision "
-                                f"of case {case_id}: {code} (valid "
-                                f"{int(CODE_TTL.total_seconds() // 60)} minutes).")
-    except Exception:
-        ok = False
-    if not ok:
-        raise refused("EVAL-REQUEST-VERIFIED", f"url: the code could not be delivered to "
-                                               f"{privacy_form(plugin)}; check the address")
-    return str(privacy_form(plugin))
+    return send_code_to(
+        channel_url=channel_url, issue=issue, rule="EVAL-REQUEST-VERIFIED",
+        title=f"Case {case_id}: your code to ask for an evaluation",
+        purpose=f"to ask for the evaluation of the decision of case {case_id}")
 
 
 def request_count(session: Session, case_id: str) -> int:

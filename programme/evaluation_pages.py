@@ -18,9 +18,8 @@ from dueprocess.services.cases import get_case
 from models.cases import DecisionCase
 from models.decisions import Decision
 from models.follow_up import EvaluationDue
-from portal.errors import BadEncoding
 from portal.language import chosen_language, language_query
-from portal.pages import form_fields, message, refused, too_many
+from portal.pages import FormPairs, form_answer, message
 from portal.rendering import page
 from programme.evaluation_due import confirm_request, request_count, send_request_code
 from programme.follow_up import FollowUpView, decision_of, follow_ups, standing
@@ -105,33 +104,23 @@ def evaluation_page(request: Request, case_id: CaseId) -> Response:
 
 @router.post("/{case_id}/code")
 async def code_post(request: Request, case_id: CaseId) -> Response:
-    back = f"/programme/evaluations/{case_id}"
-    limited = too_many(request, text=_words(request)["too_many"], back=back)
-    if limited is not None:
-        return limited
-    try:
-        fields = await form_fields(request)
-        channel = send_request_code(case_id=case_id, channel_url=fields.get("url", ""))
-    except BadEncoding as exc:
-        return message(request, str(exc), status=400, error=True, back=back)
-    except DueProcessError as exc:
-        return refused(request, exc, back=back)
-    return message(request, _words(request)["code_sent"].format(channel=channel),
-                   status=202, back=back)
+    words = _words(request)
+
+    def send(pairs: FormPairs) -> str:
+        channel = send_request_code(case_id=case_id, channel_url=dict(pairs).get("url", ""))
+        return words["code_sent"].format(channel=channel)
+
+    return await form_answer(request, back=f"/programme/evaluations/{case_id}", act=send,
+                             status=202, too_many_text=words["too_many"])
 
 
 @router.post("/{case_id}/requests")
 async def request_post(request: Request, case_id: CaseId) -> Response:
-    back = f"/programme/evaluations/{case_id}"
-    limited = too_many(request, text=_words(request)["too_many"], back=back)
-    if limited is not None:
-        return limited
-    try:
-        fields = await form_fields(request)
-        count = confirm_request(case_id=case_id, code=fields.get("code", ""))
-    except BadEncoding as exc:
-        return message(request, str(exc), status=400, error=True, back=back)
-    except DueProcessError as exc:
-        return refused(request, exc, back=back)
-    return message(request, _words(request)["counted"].format(count=count), status=201,
-                   back=back)
+    words = _words(request)
+
+    def count(pairs: FormPairs) -> str:
+        counted = confirm_request(case_id=case_id, code=dict(pairs).get("code", ""))
+        return words["counted"].format(count=counted)
+
+    return await form_answer(request, back=f"/programme/evaluations/{case_id}", act=count,
+                             status=201, too_many_text=words["too_many"])

@@ -1,0 +1,42 @@
+"""One-time codes that prove a resident controls a channel (an Apprise URL): a public
+voter's, or a resident asking for an evaluation. The code goes to the channel through
+Apprise; whoever receives it controls the channel. Only its digest is stored, and it
+works once, for `CODE_TTL`."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from programme.errors import refused
+
+CODE_TTL = timedelta(minutes=15)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def send_code_to(*, channel_url: str, issue: Callable[[str], str], title: str,
+                 purpose: str, rule: str) -> str:
+    """Check the channel, have `issue(canonical URL)` store a code and return it, and deliver
+    it; returns the channel in privacy form. A delivery that fails is refused as `rule`."""
+    from notifications.channels import check_subscriber_url, privacy_form
+    from notifications.delivery import quiet_apprise
+    from notifications.settings import get_notify_settings
+
+    settings = get_notify_settings()
+    plugin = check_subscriber_url(channel_url, schemes=settings.notify_subscriber_schemes,
+                                  allow_private=settings.notify_allow_private_targets)
+    code = issue(str(plugin.url()))
+    quiet_apprise()
+    try:
+        ok = plugin.notify(title=title, body=f"Your one-time code {purpose}: {code} (valid "
+                                             f"{int(CODE_TTL.total_seconds() // 60)} minutes).")
+    except Exception:
+        ok = False
+    if not ok:
+        raise refused(rule, f"url: the code could not be delivered to {privacy_form(plugin)}; "
+                            "check the address")
+    return str(privacy_form(plugin))
