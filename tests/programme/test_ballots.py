@@ -185,3 +185,16 @@ def test_votes_sent_at_once_share_transactions_but_count_once_each(
     assert all(len([x for x in r.get("rows", []) if x["table"] == "vote"]) <= 1
                for r in records)  # one vote per record
     assert len(refusals_of(ballot)) == 20  # each refused second send audited
+
+
+def test_only_an_official_runs_a_ballot(make_ballot: Callable[..., Ballot]) -> None:
+    ballot = make_ballot(hours=0.01)
+    assert ballot.id is not None
+    before = len(refusals_of(ballot))
+    with pytest.raises(Refused) as info:  # an expert may vote on the expert roll, not close
+        close_ballot_as(ballot_id=ballot.id, actor="prof.zhang", token=token_for("prof.zhang"),
+                        channel="test", now=ballot.closes_at + timedelta(seconds=1))
+    assert [p.rule for p in info.value.problems] == ["BALLOT-OFFICIAL"]
+    assert len(refusals_of(ballot)) == before + 1
+    with session_scope() as session:
+        assert session.get(Ballot, ballot.id).closed_at is None  # type: ignore[union-attr]

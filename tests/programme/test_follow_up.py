@@ -125,6 +125,7 @@ def test_who_may_open_an_evaluation_and_when(decided_case: str, case_id: str) ->
         "EVAL-INDEPENDENT": lambda: evaluate(decided_case, assignments={
             "evaluation": ["dr.zhou"]}),
         "EVAL-PROCEDURE": lambda: evaluate(decided_case, procedure="recommendation-reply"),
+        "FOLLOW-PROCEDURE": lambda: evaluate(decided_case, procedure="no-such-procedure"),
         "FOLLOW-AFTER-DECISION": lambda: evaluate(
             decided_case, simulated_clock={"starts_at": "2026-10-01T09:00:00+08:00"}),
     }
