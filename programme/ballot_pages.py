@@ -1,19 +1,18 @@
 """The ballots on the portal: a year's ballots, one ballot's options and window, and for a
 public-roll ballot the vote itself — a one-time code sent through Apprise to a channel the
 voter controls, then the code and the choices (up to the ballot's N). After the close the
-page shows the tally the log recorded. Experts vote on the expert roll with their token
-(`dueprocess programme vote`), never here."""
+page shows the tally. Experts vote on the expert roll with their token
+(`dueprocess programme vote-expert`), never here."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from dueprocess.clock import system_now
 from dueprocess.db import session_scope
@@ -23,7 +22,7 @@ from portal.errors import BadEncoding
 from portal.language import chosen_language, language_query
 from portal.pages import FormPairs, form_answer, message
 from portal.rendering import page
-from programme.ballots import cast_public_vote, get_ballot, send_code
+from programme.ballots import cast_public_vote, get_ballot, send_code, tally
 
 router = APIRouter(prefix="/programme/ballots", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -85,14 +84,14 @@ def ballot_view(ballot_id: int) -> BallotView:
         ballot = get_ballot(session, ballot_id)
         proposals = {p.id: p for p in session.exec(select(Proposal).where(
             col(Proposal.id).in_(ballot.options)))}
-        tally = votes = None
+        counts = votes = None
         if ballot.closed_at is not None:  # counts are public once the ballot is closed
-            cast = list(session.exec(select(Vote.choices).where(Vote.ballot_id == ballot_id)))
-            counts = Counter(option for choices in cast for option in choices)
-            tally, votes = {option: counts.get(option, 0) for option in ballot.options}, len(cast)
+            counts = tally(session, ballot)
+            votes = session.exec(select(func.count()).select_from(Vote).where(
+                Vote.ballot_id == ballot_id)).one()
         session.expunge_all()
     return BallotView(ballot, [proposals[o] for o in ballot.options if o in proposals],
-                      _status(ballot, system_now()), tally, votes)
+                      _status(ballot, system_now()), counts, votes)
 
 
 def _words(request: Request) -> dict[str, str]:

@@ -273,7 +273,7 @@ def adjust_command(
 @programme_app.command("follow-ups")
 def follow_ups_command(case_id: str) -> None:
     """A decision's standing, its evaluations and adjustments, and residents' requests."""
-    from programme.evaluation_pages import after_decision
+    from programme.evaluation_due import after_decision
 
     _ready()
     shown = after_decision(case_id)

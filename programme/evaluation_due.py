@@ -16,6 +16,7 @@ dueprocess does not make for it.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
@@ -24,6 +25,7 @@ from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.case_clock import clock_offsets
+from dueprocess.services.cases import get_case
 from dueprocess.services.refusal_audit import audited
 from models.cases import DecisionCase
 from models.decisions import Decision
@@ -36,10 +38,9 @@ from models.follow_up import (
     StartedBy,
     follow_up_chain,
 )
-from models.procedure import ProcedureDefinition
 from notifications.secrets import keyed_digest
 from programme.errors import refused
-from programme.follow_up import decision_of
+from programme.follow_up import FollowUpView, decision_of, follow_ups, standing
 from programme.one_time_codes import CODE_TTL, new_code, send_code_to
 from programme.settings import get_programme_settings
 
@@ -146,7 +147,7 @@ def mark_due_evaluations(now: datetime | None = None) -> list[EvaluationDue]:
                    col(Decision.case_id).not_in(evaluated))).all()
         offsets = clock_offsets(session, {case.id for _, case in rows})
         for decision, case in rows:
-            if not ProcedureDefinition.model_validate(case.procedure).major_decision:
+            if not case.procedure.get("major_decision"):  # frozen at opening, defaults dumped
                 continue  # Art. 36 is about major decisions
             case_now = now + offsets.get(case.id, timedelta(0))
             if decision.recorded_at + after > case_now:
@@ -157,3 +158,27 @@ def mark_due_evaluations(now: datetime | None = None) -> list[EvaluationDue]:
                 marked.append(row)
         session.expunge_all()
     return marked
+
+
+@dataclass(frozen=True)
+class AfterDecision:
+    case: DecisionCase
+    decision: Decision
+    standing: tuple[str, str | None]
+    follow_ups: list[FollowUpView]
+    requests: int
+    due: EvaluationDue | None
+
+
+def after_decision(case_id: str) -> AfterDecision:
+    """A decided case's after-life, as its public page and `programme follow-ups` show it."""
+    with session_scope() as session:
+        case = get_case(session, case_id)
+        decision = decision_of(session, case_id)
+        views = follow_ups(session, case_id)
+        due = session.exec(select(EvaluationDue).where(
+            EvaluationDue.case_id == case_id)).first()
+        found = AfterDecision(case, decision, standing(views), views,
+                              request_count(session, case_id), due)
+        session.expunge_all()
+    return found

@@ -5,24 +5,16 @@ with a one-time code sent to a channel they control."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 
-from dueprocess.db import session_scope
-from dueprocess.errors import DueProcessError, NotFound
-from dueprocess.services.cases import get_case
-from models.cases import DecisionCase
-from models.decisions import Decision
-from models.follow_up import EvaluationDue
+from dueprocess.errors import DueProcessError
 from portal.language import chosen_language, language_query
 from portal.pages import FormPairs, form_answer, message
 from portal.rendering import page
-from programme.evaluation_due import confirm_request, request_count, send_request_code
-from programme.follow_up import FollowUpView, decision_of, follow_ups, standing
+from programme.evaluation_due import after_decision, confirm_request, send_request_code
 from programme.settings import get_programme_settings
 
 router = APIRouter(prefix="/programme/evaluations", include_in_schema=False,
@@ -64,29 +56,6 @@ WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class AfterDecision:
-    case: DecisionCase
-    decision: Decision
-    standing: tuple[str, str | None]
-    follow_ups: list[FollowUpView]
-    requests: int
-    due: EvaluationDue | None
-
-
-def after_decision(case_id: str) -> AfterDecision:
-    with session_scope() as session:
-        case = get_case(session, case_id)
-        decision = decision_of(session, case_id)
-        views = follow_ups(session, case_id)
-        due = session.exec(select(EvaluationDue).where(
-            EvaluationDue.case_id == case_id)).first()
-        found = AfterDecision(case, decision, standing(views), views,
-                              request_count(session, case_id), due)
-        session.expunge_all()
-    return found
-
-
 def _words(request: Request) -> dict[str, str]:
     return WORDS[chosen_language(request)]
 
@@ -95,7 +64,7 @@ def _words(request: Request) -> dict[str, str]:
 def evaluation_page(request: Request, case_id: CaseId) -> Response:
     try:
         shown = after_decision(case_id)
-    except (NotFound, DueProcessError):
+    except DueProcessError:  # an unknown case, or one not decided
         return message(request, _words(request)["no_case"], status=404, error=True, back="/")
     return page(request, "programme_evaluation.html", {
         "p": _words(request), "shown": shown,
