@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
@@ -114,7 +114,8 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
     """Parse an Ed25519 public key from SubjectPublicKeyInfo PEM."""
     try:
         key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        # A damaged algorithm identifier is "unsupported", not a ValueError.
         raise SigningKeyError(f"not a readable PEM public key ({exc})") from None
     if not isinstance(key, Ed25519PublicKey):
         raise SigningKeyError(f"expected an Ed25519 public key, found {type(key).__name__}")

@@ -21,6 +21,7 @@ from ledger.signing import (
     SigningKeyError,
     key_id,
     load_or_create_signing_key,
+    load_public_key,
     public_key_pem,
     sign_tree_head,
     tree_head_message,
@@ -165,3 +166,16 @@ def test_malformed_heads_are_rejected(
     good = sign_tree_head(key, tree_size=7, root_hash=ROOT, timestamp=WHEN).model_dump(mode="json")
     with pytest.raises(ValidationError, match=message):
         SignedTreeHead.model_validate({**good, field: value})
+
+
+def test_a_damaged_algorithm_identifier_is_an_unreadable_key() -> None:
+    # Found by the dossier's byte-damage property test: the OID 1.3.101.112 with its first
+    # byte changed reads as "Unknown key type 0.39.101.112", which cryptography raises as
+    # UnsupportedAlgorithm, not ValueError.
+    der = bytearray(base64.b64decode(b"".join(
+        public_key_pem(Ed25519PrivateKey.generate()).splitlines()[1:-1])))
+    der[der.index(bytes([0x2B, 0x65, 0x70]))] = 0x27
+    pem = (b"-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(bytes(der))
+           + b"\n-----END PUBLIC KEY-----\n")
+    with pytest.raises(SigningKeyError, match="not a readable PEM public key"):
+        load_public_key(pem)
