@@ -50,7 +50,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dp-cli-bench-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUEPROCESS_"))}
-        env.update(DUEPROCESS_DATA_DIR=tmp, DUEPROCESS_DATABASE_URL=f"sqlite:///{tmp}/cases.db")
+        env.update(DUEPROCESS_DATA_DIR=tmp, DUEPROCESS_DATABASE_URL=f"sqlite:///{tmp}/cases.db",
+                   DUEPROCESS_ALLOW_SIMULATED_TIME="true")  # the demo case's clock
         subprocess.run([*CLI, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
         opened = subprocess.run(
             [*CLI, "open", str(ROOT / "dueprocess/demo/case.yaml"), "--no-start"],

@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The demo case runs on simulated time, which only a demo or test stack accepts.
+os.environ.setdefault("DUEPROCESS_ALLOW_SIMULATED_TIME", "true")
 
 from bench.comments_bench import fresh_postgres_database  # noqa: E402
 
@@ -71,6 +73,7 @@ def main() -> None:
     import sqlalchemy as sa
 
     from dueprocess.db import get_engine, migrate, session_scope
+    from dueprocess.demo.credentials import token_for
     from dueprocess.services.cases import open_case, read_case_file
     from dueprocess.services.progress import advance_case
     from portal.comment_import import import_comments
@@ -104,12 +107,13 @@ def main() -> None:
         bare_seconds = time.perf_counter() - started
     del records
 
+    token = token_for("li.wei")  # the participation officer's API token
     with path.open("rb") as stream:
         first = import_comments(case_id=case.id, stream=stream, filename=path.name,
-                                imported_by="li.wei")
+                                imported_by="li.wei", token=token)
     with path.open("rb") as stream:
         again = import_comments(case_id=case.id, stream=stream, filename=path.name,
-                                imported_by="li.wei")
+                                imported_by="li.wei", token=token)
     assert first.stored == args.comments, first
     assert again.stored == 0 and again.batches == 0, again
     with engine.connect() as connection:

@@ -45,6 +45,8 @@ from uuid import UUID
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
+# The demo case runs on simulated time, which only a demo or test stack accepts.
+os.environ.setdefault("DUEPROCESS_ALLOW_SIMULATED_TIME", "true")
 
 from prefect import flow, suspend_flow_run  # noqa: E402
 from prefect.input import RunInput  # noqa: E402

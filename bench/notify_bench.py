@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The demo case runs on simulated time, which only a demo or test stack accepts.
+os.environ.setdefault("DUEPROCESS_ALLOW_SIMULATED_TIME", "true")
 
 
 def receiver_counts(port: int) -> dict[str, int]:

@@ -1,10 +1,12 @@
 """Drive one major administrative decision case through its statutory stages.
 
-The case database is the only source of truth: each pass of the loop opens and closes
-stages from the recorded evidence, then waits at the gate for the next submission. With
+The case database is the only source of truth: each pass of the loop is one task run
+that records what the gate received, opens and closes stages from the recorded evidence
+and prepares the next wait; then the run waits at that gate for the next submission. With
 `wait_mode=suspend` (the default, on a served deployment) the wait holds no process and
-Prefect reruns the body from the top on resume; every step is idempotent, so the rerun
-picks up where the database says the case stands.
+Prefect reruns the body from the top on resume; the rerun reads its input at the gate the
+database says it waits at, and every step is idempotent, so it picks up where the case
+stands.
 
 Reviewers complete a stage through the run's resume form in the Prefect UI, or with
 `dueprocess record`, which stores the evidence and resumes the run.
@@ -12,54 +14,62 @@ Reviewers complete a stage through the run's resume form in the Prefect UI, or w
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
+from prefect import flow, get_run_logger
 from prefect.context import get_run_context
-from prefect.input.actions import read_flow_run_input
-from prefect.input.run_input import keyset_from_base_key
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from dueprocess.db import session_scope
-from dueprocess.services.cases import get_case
-from dueprocess.settings import get_settings
-from flows.evidence_form import evidence_from_form, submission_form
-from flows.gate_description import describe_gate
-from models.cases import CaseStatus
-from models.evidence import GateWait
-from models.procedure import ProcedureDefinition
-from tasks.claims import claim_case
-from tasks.evidence import record_received, wait_for_stages
-from tasks.stages import open_and_close_stages
+# The case services, models and forms are imported where they are used, so loading the
+# flow (to serve or deploy it) costs Prefect's import and little more.
+if TYPE_CHECKING:
+    from dueprocess.orchestration.gate_step import GateStep, Received
+    from models.evidence import GateWait
+    from models.procedure import ProcedureDefinition
 
 CaseId = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$", description="Decision case id")]
 
 
 class CaseOutcome(BaseModel):
     case_id: str
-    status: CaseStatus
+    status: Literal["open", "decided", "closed"]  # models.cases.CaseStatus
     detail: str
 
 
 def _procedure(case_id: str) -> ProcedureDefinition:
+    from dueprocess.db import session_scope
+    from dueprocess.services.cases import get_case
+    from models.procedure import ProcedureDefinition
+
     with session_scope() as session:
         return ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
 
 
-def _closed(case_id: str) -> bool:
-    with session_scope() as session:
-        return get_case(session, case_id).status is CaseStatus.CLOSED
-
-
-def _wait_for_submission(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
+def _received_at(procedure: ProcedureDefinition, wait: GateWait) -> Received:
     """Block at the gate until a submission arrives; return it as plain JSON data, with
     the form's yes/no choices as the booleans the evidence schemas expect."""
+    from dueprocess.orchestration.gate_step import Received
+    from flows.evidence_form import evidence_from_form
+
     raw = _receive(procedure, wait)
-    return evidence_from_form(procedure, raw) if raw is not None else None
+    return Received(key=wait.key,
+                    raw=evidence_from_form(procedure, raw) if raw is not None else None)
+
+
+def _log_step(logger: Any, step: GateStep) -> None:
+    if step.received is not None and step.received.reasons:
+        logger.warning("submission refused: %s", "; ".join(step.received.reasons))
+    assert step.progress is not None
+    for transition in step.progress.transitions:
+        logger.info("case %s: %s", step.progress.case_id, transition)
+    for stage_key, unmet in step.progress.blocked.items():
+        logger.info("gate %s blocked: %s", stage_key, "; ".join(map(str, unmet)))
 
 
 def _describe(wait: GateWait) -> str | None:
     """The form's description; a failure to write it must not stop the case at its gate."""
+    from flows.gate_description import describe_gate
+
     try:
         return describe_gate(wait.case_id, wait.stage_keys)
     except Exception:
@@ -69,6 +79,14 @@ def _describe(wait: GateWait) -> str | None:
 
 
 def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
+    from prefect import pause_flow_run, suspend_flow_run
+    from prefect.input.actions import read_flow_run_input
+    from prefect.input.run_input import keyset_from_base_key
+    from pydantic import ValidationError
+
+    from dueprocess.settings import get_settings
+    from flows.evidence_form import submission_form
+
     settings = get_settings()
     form = submission_form(procedure, wait.stage_keys, description=_describe(wait))
     try:
@@ -90,29 +108,25 @@ def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] |
 
 @flow(name="major-decision", persist_result=True, validate_parameters=True)
 def major_decision(case_id: CaseId) -> CaseOutcome:
+    from dueprocess.services.gate_waits import waiting_gate
+    from tasks.gates import advance_to_gate
+
     logger = get_run_logger()
     flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    holder = claim_case(case_id, flow_run_id)
-    if holder is not None:
-        logger.warning("case %s is driven by flow run %s; this run stops", case_id, holder)
-        return CaseOutcome(case_id=case_id, status=CaseStatus.OPEN,
-                           detail=f"superseded: driven by flow run {holder}")
     procedure = _procedure(case_id)
+    # A rerun resumed at its gate reads its input first: one task run per resume.
+    pending = waiting_gate(case_id=case_id, flow_run_id=flow_run_id)
+    received = _received_at(procedure, pending) if pending is not None else None
     while True:
-        progress = open_and_close_stages(case_id)
-        for transition in progress.transitions:
-            logger.info("case %s: %s", case_id, transition)
-        if progress.closed:
-            return CaseOutcome(case_id=case_id, status=progress.status, detail="all stages done")
-        for stage_key, unmet in progress.blocked.items():
-            logger.info("gate %s blocked: %s", stage_key, "; ".join(map(str, unmet)))
-        wait = wait_for_stages(case_id, flow_run_id, progress.open_stages)
-        if _closed(case_id):
-            # The last evidence closed the case after this pass advanced it: its recorder
-            # found no gate to resume, so do not suspend at one; the next pass returns.
-            record_received(case_id, wait.key, None)
-            continue
-        raw = _wait_for_submission(procedure, wait)
-        outcome = record_received(case_id, wait.key, raw)
-        if outcome.reasons:
-            logger.warning("submission refused: %s", "; ".join(outcome.reasons))
+        step = advance_to_gate(case_id, flow_run_id, received)
+        if step.superseded_by is not None:
+            logger.warning("case %s is driven by flow run %s; this run stops",
+                           case_id, step.superseded_by)
+            return CaseOutcome(case_id=case_id, status="open",
+                               detail=f"superseded: driven by flow run {step.superseded_by}")
+        _log_step(logger, step)
+        assert step.progress is not None
+        if step.wait is None:
+            return CaseOutcome(case_id=case_id, status=step.progress.status.value,
+                               detail="all stages done")
+        received = _received_at(procedure, step.wait)

@@ -17,9 +17,6 @@ from typing import Any
 from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
-from dueprocess.errors import NotFound
-from dueprocess.orchestration.recovery import recover_case
-
 CASE_ID = re.compile(r"^[a-z0-9-]{1,32}$")
 
 
@@ -32,6 +29,10 @@ class ResumeOutcome(BaseModel):
 def resume_case(
     case_id: Any = None, evidence_id: Any = None, reason: str = "event"
 ) -> ResumeOutcome:
+    # The case services are imported when the flow runs, not whenever it is loaded.
+    from dueprocess.errors import NotFound
+    from dueprocess.orchestration.recovery import recover_case
+
     logger = get_run_logger()
     if not isinstance(case_id, str) or not CASE_ID.match(case_id):
         logger.warning("ignored (%s): case_id %r is not a case id", reason, case_id)

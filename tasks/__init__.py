@@ -1,5 +1,5 @@
-"""Prefect tasks: thin wrappers that give each side effect of a flow a task run.
+"""Prefect tasks: thin wrappers that give a flow's side effects a task run.
 
-The work itself lives in `dueprocess` service functions, idempotent against the database,
-so the tasks need no result caching: a rerun flow body calls them again harmlessly.
+The work itself lives in `dueprocess` functions, idempotent against the database, so the
+tasks need no result caching: a rerun flow body calls them again harmlessly.
 """

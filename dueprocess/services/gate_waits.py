@@ -18,6 +18,7 @@ from dueprocess.errors import Refused
 from dueprocess.services.cases import get_case
 from dueprocess.services.recording import record_submission
 from models.base import utcnow
+from models.cases import CaseStatus
 from models.evidence import EvidenceItem, GateWait
 
 
@@ -33,6 +34,19 @@ def latest_wait(session: Session, case_id: str) -> GateWait | None:
     return session.exec(
         select(GateWait).where(GateWait.case_id == case_id).order_by(col(GateWait.seq).desc())
     ).first()
+
+
+def waiting_gate(*, case_id: str, flow_run_id: str) -> GateWait | None:
+    """The run's pending wait while it holds the open case: a rerun resumed at its gate
+    reads its input there first, with no task run before it."""
+    with session_scope() as session:
+        case = get_case(session, case_id)
+        if case.flow_run_id != flow_run_id or case.status is CaseStatus.CLOSED:
+            return None
+        wait = latest_wait(session, case_id)
+    if wait is None or wait.consumed_at is not None or wait.flow_run_id != flow_run_id:
+        return None
+    return wait
 
 
 def prepare_wait(*, case_id: str, flow_run_id: str, stage_keys: list[str]) -> GateWait:

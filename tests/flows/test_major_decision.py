@@ -61,6 +61,22 @@ def test_happy_path_decides_and_publishes(started_case: tuple[str, UUID]) -> Non
     assert view.waiting is None
     recorded, decisions, _ = counts(case_id)
     assert (recorded, decisions) == (len(VALID_STEPS), 1)
+    assert_one_task_run_per_start(run_id)
+
+
+def assert_one_task_run_per_start(run_id: UUID) -> None:
+    """Each start of the run (the first, and the rerun after each resume) costs one task
+    run: its input is read at the gate first, then one pass records it and prepares the
+    next gate."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        starts = [s for s in client.read_flow_run_states(run_id) if s.is_running()]
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    assert len(starts) > len(VALID_STEPS)  # the first start and one per recording at least
+    assert [t.name.rsplit("-", 1)[0] for t in task_runs] == ["advance-to-gate"] * len(starts)
 
 
 def test_skipping_a_stage_is_refused_and_the_run_keeps_waiting(

@@ -4,34 +4,34 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import StateType
-from prefect.exceptions import ObjectNotFound
-
 from dueprocess.db import session_scope
 from dueprocess.services.cases import get_case
 
-ACTIVE = {StateType.RUNNING, StateType.PAUSED, StateType.SCHEDULED, StateType.PENDING}
+ACTIVE = frozenset({"RUNNING", "PAUSED", "SCHEDULED", "PENDING"})
 
 
 def _is_active(flow_run_id: str) -> bool:
+    from prefect.client.orchestration import get_client  # imports Prefect's client
+    from prefect.exceptions import ObjectNotFound
+
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))
         except ObjectNotFound:
             return False
-    return run.state is not None and run.state.type in ACTIVE
+    return run.state is not None and run.state.type.value in ACTIVE
 
 
-@task(name="claim-case", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def claim_case(case_id: str, flow_run_id: str) -> str | None:
+def claim_case(*, case_id: str, flow_run_id: str) -> str | None:
     """Claim the case for this run; return the id of another active run that holds it.
 
-    A run that crashed, failed or was cancelled loses its claim, so a replacement run
-    takes over where the database says the case stands.
+    A run that already holds the claim (every rerun after its first pass) costs one read,
+    no lock and no Prefect call. A run that crashed, failed or was cancelled loses its
+    claim, so a replacement run takes over where the database says the case stands.
     """
+    with session_scope() as session:
+        if get_case(session, case_id).flow_run_id == flow_run_id:
+            return None
     with session_scope() as session:
         case = get_case(session, case_id, lock=True)
         holder = case.flow_run_id
