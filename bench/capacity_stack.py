@@ -230,7 +230,11 @@ def decisions(args: argparse.Namespace) -> None:
             pointed_at(stack.cases_url, stack.api_urls[0]):
         wait_for_workers(stack)
         from dueprocess.db import session_scope
-        from dueprocess.orchestration.case_runs import resume_after_recording, start_case_run
+        from dueprocess.orchestration.case_runs import (
+            resume_after_recording,
+            start_case_run,
+            wait_for_gate,
+        )
         from dueprocess.services.case_view import case_view
         from dueprocess.services.cases import open_case, read_case_file
         from dueprocess.services.recording import record_evidence
@@ -240,6 +244,9 @@ def decisions(args: argparse.Namespace) -> None:
         def drive(case_id: str) -> None:
             with temporary_settings({PREFECT_API_URL: stack.api_urls[0]}):
                 run_id = start_case_run(case_id)
+                # Its participation stage (and comment window) opens with the run's first pass.
+                if wait_for_gate(case_id, timeout=600) is None:
+                    raise RuntimeError(f"case {case_id} never reached its first gate")
                 for stage, by, evidence in VALID_STEPS:
                     advance_to_step(case_id, stage)  # the step's day on the case clock
                     item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,

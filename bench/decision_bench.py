@@ -272,8 +272,10 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     results = []
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         for concurrency in args.concurrency:
+            bare_runs.clear()  # labels repeat from level to level
             results.append((concurrency, arm(drive_bare, concurrency),
                             arm(drive_ours, concurrency)))
+            print(f"concurrency {concurrency} done", flush=True)
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
