@@ -14,7 +14,7 @@ from dueprocess.db import session_scope
 from dueprocess.orchestration.recovery import recover_case
 from dueprocess.orchestration.resume import resume_with_input
 from dueprocess.orchestration.run_names import case_run_name, case_run_tags
-from dueprocess.services.cases import get_case
+from dueprocess.services.cases import case_is_closed, get_case
 from dueprocess.services.gate_waits import latest_wait
 from dueprocess.settings import get_settings
 from models.cases import CaseStatus
@@ -56,11 +56,6 @@ def _gate_or_none(case_id: str, client: SyncPrefectClient) -> tuple[str, str] | 
     ):
         return run_id, wait.key
     return None
-
-
-def _closed(case_id: str) -> bool:
-    with session_scope() as session:
-        return get_case(session, case_id).status is CaseStatus.CLOSED
 
 
 def wait_for_gate(case_id: str, *, timeout: float) -> tuple[str, str] | None:
@@ -117,7 +112,7 @@ def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) 
     timeout = get_settings().resume_wait_seconds if timeout is None else timeout
     gate = wait_for_gate(item.case_id, timeout=timeout)
     if gate is None:
-        if _closed(item.case_id):  # closing consumed the gate; let its run see it and end
+        if case_is_closed(item.case_id):  # closing consumed the gate; let its run see it and end
             return finish_closed_case(item.case_id, timeout=timeout)
         return ("no flow run is waiting at a gate now; the case's run reads the evidence "
                 "from the database when it next advances")

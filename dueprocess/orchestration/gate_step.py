@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dueprocess.db import session_scope
 from dueprocess.orchestration.claims import claim_case
-from dueprocess.services.cases import get_case
+from dueprocess.services.cases import case_is_closed
 from dueprocess.services.gate_waits import WaitOutcome, consume_wait, prepare_wait
 from dueprocess.services.progress import CaseProgress, advance_case
-from models.cases import CaseStatus
 from models.evidence import GateWait
 
 
@@ -35,11 +33,6 @@ class GateStep:
     wait: GateWait | None = None  # None once the case is closed
 
 
-def _closed(case_id: str) -> bool:
-    with session_scope() as session:
-        return get_case(session, case_id).status is CaseStatus.CLOSED
-
-
 def step_to_gate(*, case_id: str, flow_run_id: str, received: Received | None) -> GateStep:
     holder = claim_case(case_id=case_id, flow_run_id=flow_run_id)
     if holder is not None:
@@ -53,7 +46,7 @@ def step_to_gate(*, case_id: str, flow_run_id: str, received: Received | None) -
             return GateStep(received=outcome, progress=progress)
         wait = prepare_wait(case_id=case_id, flow_run_id=flow_run_id,
                             stage_keys=progress.open_stages)
-        if not _closed(case_id):
+        if not case_is_closed(case_id):
             return GateStep(received=outcome, progress=progress, wait=wait)
         # The last evidence closed the case after this pass advanced it: its recorder
         # found no gate to resume, so no run may wait at this one; the next pass returns.

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound, Refused, schema_problems
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules import case_problems
@@ -26,7 +27,7 @@ from dueprocess.services import assignments, identity
 from dueprocess.services.case_clock import simulated_time_problems, start_simulated_clock
 from dueprocess.services.case_snapshot import load_facts
 from models.base import utcnow
-from models.cases import CaseCreate, DecisionCase, DraftVersion, text_sha256
+from models.cases import CaseCreate, CaseStatus, DecisionCase, DraftVersion, text_sha256
 from models.ledger import note_written
 from models.people import Person, PersonCreate
 from models.procedure import ProcedureDefinition, load_procedure
@@ -282,6 +283,11 @@ def get_case(session: Session, case_id: str, *, lock: bool = False) -> DecisionC
     if case is None:
         raise NotFound(f"case '{case_id}' not found")
     return case
+
+
+def case_is_closed(case_id: str) -> bool:
+    with session_scope() as session:
+        return get_case(session, case_id).status is CaseStatus.CLOSED
 
 
 def list_cases(session: Session) -> list[DecisionCase]:
