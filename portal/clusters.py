@@ -6,8 +6,8 @@ How comments are clustered (`find_clusters`):
    so copies that differ only in those are exact copies: grouped by digest, no MinHash.
 2. Each distinct normalised text gets a MinHash (datasketch) of its character shingles
    (2 characters by default: Chinese has no spaces between words, most words are two
-   characters, and character n-grams need no dictionary; `jieba` word bigrams when asked
-   for and installed).
+   characters, and character n-grams need no dictionary; `jieba` words when asked for and
+   installed: word bigrams, measured, found only 62 % of copy pairs at the same threshold).
 3. Leader clustering over MinHash LSH: texts in id order; a text joins the most similar
    earlier leader whose estimated Jaccard similarity reaches the threshold (and merges the
    clusters of every other such leader: it bridges them), else it leads a new cluster.
@@ -61,13 +61,11 @@ def normalise(text: str) -> str:
 
 
 def shingles(text: str, *, size: int = SHINGLE, words: bool = False) -> set[bytes]:
-    """Character n-grams of a normalised text (or word bigrams with jieba, if asked)."""
+    """Character n-grams of a normalised text (or its words with jieba, if asked)."""
     if words:
         import jieba  # optional: only when word shingles are asked for
 
-        tokens = [t for t in jieba.lcut(text) if t.strip()]
-        grams = {"\x1f".join(tokens[i:i + 2]) for i in range(max(1, len(tokens) - 1))}
-        return {g.encode() for g in grams}
+        return {t.encode() for t in jieba.lcut(text) if t.strip()}
     if len(text) <= size:
         return {text.encode()}
     return {text[i:i + size].encode() for i in range(len(text) - size + 1)}
@@ -214,7 +212,7 @@ def cluster_case_comments(*, case_id: str, words: bool = False) -> ClusterRun:
             case_id=case_id, kind="comments.clustered", occurred_at=utcnow(), digest=digest,
             body={"comments": result.comments, "clusters": len(keys),
                   "clustered": len(members), "threshold": THRESHOLD, "num_perm": NUM_PERM,
-                  "shingles": "jieba-word-bigrams" if words else f"char-{SHINGLE}"},
+                  "shingles": "jieba-words" if words else f"char-{SHINGLE}"},
         ))
     return ClusterRun(comments=result.comments, clusters=len(keys), clustered=len(members),
                       digest=digest, seconds=time.perf_counter() - started)

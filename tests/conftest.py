@@ -32,6 +32,25 @@ def _settings_see_the_test_stack() -> None:
 _settings_see_the_test_stack()
 
 
+# pytest-timeout's limit for a test on an idle machine, in reference start-ups on a loaded
+# one: the reference (a fresh Python importing Prefect's server) takes 2.5 s idle.
+LIMIT_IN_STARTUPS = 120
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A run with slow tests measures the machine's load first and lets each test without
+    a limit of its own take LIMIT_IN_STARTUPS reference start-ups, if more than the
+    configured limit: at load 30 every step takes ten times as long."""
+    if not any(item.get_closest_marker("slow") for item in items):
+        return
+    from dueprocess.stack.startup import reference_seconds
+
+    limit = max(float(config.getini("timeout") or 0), LIMIT_IN_STARTUPS * reference_seconds())
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(limit))
+
+
 def _fresh_postgres_database(server_url: str) -> tuple[str, str]:
     url = make_url(server_url)
     name = f"dueprocess_test_{secrets.token_hex(4)}"
@@ -70,6 +89,20 @@ def case_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _engine_for(url).dispose()
     if created and server_url:
         _drop_postgres_database(server_url, created)
+
+
+@pytest.fixture
+def no_prefect_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No `dueprocess.*` Prefect events from this test: sent to the session's Prefect
+    server, they would start event-triggered flow runs that nothing waits for, and those
+    runs would compete with later tests for the case database."""
+    from dueprocess.settings import get_ops_settings
+
+    monkeypatch.setenv("DUEPROCESS_PREFECT_EVENTS", "false")
+    get_ops_settings.cache_clear()  # the settings are read once per process
+    assert not get_ops_settings().prefect_events
+    yield
+    get_ops_settings.cache_clear()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from dueprocess.demo import submissions
+from dueprocess.stack.startup import reference_seconds
 
 # (stage, recorder, evidence) in an order the procedure allows.
 VALID_STEPS: list[tuple[str, str, dict[str, Any]]] = [
@@ -194,6 +195,16 @@ def recommendation_case() -> str:
                        for handle, name in (("zhou.kai", "Zhou Kai"), ("tang.yue", "Tang Yue"))]
     data["assignments"] = {"assignment": ["wang.fang"], "reply": ["zhou.kai", "tang.yue"]}
     return open_case_data(data)
+
+
+MINIMUM_WAIT = 30.0
+
+
+def startups(count: float) -> float:
+    """`count` reference start-ups as a timeout: the seconds a fresh Python takes to import
+    Prefect's server, measured once per session on this machine as it is loaded now (3 s
+    idle, 30 s and more at load 30), so no wait breaks on a busy machine."""
+    return max(MINIMUM_WAIT, count * reference_seconds())
 
 
 # Service-backed suites that build their own databases and servers whatever the session's

@@ -19,22 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dueprocess.stack.processes import free_port, processes_with_marker
-from dueprocess.stack.startup import reference_seconds
-from tests.support import token_for
+from tests.support import startups, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from dueprocess.commands.app import main; main()"]
 T = TypeVar("T")
-
-
-MINIMUM_WAIT = 30.0
-
-
-def startups(count: float) -> float:
-    """`count` reference start-ups as a timeout: the seconds a fresh Python takes to import
-    Prefect's server, measured once per session on this machine as it is loaded now (3 s
-    idle, 30 s and more at load 30), so no wait here breaks on a busy machine."""
-    return max(MINIMUM_WAIT, count * reference_seconds())
 
 
 def wait_until(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.5) -> T:

@@ -32,11 +32,10 @@ from tests.faults.harness import (
     open_case,
     record,
     stage_completed,
-    startups,
     wait_until,
 )
 from tests.scaleout.harness import pointed_at
-from tests.support import RUNS_ONCE, VALID_STEPS, form_code_for
+from tests.support import RUNS_ONCE, VALID_STEPS, form_code_for, startups
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(0), RUNS_ONCE]
 

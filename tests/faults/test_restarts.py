@@ -33,11 +33,10 @@ from tests.faults.harness import (
     open_case,
     record,
     stage_completed,
-    startups,
     wait_until,
 )
 from tests.scaleout.harness import pointed_at
-from tests.support import RUNS_ONCE
+from tests.support import RUNS_ONCE, startups
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(0), RUNS_ONCE]
 QUICK = {"DUEPROCESS_WATCHDOG_INTERVAL_SECONDS": "20"}

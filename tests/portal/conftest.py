@@ -23,6 +23,11 @@ def loopback_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS", "true")
 
 
+@pytest.fixture(autouse=True)
+def quiet_prefect(no_prefect_events: None) -> None:
+    """The portal's tests check pages and records; the flow tests cover events."""
+
+
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     app = create_app(portal_settings(comment_rate_count=1000))

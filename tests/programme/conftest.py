@@ -55,11 +55,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def no_prefect_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests drive whole cases through the services; sent to the session's Prefect
-    server, their events would start dozens of event-triggered flow runs that nothing
-    here waits for (the flow tests cover the events)."""
-    monkeypatch.setenv("DUEPROCESS_PREFECT_EVENTS", "false")
+def quiet_prefect(no_prefect_events: None) -> None:
+    """These tests drive whole cases through the services; the flow tests cover events."""
 
 
 def new_proposal(description: str = "Add a crossing light at the school gate") -> int:

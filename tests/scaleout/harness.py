@@ -31,7 +31,7 @@ from dueprocess.stack.processes import (
     stop_process,
     wait_until_healthy,
 )
-from tests.support import drain_events
+from tests.support import drain_events, startups
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = os.environ.get(
@@ -122,7 +122,7 @@ class ScaleOut:
                             log_path=self.work_dir / f"server-{len(self.servers) + 1}.log")
         self.servers.append(child)
         api_url = f"http://127.0.0.1:{port}/api"
-        wait_until_healthy(api_url, timeout=180, process=child.process)
+        wait_until_healthy(api_url, process=child.process)  # deadline: measured
         self.api_urls.append(api_url)
         return api_url
 
@@ -130,7 +130,7 @@ class ScaleOut:
         result = subprocess.run(
             [sys.executable, "-m", "prefect", "--no-prompt", *args], cwd=ROOT,
             env=self.worker_env(api_url or self.api_urls[0]), capture_output=True, text=True,
-            timeout=300,
+            timeout=startups(100),
         )
         if result.returncode != 0:
             raise RuntimeError(f"prefect {' '.join(args)} failed:\n{result.stdout}\n"
@@ -208,11 +208,11 @@ def pointed_at(database_url: str, api_url: str) -> Iterator[None]:
         get_settings.cache_clear()
 
 
-def wait_for_workers(stack: ScaleOut, timeout: float = 120) -> None:
+def wait_for_workers(stack: ScaleOut, timeout: float | None = None) -> None:
     """Until every worker has announced itself to the pool."""
     from prefect.client.orchestration import get_client
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (timeout or startups(45))
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             names = {w.name for w in client.read_workers_for_work_pool("dueprocess")}

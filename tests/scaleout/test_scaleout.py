@@ -23,9 +23,18 @@ from models.decisions import Decision
 from models.evidence import EvidenceItem
 from tests.conftest import DEMO_CASE
 from tests.scaleout.harness import ScaleOut
-from tests.support import RUNS_ONCE, VALID_STEPS, advance_to_step, final_state, token_for
+from tests.support import (
+    RUNS_ONCE,
+    VALID_STEPS,
+    advance_to_step,
+    final_state,
+    startups,
+    token_for,
+)
 
-pytestmark = [pytest.mark.slow, RUNS_ONCE]
+# Each wait below, and the stack's start-up, is derived from a measured reference start-up;
+# a fixed limit for the whole test would break on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(0), RUNS_ONCE]
 CASES = 2
 T = TypeVar("T")
 
@@ -45,7 +54,7 @@ def drive(case_id: str) -> UUID:
                                evidence=evidence, channel="cli" if number != 1 else "api",
                                token=token_for(by))
         if number != 1:  # the first expert opinion comes from elsewhere: no resume
-            resume_after_recording(item, timeout=120)
+            resume_after_recording(item, timeout=startups(45))
     return run_id
 
 
@@ -56,7 +65,7 @@ def test_cases_run_to_decision_across_servers_and_workers(scaleout: ScaleOut) ->
     with ThreadPoolExecutor(CASES) as pool:
         runs = list(pool.map(in_context(drive), case_ids))
     for run_id in runs:
-        assert final_state(run_id, timeout=180).is_completed()
+        assert final_state(run_id, timeout=startups(70)).is_completed()
     with session_scope() as session:
         for case_id in case_ids:
             view = case_view(case_id)
