@@ -7,7 +7,8 @@
   that the machine never starts more than `--batch` flow processes at once.
 - decisions: N cases (default 200) driven to their decision concurrently on scale-out
   (two API servers on PostgreSQL with Redis, cases on PostgreSQL, two process workers),
-  as cases per minute, with the peak memory of the stack.
+  as cases per hour, with the peak memory of the stack and the flow-run processes
+  the workers started for them.
 
     python bench/capacity_stack.py waiting [--cases 1000] [--batch 25]
     python bench/capacity_stack.py decisions [--cases 200] [--concurrency 10]
@@ -19,11 +20,13 @@ import argparse
 import contextvars
 import os
 import platform
+import re
 import signal
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -171,7 +174,7 @@ def waiting(args: argparse.Namespace) -> None:
                         raise RuntimeError(f"a batch of {len(batch)} runs not all suspended "
                                            "after 600 s")
                     time.sleep(1)
-                if len(run_ids) % (args.batch * 10) == 0 or len(run_ids) == args.cases:
+                if len(run_ids) % (args.batch * 4) == 0 or len(run_ids) == args.cases:
                     now = processes(marker)
                     print(f"  {len(run_ids)} cases waiting at their first gate "
                           f"({time.perf_counter() - started:.0f} s); stack RSS "
@@ -217,6 +220,14 @@ def wait_final(run_id: Any, *, timeout: float) -> None:
                 return
             time.sleep(0.5)
     raise RuntimeError(f"flow run {run_id} not finished after {timeout:.0f} s")
+
+
+def flow_processes(worker_logs: list[Path]) -> Counter[str]:
+    """Flow-run processes the workers started, by flow: a suspended run resumed is a new
+    process, so this counts starts, not runs."""
+    started = re.compile(r"Beginning flow run .* for flow '([^']+)'")
+    return Counter(match.group(1) for log in worker_logs
+                   for match in started.finditer(log.read_text(errors="replace")))
 
 
 def decisions(args: argparse.Namespace) -> None:
@@ -271,13 +282,20 @@ def decisions(args: argparse.Namespace) -> None:
         elapsed = time.perf_counter() - started
         watch.stop.set()
         closed = sum(case_view(c).case.status.value == "closed" for c in case_ids)
+        worker_logs = [w.log_path for w in stack.workers]
     print(machine())
     print(f"{args.cases} cases driven to their decision on scale-out (2 Prefect API servers "
           f"on PostgreSQL + Redis, cases on PostgreSQL, 2 process workers, 1 s polling), "
           f"{args.concurrency} at a time")
     print(f"  {closed}/{args.cases} closed in {elapsed:.0f} s: "
-          f"{closed / elapsed * 60:.1f} cases per minute "
+          f"{closed / elapsed * 3600:.0f} cases per hour "
           f"({closed * len(VALID_STEPS) / elapsed:.2f} transitions/s)")
+    starts = flow_processes(worker_logs)
+    transitions = args.cases * len(VALID_STEPS)
+    print(f"  flow-run processes the workers started: {sum(starts.values())} for "
+          f"{transitions} transitions (" + ", ".join(
+              f"{flow} {count}, {count / transitions:.2f} per transition"
+              for flow, count in starts.most_common()) + ")")
     print(f"  memory of the stack (RSS of the API servers, workers and flow-run processes; "
           f"PostgreSQL and Redis not counted): idle {idle / 2**20:.0f} MiB, "
           f"peak {watch.peak / 2**20:.0f} MiB")
