@@ -237,6 +237,9 @@ def decisions(args: argparse.Namespace) -> None:
 
     work_dir = Path(tempfile.mkdtemp(prefix="dueprocess-capacity-scaleout-"))
     marker = f"DUEPROCESS_DATA_DIR={work_dir / 'data'}"
+    # This process records too, and signs tree heads after decisions: with the stack's key
+    # and published heads, not those of whatever directory it was started in.
+    os.environ["DUEPROCESS_DATA_DIR"] = str(work_dir / "data")
     with scale_out(work_dir, workers=2, worker_env=QUIET) as stack, \
             pointed_at(stack.cases_url, stack.api_urls[0]):
         wait_for_workers(stack)

@@ -32,8 +32,8 @@ def _settings_see_the_test_stack() -> None:
 _settings_see_the_test_stack()
 
 
-# pytest-timeout's limit for a test on an idle machine, in reference start-ups on a loaded
-# one: the reference (a fresh Python importing Prefect's server) takes 2.5 s idle.
+# A test's time limit in reference start-ups (a fresh Python importing Prefect's server:
+# 2.5 s idle, so 300 s there, and ten times that at load 30).
 LIMIT_IN_STARTUPS = 120
 
 

@@ -7,11 +7,19 @@ from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.responses import OrchestrationResult
+from prefect.client.schemas.responses import (
+    OrchestrationResult,
+    SetStateStatus,
+    StateRejectDetails,
+)
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 SCHEMA_NOT_STORED_YET = "Run input schema not found"
+# Said of a resume that lost a race to another resume of the same gate (the recorder's and
+# the resume-case trigger's): worded as the server words a run that is no longer paused.
+LOST_THE_RACE = ("Cannot resume a flow run that is not paused: another resume of this gate "
+                 "stored its input first")
 
 
 def resume_with_input(
@@ -25,6 +33,11 @@ def resume_with_input(
     - A run becomes Paused before its flow stores the input's schema (Prefect's
       `suspend_flow_run` sets the state first), so a resume sent in between is rejected
       with "Run input schema not found."; it is retried the same way.
+
+    Two resumes of one gate at once both see the run paused; the server stores the input
+    of the first to commit and answers the other 409 (the input's key is unique), rolling
+    its state change back. The run is resumed either way, so the loser is told so as a
+    rejection (LOST_THE_RACE), not an error.
     """
     with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}), get_client(
         sync_client=True
@@ -34,6 +47,10 @@ def resume_with_input(
             try:
                 result = client.resume_flow_run(flow_run_id, run_input=run_input)
             except PrefectHTTPStatusError as exc:
+                if exc.response.status_code == 409:
+                    return OrchestrationResult(
+                        state=None, status=SetStateStatus.REJECT,
+                        details=StateRejectDetails(reason=LOST_THE_RACE))
                 if exc.response.status_code != 503 or last:
                     raise
             else:

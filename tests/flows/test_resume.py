@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from dueprocess.orchestration.resume import resume_with_input
+from dueprocess.orchestration.resume import LOST_THE_RACE, resume_with_input
 
 pytestmark = pytest.mark.flow
 SCHEMA = {"type": "object", "properties": {"recorded_evidence_id": {"type": "integer"}}}
@@ -53,3 +53,38 @@ def test_a_resume_sent_before_the_run_stored_its_input_schema_is_retried(
         assert json.loads(stored) == {"recorded_evidence_id": 7}
         state = client.read_flow_run(run.id).state
         assert state is not None and state.is_running()
+
+
+def test_a_resume_that_loses_the_race_for_a_gate_is_told_so_not_raised(
+    prefect_server: str,
+) -> None:
+    """The server answers 409 to the second of two resumes of one gate (the first stored
+    the gate's input); the loser hears that the run is not paused any more."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import State
+    from prefect.input.run_input import keyset_from_paused_state
+    from prefect.states import Paused, Running
+
+    @flow(name="resume-race")
+    def resume_race() -> None:
+        pass
+
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(resume_race)
+        client.set_flow_run_state(run.id, Running(), force=True)
+        paused: State[None] = Paused(timeout_seconds=300, pause_key="gate-1")
+        keyset = keyset_from_paused_state(paused)
+        paused.state_details.run_input_keyset = {str(k): v for k, v in keyset.items()}
+        client.set_flow_run_state(run.id, paused, force=True)
+        client.create_flow_run_input(run.id, key=keyset["schema"], value=json.dumps(SCHEMA))
+        # The winner's input is stored; its state change is what this test leaves out, so
+        # the server sees the window in which both resumes found the run paused.
+        client.create_flow_run_input(run.id, key=keyset["response"],
+                                     value=json.dumps({"recorded_evidence_id": 1}))
+        result = resume_with_input(run.id, run_input={"recorded_evidence_id": 2})
+        assert result.status.value == "REJECT"
+        assert getattr(result.details, "reason", None) == LOST_THE_RACE
+        assert "not paused" in LOST_THE_RACE  # what the recorder reads as "already continuing"
+        assert json.loads(client.read_flow_run_input(run.id, key=keyset["response"])) == {
+            "recorded_evidence_id": 1}  # the winner's input, untouched
