@@ -92,16 +92,23 @@ def case_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def no_prefect_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_prefect_events() -> Iterator[None]:
     """No `dueprocess.*` Prefect events from this test: sent to the session's Prefect
     server, they would start event-triggered flow runs that nothing waits for, and those
     runs would compete with later tests for the case database."""
     from dueprocess.settings import get_ops_settings
 
-    monkeypatch.setenv("DUEPROCESS_PREFECT_EVENTS", "false")
+    # Set and restored here, not with monkeypatch, whose undo comes after this teardown:
+    # a settings read in between would cache "false" for the rest of the session.
+    previous = os.environ.get("DUEPROCESS_PREFECT_EVENTS")
+    os.environ["DUEPROCESS_PREFECT_EVENTS"] = "false"
     get_ops_settings.cache_clear()  # the settings are read once per process
     assert not get_ops_settings().prefect_events
     yield
+    if previous is None:
+        del os.environ["DUEPROCESS_PREFECT_EVENTS"]
+    else:
+        os.environ["DUEPROCESS_PREFECT_EVENTS"] = previous
     get_ops_settings.cache_clear()
 
 
