@@ -154,7 +154,7 @@ def main() -> None:
         server.wait()
     assert statuses.count(201) == args.comments, {s: statuses.count(s) for s in set(statuses)}
     assert read_statuses.count(200) == args.comments
-    from portal.comments import comments_for_case
+    from portal.comments.submission import comments_for_case
 
     with session_scope() as session:
         stored = comments_for_case(session, case_id=case.id).count

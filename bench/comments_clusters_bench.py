@@ -1,4 +1,4 @@
-"""Benchmark: campaign clustering (`portal.clusters.find_clusters`) — accuracy on the
+"""Benchmark: campaign clustering (`portal.comments.clusters.find_clusters`) — accuracy on the
 labelled synthetic set, and time on a mass-comment docket.
 
 Accuracy: pairwise precision and recall against the labels, and the true counts (unique
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.comments_import_bench import docket  # noqa: E402
-from portal.clusters import NUM_PERM, SHINGLE, THRESHOLD, find_clusters  # noqa: E402
+from portal.comments.clusters import NUM_PERM, SHINGLE, THRESHOLD, find_clusters  # noqa: E402
 from tests.portal.labelled_comments import labelled_set, pair_scores  # noqa: E402
 
 

@@ -76,7 +76,7 @@ def main() -> None:
     from dueprocess.demo.credentials import token_for
     from dueprocess.services.cases import open_case, read_case_file
     from dueprocess.services.progress import advance_case
-    from portal.comment_import import import_comments
+    from portal.comments.upload import import_comments
 
     migrate()
     with session_scope() as session:

@@ -47,7 +47,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_receiver(port: int, delay: float) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "notifications.receiver", "--port",
+    process = subprocess.Popen([sys.executable, "-m", "notifications.transport.receiver", "--port",
                                 str(port), "--delay", str(delay)], cwd=ROOT,
                                stdout=subprocess.PIPE)
     assert process.stdout is not None
@@ -80,7 +80,7 @@ def main() -> None:
     from models.base import utcnow
     from models.notices import Notice, Subscriber
     from notifications.delivery import deliver_in_processes
-    from notifications.secrets import encrypt, url_key
+    from dueprocess.contact_secrets import encrypt, url_key
     from notifications.settings import get_notify_settings
 
     migrate()

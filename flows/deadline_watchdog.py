@@ -35,14 +35,14 @@ def escalate() -> list[str]:
 
 @task(name="supervise-implementation", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def supervise() -> list[str]:
-    from programme.supervision import supervise_overdue
+    from implementation.supervision import supervise_overdue
 
     return [f"item-{row.item_id}/milestone-{row.milestone_id}" for row in supervise_overdue()]
 
 
 @task(name="mark-due-evaluations", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def evaluations_due() -> list[str]:
-    from programme.evaluation_due import mark_due_evaluations
+    from implementation.evaluation_due import mark_due_evaluations
 
     return [row.case_id for row in mark_due_evaluations()]
 

@@ -129,7 +129,7 @@ class Comment(SQLModel, table=True):
 
 class CommentCluster(SQLModel, table=True):
     """A comment's campaign cluster (exact or near-duplicate copies), derived from the
-    stored comments by `portal.clusters`; recomputed, never evidence in itself. Every
+    stored comments by `portal.comments.clusters`; recomputed, never evidence in itself. Every
     comment clustered has a row, so comments without one came after the last run."""
 
     comment_id: int = Field(foreign_key="comment.id", primary_key=True)

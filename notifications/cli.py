@@ -131,7 +131,7 @@ def progress_command(
 @notices_app.command("channels")
 def channels_command() -> None:
     """Operator channels from the Apprise configuration, in privacy form."""
-    from notifications.channels import config_channels
+    from notifications.transport.channels import config_channels
     from notifications.settings import get_notify_settings
 
     path = get_notify_settings().apprise_config_path

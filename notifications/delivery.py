@@ -38,7 +38,7 @@ from dueprocess.services.case_clock import clock_offsets
 from models.base import utcnow
 from models.notices import Notice, NoticeDelivery, Subscriber
 from notifications.audiences import named_for_notice
-from notifications.channels import (
+from notifications.transport.channels import (
     Channel,
     config_channels,
     matching,
@@ -47,9 +47,9 @@ from notifications.channels import (
     subscriber_channel,
     subscriber_recipients,
 )
-from notifications.http import SessionPool
+from notifications.transport.http import SessionPool
 from notifications.render import Language, unsubscribe_footer
-from notifications.secrets import unsubscribe_token
+from dueprocess.contact_secrets import unsubscribe_token
 from notifications.settings import NotifySettings, get_notify_settings
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

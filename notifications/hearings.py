@@ -33,9 +33,9 @@ from models.procedure import ProcedureDefinition
 from models.stages import StageStatus
 from notifications import content
 from notifications.audiences import PUBLIC, case_tag
-from notifications.channels import InvalidChannel, check_subscriber_url, privacy_form
+from notifications.transport.channels import InvalidChannel, check_subscriber_url, privacy_form
 from notifications.queue import queue_notice
-from notifications.secrets import encrypt, url_key
+from dueprocess.contact_secrets import encrypt, url_key
 from notifications.settings import get_notify_settings
 
 ARTICLE = "Art. 16"

@@ -24,7 +24,7 @@ from models.procedure import ProcedureDefinition
 from models.stages import Stage
 from notifications import content
 from notifications.audiences import OFFICIALS, PUBLIC, case_tag, reviewers_tag
-from notifications.deadlines import comment_window_for, stage_deadline
+from dueprocess.services.stage_deadlines import comment_window_for, stage_deadline
 from notifications.queue import queue_notice
 from notifications.settings import get_notify_settings
 

@@ -15,7 +15,7 @@ from models.cases import CaseStatus, DecisionCase
 from models.evidence import EvidenceItem
 from notifications import content
 from notifications.audiences import reviewers_tag
-from notifications.deadlines import open_stage_deadlines
+from dueprocess.services.stage_deadlines import open_stage_deadlines
 from notifications.queue import queue_notice
 from notifications.settings import NotifySettings, get_notify_settings
 

@@ -24,7 +24,7 @@ from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.notices import Subscriber
 from notifications.audiences import PUBLIC, case_tag
-from notifications.channels import (
+from notifications.transport.channels import (
     InvalidChannel,
     NonPublicTarget,
     check_subscriber_url,
@@ -33,7 +33,7 @@ from notifications.channels import (
 )
 from notifications.delivery import quiet_apprise
 from notifications.render import render
-from notifications.secrets import encrypt, token_matches, unsubscribe_token, url_key
+from dueprocess.contact_secrets import encrypt, token_matches, unsubscribe_token, url_key
 from notifications.settings import NotifySettings, get_notify_settings
 
 log = logging.getLogger(__name__)

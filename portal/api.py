@@ -13,8 +13,8 @@ from dueprocess.errors import DueProcessError
 from dueprocess.services.cases import get_case
 from models.base import utcnow
 from notifications.subscriptions import subscribe
-from portal.clusters import CampaignCounts, campaign_counts
-from portal.comments import (
+from portal.comments.clusters import CampaignCounts, campaign_counts
+from portal.comments.submission import (
     MAX_PAGE,
     CaseComments,
     CommentCreate,
@@ -22,8 +22,8 @@ from portal.comments import (
     comments_for_case,
     submit_comment_async,
 )
-from portal.context import client_key, state
-from portal.errors import Problem, decode_utf8, status_of, validation_message
+from dueprocess.web.context import client_key, state
+from dueprocess.web.errors import Problem, decode_utf8, status_of, validation_message
 from portal.queries import (
     CaseDetailPublic,
     CaseSummaryPublic,

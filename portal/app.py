@@ -3,7 +3,7 @@
 Run it with `dueprocess portal`. Pages are Jinja2 templates with autoescaping on; every
 response carries a Content-Security-Policy without scripts, so even a missed escape could
 not run code. A request naming a Host the portal does not serve gets 400 (DNS rebinding).
-Writes meet the guards of `portal.guards` first (cross-site refusal, body limit).
+Writes meet the guards of `dueprocess.web.guards` first (cross-site refusal, body limit).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from portal import api, inbox, pages, transparency
-from portal.errors import Problem
-from portal.guards import CSP, BodyLimit, CrossSiteGuard, SecurityHeaders
-from portal.ratelimit import RateLimiter
-from portal.settings import PortalSettings, get_portal_settings
+from dueprocess.web.errors import Problem
+from dueprocess.web.guards import CSP, BodyLimit, CrossSiteGuard, SecurityHeaders
+from dueprocess.web.ratelimit import RateLimiter
+from dueprocess.web.settings import PortalSettings, get_portal_settings
 from programme import ballot_pages, evaluation_pages, item_pages, report_pages
 from programme import pages as programme_pages
 
@@ -70,7 +70,7 @@ def server_config(app: Any, *, host: str, port: int, **options: Any) -> Any:
     uvicorn's own proxy-header handling is off: by default it believes X-Forwarded-For from
     any loopback peer, so a client on the same host (or behind any local proxy) could name
     a fresh address per request. The portal decides itself, from
-    DUEPROCESS_PORTAL_TRUSTED_PROXIES (see `portal.context.client_key`).
+    DUEPROCESS_PORTAL_TRUSTED_PROXIES (see `dueprocess.web.context.client_key`).
     """
     import uvicorn
 

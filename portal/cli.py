@@ -17,7 +17,7 @@ def portal_command(
 
     from dueprocess.db import migrate
     from portal.app import create_app, server_config
-    from portal.settings import get_portal_settings
+    from dueprocess.web.settings import get_portal_settings
 
     settings = get_portal_settings()
     migrate()

@@ -1,8 +1,8 @@
 """The portal's HTML pages: case list, case page, comment form and receipt, subscriptions,
 and the Atom feeds.
 
-Every page is in the request's language (`portal.language`: zh-CN unless `?lang=en` or its
-cookie) and shows times in the portal's time zone (`portal.localize`).
+Every page is in the request's language (`dueprocess.web.language`: zh-CN unless `?lang=en` or its
+cookie) and shows times in the portal's time zone (`dueprocess.web.localize`).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from models.base import utcnow
 from models.notices import Comment
 from notifications.settings import get_notify_settings
 from notifications.subscriptions import confirm, subscribe, unsubscribe
-from portal.comments import CommentCreate, CommentPublic, submit_comment
-from portal.context import client_key, state
-from portal.errors import BadEncoding, decode_utf8, status_of
+from portal.comments.submission import CommentCreate, CommentPublic, submit_comment
+from dueprocess.web.context import client_key, state
+from dueprocess.web.errors import BadEncoding, decode_utf8, status_of
 from portal.feed import atom_feed
-from portal.i18n import WORDS
-from portal.language import chosen_language, language_query
+from dueprocess.web.i18n import WORDS
+from dueprocess.web.language import chosen_language, language_query
 from portal.queries import case_detail, case_summaries, public_notices
-from portal.rendering import page
+from dueprocess.web.rendering import page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(language_query)])
 CaseId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]

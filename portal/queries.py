@@ -3,7 +3,7 @@
 Pages, the feed and the JSON API all read through these functions, so they show the same
 data. Only public facts leave here: no subscriber, no private notice, no client digest.
 Values are language-neutral (status codes, UTC times, handles beside display names);
-`portal.localize` turns them into a page's words.
+`dueprocess.web.localize` turns them into a page's words.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from models.notices import CommentWindow, Notice
 from models.people import Person
 from models.procedure import ProcedureDefinition
 from models.stages import Stage
-from notifications.deadlines import comment_window_for, deadlines_of
-from portal.comments import CommentPublic, comments_for_case, window_is_open
+from dueprocess.services.stage_deadlines import comment_window_for, deadlines_of
+from portal.comments.submission import CommentPublic, comments_for_case, window_is_open
 
 
 class StagePublic(BaseModel):

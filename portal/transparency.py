@@ -27,9 +27,9 @@ from dueprocess.ledger.log import LogTampered
 from dueprocess.ledger.settings import get_transparency_settings
 from ledger import SignedTreeHead
 from ledger.codec import b64encode
-from portal.context import page_templates
-from portal.errors import Problem
-from portal.rendering import page_context
+from dueprocess.web.context import page_templates
+from dueprocess.web.errors import Problem
+from dueprocess.web.rendering import page_context
 
 router = APIRouter(prefix="/transparency", tags=["transparency"])
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"

@@ -18,10 +18,10 @@ from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
 from models.programme import Ballot, Proposal, Roll, Vote
-from portal.errors import BadEncoding
-from portal.language import chosen_language, language_query
+from dueprocess.web.errors import BadEncoding
+from dueprocess.web.language import chosen_language, language_query
 from portal.pages import FormPairs, form_answer, message
-from portal.rendering import page
+from dueprocess.web.rendering import page
 from programme.ballots import cast_public_vote, get_ballot, send_code, tally
 
 router = APIRouter(prefix="/programme/ballots", include_in_schema=False,

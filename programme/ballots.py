@@ -27,9 +27,9 @@ from dueprocess.services.identity import get_person, identity_problems
 from dueprocess.services.refusal_audit import audited
 from models.people import Role
 from models.programme import Ballot, BallotCreate, Proposal, Roll, Vote, VoterCode, ballot_chain
-from notifications.secrets import keyed_digest
+from dueprocess.contact_secrets import keyed_digest
 from programme.errors import refused
-from programme.one_time_codes import CODE_TTL, new_code, send_code_to
+from notifications.one_time_codes import CODE_TTL, new_code, send_code_to
 from programme.proposals import marks_of, programme_official
 from programme.vote_intake import PendingVote, enqueue
 

@@ -242,7 +242,7 @@ def list_revise_command(
 def evaluate_command(case_id: str, file: CaseFile, token: Token = None) -> None:
     """Open the evaluation after the decision of CASE_ID (Art. 36): its draft is the
     decision; the case file names the evaluating unit's people and the rest."""
-    from programme.follow_up import open_evaluation_as
+    from implementation.follow_up import open_evaluation_as
 
     data = _mapping(file)
     _ready()
@@ -260,7 +260,7 @@ def adjust_command(
     """Open the adjustment (or the stop) of CASE_ID's decision through the whole Decree 713
     procedure again (Art. 37); the case file brings the new draft."""
     from models.follow_up import FollowUpKind
-    from programme.follow_up import open_adjustment_as
+    from implementation.follow_up import open_adjustment_as
 
     data = _mapping(file)
     _ready()
@@ -273,7 +273,7 @@ def adjust_command(
 @programme_app.command("follow-ups")
 def follow_ups_command(case_id: str) -> None:
     """A decision's standing, its evaluations and adjustments, and residents' requests."""
-    from programme.evaluation_due import after_decision
+    from implementation.evaluation_due import after_decision
 
     _ready()
     shown = after_decision(case_id)
@@ -294,7 +294,7 @@ def follow_ups_command(case_id: str) -> None:
 def evaluations_due_command() -> None:
     """Mark the major decisions whose evaluation fell due on the schedule (the deadline
     watchdog runs this); the officials are told."""
-    from programme.evaluation_due import mark_due_evaluations
+    from implementation.evaluation_due import mark_due_evaluations
 
     _ready()
     rows = mark_due_evaluations()
@@ -311,7 +311,7 @@ def item_add_command(
 ) -> None:
     """Register an implementation item of a decided case (Art. 34)."""
     from models.implementation import ItemCreate
-    from programme.implementation import register_item_as
+    from implementation.items import register_item_as
 
     request = _validated(ItemCreate, _file(file), file)
     _ready()
@@ -327,7 +327,7 @@ def milestone_command(
 ) -> None:
     """Set a milestone of an implementation item."""
     from models.implementation import MilestoneCreate
-    from programme.implementation import add_milestone_as
+    from implementation.items import add_milestone_as
 
     request = _validated(MilestoneCreate, _file(file), file)
     _ready()
@@ -344,7 +344,7 @@ def progress_command(
 ) -> None:
     """Record progress of an item, with its evidence (members of its department)."""
     from models.implementation import ProgressUpdateCreate
-    from programme.implementation import record_progress_as
+    from implementation.items import record_progress_as
 
     request = _validated(ProgressUpdateCreate, _file(file), file)
     _ready()
@@ -357,7 +357,7 @@ def progress_command(
 @programme_app.command("item")
 def item_command(item_id: int) -> None:
     """Show an item's milestones and progress."""
-    from programme.implementation import item_view
+    from implementation.items import item_view
 
     _ready()
     view = item_view(item_id)
@@ -375,7 +375,7 @@ def item_command(item_id: int) -> None:
 @programme_app.command("supervise")
 def supervise_command() -> None:
     """Escalate overdue milestones now (the deadline watchdog does it on its schedule)."""
-    from programme.supervision import supervise_overdue
+    from implementation.supervision import supervise_overdue
 
     _ready()
     records = supervise_overdue()
@@ -393,9 +393,9 @@ def report_command(
 ) -> None:
     """The supervision report: milestones per department, filing of normative documents,
     replies to judicial and procuratorial recommendations."""
-    from programme.filing_report import filing_figures
-    from programme.reply_report import reply_figures
-    from programme.report import department_figures, report_csv
+    from implementation.filing_report import filing_figures
+    from implementation.reply_report import reply_figures
+    from implementation.report import department_figures, report_csv
 
     _ready()
     figures = department_figures(year=year)

@@ -15,11 +15,11 @@ from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import schema_problems
 from models.programme import Level, Proposal, ProposalCreate
-from portal.context import client_key
-from portal.errors import BadEncoding
-from portal.language import chosen_language, language_query
+from dueprocess.web.context import client_key
+from dueprocess.web.errors import BadEncoding
+from dueprocess.web.language import chosen_language, language_query
 from portal.pages import form_fields, message, too_many
-from portal.rendering import page
+from dueprocess.web.rendering import page
 from programme.proposals import marks_of, proposals_of_year
 
 router = APIRouter(prefix="/programme", include_in_schema=False,

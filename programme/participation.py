@@ -22,7 +22,7 @@ from dueprocess.settings import get_settings
 from models.notices import Comment
 from models.programme import Proposal, Vote
 from notifications.content import case_url
-from notifications.deadlines import comment_window_for
+from dueprocess.services.stage_deadlines import comment_window_for
 from programme.list_case import list_of_case
 from programme.proposals import marks_of
 

@@ -24,7 +24,7 @@ from dueprocess.services.refusal_audit import audited
 from models.people import Role
 from models.programme import MarkCreate, MarkKind, Proposal, ProposalCreate, ProposalMark
 from models.programme import programme_chain as chain
-from notifications.secrets import keyed_digest
+from dueprocess.contact_secrets import keyed_digest
 from programme.errors import RULES
 
 MODERATORS = frozenset({Role.OFFICIAL, Role.PARTICIPATION_OFFICER, Role.ADMINISTRATOR})

@@ -25,7 +25,7 @@ app = typer.Typer(
 # Features add their own commands: each module has `register(app)`.
 COMMAND_MODULES = (
     "dueprocess.commands.cases", "dueprocess.commands.procedure", "dueprocess.commands.ledger",
-    "dueprocess.commands.stack", "portal.cli", "portal.comments_cli", "programme.cli",
+    "dueprocess.commands.stack", "portal.cli", "portal.comments.cli", "programme.cli",
 )
 
 # The help groups commands by who uses them: one table, by command name (a command it does

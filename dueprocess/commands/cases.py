@@ -231,7 +231,7 @@ def demo_command(
 ) -> None:
     """Run one realistic case end to end with scripted reviewers."""
     if programme:
-        from programme.demo import run_programme_demo
+        from dueprocess.demo.programme import run_programme_demo
 
         run_programme_demo(console)
         return

@@ -165,7 +165,7 @@ def run_demo(console: Console) -> None:
     data_dir = settings.data_dir
     console.print(f"[bold]dueprocess demo[/] — data directory {data_dir}")
     migrate()
-    from notifications.demo import deliver_demo_notices, print_portal_hint, start_demo_channels
+    from dueprocess.demo.notices import deliver_demo_notices, print_portal_hint, start_demo_channels
 
     channels = start_demo_channels(data_dir)  # notices go to a receiver on loopback
     with local_prefect_server(data_dir) as api_url:

@@ -1,7 +1,7 @@
 """Evaluation after the decision, Decree 713 Art. 36–37.
 
 Who may evaluate (not the units that did the main assessment before the decision) is
-checked when the evaluation case opens (`programme.follow_up`, rule EVAL-INDEPENDENT);
+checked when the evaluation case opens (`implementation.follow_up`, rule EVAL-INDEPENDENT);
 these rules judge the evaluation itself.
 """
 

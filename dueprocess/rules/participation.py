@@ -146,7 +146,7 @@ def response_reasons(evidence: PublicParticipationEvidence, ctx: RuleContext) ->
             yield f"responses.{index} ('{response.cluster}'): {response.response} without a reason"
 
 
-# A response answers a mass-comment campaign by naming its cluster key (portal.clusters).
+# A response answers a mass-comment campaign by naming its cluster key (portal.comments.clusters).
 CLUSTER_KEY = re.compile(r"campaign-[A-Z0-9][A-Z0-9-]*[A-Z0-9]")
 LISTED = 10  # unanswered clusters named in a message; the rest are counted
 

@@ -176,7 +176,7 @@ def load_facts(
         public_comments=tuple(session.exec(select(Comment.receipt_number).where(
             Comment.case_id == case.id).order_by(col(Comment.id))).all()),
         held_proposals=_held_proposals(session, case.id),
-        comment_clusters={key: n for key, n in session.exec(  # campaigns (portal.clusters)
+        comment_clusters={key: n for key, n in session.exec(  # campaigns (portal.comments.clusters)
             select(CommentCluster.cluster_key, sa.func.count()).where(
                 CommentCluster.case_id == case.id, col(CommentCluster.cluster_key).is_not(None),
             ).group_by(col(CommentCluster.cluster_key))) if key is not None},

@@ -40,7 +40,7 @@ class CaseView:
     decision: Decision | None
     waiting: GateWait | None
     refusals: list[Refusal]
-    failed_notices: list[Any] = field(default_factory=list)  # notifications.status.FailedNotice
+    failed_notices: list[Any] = field(default_factory=list)  # dueprocess.services.notice_status.FailedNotice
     simulated: bool = False  # the case runs on simulated time (demo, tests)
     now: datetime | None = None  # the case time the gates were judged at
 
@@ -73,7 +73,7 @@ def case_view(case_id: str, *, now: datetime | None = None, refusals: int = 5) -
             select(Refusal).where(Refusal.case_id == case_id)
             .order_by(col(Refusal.id).desc()).limit(refusals)
         ))
-        from notifications.status import failed_notices
+        from dueprocess.services.notice_status import failed_notices
 
         return CaseView(case, stages, decision,
                         wait if wait is not None and wait.consumed_at is None else None, recent,

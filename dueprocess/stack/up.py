@@ -252,7 +252,7 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
         console.print(f"  {len(recovered)} case(s) checked")
     portal_url = None
     if with_portal and portal_available():
-        from portal.settings import get_portal_settings
+        from dueprocess.web.settings import get_portal_settings
 
         portal = get_portal_settings()
         check_port_free(portal.portal_host, portal.portal_port, "DUEPROCESS_PORTAL_PORT")

@@ -23,7 +23,7 @@ from joserfc.jwk import KeySet
 
 from dueprocess.db import session_scope
 from dueprocess.services.identity import person_for_oidc, verify_password
-from portal.context import client_key, page_templates, state
+from dueprocess.web.context import client_key, page_templates, state
 from portal.inbox.sessions import (
     OIDC_COOKIE,
     OIDC_MINUTES,
@@ -38,7 +38,7 @@ from portal.inbox.sessions import (
     unsign,
 )
 from portal.inbox.settings import InboxSettings
-from portal.rendering import page_context
+from dueprocess.web.rendering import page_context
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 HTTP_TIMEOUT = 10.0

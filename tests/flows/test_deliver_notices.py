@@ -10,7 +10,7 @@ import pytest
 from prefect.deployments import run_deployment
 
 from dueprocess.services.progress import advance_case
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from notifications.subscriptions import confirm, subscribe
 from tests.flows.conftest import final_state
 

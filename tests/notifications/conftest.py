@@ -15,7 +15,7 @@ from models.notices import Notice
 from notifications import content
 from notifications.audiences import PUBLIC, case_tag
 from notifications.queue import queue_notice
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from notifications.settings import NotifySettings, get_notify_settings
 from tests.notifications.receivers import SmtpReceiver
 

@@ -18,7 +18,7 @@ from dueprocess.services.progress import advance_case
 from models.notices import Notice, NoticeDelivery
 from notifications.audiences import case_tag
 from notifications.delivery import deliver_pending
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from notifications.settings import NotifySettings
 from tests.notifications.conftest import write_config
 from tests.notifications.receivers import SmtpReceiver, html_part

@@ -20,7 +20,7 @@ from models.evidence import Refusal
 from models.hearings import Hearing, HearingCreate
 from notifications.delivery import deliver_pending
 from notifications.hearings import announce_hearing_as, read_hearing
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from notifications.settings import NotifySettings
 from tests.notifications.conftest import write_config
 from tests.support import VALID_STEPS, advance_to_step, token_for

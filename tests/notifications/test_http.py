@@ -13,7 +13,7 @@ from dueprocess.services.progress import advance_case
 from notifications import http
 from notifications.audiences import case_tag
 from notifications.delivery import deliver_in_processes, deliver_pending
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from notifications.settings import NotifySettings
 from tests.notifications.conftest import write_config
 

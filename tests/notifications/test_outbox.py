@@ -87,7 +87,7 @@ def test_publication_queues_the_decision_announcement(case_id: str) -> None:
 def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:
     from dueprocess.services.case_clock import case_time
     from dueprocess.services.cases import get_case
-    from notifications.deadlines import open_stage_deadlines
+    from dueprocess.services.stage_deadlines import open_stage_deadlines
     from notifications.reminders import queue_due_reminders
 
     advance_case(case_id=case_id)

@@ -15,9 +15,9 @@ from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
 from dueprocess.services.progress import advance_case
 from models.notices import Notice, NoticeDelivery, Subscriber
-from notifications.channels import InvalidChannel
+from notifications.transport.channels import InvalidChannel
 from notifications.delivery import deliver_pending
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from notifications.settings import NotifySettings
 from notifications.subscriptions import (
     SubscriptionError,

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from dueprocess.services.progress import advance_case
 from portal.app import create_app
-from portal.settings import PortalSettings, get_portal_settings
+from dueprocess.web.settings import PortalSettings, get_portal_settings
 
 
 def portal_settings(**overrides: object) -> PortalSettings:

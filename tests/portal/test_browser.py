@@ -11,7 +11,7 @@ import pytest
 
 from dueprocess.db import session_scope
 from portal.app import create_app
-from portal.comments import comments_for_case
+from portal.comments.submission import comments_for_case
 from tests.browser import launched_chromium, served
 from tests.portal.conftest import portal_settings
 
@@ -143,7 +143,7 @@ def decided_case_id() -> str:
 @pytest.fixture(scope="module")
 def webhook() -> Iterator[str]:
     """A subscriber's webhook with a long address, as a real one often has."""
-    from notifications.receiver import WebhookReceiver
+    from notifications.transport.receiver import WebhookReceiver
 
     receiver = WebhookReceiver().start()
     yield f"{receiver.url}/hooks/dueprocess-subscription-for-the-zhongguancun-residents-committee"
@@ -177,7 +177,7 @@ def test_subscribing_fits_a_phone_width(phone: Any, portal_url: str, consulting_
 def test_pages_fit_a_phone_width(phone: Any, portal_url: str, consulting_case: str,
                                  decided_case_id: str, screenshots: Path, name: str,
                                  lang: str) -> None:
-    from portal.comments import CommentCreate, submit_comment
+    from portal.comments.submission import CommentCreate, submit_comment
 
     receipt = submit_comment(case_id=consulting_case, client="phone", comment=CommentCreate(
         body="建议在学校周边设置 15 分钟免费停车，并公开收费收入的使用情况。" * 3,

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from dueprocess.db import session_scope
 from dueprocess.services.audited_actions import revise_draft_as
 from models.cases import DraftRevise
-from notifications.deadlines import comment_window_for
-from portal.comments import CommentCreate, submit_comment
-from portal.language import COOKIE
+from dueprocess.services.stage_deadlines import comment_window_for
+from portal.comments.submission import CommentCreate, submit_comment
+from dueprocess.web.language import COOKIE
 from tests.support import VALID_STEPS, record_steps, token_for
 
 REVISED = DraftRevise(title="Notice on parking fees (revised after comments)",

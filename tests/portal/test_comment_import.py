@@ -13,7 +13,7 @@ from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from models.ledger import LogLeaf
 from models.notices import Comment, CommentImport
-from portal.comment_import import batch_digest, import_comments
+from portal.comments.upload import batch_digest, import_comments
 from tests.support import token_for
 
 

@@ -20,10 +20,10 @@ from sqlmodel import func, select
 from dueprocess.db import session_scope
 from dueprocess.stack.processes import free_port
 from models.notices import Comment, Subscriber
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from portal.app import create_app, server_config
-from portal.context import forwarded_client
-from portal.settings import PortalSettings, parse_networks
+from dueprocess.web.context import forwarded_client
+from dueprocess.web.settings import PortalSettings, parse_networks
 from tests.portal.conftest import portal_settings
 
 EVIL = "https://evil.example"
@@ -194,7 +194,7 @@ def test_cross_site_form_posts_are_refused(
     http: httpx.Client, consulting_case: str, headers: dict[str, str], rule: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="portal.guards")
+    caplog.set_level(logging.WARNING, logger="dueprocess.web.guards")
     before = (comment_count(consulting_case), subscriber_count())
     for path, data in form_writes(consulting_case):
         answer = http.post(path, data=data, headers=headers)
@@ -375,7 +375,7 @@ def test_chromium_submitting_a_form_from_another_site_is_refused(
             browser.close()
     assert refusal.startswith("Sec-Fetch-Site: 'cross-site' refused"), refusal
     with session_scope() as session:
-        from portal.comments import comments_for_case
+        from portal.comments.submission import comments_for_case
 
         assert [c.body for c in comments_for_case(session, case_id=consulting_case).comments] \
             == ["from the portal's page"]

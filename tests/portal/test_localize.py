@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from portal.i18n import (
+from dueprocess.web.i18n import (
     ANSWERS,
     CASE_STATUS,
     LANGUAGES,
@@ -16,8 +16,8 @@ from portal.i18n import (
     TIMELINE,
     WORDS,
 )
-from portal.localize import Localizer
-from portal.presentation_settings import PresentationSettings
+from dueprocess.web.localize import Localizer
+from dueprocess.web.presentation_settings import PresentationSettings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZH = Localizer("zh-CN", SHANGHAI)

@@ -16,7 +16,7 @@ from dueprocess.services.progress import advance_case
 from models.base import utcnow
 from models.notices import Comment
 from portal.app import create_app
-from portal.comments import comments_for_case
+from portal.comments.submission import comments_for_case
 from portal.queries import case_summaries
 from tests.portal.conftest import portal_settings
 from tests.support import token_for
@@ -204,7 +204,7 @@ def test_subscribe_pages_refuse_a_bad_url_and_confirm_by_button(
 ) -> None:
     import re
 
-    from notifications.receiver import WebhookReceiver
+    from notifications.transport.receiver import WebhookReceiver
 
     refused = client.post("/subscribe", data={"url": "json://", "case": consulting_case})
     assert refused.status_code == 422 and "url: &#39;json://&#39; needs the rest" in refused.text

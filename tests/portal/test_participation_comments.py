@@ -15,7 +15,7 @@ from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
-from portal.comments import CommentCreate, comments_for_case, submit_comment
+from portal.comments.submission import CommentCreate, comments_for_case, submit_comment
 from tests.support import advance_to_step, token_for
 
 STAGE = "public_participation"

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.programme import Ballot
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from programme.ballots import close_ballot_as
 from tests.programme.conftest import OFFICIAL
 from tests.support import token_for

@@ -15,7 +15,7 @@ import pytest
 
 from dueprocess.clock import system_now
 from dueprocess.ledger import get_transparency_settings
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from tests.dueprocess.commands.test_cli import dueprocess
 from tests.programme.conftest import DEPARTMENT, OFFICIAL, REPORTER, new_proposal
 from tests.support import token_for

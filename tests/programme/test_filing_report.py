@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from dueprocess.demo.submissions import BEIJING
 from dueprocess.services.case_clock import advance_clock_to
-from programme.filing_report import FilingFigures, filing_figures
+from implementation.filing_report import FilingFigures, filing_figures
 from tests.dueprocess.services.test_normative_document import drive_like_the_flow
 from tests.support import NORMATIVE_FILING, NORMATIVE_STEPS, normative_case
 

@@ -25,14 +25,14 @@ from models.follow_up import EvaluationDue, FollowUp, FollowUpKind, follow_up_ch
 from models.ledger import LogLeaf
 from models.notices import Notice
 from models.people import Person, PersonCreate
-from notifications.receiver import WebhookReceiver
-from programme.evaluation_due import (
+from notifications.transport.receiver import WebhookReceiver
+from implementation.evaluation_due import (
     after_decision,
     confirm_request,
     mark_due_evaluations,
     send_request_code,
 )
-from programme.follow_up import FollowUpView, open_adjustment_as, open_evaluation_as, standing
+from implementation.follow_up import FollowUpView, open_adjustment_as, open_evaluation_as, standing
 from tests.support import demo_case_data, token_for
 
 OFFICIAL = "wang.fang"

@@ -19,8 +19,8 @@ from models.evidence import Refusal
 from models.implementation import item_chain
 from models.ledger import LogLeaf
 from models.notices import Notice
-from programme.implementation import item_view
-from programme.supervision import OVERDUE, supervise_overdue
+from implementation.items import item_view
+from implementation.supervision import OVERDUE, supervise_overdue
 from tests.programme.conftest import DEPARTMENT, OFFICIAL, milestone, progress, register
 from tests.support import published_events, watch_events
 

@@ -15,7 +15,7 @@ from dueprocess.db import session_scope
 from dueprocess.services.case_clock import advance_clock_to, case_time
 from models.implementation import ItemComment, item_chain
 from models.ledger import LogLeaf
-from programme.supervision import supervise_overdue
+from implementation.supervision import supervise_overdue
 from tests.programme.conftest import milestone, progress, register
 
 

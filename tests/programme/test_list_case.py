@@ -20,7 +20,7 @@ from dueprocess.settings import get_settings
 from models.cases import DecisionCase, DraftVersion
 from models.notices import CommentWindow
 from models.programme import Ballot, ProgrammeList, Proposal
-from portal.comments import CommentCreate, submit_comment
+from portal.comments.submission import CommentCreate, submit_comment
 from programme.ballots import cast_expert_vote, close_ballot_as
 from programme.list_case import open_list_case_as, revise_list_as
 from programme.participation import participation_evidence

@@ -18,7 +18,7 @@ from dueprocess.services.escalations import escalate_missed_deadlines
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.base import utcnow
-from programme.reply_report import ReplyFigures, reply_figures
+from implementation.reply_report import ReplyFigures, reply_figures
 from tests.support import (
     RECOMMENDATION_DEPARTMENT,
     RECOMMENDATION_STEPS,

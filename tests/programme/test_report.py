@@ -19,10 +19,10 @@ from dueprocess.services.cases import register_person
 from dueprocess.services.identity import issue_token
 from models.implementation import ItemCommentCreate
 from models.people import PersonCreate, Role
-from programme.implementation import items
-from programme.item_comments import comment_on_item
-from programme.report import department_figures, milestone_status
-from programme.supervision import supervise_overdue
+from implementation.items import items
+from implementation.item_comments import comment_on_item
+from implementation.report import department_figures, milestone_status
+from implementation.supervision import supervise_overdue
 from tests.programme.conftest import milestone, progress, register
 
 DAY = date(2027, 3, 10)

@@ -34,7 +34,7 @@ from models.base import utcnow
 from models.ledger import LogLeaf
 from models.notices import Comment, Subscriber, comment_batch_line
 from notifications import subscriptions
-from portal.comments import CommentCreate, submit_comment
+from portal.comments.submission import CommentCreate, submit_comment
 from tests.conftest import DEMO_CASE
 from tests.dueprocess.ledger.test_support import fresh_database
 from tests.support import VALID_STEPS, advance_to_step, token_for

@@ -21,9 +21,9 @@ from sqlmodel import Session, col
 
 from dueprocess.errors import DueProcessError
 from models.notices import Subscriber
-from notifications.secrets import decrypt, url_key
+from dueprocess.contact_secrets import decrypt, url_key
 from notifications.settings import NotifySettings
-from notifications.targets import Resolver, is_public_host, target_hosts
+from notifications.transport.targets import Resolver, is_public_host, target_hosts
 
 MAX_URL_LENGTH = 2000
 
@@ -111,7 +111,7 @@ def check_subscriber_url(
     """Validate a URL a member of the public submits; return the Apprise plugin.
 
     Unless `allow_private`, the hosts the plugin would connect to must be public internet
-    addresses (see `notifications.targets`), checked before anything is sent.
+    addresses (see `notifications.transport.targets`), checked before anything is sent.
     """
     scheme, sep, _ = url.strip().partition("://")
     if sep and scheme.lower() in known_schemes() and scheme.lower() not in schemes:

@@ -1,7 +1,7 @@
 """Words of the portal's pages in each language it speaks (zh-CN by default, English).
 
-Only words live here: which language a request gets is `portal.language`, and how dates,
-numbers and durations are written is `portal.localize` (babel). Enumerated values (statuses,
+Only words live here: which language a request gets is `dueprocess.web.language`, and how dates,
+numbers and durations are written is `dueprocess.web.localize` (babel). Enumerated values (statuses,
 stage kinds, answers to opinions, timeline events) have a word per language,
 so that nothing English leaks into a zh-CN page.
 """

@@ -23,7 +23,7 @@ from babel.dates import (
 )
 from babel.numbers import format_decimal
 
-from portal.i18n import (
+from dueprocess.web.i18n import (
     ANSWERS,
     CASE_STATUS,
     CITATIONS,

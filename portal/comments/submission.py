@@ -2,8 +2,8 @@
 received with a receipt number, and logged by digest in the case's transparency log.
 
 Intake takes no lock on the case row: the comment window is checked with a plain read, and
-comments sent at the same time are stored and logged together (`portal.comment_intake`).
-Bulk uploads are in `portal.comment_import`, campaign clusters in `portal.clusters`.
+comments sent at the same time are stored and logged together (`portal.comments.intake`).
+Bulk uploads are in `portal.comments.upload`, campaign clusters in `portal.comments.clusters`.
 
 `comments_for_case` pages through what the participation officer's adoption statement
 answers; the participation gate counts them (`load_facts` → `CaseFacts.public_comments`, rule
@@ -22,10 +22,10 @@ from sqlmodel import Session, col, select
 
 from dueprocess.services.case_clock import case_time
 from models.notices import Comment, CommentWindow
-from notifications.secrets import keyed_digest
-from portal.comment_intake import PendingComment, enqueue, wait
-from portal.comment_rules import CommentRefused
-from portal.settings import get_portal_settings
+from dueprocess.contact_secrets import keyed_digest
+from portal.comments.intake import PendingComment, enqueue, wait
+from portal.comments.rules import CommentRefused
+from dueprocess.web.settings import get_portal_settings
 
 
 class CommentCreate(BaseModel):

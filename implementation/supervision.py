@@ -27,7 +27,7 @@ from models.implementation import (
     SupervisionRecord,
     item_chain,
 )
-from programme.implementation import case_date
+from implementation.items import case_date
 
 OVERDUE = "supervision.overdue"
 

@@ -1,6 +1,6 @@
 """Settings of how the portal presents a case to the public, from `DUEPROCESS_*` variables.
 
-Kept apart from `portal.settings` (limits of the portal's inputs): these only change how
+Kept apart from `dueprocess.web.settings` (limits of the portal's inputs): these only change how
 pages and feeds read, never what is accepted.
 """
 

@@ -26,10 +26,10 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from notifications.settings import get_notify_settings
-from portal.context import client_key
-from portal.rendering import page
+from dueprocess.web.context import client_key
+from dueprocess.web.rendering import page
 
-log = logging.getLogger("portal.guards")
+log = logging.getLogger("dueprocess.web.guards")
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")

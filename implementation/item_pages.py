@@ -15,13 +15,13 @@ from dueprocess.clock import system_now
 from dueprocess.errors import NotFound, schema_problems
 from models.implementation import ItemCommentCreate
 from models.programme import Level
-from portal.context import client_key
-from portal.errors import BadEncoding
-from portal.language import chosen_language, language_query
+from dueprocess.web.context import client_key
+from dueprocess.web.errors import BadEncoding
+from dueprocess.web.language import chosen_language, language_query
 from portal.pages import form_fields, message, too_many
-from portal.rendering import page
-from programme.implementation import ItemView, item_view, items
-from programme.item_comments import comment_on_item, item_comments
+from dueprocess.web.rendering import page
+from implementation.items import ItemView, item_view, items
+from implementation.item_comments import comment_on_item, item_comments
 
 router = APIRouter(prefix="/programme/items", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -70,7 +70,7 @@ def chart_points(view: ItemView) -> str:
 def items_page(request: Request, level: Annotated[Level | None, Query()] = None) -> Response:
     shown = [item_view(item.id) for item in items(level=level.value if level else None)
              if item.id is not None]
-    return page(request, "programme_items.html", {
+    return page(request, "implementation_items.html", {
         "p": _words(request), "views": shown, "level": level.value if level else None,
         "levels": [lv.value for lv in Level], "year": system_now().year})
 
@@ -82,7 +82,7 @@ def _item(request: Request, item_id: int, *, fields: dict[str, str] | None = Non
     except NotFound:
         return message(request, _words(request)["no_item"], status=404, error=True,
                        back="/programme/items")
-    return page(request, "programme_item.html", {
+    return page(request, "implementation_item.html", {
         "p": _words(request), "view": view, "points": chart_points(view),
         "width": CHART_WIDTH, "height": CHART_HEIGHT,
         "comments": item_comments(item_id=item_id, limit=200), "fields": fields or {},

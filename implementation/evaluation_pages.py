@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from dueprocess.errors import DueProcessError
-from portal.language import chosen_language, language_query
+from dueprocess.web.language import chosen_language, language_query
 from portal.pages import FormPairs, form_answer, message
-from portal.rendering import page
-from programme.evaluation_due import after_decision, confirm_request, send_request_code
+from dueprocess.web.rendering import page
+from implementation.evaluation_due import after_decision, confirm_request, send_request_code
 from programme.settings import get_programme_settings
 
 router = APIRouter(prefix="/programme/evaluations", include_in_schema=False,
@@ -66,7 +66,7 @@ def evaluation_page(request: Request, case_id: CaseId) -> Response:
         shown = after_decision(case_id)
     except DueProcessError:  # an unknown case, or one not decided
         return message(request, _words(request)["no_case"], status=404, error=True, back="/")
-    return page(request, "programme_evaluation.html", {
+    return page(request, "implementation_evaluation.html", {
         "p": _words(request), "shown": shown,
         "threshold": get_programme_settings().evaluation_request_threshold})
 

@@ -1,7 +1,7 @@
 """When a comment is refused: the error that names the field and rule, and the window check.
 
-Shared by the intake writer (`portal.comment_intake`) and the comment service
-(`portal.comments`), which imports the writer.
+Shared by the intake writer (`portal.comments.intake`) and the comment service
+(`portal.comments.submission`), which imports the writer.
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ from models.notices import Comment, CommentImport, comment_batch_line
 from models.people import Assignment
 from models.procedure import ProcedureDefinition
 from models.stages import Stage, StageStatus
-from notifications.secrets import keyed_digest
-from portal.settings import get_portal_settings
+from dueprocess.contact_secrets import keyed_digest
+from dueprocess.web.settings import get_portal_settings
 
 ARTICLE = "Art. 15"
 RULE = "COMMENT-UPLOAD"

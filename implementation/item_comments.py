@@ -16,8 +16,8 @@ from sqlmodel import col, func, select
 from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from models.implementation import ImplementationItem, ItemComment, ItemCommentCreate
-from notifications.secrets import keyed_digest
-from programme.implementation import get_item
+from dueprocess.contact_secrets import keyed_digest
+from implementation.items import get_item
 
 
 def comment_on_item(*, item_id: int, request: ItemCommentCreate, client: str,

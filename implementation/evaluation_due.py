@@ -9,7 +9,7 @@ pseudonym of that channel, one per resident and decision, and logged. Falling du
 an `EvaluationDue` row and publishes `evaluation.due` on the decision's follow-up chain in
 one transaction: the notification feature tells the officials, the Prefect events feature
 emits `dueprocess.evaluation.due`. The organ then opens the evaluation
-(`programme.follow_up`): Art. 36 has the organ charge the unit that evaluates, a choice
+(`implementation.follow_up`): Art. 36 has the organ charge the unit that evaluates, a choice
 dueprocess does not make for it.
 """
 
@@ -38,10 +38,10 @@ from models.follow_up import (
     StartedBy,
     follow_up_chain,
 )
-from notifications.secrets import keyed_digest
+from dueprocess.contact_secrets import keyed_digest
 from programme.errors import refused
-from programme.follow_up import FollowUpView, decision_of, follow_ups, standing
-from programme.one_time_codes import CODE_TTL, new_code, send_code_to
+from implementation.follow_up import FollowUpView, decision_of, follow_ups, standing
+from notifications.one_time_codes import CODE_TTL, new_code, send_code_to
 from programme.settings import get_programme_settings
 
 DUE = "evaluation.due"

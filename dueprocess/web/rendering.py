@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import Request, Response
 
 from models.base import utcnow
-from portal.context import page_templates
-from portal.i18n import LANGUAGES
-from portal.language import chosen_language, remember_language, switch_href
-from portal.localize import Localizer
-from portal.presentation_settings import get_presentation_settings
+from dueprocess.web.context import page_templates
+from dueprocess.web.i18n import LANGUAGES
+from dueprocess.web.language import chosen_language, remember_language, switch_href
+from dueprocess.web.localize import Localizer
+from dueprocess.web.presentation_settings import get_presentation_settings
 
 
 def localizer(request: Request) -> Localizer:

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
 from notifications.settings import get_notify_settings
-from portal.i18n import WORDS
+from dueprocess.web.i18n import WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Pages of features the portal serves (their routers are included by portal.app).

@@ -26,8 +26,8 @@ from dueprocess.db import session_scope
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import get_settings
 from models.implementation import ImplementationItem, Milestone, SupervisionRecord
-from programme.implementation import completed_milestones
-from programme.item_comments import reception_by_department
+from implementation.items import completed_milestones
+from implementation.item_comments import reception_by_department
 
 STATUSES = ("done on time", "done late", "overdue", "not yet due")
 

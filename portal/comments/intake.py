@@ -30,7 +30,7 @@ from dueprocess.group_commit import GroupCommit
 from dueprocess.journal import CaseEvent, publish
 from models.cases import DecisionCase
 from models.notices import Comment, CommentWindow, comment_batch_line
-from portal.comment_rules import CommentRefused, refuse_outside_window
+from portal.comments.rules import CommentRefused, refuse_outside_window
 
 MAX_BATCH = 500  # comments in one transaction
 # Two writers: one stores its batch while the other holds the log head to append its own.

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request, Response
 
 from notifications.settings import get_notify_settings
-from portal.i18n import LANGUAGES, Language
+from dueprocess.web.i18n import LANGUAGES, Language
 
 COOKIE = "dueprocess_lang"
 COOKIE_SECONDS = 365 * 24 * 3600

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ValidationError
 
 from dueprocess.errors import DueProcessError, NotFound
-from notifications.channels import InvalidChannel
+from notifications.transport.channels import InvalidChannel
 from notifications.subscriptions import SubscriptionError
-from portal.comment_rules import CommentRefused
+from portal.comments.rules import CommentRefused
 
 
 class Problem(BaseModel):

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from models.procedure import load_procedure
 from notifications.audiences import OFFICIALS, PUBLIC, reviewers_tag
-from notifications.receiver import WebhookReceiver
+from notifications.transport.receiver import WebhookReceiver
 from notifications.settings import get_notify_settings
 
 

@@ -22,7 +22,7 @@ def import_command(
     batch_size: Annotated[int, typer.Option(min=100, max=100_000)] = 10_000,
 ) -> None:
     """Upload comments received by other channels; the same file again stores nothing."""
-    from portal.comment_import import import_comments
+    from portal.comments.upload import import_comments
 
     with file.open("rb") as stream:
         report = import_comments(case_id=case_id, stream=stream, filename=file.name,
@@ -39,7 +39,7 @@ def clusters_command(
 ) -> None:
     """Find mass-comment campaigns (exact and near-duplicate copies) and store them."""
     from dueprocess.db import session_scope
-    from portal.clusters import campaign_counts, cluster_case_comments
+    from portal.comments.clusters import campaign_counts, cluster_case_comments
 
     summary = cluster_case_comments(case_id=case_id)
     with session_scope() as session:

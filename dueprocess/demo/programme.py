@@ -205,8 +205,8 @@ def _implement(console: Console, case_id: str, listed: list[int]) -> None:
     from dueprocess.db import session_scope
     from models.implementation import ItemCreate, MilestoneCreate, ProgressUpdateCreate
     from models.programme import Proposal
-    from programme.implementation import add_milestone_as, record_progress_as, register_item_as
-    from programme.supervision import supervise_overdue
+    from implementation.items import add_milestone_as, record_progress_as, register_item_as
+    from implementation.supervision import supervise_overdue
 
     items: list[tuple[Any, list[Any], str]] = []
     for proposal_id, (department, reporter) in zip(listed, DEPARTMENTS, strict=False):
@@ -250,8 +250,8 @@ def _implement(console: Console, case_id: str, listed: list[int]) -> None:
 
 
 def _report(console: Console, year: int, data_dir: Path) -> None:
-    from programme.report import chart_spec, chart_svg, department_figures, report_csv
-    from programme.report_pages import WORDS
+    from implementation.report import chart_spec, chart_svg, department_figures, report_csv
+    from implementation.report_pages import WORDS
 
     figures = department_figures(year=year)
     table = Table(title=f"Supervision report {year}")
@@ -278,7 +278,7 @@ def run_programme_demo(console: Console) -> None:
         prefect_environment,
         served_deployments,
     )
-    from notifications.demo import deliver_demo_notices, start_demo_channels
+    from dueprocess.demo.notices import deliver_demo_notices, start_demo_channels
     from notifications.settings import get_notify_settings
     from programme.list_case import list_of_case, open_list_case_as
 

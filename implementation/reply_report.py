@@ -26,7 +26,7 @@ from models.cases import DecisionCase
 from models.evidence import EvidenceItem
 from models.procedure import ProcedureDefinition
 from models.stages import Stage
-from programme.report import percent, rows_csv
+from implementation.report import percent, rows_csv
 
 UNASSIGNED = "(unassigned)"
 

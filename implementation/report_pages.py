@@ -1,7 +1,7 @@
 """The supervision report's public page and CSV exports, per department and year
-(`programme.report`), the filing of normative documents per undertaking unit
-(`programme.filing_report`) and the replies to judicial and procuratorial recommendations
-per department (`programme.reply_report`)."""
+(`implementation.report`), the filing of normative documents per undertaking unit
+(`implementation.filing_report`) and the replies to judicial and procuratorial recommendations
+per department (`implementation.reply_report`)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from portal.language import chosen_language, language_query
-from portal.rendering import page
-from programme.filing_report import filing_csv, filing_figures
-from programme.reply_report import reply_csv, reply_figures
-from programme.report import chart_spec, chart_svg, department_figures, report_csv
+from dueprocess.web.language import chosen_language, language_query
+from dueprocess.web.rendering import page
+from implementation.filing_report import filing_csv, filing_figures
+from implementation.reply_report import reply_csv, reply_figures
+from implementation.report import chart_spec, chart_svg, department_figures, report_csv
 
 router = APIRouter(prefix="/programme/report", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -82,6 +82,6 @@ def report_page(request: Request, year: Year) -> Response:
     figures = department_figures(year=year)
     chart = Markup(chart_svg(chart_spec(figures, title=f"{words['report']} {year}",
                                         labels=words))) if figures else None
-    return page(request, "programme_report.html", {
+    return page(request, "implementation_report.html", {
         "p": words, "year": year, "figures": figures, "chart": chart,
         "filing": filing_figures(year=year), "replies": reply_figures(year=year)})

@@ -1,5 +1,5 @@
 """A webhook receiver on loopback that accepts Apprise `json://` notices, for the demo,
-tests and benchmarks (`python -m notifications.receiver --port 8765 --log notices.jsonl`).
+tests and benchmarks (`python -m notifications.transport.receiver --port 8765 --log notices.jsonl`).
 
 Like any idempotent consumer it honours the `Idempotency-Key` header: a redelivered notice
 is acknowledged but not accepted twice. It counts both, so tests can tell them apart.

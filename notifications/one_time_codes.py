@@ -22,7 +22,7 @@ def send_code_to(*, channel_url: str, issue: Callable[[str], str], title: str,
                  purpose: str, rule: str) -> str:
     """Check the channel, have `issue(canonical URL)` store a code and return it, and deliver
     it; returns the channel in privacy form. A delivery that fails is refused as `rule`."""
-    from notifications.channels import check_subscriber_url, privacy_form
+    from notifications.transport.channels import check_subscriber_url, privacy_form
     from notifications.delivery import quiet_apprise
     from notifications.settings import get_notify_settings
 
