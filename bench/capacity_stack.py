@@ -149,11 +149,13 @@ def waiting(args: argparse.Namespace) -> None:
         os.environ.update(prefect_environment(data_dir, api_url))
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
+        from dueprocess.composition.journal import wire
         from dueprocess.db import migrate, session_scope
         from dueprocess.orchestration.case_runs import start_case_run
         from dueprocess.services.cases import open_case, read_case_file
         from tests.conftest import DEMO_CASE
 
+        wire()  # before this process's first write (each flow run wires its own)
         migrate()
         idle = sum(p[2] for p in processes(marker))
         watch = MemoryWatch(marker)
@@ -240,6 +242,9 @@ def decisions(args: argparse.Namespace) -> None:
     # This process records too, and signs tree heads after decisions: with the stack's key
     # and published heads, not those of whatever directory it was started in.
     os.environ["DUEPROCESS_DATA_DIR"] = str(work_dir / "data")
+    from dueprocess.composition.journal import wire
+
+    wire()  # before this process's first write (each flow run wires its own)
     with scale_out(work_dir, workers=2, worker_env=QUIET) as stack, \
             pointed_at(stack.cases_url, stack.api_urls[0]):
         wait_for_workers(stack)

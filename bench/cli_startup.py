@@ -43,6 +43,15 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def cli(arguments: list[str], env: dict[str, str]) -> str:
+    """Run a `dueprocess` command (not measured); its output, or its error on failure."""
+    done = subprocess.run([*CLI, *arguments], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"dueprocess {' '.join(arguments[:2])} failed:\n"
+                         f"{done.stderr}{done.stdout}")
+    return done.stdout
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -52,10 +61,15 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUEPROCESS_"))}
         env.update(DUEPROCESS_DATA_DIR=tmp, DUEPROCESS_DATABASE_URL=f"sqlite:///{tmp}/cases.db",
                    DUEPROCESS_ALLOW_SIMULATED_TIME="true")  # the demo case's clock
-        subprocess.run([*CLI, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
-        opened = subprocess.run(
-            [*CLI, "open", str(ROOT / "dueprocess/demo/case.yaml"), "--no-start"],
-            env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        case_file = str(ROOT / "dueprocess/demo/case.yaml")
+        cli(["init"], env)
+        # A write needs a credential: an administrator registers the case file's people and
+        # gives its official a token, who opens the case (the CLI wires each process).
+        admin = cli(["init-admin", "bench.admin", "--name", "Bench Admin"], env).split()[-1]
+        cli(["people", "import", case_file], {**env, "DUEPROCESS_TOKEN": admin})
+        official = cli(["credentials", "token", "wang.fang"],
+                       {**env, "DUEPROCESS_TOKEN": admin}).split()[-1]
+        opened = cli(["open", case_file, "--no-start"], {**env, "DUEPROCESS_TOKEN": official})
         case_id = opened.split("Opened case ", 1)[1].split(":", 1)[0].strip()
         commands = {"baseline (import sqlmodel, typer, rich)": BASELINE,
                     "dueprocess cases": [*CLI, "cases"],

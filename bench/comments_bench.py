@@ -116,11 +116,13 @@ def main() -> None:
            "DUEPROCESS_COMMENT_RATE_COUNT": str(10**9)}
     os.environ.update({"DUEPROCESS_DATA_DIR": str(data_dir), **database})
 
+    from dueprocess.composition.journal import wire
     from dueprocess.db import migrate, session_scope
     from dueprocess.services.cases import open_case, read_case_file
     from dueprocess.services.progress import advance_case
     from dueprocess.stack.processes import free_port
 
+    wire()  # this process opens the case (the portal's processes wire themselves)
     migrate()
     with session_scope() as session:
         case = open_case(session, request=read_case_file(
@@ -130,9 +132,9 @@ def main() -> None:
     command = [sys.executable, "-c", "from dueprocess.commands.app import main; main()", "portal",
                "--port", str(port)]
     if args.workers > 1:  # the same app, in several processes (each its own intake writer)
-        command = [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory",
-                   "--port", str(port), "--workers", str(args.workers), "--log-level",
-                   "warning"]
+        command = [sys.executable, "-m", "uvicorn", "dueprocess.composition.portal:create_app",
+                   "--factory", "--port", str(port), "--workers", str(args.workers),
+                   "--log-level", "warning"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60

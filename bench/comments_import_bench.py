@@ -72,12 +72,14 @@ def main() -> None:
 
     import sqlalchemy as sa
 
+    from dueprocess.composition.journal import wire
     from dueprocess.db import get_engine, migrate, session_scope
     from dueprocess.demo.credentials import token_for
     from dueprocess.services.cases import open_case, read_case_file
     from dueprocess.services.progress import advance_case
     from portal.comments.upload import import_comments
 
+    wire()  # before the first write: the case and the uploads are logged
     migrate()
     with session_scope() as session:
         case = open_case(session, request=read_case_file(

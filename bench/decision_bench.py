@@ -110,6 +110,7 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     from prefect.input import RunInput
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from dueprocess.composition.journal import wire
     from dueprocess.db import migrate, session_scope
     from dueprocess.orchestration.case_runs import resume_after_recording
     from dueprocess.orchestration.resume import resume_with_input
@@ -121,6 +122,7 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     from tests.conftest import DEMO_CASE
     from tests.support import VALID_STEPS, advance_to_step
 
+    wire()  # before the first write (the flows run in this process too, and wire it again)
     migrate()
     transitions = len(VALID_STEPS)
     bare_runs: dict[str, UUID] = {}

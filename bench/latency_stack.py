@@ -7,7 +7,8 @@ does it: record the evidence, then resume the run waiting at its gate. Measured:
 - next stage opened (database): the next stage's `opened_at` minus the evidence's
   `recorded_at`, for the transitions that open a stage;
 - next stage opened (event): when the Prefect server received `dueprocess.stage.opened`,
-  minus the evidence's `recorded_at`;
+  minus when the evidence was submitted (wall clock: the demo case runs on simulated time,
+  which `recorded_at` is in);
 - flow continuing: from the evidence recorded (`record_evidence` returned: committed, and
   the next stage opened) until the case's run is running again / suspended at its next
   gate (or finished). Bare Prefect: from `resume_flow_run` until a trivial served flow,
@@ -192,6 +193,9 @@ def running_again(client: Any, run_id: UUID, since: float) -> float:
 
 Latencies = tuple[list[float], list[float]]  # (running again, at the next gate)
 RECORDING: list[float] = []  # validate, store, log, queue notices, open the next stage
+# Evidence id -> wall-clock time it was submitted: the case runs on simulated time, so its
+# `recorded_at` (and the events' `occurred`) cannot be compared with the server's clock.
+SUBMITTED_AT: dict[int, float] = {}
 CLOSED_UNRESUMED: list[str] = []  # cases whose last resume the bench had to send
 
 
@@ -286,13 +290,14 @@ def our_case(isolate: bool) -> tuple[str, Latencies]:
                 wait_quiet(client)
             with session_scope() as session:
                 before = latest_wait(session, case_id)
-            submitted = time.perf_counter()
+            submitted, submitted_at = time.perf_counter(), time.time()
             item = record_evidence(case_id=case_id, stage_key=stage, recorded_by=by,
                                    evidence=evidence, channel="bench", token=token_for(by))
             # Recorded: committed, and the next stage opened (prompt advance). From here on
             # it is what bare Prefect does too: resume the run, and it continues.
             since, started = time.time(), time.perf_counter()
             RECORDING.append(started - submitted)
+            SUBMITTED_AT[item.id or 0] = submitted_at
             outcome = resume_after_recording(item, timeout=300)
             for _ in range(200):  # the same race as the bare arm's (see resume_accepted)
                 if "schema not found" not in outcome:
@@ -353,8 +358,9 @@ def stage_opening_latencies(case_ids: list[str]) -> tuple[list[float], list[floa
                     continue
                 recorded = cause[-1].recorded_at
                 database.append((stage.opened_at - recorded).total_seconds())
-                if stage.key in by_stage:
-                    received.append((by_stage[stage.key].received - recorded).total_seconds())
+                submitted_at = SUBMITTED_AT.get(cause[-1].id or 0)
+                if stage.key in by_stage and submitted_at is not None:
+                    received.append(by_stage[stage.key].received.timestamp() - submitted_at)
     return database, received
 
 
@@ -368,8 +374,10 @@ def measure(mode: str, cases: int, isolate: bool, stack: Callable[[Path], Any]) 
     with stack(work_dir) as (api_url, database, _pids):
         os.environ.update({"DUEPROCESS_DATABASE_URL": database, "PREFECT_API_URL": api_url})
         get_settings.cache_clear()
+        from dueprocess.composition.journal import wire
         from dueprocess.db import migrate
 
+        wire()  # before this process's first write (the bare arm's runner writes nothing)
         migrate()
         with temporary_settings({PREFECT_API_URL: api_url}):
             bare_case(2, isolate=False)  # warm both arms up
@@ -406,7 +414,7 @@ def report(mode: str, cases: int, steps: int, isolate: bool, bare: Latencies,
     rows = (
         ("recording (submitted -> committed, next stage open)", RECORDING),
         ("next stage opened (database)", database),
-        ("next stage opened (event received)", received),
+        ("next stage opened (event received, from submission)", received),
         ("flow running again: dueprocess", ours[0]),
         ("flow running again: bare Prefect", bare[0]),
         ("flow at its next gate: dueprocess", ours[1]),

@@ -196,6 +196,9 @@ def main() -> int:
                         help="server URL for a scratch database ('' to skip PostgreSQL)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     args = parser.parse_args()
+    from dueprocess.composition.journal import wire
+
+    wire()  # before the first write: the log appends its records at each commit
 
     print(f"machine:  {platform.platform()} | {platform.machine()} | {cpu_model()}")
     print(f"cpus:     {os.cpu_count()}")

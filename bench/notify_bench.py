@@ -73,16 +73,18 @@ def main() -> None:
     from sqlalchemy import insert
     from sqlmodel import select
 
+    from dueprocess.composition.journal import wire
+    from dueprocess.contact_secrets import encrypt, url_key
     from dueprocess.db import migrate, session_scope
     from dueprocess.services.cases import open_case, read_case_file
     from dueprocess.services.progress import advance_case
+    from dueprocess.settings import get_notify_settings
     from dueprocess.stack.processes import free_port
     from models.base import utcnow
     from models.notices import Notice, Subscriber
     from notifications.delivery import deliver_in_processes
-    from dueprocess.contact_secrets import encrypt, url_key
-    from notifications.settings import get_notify_settings
 
+    wire()  # before the first write (the delivery processes are wired as this one is)
     migrate()
     port = free_port()
     receiver = start_receiver(port, args.latency)

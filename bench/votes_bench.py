@@ -53,6 +53,7 @@ def prepare(votes: int, data_dir: Path) -> tuple[int, list[int], list[str]]:
     os.environ.update(DUEPROCESS_DATABASE_URL=fresh_database(), DUEPROCESS_DATA_DIR=str(data_dir),
                       DUEPROCESS_ALLOW_EXPOSED_SIGNING_KEY="true")
     from dueprocess.clock import system_now
+    from dueprocess.composition.journal import wire
     from dueprocess.db import migrate, session_scope
     from dueprocess.demo.credentials import token_for
     from dueprocess.settings import get_settings
@@ -62,6 +63,7 @@ def prepare(votes: int, data_dir: Path) -> tuple[int, list[int], list[str]]:
     from programme.proposals import submit_proposal
 
     get_settings.cache_clear()
+    wire()  # before the first write (the intake threads share this process's wiring)
     migrate()
     with session_scope() as session:
         session.add(Person(handle=OFFICIAL, name="Bench Official", role="official", unit="x"))

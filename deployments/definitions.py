@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import EntrypointType
 from prefect.events import DeploymentEventTrigger
+from prefect.utilities.importtools import import_object
+
+from dueprocess.settings import get_notify_settings, get_ops_settings, get_transparency_settings
 
 MAJOR_DECISION = "major-decision"
 RESUME_CASE = "resume-case"
@@ -44,16 +49,9 @@ class DeploymentSpec:
     tags: tuple[str, ...] = ("dueprocess",)
 
     def load_flow(self) -> Any:
-        from prefect.utilities.importtools import import_object
-
         return import_object(self.entrypoint)
 
     def deployment_kwargs(self) -> dict[str, Any]:
-        from prefect.client.schemas.objects import (
-            ConcurrencyLimitConfig,
-            ConcurrencyLimitStrategy,
-        )
-
         kwargs: dict[str, Any] = {
             "name": self.name, "description": self.description, "tags": list(self.tags),
             "triggers": self.triggers,
@@ -86,10 +84,6 @@ def delivery_on(name: str, description: str, trigger: str, *kinds: str) -> Deplo
 
 
 def specs() -> list[DeploymentSpec]:
-    from dueprocess.ledger.settings import get_transparency_settings
-    from dueprocess.settings import get_ops_settings
-    from notifications.settings import get_notify_settings
-
     notify_interval = get_notify_settings().notify_delivery_interval_seconds
     watchdog_interval = get_ops_settings().watchdog_interval_seconds
     return [
@@ -164,8 +158,6 @@ def served_deployments() -> list[Any]:
 def deploy_to_work_pool(work_pool: str) -> list[str]:
     """Register every deployment on a process work pool (what `prefect deploy --all
     --prefect-file deployments/prefect.yaml` does); return their full names."""
-    from prefect.deployments.runner import EntrypointType
-
     names = []
     for spec in specs():
         flow = spec.load_flow()

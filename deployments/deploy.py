@@ -12,22 +12,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectAlreadyExists
+
 from deployments.definitions import deploy_to_work_pool
+from dueprocess.settings import get_ops_settings
 
 
 def ensure_process_pool(name: str) -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectAlreadyExists
-
     # Created before: fine.
     with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
         client.create_work_pool(WorkPoolCreate(name=name, type="process"))
 
 
 def main() -> None:
-    from dueprocess.settings import get_ops_settings
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pool", default=get_ops_settings().work_pool,
                         help="process work pool (DUEPROCESS_WORK_POOL)")

@@ -16,7 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from dueprocess.errors import DueProcessError
-from notifications.settings import NotifySettings, get_notify_settings
+from dueprocess.settings import NotifySettings, get_notify_settings
 
 
 def _key(settings: NotifySettings | None = None) -> bytes:

@@ -10,11 +10,17 @@ if TYPE_CHECKING:  # imported where used: the CLI imports this module at start-u
 
 
 class DueProcessError(Exception):
-    """An error whose message is meant for the person who caused it."""
+    """An error whose message is meant for the person who caused it.
+
+    `http_status` is how a web answer reports it (`dueprocess.web.errors.status_of`): a
+    subclass sets its own, so the web kit needs to know no capability's errors.
+    """
+
+    http_status: int = 400
 
 
 class NotFound(DueProcessError):
-    pass
+    http_status = 404
 
 
 class Refused(DueProcessError):
@@ -28,7 +34,7 @@ class Refused(DueProcessError):
 
 def schema_problems(errors: Sequence[dict[str, object]], *, prefix: str = "") -> list[Unmet]:
     """Turn pydantic errors into problems that name the field and the rule."""
-    from dueprocess.rules.engine import Unmet
+    from dueprocess.rules.engine import Unmet  # deferred: the CLI imports errors at start-up
 
     problems = []
     for error in errors:

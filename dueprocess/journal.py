@@ -1,26 +1,21 @@
 """Case events: every state change announces itself inside its own database transaction.
 
-Features subscribe without the core knowing them: the transparency log appends a leaf and
-the notification outbox queues notices in the same transaction as the change, so a change
-and its consequences commit or roll back together. Payloads hold ids and digests, never
-documents or secrets.
+Features subscribe without the core knowing them: the composition root
+(`dueprocess.composition.journal`) registers the transparency log, the notification outbox
+and the Prefect events here, so a change and its consequences commit or roll back
+together. Payloads hold ids and digests, never documents or secrets. A process that
+publishes before anything was registered fails loudly: an unwired writer would commit
+changes the log never records.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlmodel import Session
-
-# Modules that subscribe handlers when imported (one feature per module).
-FEATURE_MODULES: tuple[str, ...] = (
-    "dueprocess.ledger", "notifications.outbox", "dueprocess.orchestration.events",
-)
 
 
 @dataclass(frozen=True)
@@ -39,19 +34,32 @@ Handler = Callable[[Session, CaseEvent], None]
 _handlers: list[Handler] = []
 
 
+class JournalNotWired(RuntimeError):
+    """A case event was published in a process whose composition root never ran."""
+
+
 def subscribe(handler: Handler) -> Handler:
-    """Register a handler, called in the transaction of every case event."""
-    _handlers.append(handler)
+    """Register a handler, called in the transaction of every case event (once)."""
+    if handler not in _handlers:
+        _handlers.append(handler)
     return handler
 
 
-@cache
-def _load_features() -> None:
-    for module in FEATURE_MODULES:
-        importlib.import_module(module)
+def unsubscribe(handler: Handler) -> None:
+    """Remove a handler (tests that listen for a while)."""
+    _handlers.remove(handler)
+
+
+def handlers() -> tuple[Handler, ...]:
+    """The handlers subscribed in this process, in order (module-level functions, so a
+    spawned worker process can be handed them: `subscribe` each there)."""
+    return tuple(_handlers)
 
 
 def publish(session: Session, event: CaseEvent) -> None:
-    _load_features()
+    if not _handlers:
+        raise JournalNotWired(
+            f"case event {event.kind!r} published before the journal was wired: the entry "
+            "point must call dueprocess.composition.journal.wire() first")
     for handler in _handlers:
         handler(session, event)

@@ -14,6 +14,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
 
+from dueprocess.composition.journal import wire
 from tasks.notices import deliver_outbox, queue_reminders
 
 
@@ -32,6 +33,7 @@ def deliver_notices(
         ge=1, description="Stop after this many batches; default: all that are due"
     )] = None,
 ) -> DeliveryOutcome:
+    wire()
     logger = get_run_logger()
     reminders = queue_reminders()
     report = deliver_outbox(max_batches)

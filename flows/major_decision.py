@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
 from prefect.context import get_run_context
-from pydantic import BaseModel, Field
+from prefect.input.actions import read_flow_run_input
+from prefect.input.run_input import keyset_from_base_key
+from pydantic import BaseModel, Field, ValidationError
 
 # The case services, models and forms are imported where they are used, so loading the
 # flow (to serve or deploy it) costs Prefect's import and little more.
@@ -48,8 +50,8 @@ def _procedure(case_id: str) -> ProcedureDefinition:
 def _received_at(procedure: ProcedureDefinition, wait: GateWait) -> Received:
     """Block at the gate until a submission arrives; return it as plain JSON data, with
     the form's yes/no choices as the booleans the evidence schemas expect."""
+    from dueprocess.orchestration.evidence_form import evidence_from_form
     from dueprocess.orchestration.gate_step import Received
-    from flows.evidence_form import evidence_from_form
 
     raw = _receive(procedure, wait)
     return Received(key=wait.key,
@@ -68,7 +70,7 @@ def _log_step(logger: Any, step: GateStep) -> None:
 
 def _describe(wait: GateWait) -> str | None:
     """The form's description; a failure to write it must not stop the case at its gate."""
-    from flows.gate_description import describe_gate
+    from dueprocess.orchestration.gate_description import describe_gate
 
     try:
         return describe_gate(wait.case_id, wait.stage_keys)
@@ -79,13 +81,8 @@ def _describe(wait: GateWait) -> str | None:
 
 
 def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
-    from prefect import pause_flow_run, suspend_flow_run
-    from prefect.input.actions import read_flow_run_input
-    from prefect.input.run_input import keyset_from_base_key
-    from pydantic import ValidationError
-
+    from dueprocess.orchestration.evidence_form import submission_form
     from dueprocess.settings import get_settings
-    from flows.evidence_form import submission_form
 
     settings = get_settings()
     form = submission_form(procedure, wait.stage_keys, description=_describe(wait))
@@ -108,9 +105,11 @@ def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] |
 
 @flow(name="major-decision", persist_result=True, validate_parameters=True)
 def major_decision(case_id: CaseId) -> CaseOutcome:
+    from dueprocess.composition.journal import wire
     from dueprocess.services.gate_waits import waiting_gate
     from tasks.gates import advance_to_gate
 
+    wire()
     logger = get_run_logger()
     flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
     procedure = _procedure(case_id)

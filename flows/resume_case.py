@@ -30,9 +30,11 @@ def resume_case(
     case_id: Any = None, evidence_id: Any = None, reason: str = "event"
 ) -> ResumeOutcome:
     # The case services are imported when the flow runs, not whenever it is loaded.
+    from dueprocess.composition.journal import wire
     from dueprocess.errors import NotFound
     from dueprocess.orchestration.recovery import recover_case
 
+    wire()
     logger = get_run_logger()
     if not isinstance(case_id, str) or not CASE_ID.match(case_id):
         logger.warning("ignored (%s): case_id %r is not a case id", reason, case_id)

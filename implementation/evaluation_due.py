@@ -22,11 +22,15 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from dueprocess.clock import system_now
+from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.services.cases import get_case
 from dueprocess.services.refusal_audit import audited
+from dueprocess.settings import get_programme_settings
+from implementation.errors import RULES, refused
+from implementation.follow_up import FollowUpView, decision_of, follow_ups, standing
 from models.cases import DecisionCase
 from models.decisions import Decision
 from models.follow_up import (
@@ -38,11 +42,7 @@ from models.follow_up import (
     StartedBy,
     follow_up_chain,
 )
-from dueprocess.contact_secrets import keyed_digest
-from programme.errors import refused
-from implementation.follow_up import FollowUpView, decision_of, follow_ups, standing
-from notifications.one_time_codes import CODE_TTL, new_code, send_code_to
-from programme.settings import get_programme_settings
+from notifications.public import CODE_TTL, new_code, send_code_to
 
 DUE = "evaluation.due"
 REQUESTED = "evaluation_request.confirmed"
@@ -70,7 +70,7 @@ def send_request_code(*, case_id: str, channel_url: str, now: datetime | None = 
         return code
 
     return send_code_to(
-        channel_url=channel_url, issue=issue, rule="EVAL-REQUEST-VERIFIED",
+        channel_url=channel_url, issue=issue, rule="EVAL-REQUEST-VERIFIED", rules=RULES,
         title=f"Case {case_id}: your code to ask for an evaluation",
         purpose=f"to ask for the evaluation of the decision of case {case_id}")
 
@@ -171,7 +171,7 @@ class AfterDecision:
 
 
 def after_decision(case_id: str) -> AfterDecision:
-    """A decided case's after-life, as its public page and `programme follow-ups` show it."""
+    """A decided case's after-life, as its public page and `implementation follow-ups` show it."""
     with session_scope() as session:
         case = get_case(session, case_id)
         decision = decision_of(session, case_id)

@@ -21,11 +21,11 @@ from dueprocess.clock import local_date, system_now
 from dueprocess.db import session_scope
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import get_settings
+from implementation.report import percent, rows_csv
 from models.cases import DecisionCase
 from models.evidence import EvidenceItem
 from models.procedure import ProcedureDefinition
 from models.stages import Stage
-from implementation.report import percent, rows_csv
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from dueprocess.errors import Refused
 from dueprocess.rules.engine import Unmet
 from dueprocess.services.case_opening import open_case_as
 from dueprocess.services.cases import get_case, validate_case_request
+from dueprocess.services.identity import require_official
 from dueprocess.services.refusal_audit import audited
 from models.cases import CaseCreate, DecisionCase
 from models.decisions import Decision
@@ -32,7 +33,6 @@ from models.evidence import EvidenceItem
 from models.follow_up import EvaluationDue, FollowUp, FollowUpKind, StartedBy, follow_up_chain
 from models.people import Person
 from models.procedure import ProcedureDefinition, ProcedureError, load_procedure
-from programme.proposals import programme_official
 
 EVALUATION_STAGE = "decision_evaluation"
 ASSESSING_STAGES = ("expert_review", "risk_assessment")  # Art. 36 ¶2: the main assessment
@@ -116,8 +116,8 @@ def open_evaluation_as(*, case_id: str, case_file: dict[str, Any], token: str | 
     actor = str(case_file.get("opened_by") or "")
     with audited(case_id=follow_up_chain(case_id), action="open_evaluation", stage_key=None,
                  person=actor or None, channel=channel), session_scope() as session:
-        programme_official(session, actor=actor, token=token, channel=channel,
-                           rule="FOLLOW-OFFICIAL", may="open an evaluation")
+        require_official(session, actor=actor, token=token, channel=channel, rules=ART_36,
+                         rule="FOLLOW-OFFICIAL", may="open an evaluation")
         given = [name for name in ("title", "draft") if name in case_file]
         if given:
             raise _refused("FOLLOW-FILE", ART_36, f"{', '.join(given)}: an evaluation's "
@@ -152,8 +152,8 @@ def open_adjustment_as(*, case_id: str, kind: FollowUpKind, case_file: dict[str,
     with audited(case_id=follow_up_chain(case_id), action=f"open_{kind.value}",
                  stage_key=None, person=actor or None, channel=channel), \
             session_scope() as session:
-        programme_official(session, actor=actor, token=token, channel=channel,
-                           rule="FOLLOW-OFFICIAL", may=f"open a {kind.value} of a decision")
+        require_official(session, actor=actor, token=token, channel=channel, rules=ART_37,
+                         rule="FOLLOW-OFFICIAL", may=f"open a {kind.value} of a decision")
         decision = decision_of(session, case_id)
         procedure = _procedure(case_file, "decree-713")
         if not procedure.major_decision:

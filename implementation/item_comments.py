@@ -14,10 +14,10 @@ from sqlalchemy import case
 from sqlmodel import col, func, select
 
 from dueprocess.clock import system_now
-from dueprocess.db import session_scope
-from models.implementation import ImplementationItem, ItemComment, ItemCommentCreate
 from dueprocess.contact_secrets import keyed_digest
+from dueprocess.db import session_scope
 from implementation.items import get_item
+from models.implementation import ImplementationItem, ItemComment, ItemCommentCreate
 
 
 def comment_on_item(*, item_id: int, request: ItemCommentCreate, client: str,

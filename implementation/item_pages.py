@@ -13,49 +13,21 @@ from pydantic import ValidationError
 
 from dueprocess.clock import system_now
 from dueprocess.errors import NotFound, schema_problems
-from models.implementation import ItemCommentCreate
-from models.programme import Level
 from dueprocess.web.context import client_key
 from dueprocess.web.errors import BadEncoding
-from dueprocess.web.language import chosen_language, language_query
-from portal.pages import form_fields, message, too_many
+from dueprocess.web.forms import form_fields, message, too_many
+from dueprocess.web.i18n import words
+from dueprocess.web.language import language_query
 from dueprocess.web.rendering import page
-from implementation.items import ItemView, item_view, items
 from implementation.item_comments import comment_on_item, item_comments
+from implementation.items import ItemView, item_view, items
+from models.implementation import ItemCommentCreate
+from models.programme import Level
 
 router = APIRouter(prefix="/programme/items", include_in_schema=False,
                    dependencies=[Depends(language_query)])
-WORDS = {
-    "zh-CN": {
-        "items": "实事项目进度", "district": "区级", "street": "街道级", "all": "全部",
-        "department": "责任单位", "progress": "进度", "milestones": "节点",
-        "due": "完成期限", "status": "状态", "open": "推进中", "done": "已完成",
-        "done late": "逾期完成", "overdue": "逾期", "escalated": "已督办",
-        "updates": "进展情况", "evidence": "佐证材料", "implements": "落实决策",
-        "no_item": "没有该项目", "as_of": "截至", "report": "督办报告",
-        "comments": "群众评价", "body": "您的意见", "rating": "评分（1-5，可不填）",
-        "press": "督促办理", "send": "提交", "pressed": "督促",
-        "too_many": "提交过于频繁，请 {seconds} 秒后再试",
-    },
-    "en": {
-        "items": "Practical matters: progress", "district": "District", "street": "Street",
-        "all": "All", "department": "Responsible department", "progress": "Progress",
-        "milestones": "Milestones", "due": "Due", "status": "Status", "open": "Open",
-        "done": "Done", "done late": "Done late", "overdue": "Overdue",
-        "escalated": "Escalated", "updates": "Progress updates", "evidence": "Evidence",
-        "implements": "Implements", "no_item": "No such item", "as_of": "as of",
-        "report": "Supervision report", "comments": "Residents' comments",
-        "body": "Your comment", "rating": "Rating (1-5, optional)",
-        "press": "Urge the department on", "send": "Send", "pressed": "urged",
-        "too_many": "Too many submissions; try again in {seconds} s",
-    },
-}
 CHART_WIDTH, CHART_HEIGHT = 320, 120
 ItemId = Annotated[int, Path(ge=1)]
-
-
-def _words(request: Request) -> dict[str, str]:
-    return WORDS[chosen_language(request)]
 
 
 def chart_points(view: ItemView) -> str:
@@ -71,7 +43,7 @@ def items_page(request: Request, level: Annotated[Level | None, Query()] = None)
     shown = [item_view(item.id) for item in items(level=level.value if level else None)
              if item.id is not None]
     return page(request, "implementation_items.html", {
-        "p": _words(request), "views": shown, "level": level.value if level else None,
+        "views": shown, "level": level.value if level else None,
         "levels": [lv.value for lv in Level], "year": system_now().year})
 
 
@@ -80,10 +52,11 @@ def _item(request: Request, item_id: int, *, fields: dict[str, str] | None = Non
     try:
         view = item_view(item_id)
     except NotFound:
-        return message(request, _words(request)["no_item"], status=404, error=True,
+        _ = words(request)
+        return message(request, _("No such item"), status=404, error=True,
                        back="/programme/items")
     return page(request, "implementation_item.html", {
-        "p": _words(request), "view": view, "points": chart_points(view),
+        "view": view, "points": chart_points(view),
         "width": CHART_WIDTH, "height": CHART_HEIGHT,
         "comments": item_comments(item_id=item_id, limit=200), "fields": fields or {},
         "errors": errors or []}, status)
@@ -97,7 +70,9 @@ def item_page(request: Request, item_id: ItemId) -> Response:
 @router.post("/{item_id}/comments")
 async def comment_post(request: Request, item_id: ItemId) -> Response:
     back = f"/programme/items/{item_id}"
-    limited = too_many(request, text=_words(request)["too_many"], back=back)
+    _ = words(request)
+    limited = too_many(request, text=_(
+        "Too many submissions; try again in {seconds} s"), back=back)
     if limited is not None:
         return limited
     try:

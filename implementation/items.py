@@ -23,6 +23,7 @@ from dueprocess.services.cases import get_case
 from dueprocess.services.identity import get_person, identity_problems, is_administrator
 from dueprocess.services.refusal_audit import audited
 from dueprocess.settings import get_settings
+from implementation.errors import refused
 from models.cases import CaseStatus, DecisionCase
 from models.implementation import (
     ImplementationItem,
@@ -35,9 +36,7 @@ from models.implementation import (
     item_chain,
 )
 from models.people import Person
-from models.programme import Proposal
-from programme.errors import refused
-from programme.list_case import list_of_case
+from models.programme import ProgrammeList, Proposal
 
 
 def case_date(session: Session, case_id: str) -> tuple[datetime, date]:
@@ -81,7 +80,8 @@ def register_item_as(*, request: ItemCreate, actor: str, token: str | None,
                                                           request.proposal_id) is None:
             raise refused("ITEM-PROPOSAL", f"proposal_id: proposal #{request.proposal_id} "
                           "does not exist")
-        listed = list_of_case(session, case.id)
+        listed = session.exec(
+            select(ProgrammeList).where(ProgrammeList.case_id == case.id)).first()
         if listed is not None and request.proposal_id not in listed.proposals:
             raise refused("ITEM-ON-LIST", f"proposal_id: an item of the list case "
                           f"'{case.id}' is one of its decided proposals "

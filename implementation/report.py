@@ -17,17 +17,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
+from gettext import NullTranslations
 from typing import Any
 
+import altair as alt
+import vl_convert
 from sqlmodel import col, select
 
 from dueprocess.clock import local_date, system_now
 from dueprocess.db import session_scope
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import get_settings
-from models.implementation import ImplementationItem, Milestone, SupervisionRecord
-from implementation.items import completed_milestones
 from implementation.item_comments import reception_by_department
+from implementation.items import completed_milestones
+from models.implementation import ImplementationItem, Milestone, SupervisionRecord
 
 STATUSES = ("done on time", "done late", "overdue", "not yet due")
 
@@ -117,11 +120,21 @@ def report_csv(figures: list[DepartmentFigures]) -> str:
     return rows_csv(figures, DepartmentFigures)
 
 
+def chart_labels(t: NullTranslations) -> dict[str, str]:
+    """The chart's words (its axis and each status) in the language of the catalogue `t`
+    (`dueprocess.i18n.translations(language)`)."""
+    return {
+        "milestones": t.gettext("Milestones"),
+        "done on time": t.gettext("Done on time"),
+        "done late": t.gettext("Done late"),
+        "overdue": t.pgettext("supervision report", "Overdue"),
+        "not yet due": t.gettext("Not yet due"),
+    }
+
+
 def chart_spec(figures: list[DepartmentFigures], *, title: str,
                labels: dict[str, str]) -> dict[str, Any]:
     """A stacked bar per department: its milestones by status (Vega-Lite, via Altair)."""
-    import altair as alt
-
     values = [{"department": f.department, "status": labels[status], "order": i,
                "milestones": getattr(f, status.replace(" ", "_"))}
               for f in figures for i, status in enumerate(STATUSES)]
@@ -137,6 +150,4 @@ def chart_spec(figures: list[DepartmentFigures], *, title: str,
 
 
 def chart_svg(spec: dict[str, Any]) -> str:
-    import vl_convert
-
     return str(vl_convert.vegalite_to_svg(spec))

@@ -20,6 +20,7 @@ from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import get_settings
+from implementation.items import case_date
 from models.implementation import (
     ImplementationItem,
     Milestone,
@@ -27,7 +28,6 @@ from models.implementation import (
     SupervisionRecord,
     item_chain,
 )
-from implementation.items import case_date
 
 OVERDUE = "supervision.overdue"
 

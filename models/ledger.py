@@ -12,7 +12,7 @@ log head may only move forward) and on the evidence tables the records cover.
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -117,8 +117,31 @@ UNLOGGED_COLUMNS: dict[type[SQLModel], frozenset[str]] = {
 }
 TOUCHED_ROWS = "dueprocess.ledger.touched"  # session.info: {(table, id)}
 PENDING_RECORDS = "dueprocess.ledger.pending"  # session.info: records of published events
-_LOGGING_FEATURE = "dueprocess.ledger"
-_APPEND_AT_COMMIT = "dueprocess.ledger.log"  # its `append_at_commit(session)`
+CommitHook = Callable[[Any], None]  # called with the committing session
+_append_at_commit: list[CommitHook] = []  # set once by the composition root
+
+
+class RowCaptureNotWired(RuntimeError):
+    """A covered row was written in a process whose composition root never ran."""
+
+
+def append_at_commit_with(hook: CommitHook) -> None:
+    """Have `hook(session)` append the noted rows and published records to the log when a
+    transaction commits (the transparency log's `append_at_commit`; registered once)."""
+    _append_at_commit[:] = [hook]
+
+
+def commit_hook() -> CommitHook | None:
+    """The hook registered in this process, to hand to a spawned worker process."""
+    return _append_at_commit[0] if _append_at_commit else None
+
+
+def _commit_hook() -> CommitHook:
+    if not _append_at_commit:
+        raise RowCaptureNotWired(
+            "a row the transparency log covers was written before the log was wired: the "
+            "entry point must call dueprocess.composition.journal.wire() first")
+    return _append_at_commit[0]
 
 
 @event.listens_for(Session, "after_flush")
@@ -129,17 +152,16 @@ def _note_touched_rows(session: Session, _context: Any) -> None:
         if table is None or (obj in session.dirty and not _logged_column_changed(obj)):
             continue
         if touched is None:
+            _commit_hook()  # refuse now, not at commit, when nothing would log the row
             touched = session.info.setdefault(TOUCHED_ROWS, set())
-            # The feature that logs them must be listening when this transaction commits.
-            importlib.import_module(_LOGGING_FEATURE)
         touched.add((table, obj.id))
 
 
 def note_written(session: Session, model: type[SQLModel], row_id: int) -> None:
     """Note a covered row written without the ORM (a bulk or upsert statement), so that
     it is logged when the transaction commits, like a row the flush noticed."""
+    _commit_hook()
     session.info.setdefault(TOUCHED_ROWS, set()).add((COVERED_MODELS[model], row_id))
-    importlib.import_module(_LOGGING_FEATURE)
 
 
 def _logged_column_changed(obj: SQLModel) -> bool:
@@ -152,15 +174,15 @@ def _logged_column_changed(obj: SQLModel) -> bool:
 def _log_touched_rows(session: Session) -> None:
     """Commit flushes only after the before-commit hooks ran; flush first, so the rows
     written last are noted, and have the log append them and the records of the events
-    published in the transaction. The one before-commit hook of the log: one the log
-    registered itself, when first imported during a commit, would change the hooks
-    SQLAlchemy is running ("deque mutated during iteration")."""
+    published in the transaction. The one before-commit hook of the log, registered at
+    import: one registered while SQLAlchemy runs the hooks would change them ("deque
+    mutated during iteration")."""
     if session.in_nested_transaction():
         return
     if session.new or session.dirty or session.deleted:
         session.flush()
     if session.info.get(TOUCHED_ROWS) or session.info.get(PENDING_RECORDS):
-        importlib.import_module(_APPEND_AT_COMMIT).append_at_commit(session)
+        _commit_hook()(session)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
+from dueprocess.errors import DueProcessError
+
 notices_app = typer.Typer(help=__doc__, no_args_is_help=True)
 # Wide enough for the tables when output is piped (rich assumes 80 columns).
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -82,7 +84,6 @@ def hearing_command(
     each participant's channel; the delivery records are what the hearing gate checks."""
     import yaml
 
-    from dueprocess.errors import DueProcessError
     from dueprocess.services.payloads import load_yaml
     from notifications.hearings import announce_hearing_as, read_hearing
 
@@ -112,7 +113,6 @@ def progress_command(
         show_default=False)] = None,
 ) -> None:
     """Publish an implementation progress update (Art. 34-35)."""
-    from dueprocess.errors import DueProcessError
     from notifications.announcements import announce_progress_as
 
     if file is not None:
@@ -131,8 +131,8 @@ def progress_command(
 @notices_app.command("channels")
 def channels_command() -> None:
     """Operator channels from the Apprise configuration, in privacy form."""
+    from dueprocess.settings import get_notify_settings
     from notifications.transport.channels import config_channels
-    from notifications.settings import get_notify_settings
 
     path = get_notify_settings().apprise_config_path
     console.print(f"Apprise configuration: {path or 'none (set DUEPROCESS_APPRISE_CONFIG)'}")

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from dueprocess.rules.facts import CaseFacts
 from dueprocess.services.case_snapshot import load_facts
+from dueprocess.settings import get_notify_settings
 from models.cases import DecisionCase, DraftVersion
 from models.decisions import Decision
 from models.evidence import EvidenceItem
@@ -28,7 +29,6 @@ from models.evidence_schemas import (
 from models.notices import CommentWindow
 from models.people import Assignment, Person
 from models.procedure import ProcedureDefinition
-from notifications.settings import get_notify_settings
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -31,13 +31,17 @@ import apprise
 from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
+from dueprocess.contact_secrets import unsubscribe_token
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
-from dueprocess.journal import CaseEvent, publish
+from dueprocess.journal import CaseEvent, Handler, handlers, publish, subscribe
 from dueprocess.services.case_clock import clock_offsets
+from dueprocess.settings import NotifySettings, get_notify_settings
 from models.base import utcnow
+from models.ledger import CommitHook, append_at_commit_with, commit_hook
 from models.notices import Notice, NoticeDelivery, Subscriber
 from notifications.audiences import named_for_notice
+from notifications.render import Language, unsubscribe_footer
 from notifications.transport.channels import (
     Channel,
     config_channels,
@@ -48,9 +52,6 @@ from notifications.transport.channels import (
     subscriber_recipients,
 )
 from notifications.transport.http import SessionPool
-from notifications.render import Language, unsubscribe_footer
-from dueprocess.contact_secrets import unsubscribe_token
-from notifications.settings import NotifySettings, get_notify_settings
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 FINAL = ("delivered", "failed", "skipped")
@@ -394,6 +395,13 @@ def deliver_pending(
     return report
 
 
+def _wired_as(journal_handlers: tuple[Handler, ...], hook: CommitHook | None) -> None:
+    for handler in journal_handlers:
+        subscribe(handler)
+    if hook is not None:
+        append_at_commit_with(hook)
+
+
 def deliver_in_processes(processes: int, *, settings: NotifySettings | None = None,
                          max_batches: int | None = None) -> DeliveryReport:
     """`deliver_pending` in this process and `processes - 1` more at the same time.
@@ -407,7 +415,10 @@ def deliver_in_processes(processes: int, *, settings: NotifySettings | None = No
         return deliver_pending(settings=settings, max_batches=max_batches)
     fanned_out = fan_out(settings=settings, now=utcnow())  # once, before the others start
     context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-    with ProcessPoolExecutor(max_workers=processes - 1, mp_context=context) as others:
+    # The workers are wired as this process is: the same journal handlers and log hook.
+    wiring = (handlers(), commit_hook())
+    with ProcessPoolExecutor(max_workers=processes - 1, mp_context=context,
+                             initializer=_wired_as, initargs=wiring) as others:
         futures = [others.submit(deliver_pending, settings=settings, max_batches=max_batches)
                    for _ in range(processes - 1)]
         reports = [deliver_pending(settings=settings, max_batches=max_batches)]

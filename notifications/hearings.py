@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from dueprocess.clock import system_now
+from dueprocess.contact_secrets import encrypt, url_key
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, Refused, schema_problems
 from dueprocess.journal import CaseEvent, publish
@@ -27,16 +28,15 @@ from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import identity_problems
 from dueprocess.services.refusal_audit import audited
+from dueprocess.settings import get_notify_settings
 from models.hearings import Hearing, HearingCreate, materials_dedupe_key
 from models.notices import Subscriber
 from models.procedure import ProcedureDefinition
 from models.stages import StageStatus
 from notifications import content
 from notifications.audiences import PUBLIC, case_tag
-from notifications.transport.channels import InvalidChannel, check_subscriber_url, privacy_form
 from notifications.queue import queue_notice
-from dueprocess.contact_secrets import encrypt, url_key
-from notifications.settings import get_notify_settings
+from notifications.transport.channels import InvalidChannel, check_subscriber_url, privacy_form
 
 ARTICLE = "Art. 16"
 

@@ -9,7 +9,11 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from programme.errors import refused
+from dueprocess.errors import Refused
+from dueprocess.rules.engine import Unmet
+from dueprocess.settings import get_notify_settings
+from notifications.delivery import quiet_apprise
+from notifications.transport.channels import check_subscriber_url, privacy_form
 
 CODE_TTL = timedelta(minutes=15)
 
@@ -19,13 +23,10 @@ def new_code() -> str:
 
 
 def send_code_to(*, channel_url: str, issue: Callable[[str], str], title: str,
-                 purpose: str, rule: str) -> str:
+                 purpose: str, rule: str, rules: str) -> str:
     """Check the channel, have `issue(canonical URL)` store a code and return it, and deliver
-    it; returns the channel in privacy form. A delivery that fails is refused as `rule`."""
-    from notifications.transport.channels import check_subscriber_url, privacy_form
-    from notifications.delivery import quiet_apprise
-    from notifications.settings import get_notify_settings
-
+    it; returns the channel in privacy form. A delivery that fails is refused as `rule` of
+    the caller's `rules`."""
     settings = get_notify_settings()
     plugin = check_subscriber_url(channel_url, schemes=settings.notify_subscriber_schemes,
                                   allow_private=settings.notify_allow_private_targets)
@@ -37,6 +38,6 @@ def send_code_to(*, channel_url: str, issue: Callable[[str], str], title: str,
     except Exception:
         ok = False
     if not ok:
-        raise refused(rule, f"url: the code could not be delivered to {privacy_form(plugin)}; "
-                            "check the address")
+        raise Refused([Unmet(rule, rules, "url: the code could not be delivered to "
+                                          f"{privacy_form(plugin)}; check the address")])
     return str(privacy_form(plugin))

@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from dueprocess.journal import CaseEvent, subscribe
+from dueprocess.journal import CaseEvent
 from dueprocess.services.cases import get_case
+from dueprocess.services.stage_deadlines import comment_window_for, stage_deadline
+from dueprocess.settings import get_notify_settings
 from models.cases import DecisionCase
 from models.implementation import ImplementationItem, Milestone
 from models.notices import CommentWindow
@@ -24,12 +26,9 @@ from models.procedure import ProcedureDefinition
 from models.stages import Stage
 from notifications import content
 from notifications.audiences import OFFICIALS, PUBLIC, case_tag, reviewers_tag
-from dueprocess.services.stage_deadlines import comment_window_for, stage_deadline
 from notifications.queue import queue_notice
-from notifications.settings import get_notify_settings
 
 
-@subscribe
 def queue_notices(session: Session, event: CaseEvent) -> None:
     if event.kind == "stage.opened" and event.stage_key:
         _stage_opened(session, event, event.stage_key)

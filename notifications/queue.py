@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.payloads import canonical_sha256
+from dueprocess.settings import get_notify_settings
 from models.notices import Notice
 from notifications.render import render
-from notifications.settings import get_notify_settings
 
 
 def queue_notice(

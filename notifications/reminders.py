@@ -11,13 +11,13 @@ from sqlmodel import col, func, select
 from dueprocess.db import session_scope
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.services.cases import get_case
+from dueprocess.services.stage_deadlines import open_stage_deadlines
+from dueprocess.settings import NotifySettings, get_notify_settings
 from models.cases import CaseStatus, DecisionCase
 from models.evidence import EvidenceItem
 from notifications import content
 from notifications.audiences import reviewers_tag
-from dueprocess.services.stage_deadlines import open_stage_deadlines
 from notifications.queue import queue_notice
-from notifications.settings import NotifySettings, get_notify_settings
 
 
 def queue_due_reminders(*, now: datetime, settings: NotifySettings | None = None) -> int:

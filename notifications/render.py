@@ -1,5 +1,9 @@
 """Render notices from the bundled Jinja2 templates, as HTML and plain text.
 
+A notice is written whole in each language (`templates/zh-CN`, `templates/en`); the words of
+enumerated values (`labels[outcome]`) and any `_()` in a template come from the gettext
+catalogues of `dueprocess.i18n`, as the portal's pages do.
+
 Autoescaping is on for HTML: everything a case, a reviewer or the public wrote is data,
 escaped on the way out. Template source is only ever read from `notifications/templates`,
 never built from input. Text renderings are not escaped (plain text is inert), but they
@@ -11,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-Language = Literal["zh-CN", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
+from dueprocess.i18n import LANGUAGES, Language, translations
+from dueprocess.i18n.values import value_labels
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTICE_KINDS = (
     "call_for_comments", "hearing", "hearing_materials", "reviewer_assignment",
@@ -25,28 +30,6 @@ NOTICE_KINDS = (
     "deadline_escalation", "decision_announcement", "implementation_progress",
     "supervision_escalation", "evaluation_due",
 )
-
-# Words for enumerated values of the evidence schemas.
-LABELS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "approve": "批准", "reject": "不予批准", "defer": "暂缓决定",
-        "supports": "支持", "supports_with_changes": "修改后支持", "opposes": "反对",
-        "controllable": "风险可控", "not_controllable": "风险不可控",
-        "high": "高", "medium": "中", "low": "低",
-        "lawful": "合法", "revise": "需修改", "unlawful": "不合法",
-        "exploratory_reform": "探索性改革（已说明法律风险）",
-        "adopted": "采纳", "partly_adopted": "部分采纳", "not_adopted": "未采纳",
-    },
-    "en": {
-        "approve": "approved", "reject": "rejected", "defer": "deferred",
-        "supports": "supporting", "supports_with_changes": "supporting with changes",
-        "opposes": "opposing", "controllable": "risk controllable",
-        "not_controllable": "risk not controllable", "high": "high", "medium": "medium",
-        "low": "low", "lawful": "lawful", "revise": "to be revised", "unlawful": "unlawful",
-        "exploratory_reform": "exploratory reform (legal risk stated)",
-        "adopted": "adopted", "partly_adopted": "partly adopted", "not_adopted": "not adopted",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -64,8 +47,12 @@ def environment(language: Language) -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         auto_reload=False,  # bundled templates: no stat() of the file on every render
+        extensions=["jinja2.ext.i18n"],
     )
-    env.globals["labels"] = LABELS[language]
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    # Enumerated values (outcomes, conclusions, levels) in the pages' words (gettext).
+    env.globals["labels"] = value_labels(language)
     env.globals["lang"] = language
     return env
 

@@ -18,12 +18,16 @@ from datetime import datetime
 import apprise
 from sqlmodel import Session, col, select
 
+from dueprocess.contact_secrets import encrypt, token_matches, unsubscribe_token, url_key
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
 from dueprocess.services.cases import get_case
+from dueprocess.settings import NotifySettings, get_notify_settings
 from models.base import utcnow
 from models.notices import Subscriber
 from notifications.audiences import PUBLIC, case_tag
+from notifications.delivery import quiet_apprise
+from notifications.render import render
 from notifications.transport.channels import (
     InvalidChannel,
     NonPublicTarget,
@@ -31,16 +35,14 @@ from notifications.transport.channels import (
     prefers_html,
     privacy_form,
 )
-from notifications.delivery import quiet_apprise
-from notifications.render import render
-from dueprocess.contact_secrets import encrypt, token_matches, unsubscribe_token, url_key
-from notifications.settings import NotifySettings, get_notify_settings
 
 log = logging.getLogger(__name__)
 
 
 class SubscriptionError(DueProcessError):
     """A subscription step that cannot be done; the message says why."""
+
+    http_status = 422
 
 
 @dataclass(frozen=True)

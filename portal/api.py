@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from dueprocess.services.cases import get_case
+from dueprocess.web.context import client_key, state
+from dueprocess.web.errors import Problem, decode_utf8, status_of, validation_message
 from models.base import utcnow
-from notifications.subscriptions import subscribe
+from notifications.public import subscribe
 from portal.comments.clusters import CampaignCounts, campaign_counts
 from portal.comments.submission import (
     MAX_PAGE,
@@ -22,8 +24,6 @@ from portal.comments.submission import (
     comments_for_case,
     submit_comment_async,
 )
-from dueprocess.web.context import client_key, state
-from dueprocess.web.errors import Problem, decode_utf8, status_of, validation_message
 from portal.queries import (
     CaseDetailPublic,
     CaseSummaryPublic,

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from portal import api, inbox, pages, transparency
+from dueprocess.settings import PortalSettings, get_portal_settings
 from dueprocess.web.errors import Problem
 from dueprocess.web.guards import CSP, BodyLimit, CrossSiteGuard, SecurityHeaders
 from dueprocess.web.ratelimit import RateLimiter
-from dueprocess.web.settings import PortalSettings, get_portal_settings
-from programme import ballot_pages, evaluation_pages, item_pages, report_pages
-from programme import pages as programme_pages
+from portal import api, inbox, pages, transparency
 
-__all__ = ["CSP", "BodyLimit", "create_app", "server_config"]
+__all__ = ["CSP", "BodyLimit", "create_portal_app", "server_config"]
 
 
-def create_app(settings: PortalSettings | None = None) -> FastAPI:
+def create_portal_app(settings: PortalSettings | None = None) -> FastAPI:
+    """The portal's own pages and API; `dueprocess.composition.portal` adds the pages of the
+    other capabilities it hosts."""
     settings = settings or get_portal_settings()
     app = FastAPI(
         title="dueprocess public portal API",
@@ -56,11 +57,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(transparency.router)
     app.include_router(inbox.router)  # reviewer inbox and evidence API (portal/inbox)
-    app.include_router(item_pages.router)  # before the year page's /programme/{year}
-    app.include_router(report_pages.router)
-    app.include_router(evaluation_pages.router)
-    app.include_router(ballot_pages.router)
-    app.include_router(programme_pages.router)  # "我要提实事" (programme/)
     return app
 
 
@@ -72,7 +68,5 @@ def server_config(app: Any, *, host: str, port: int, **options: Any) -> Any:
     a fresh address per request. The portal decides itself, from
     DUEPROCESS_PORTAL_TRUSTED_PROXIES (see `dueprocess.web.context.client_key`).
     """
-    import uvicorn
-
     return uvicorn.Config(app, host=host, port=port, proxy_headers=False,
                           **{"log_level": "warning", **options})

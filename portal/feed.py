@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
-from dueprocess.web.presentation_settings import get_presentation_settings
+from dueprocess.settings import get_presentation_settings
 from portal.queries import NoticePublic
 
 EMPTY_FEED_UPDATED = datetime(2019, 9, 1, tzinfo=UTC)  # Decree 713 in force: before any notice

@@ -7,95 +7,38 @@ cookie) and shows times in the portal's time zone (`dueprocess.web.localize`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
-from starlette.concurrency import run_in_threadpool
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
+from dueprocess.i18n import translations
+from dueprocess.ledger.heads import latest_tree_head
 from dueprocess.services.case_clock import case_now
 from dueprocess.services.cases import get_case
+from dueprocess.settings import get_notify_settings
+from dueprocess.web.context import client_key, state
+from dueprocess.web.errors import BadEncoding
+from dueprocess.web.forms import form_fields, message, refused, too_many
+from dueprocess.web.i18n import words
+from dueprocess.web.language import chosen_language, language_query
+from dueprocess.web.rendering import page
 from models.base import utcnow
 from models.notices import Comment
-from notifications.settings import get_notify_settings
-from notifications.subscriptions import confirm, subscribe, unsubscribe
+from notifications.public import confirm, subscribe, unsubscribe
 from portal.comments.submission import CommentCreate, CommentPublic, submit_comment
-from dueprocess.web.context import client_key, state
-from dueprocess.web.errors import BadEncoding, decode_utf8, status_of
 from portal.feed import atom_feed
-from dueprocess.web.i18n import WORDS
-from dueprocess.web.language import chosen_language, language_query
 from portal.queries import case_detail, case_summaries, public_notices
-from dueprocess.web.rendering import page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(language_query)])
 CaseId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
 ATOM = "application/atom+xml; charset=utf-8"
 
 
-def _words(request: Request) -> dict[str, str]:
-    return WORDS[chosen_language(request)]
-
-
-def message(request: Request, text: str, *, status: int = 200, error: bool = False,
-            back: str | None = None, form: dict[str, Any] | None = None,
-            heading: str | None = None) -> Response:
-    heading = heading or (_words(request)["error"] if error else text)
-    return page(request, "message.html", {"heading": heading, "message": text,
-                                          "error": error, "back": back, "form": form}, status)
-
-
-def refused(request: Request, exc: DueProcessError, back: str | None = None) -> Response:
-    return message(request, str(exc), status=status_of(exc), error=True, back=back)
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The fields of a urlencoded form, decoded strictly as UTF-8."""
-    return dict(await form_pairs(request))
-
-
-FormPairs = list[tuple[str, str]]
-
-
-async def form_answer(request: Request, *, back: str, act: Callable[[FormPairs], str],
-                      status: int, too_many_text: str) -> Response:
-    """A public form's POST: rate-limited; `act` (run off the event loop) takes the form's
-    pairs and returns the answer's text; bad encoding and refusals are answered naming the
-    field or rule."""
-    limited = too_many(request, text=too_many_text, back=back)
-    if limited is not None:
-        return limited
-    try:
-        text = await run_in_threadpool(act, await form_pairs(request))
-    except BadEncoding as exc:
-        return message(request, str(exc), status=400, error=True, back=back)
-    except DueProcessError as exc:
-        return refused(request, exc, back=back)
-    return message(request, text, status=status, back=back)
-
-
-async def form_pairs(request: Request) -> FormPairs:
-    """`form_fields` with a repeated name kept (checkboxes)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise BadEncoding("content-type: send the form as application/x-www-form-urlencoded")
-    text = decode_utf8(await request.body())
-    try:
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:
-        raise BadEncoding("body: a form field is not valid UTF-8; send UTF-8 text") from None
-
-
 def _tree_head() -> Any:
-    try:  # the transparency feature is optional for the portal
-        from dueprocess.ledger.heads import latest_tree_head
-    except ImportError:
-        return None
     try:
         return latest_tree_head()
     except Exception:  # no log yet, or its tables missing: show the page without it
@@ -123,22 +66,12 @@ def case_page(request: Request, case_id: CaseId) -> Response:
     })
 
 
-def too_many(request: Request, *, text: str, back: str) -> Response | None:
-    """The 429 page, naming when to try again, if this client sent too many forms; `text`
-    has a `{seconds}` field. None: the form may be taken."""
-    wait = state(request).limiter.retry_after(client_key(request))
-    if wait is None:
-        return None
-    response = message(request, text.format(seconds=f"{wait:.0f}"), status=429, error=True,
-                       back=back)
-    response.headers["Retry-After"] = str(max(1, round(wait)))
-    return response
-
-
 @router.post("/cases/{case_id}/comments")
 async def comment_post(request: Request, case_id: CaseId) -> Response:
+    _ = words(request)
     back = f"/cases/{case_id}#comment"
-    limited = too_many(request, text=_words(request)["too_many"], back=back)
+    limited = too_many(request, text=_(
+        "too many submissions from your address; try again in {seconds} s"), back=back)
     if limited is not None:
         return limited
     try:
@@ -164,7 +97,8 @@ def receipt_page(
         row = session.exec(select(Comment).where(
             Comment.case_id == case_id, Comment.receipt_number == receipt_number)).first()
         if row is None:
-            return message(request, _words(request)["no_receipt"].format(
+            _ = words(request)
+            return message(request, _("receipt {receipt} not found for case {case}").format(
                 receipt=receipt_number, case=case_id),
                            status=404, error=True, back=f"/cases/{case_id}")
         comment = CommentPublic(receipt_number=row.receipt_number, author=row.author,
@@ -189,10 +123,12 @@ def subscribe_page(
 
 @router.post("/subscribe")
 async def subscribe_post(request: Request) -> Response:
+    _ = words(request)
     wait = state(request).limiter.retry_after(client_key(request))
     if wait is not None:
-        return message(request, _words(request)["too_many"].format(seconds=f"{wait:.0f}"),
-                       status=429, error=True, back="/subscribe")
+        return message(request, _(
+            "too many submissions from your address; try again in {seconds} s").format(
+            seconds=f"{wait:.0f}"), status=429, error=True, back="/subscribe")
     try:
         fields = await form_fields(request)
         pending = subscribe(url=fields.get("url", ""), case_id=fields.get("case") or None)
@@ -201,8 +137,8 @@ async def subscribe_post(request: Request) -> Response:
     except DueProcessError as exc:
         return refused(request, exc, back="/subscribe")
     # A short heading: the address (often long) is shown once, in the box below it.
-    return message(request, f"{_words(request)['check_channel']}: {pending.privacy_url}",
-                   status=202, heading=_words(request)["check_channel"])
+    check = _("Check your channel to confirm")
+    return message(request, f"{check}: {pending.privacy_url}", status=202, heading=check)
 
 
 def _token_form(action: str, subscriber: int, token: str, button: str) -> dict[str, Any]:
@@ -213,27 +149,29 @@ def _token_form(action: str, subscriber: int, token: str, button: str) -> dict[s
 def confirm_page(request: Request, s: Annotated[int, Query(ge=1)],
                  t: Annotated[str, Query(max_length=100)]) -> Response:
     # A GET changes nothing (mail scanners open links); the button confirms.
-    words = _words(request)
-    return message(request, words["subscribe"], form=_token_form(
-        "/subscriptions/confirm", s, t, words["confirm"]))
+    _ = words(request)
+    return message(request, _("Subscribe"), form=_token_form(
+        "/subscriptions/confirm", s, t, _("Confirm")))
 
 
 @router.post("/subscriptions/confirm")
 async def confirm_post(request: Request) -> Response:
-    return await _token_action(request, confirm, _words(request)["confirmed"])
+    _ = words(request)
+    return await _token_action(request, confirm, _("Subscription confirmed"))
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse)
 def unsubscribe_page(request: Request, s: Annotated[int, Query(ge=1)],
                      t: Annotated[str, Query(max_length=100)]) -> Response:
-    words = _words(request)
-    return message(request, words["unsubscribe"], form=_token_form(
-        "/unsubscribe", s, t, words["unsubscribe"]))
+    _ = words(request)
+    return message(request, _("Unsubscribe"), form=_token_form(
+        "/unsubscribe", s, t, _("Unsubscribe")))
 
 
 @router.post("/unsubscribe")
 async def unsubscribe_post(request: Request) -> Response:
-    return await _token_action(request, unsubscribe, _words(request)["unsubscribed"])
+    _ = words(request)
+    return await _token_action(request, unsubscribe, _("Unsubscribed; the address is erased"))
 
 
 async def _token_action(request: Request, action: Any, done: str) -> Response:
@@ -256,7 +194,8 @@ def feed(request: Request) -> Response:
         notices = public_notices(session, limit=50)
     language = chosen_language(request)
     body = atom_feed(notices=notices, base_url=get_notify_settings().portal_url,
-                     title=WORDS[language]["site"], feed_path="/feed.atom", language=language)
+                     title=translations(language).gettext("Major administrative decisions"),
+                     feed_path="/feed.atom", language=language)
     return _feed_response(body)
 
 
@@ -269,8 +208,9 @@ def case_feed(request: Request, case_id: CaseId) -> Response:
     except NotFound as exc:
         return refused(request, exc)
     language = chosen_language(request)
+    site = translations(language).gettext("Major administrative decisions")
     body = atom_feed(notices=notices, base_url=get_notify_settings().portal_url,
-                     title=f"{WORDS[language]['site']}: {case.title}",
+                     title=f"{site}: {case.title}",
                      feed_path=f"/cases/{case_id}/feed.atom", case_id=case_id,
                      language=language)
     return _feed_response(body)

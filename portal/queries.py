@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from dueprocess.clock import system_now
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.services.cases import get_case, list_cases
+from dueprocess.services.stage_deadlines import comment_window_for, deadlines_of
 from models.cases import DecisionCase, DraftVersion
 from models.decisions import Decision
 from models.evidence import EvidenceItem
@@ -25,7 +26,6 @@ from models.notices import CommentWindow, Notice
 from models.people import Person
 from models.procedure import ProcedureDefinition
 from models.stages import Stage
-from dueprocess.services.stage_deadlines import comment_window_for, deadlines_of
 from portal.comments.submission import CommentPublic, comments_for_case, window_is_open
 
 

@@ -24,12 +24,13 @@ from feedgen.feed import FeedGenerator
 from dueprocess.db import session_scope
 from dueprocess.ledger.heads import consistency_between, head_history
 from dueprocess.ledger.log import LogTampered
-from dueprocess.ledger.settings import get_transparency_settings
-from ledger import SignedTreeHead
-from ledger.codec import b64encode
+from dueprocess.settings import get_transparency_settings
 from dueprocess.web.context import page_templates
 from dueprocess.web.errors import Problem
+from dueprocess.web.language import chosen_language
 from dueprocess.web.rendering import page_context
+from ledger import SignedTreeHead
+from ledger.codec import b64encode
 
 router = APIRouter(prefix="/transparency", tags=["transparency"])
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
@@ -38,7 +39,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code i
 # described in docs/dossier-format.md §10 (include_in_schema=False).
 
 _PAGE = """{% extends "base.html" %}
-{% block title %}Transparency log — {{ t.site }}{% endblock %}
+{% block title %}Transparency log — {{ _("Major administrative decisions") }}{% endblock %}
 {% block content %}
 <h1>Transparency log</h1>
 <p>Every case event is a leaf of an RFC 6962 Merkle log. The log's key signs its tree
@@ -176,7 +177,7 @@ def feed(request: Request) -> Response:
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request) -> HTMLResponse:
     heads, origin = _history()
-    template = page_templates().env.from_string(_PAGE)
+    template = page_templates(chosen_language(request)).env.from_string(_PAGE)
     history = [{"size": sth.tree_size, "root": sth.root_hash, "time": _timestamp(sth),
                 "previous": heads[i - 1][0].tree_size if i else None,
                 "proof": f"/transparency/consistency.json?first={heads[i - 1][0].tree_size}"

@@ -20,17 +20,17 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from dueprocess.clock import system_now
+from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound, Refused
 from dueprocess.journal import CaseEvent, publish
-from dueprocess.services.identity import get_person, identity_problems
+from dueprocess.services.identity import get_person, identity_problems, require_official
 from dueprocess.services.refusal_audit import audited
 from models.people import Role
 from models.programme import Ballot, BallotCreate, Proposal, Roll, Vote, VoterCode, ballot_chain
-from dueprocess.contact_secrets import keyed_digest
-from programme.errors import refused
-from notifications.one_time_codes import CODE_TTL, new_code, send_code_to
-from programme.proposals import marks_of, programme_official
+from notifications.public import CODE_TTL, new_code, send_code_to
+from programme.errors import RULES, refused
+from programme.proposals import marks_of
 from programme.vote_intake import PendingVote, enqueue
 
 BALLOT_CLOSED = "ballot.closed"  # the event whose record closes the ballot's chain
@@ -67,8 +67,8 @@ def open_ballot_as(*, request: BallotCreate, actor: str, token: str | None,
 
 
 def _official(session: Session, *, actor: str, token: str | None, channel: str) -> None:
-    programme_official(session, actor=actor, token=token, channel=channel,
-                       rule="BALLOT-OFFICIAL", may="run ballots")
+    require_official(session, actor=actor, token=token, channel=channel, rules=RULES,
+                     rule="BALLOT-OFFICIAL", may="run ballots")
 
 
 def get_ballot(session: Session, ballot_id: int) -> Ballot:
@@ -174,5 +174,5 @@ def send_code(*, ballot_id: int, channel_url: str) -> str:
     returns the channel in privacy form. That is the public roll's verification."""
     return send_code_to(
         channel_url=channel_url, title=f"Ballot #{ballot_id}: your voting code",
-        purpose=f"for ballot #{ballot_id}", rule="VOTE-VERIFIED",
+        purpose=f"for ballot #{ballot_id}", rule="VOTE-VERIFIED", rules=RULES,
         issue=lambda canonical: issue_code(ballot_id=ballot_id, channel_url=canonical))

@@ -22,12 +22,13 @@ from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
 from dueprocess.services.case_opening import open_case_as
 from dueprocess.services.cases import validate_case_request
+from dueprocess.services.identity import require_official
 from dueprocess.services.refusal_audit import audited
 from models.cases import CaseStatus, DecisionCase
 from models.programme import Ballot, ProgrammeList, Proposal, programme_chain
 from programme.ballots import get_ballot, tally
-from programme.errors import refused
-from programme.proposals import marks_of, programme_official
+from programme.errors import RULES, refused
+from programme.proposals import marks_of
 
 GENERATED = ("title", "draft")  # made from the stored proposals, never from the file
 
@@ -64,8 +65,8 @@ def _check_file(case_file: dict[str, Any]) -> None:
 def _official(session: Session, *, case_file: dict[str, Any], token: str | None,
               channel: str) -> str:
     actor = str(case_file.get("opened_by") or "")
-    programme_official(session, actor=actor, token=token, channel=channel,
-                       rule="LIST-OFFICIAL", may="open the programme's list case")
+    require_official(session, actor=actor, token=token, channel=channel, rules=RULES,
+                     rule="LIST-OFFICIAL", may="open the programme's list case")
     return actor
 
 

@@ -14,49 +14,25 @@ from sqlmodel import select
 from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import schema_problems
-from models.programme import Level, Proposal, ProposalCreate
 from dueprocess.web.context import client_key
 from dueprocess.web.errors import BadEncoding
-from dueprocess.web.language import chosen_language, language_query
-from portal.pages import form_fields, message, too_many
+from dueprocess.web.forms import form_fields, message, too_many
+from dueprocess.web.i18n import words
+from dueprocess.web.language import language_query
 from dueprocess.web.rendering import page
-from programme.proposals import marks_of, proposals_of_year
+from models.programme import Level, Proposal, ProposalCreate
+from programme.proposals import marks_of, proposals_of_year, submit_proposal
 
 router = APIRouter(prefix="/programme", include_in_schema=False,
                    dependencies=[Depends(language_query)])
 FIELDS = ("category", "level", "street", "place", "description", "author")
-WORDS = {
-    "zh-CN": {
-        "propose": "我要提实事", "category": "类别", "level": "层级", "district": "区级",
-        "street": "街道级", "street_name": "街道", "place": "地点", "description": "事项内容",
-        "author": "署名（可不填）", "submit": "提交", "received": "已收到您的建议",
-        "receipt": "回执编号", "proposals": "实事建议", "merged": "已合并",
-        "refused": "不予采纳", "reason": "理由", "open": "待处理", "no_receipt": "没有该回执",
-        "too_many": "提交过于频繁，请 {seconds} 秒后再试", "items": "实事项目进度",
-        "ballots": "投票",
-    },
-    "en": {
-        "propose": "Propose a practical matter", "category": "Category", "level": "Level",
-        "district": "District", "street": "Street", "street_name": "Street", "place": "Place",
-        "description": "What should be done", "author": "Your name (optional)",
-        "submit": "Submit", "received": "Your proposal was received", "receipt": "Receipt",
-        "proposals": "Proposals", "merged": "Merged", "refused": "Not accepted",
-        "reason": "Reason", "open": "Open", "no_receipt": "No such receipt",
-        "too_many": "Too many submissions; try again in {seconds} s",
-        "items": "Progress of the practical matters", "ballots": "Ballots",
-    },
-}
 Receipt = Annotated[str, Path(pattern=r"^P[0-9]{8}-[0-9A-F]{8}$")]
-
-
-def _words(request: Request) -> dict[str, str]:
-    return WORDS[chosen_language(request)]
 
 
 def _form(request: Request, fields: dict[str, str], errors: list[str],
           status: int = 200) -> Response:
     return page(request, "programme_propose.html", {
-        "p": _words(request), "fields": fields, "errors": errors,
+        "fields": fields, "errors": errors,
         "levels": [level.value for level in Level]}, status)
 
 
@@ -67,7 +43,9 @@ def propose_page(request: Request) -> Response:
 
 @router.post("/propose")
 async def propose_post(request: Request) -> Response:
-    limited = too_many(request, text=_words(request)["too_many"], back="/programme/propose")
+    _ = words(request)
+    limited = too_many(request, text=_(
+        "Too many submissions; try again in {seconds} s"), back="/programme/propose")
     if limited is not None:
         return limited
     try:
@@ -82,8 +60,6 @@ async def propose_post(request: Request) -> Response:
     except ValidationError as exc:
         problems = schema_problems(exc.errors())  # type: ignore[arg-type]
         return _form(request, fields, [p.message for p in problems], status=422)
-    from programme.proposals import submit_proposal
-
     proposal = submit_proposal(request=request_model, client=client_key(request))
     # Post/redirect/get: reloading the receipt never submits again.
     return RedirectResponse(f"/programme/proposals/{proposal.receipt_number}", status_code=303)
@@ -95,12 +71,13 @@ def receipt_page(request: Request, receipt: Receipt) -> Response:
         proposal = session.exec(select(Proposal).where(
             Proposal.receipt_number == receipt)).first()
         if proposal is None:
-            return message(request, _words(request)["no_receipt"], status=404, error=True,
+            _ = words(request)
+            return message(request, _("No such receipt"), status=404, error=True,
                            back="/programme/propose")
         marks = marks_of(session, [proposal.id or 0])
         session.expunge(proposal)
     return page(request, "programme_receipt.html", {
-        "p": _words(request), "proposal": proposal, "mark": marks[0] if marks else None})
+        "proposal": proposal, "mark": marks[0] if marks else None})
 
 
 @router.get("/{year}", response_class=HTMLResponse)
@@ -110,6 +87,6 @@ def year_page(
 ) -> Response:
     shown = proposals_of_year(year=year, after=after, limit=100)
     return page(request, "programme_year.html", {
-        "p": _words(request), "year": year, "proposals": shown,
+        "year": year, "proposals": shown,
         "next": shown[-1].proposal.id if len(shown) == 100 else None,
         "this_year": system_now().year})

@@ -18,11 +18,11 @@ from sqlmodel import col, func, select
 from dueprocess.clock import local_date
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
+from dueprocess.services.stage_deadlines import comment_window_for
 from dueprocess.settings import get_settings
 from models.notices import Comment
 from models.programme import Proposal, Vote
-from notifications.content import case_url
-from dueprocess.services.stage_deadlines import comment_window_for
+from notifications.public import case_url
 from programme.list_case import list_of_case
 from programme.proposals import marks_of
 

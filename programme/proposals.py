@@ -16,18 +16,15 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from dueprocess.clock import system_now
+from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound, Refused
 from dueprocess.rules.engine import Unmet
-from dueprocess.services.identity import get_person, identity_problems, is_administrator
+from dueprocess.services.identity import require_official
 from dueprocess.services.refusal_audit import audited
-from models.people import Role
 from models.programme import MarkCreate, MarkKind, Proposal, ProposalCreate, ProposalMark
 from models.programme import programme_chain as chain
-from dueprocess.contact_secrets import keyed_digest
 from programme.errors import RULES
-
-MODERATORS = frozenset({Role.OFFICIAL, Role.PARTICIPATION_OFFICER, Role.ADMINISTRATOR})
 
 
 def submit_proposal(*, request: ProposalCreate, client: str,
@@ -55,7 +52,7 @@ def moderate_as(*, proposal_id: int, mark: MarkCreate, actor: str, token: str | 
         year = proposal.year
     with audited(case_id=chain(year), action="moderate_proposal", stage_key=None,
                  person=actor, channel=channel), session_scope() as session:
-        programme_official(session, actor=actor, token=token, channel=channel,
+        require_official(session, actor=actor, token=token, channel=channel, rules=RULES,
                            rule="PROPOSAL-MODERATOR", may="moderate proposals")
         if mark.kind is MarkKind.SHORTLISTED:
             raise Refused([Unmet("PROPOSAL-MODERATOR", RULES, "kind: a proposal is "
@@ -79,19 +76,6 @@ def moderate_as(*, proposal_id: int, mark: MarkCreate, actor: str, token: str | 
         session.flush()
         session.expunge(row)
         return row
-
-
-def programme_official(session: Session, *, actor: str, token: str | None, channel: str,
-                       rule: str, may: str) -> None:
-    """`actor` is authenticated and an official, a participation officer or an
-    administrator; otherwise `Refused` names `rule` and what they may not do."""
-    problems = identity_problems(session, handle=actor, token=token, channel=channel)
-    if problems:
-        raise Refused(problems)
-    person = get_person(session, actor)
-    if person.role not in MODERATORS and not is_administrator(person):
-        raise Refused([Unmet(rule, RULES, f"'{actor}' ({person.role}) may not {may}: "
-                             "officials and participation officers may")])
 
 
 def _proposal(session: Session, proposal_id: int) -> Proposal:

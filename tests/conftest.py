@@ -80,10 +80,12 @@ def case_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         url = f"sqlite:///{data_dir / 'cases.db'}"
     os.environ["DUEPROCESS_DATA_DIR"] = str(data_dir)
     os.environ["DUEPROCESS_DATABASE_URL"] = url
+    from dueprocess.composition.journal import wire
     from dueprocess.db import _engine_for, migrate
     from dueprocess.settings import get_settings
 
     get_settings.cache_clear()
+    wire()  # as every entry point does before its first write
     migrate()
     yield url
     _engine_for(url).dispose()

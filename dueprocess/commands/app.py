@@ -3,17 +3,26 @@
 Start-up time matters (`cases` and `status` are typed often), so this module and the
 command modules import only typer at the top: every heavy import (Prefect, the rules, the
 database, alembic) happens inside the command that needs it, and errors are classified
-lazily when one reaches `main`.
+lazily when one reaches `main`. Which command groups there are is `COMMAND_GROUPS`, the
+one registry of the CLI.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import typer
 from rich.markup import escape
+
+from dueprocess import __version__
+from dueprocess.commands import cases, ledger, procedure, stack
+from dueprocess.commands.console import errors, quiet_prefect_services
+from dueprocess.errors import DueProcessError, Refused
+from implementation import cli as implementation_cli
+from notifications import cli as notices_cli
+from portal.comments import cli as comments_cli
+from programme import cli as programme_cli
 
 app = typer.Typer(
     help="The `dueprocess` command line: officials open cases, reviewers record evidence.",
@@ -22,10 +31,11 @@ app = typer.Typer(
 )
 
 
-# Features add their own commands: each module has `register(app)`.
-COMMAND_MODULES = (
-    "dueprocess.commands.cases", "dueprocess.commands.procedure", "dueprocess.commands.ledger",
-    "dueprocess.commands.stack", "portal.cli", "portal.comments.cli", "programme.cli",
+# Every command group, the core's and each capability's: `register(app)` adds its commands.
+COMMAND_GROUPS = (
+    cases.register, procedure.register, ledger.register, stack.register,
+    notices_cli.register, comments_cli.register, programme_cli.register,
+    implementation_cli.register,
 )
 
 # The help groups commands by who uses them: one table, by command name (a command it does
@@ -49,13 +59,12 @@ PANELS = {
     "portal": PUBLIC_PANEL, "notices": PUBLIC_PANEL, "comments": PUBLIC_PANEL,
     "form-code": CASES_PANEL, "extend-window": CASES_PANEL, "witness": LEDGER_PANEL,
     "init-admin": PROCEDURE_PANEL, "programme": PUBLIC_PANEL,
+    "implementation": PUBLIC_PANEL,
 }
 
 
 def _version(value: bool) -> None:
     if value:
-        from dueprocess import __version__
-
         typer.echo(f"dueprocess {__version__}")
         raise typer.Exit()
 
@@ -70,8 +79,8 @@ def root(
 
 
 def _register_features() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
+    for register in COMMAND_GROUPS:
+        register(app)
     for command in app.registered_commands:
         name = command.name or (command.callback.__name__ if command.callback else "")
         command.rich_help_panel = command.rich_help_panel or PANELS.get(name, OTHER_PANEL)
@@ -133,9 +142,10 @@ def build_cli() -> Any:
 
 
 def main() -> None:
-    from dueprocess.commands.console import quiet_prefect_services
+    from dueprocess.composition.journal import wire
 
     quiet_prefect_services()
+    wire()
     cli = build_cli()
     try:
         cli(prog_name="dueprocess")
@@ -147,9 +157,7 @@ def main() -> None:
 
 def _report(exc: Exception) -> None:
     """Turn an error meant for the user into a message and exit status 2; re-raise the rest."""
-    from dueprocess.commands.console import errors
     from dueprocess.db import DatabaseUnavailable
-    from dueprocess.errors import DueProcessError, Refused
     from models.procedure import ProcedureError
 
     if isinstance(exc, Refused):

@@ -24,7 +24,7 @@ from dueprocess.commands.console import (
     try_prefect,
     working,
 )
-from dueprocess.errors import DueProcessError, Refused
+from dueprocess.errors import DueProcessError, NotFound, Refused
 
 if TYPE_CHECKING:
     from dueprocess.services.payloads import TooDeep
@@ -153,7 +153,6 @@ def _audit_unreadable(*, case_id: str, stage: str, recorded_by: str, key: str | 
     """Audit evidence refused before it could be read, as `record_evidence` audits its
     refusals (for a case that exists: a refusal record belongs to a case)."""
     from dueprocess.db import session_scope
-    from dueprocess.errors import NotFound
     from dueprocess.services.cases import get_case
     from dueprocess.services.refusal_audit import RECORD, audit_refusal
     from models.base import utcnow

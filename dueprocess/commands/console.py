@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -89,7 +90,6 @@ def prefect_api_problem(timeout: float = 2.0) -> str | None:
 def _api_url_from_profile() -> str | None:
     """The API URL of the active Prefect profile, read without importing Prefect."""
     import tomllib
-    from pathlib import Path
 
     home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect")
     profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml")

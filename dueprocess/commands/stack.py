@@ -3,6 +3,7 @@
     dueprocess init       create or migrate the case database (read commands never do)
     dueprocess up         Prefect server, served deployments with triggers, portal
     dueprocess recover    wake, restart or replace the flow runs of open cases
+    dueprocess portal     serve the public portal alone
 """
 
 from __future__ import annotations
@@ -68,8 +69,27 @@ def recover_command(
         console.print(f"case {case}: {action}", highlight=False)
 
 
+def portal_command(
+    host: Annotated[str | None, typer.Option(help="Default DUEPROCESS_PORTAL_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default DUEPROCESS_PORTAL_PORT")] = None,
+) -> None:
+    """Serve the public portal: case pages, comments, subscriptions, Atom feed, JSON API."""
+    import uvicorn
+
+    from dueprocess.composition.portal import create_app
+    from dueprocess.db import migrate
+    from dueprocess.settings import get_portal_settings
+    from portal.app import server_config
+
+    settings = get_portal_settings()
+    migrate()
+    uvicorn.Server(server_config(create_app(settings), host=host or settings.portal_host,
+                                 port=port or settings.portal_port)).run()
+
+
 def register(app: typer.Typer) -> None:
     """Add the stack commands to the CLI."""
     app.command("init")(init_command)
     app.command("up")(up_command)
     app.command("recover")(recover_command)
+    app.command("portal")(portal_command)

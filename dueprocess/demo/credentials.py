@@ -11,6 +11,7 @@ from typing import Any
 
 from dueprocess.db import session_scope
 from dueprocess.services.administration import publish_credential
+from dueprocess.services.form_codes import issue_form_code_as
 from dueprocess.services.identity import issue_token
 from dueprocess.settings import get_settings
 from models.base import utcnow
@@ -32,7 +33,5 @@ def token_for(handle: str) -> str:
 
 def form_code_for(case_id: str, stage: str, handle: str, evidence: dict[str, Any]) -> str:
     """What a reviewer gets from `dueprocess form-code` before filling in the Prefect form."""
-    from dueprocess.services.form_codes import issue_form_code_as
-
     return issue_form_code_as(case_id=case_id, stage_key=stage, evidence=evidence,
                               token=token_for(handle), channel="demo")[1]

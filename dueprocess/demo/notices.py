@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from sqlmodel import col, func, select
 
+from dueprocess.db import session_scope
+from dueprocess.settings import get_notify_settings
+from models.notices import Notice
 from models.procedure import load_procedure
 from notifications.audiences import OFFICIALS, PUBLIC, reviewers_tag
 from notifications.transport.receiver import WebhookReceiver
-from notifications.settings import get_notify_settings
 
 
 def demo_audiences() -> tuple[str, ...]:
@@ -42,11 +45,6 @@ def start_demo_channels(data_dir: Path) -> DemoChannels:
 
 
 def _unsettled(case_id: str) -> int:
-    from sqlmodel import col, func, select
-
-    from dueprocess.db import session_scope
-    from models.notices import Notice
-
     with session_scope() as session:
         return int(session.exec(select(func.count()).select_from(Notice).where(
             Notice.case_id == case_id, col(Notice.settled_at).is_(None))).one())
@@ -56,7 +54,7 @@ def deliver_demo_notices(console: Console, case_id: str, channels: DemoChannels)
     """Run the served deliver-notices deployment until the case's notices are settled,
     and show what the receiver got. (A scheduled run may be delivering already: the
     deployment runs one at a time, so a second run is cancelled and tried again.)"""
-    from prefect.deployments import run_deployment
+    from prefect.deployments import run_deployment  # deferred: Prefect, once PREFECT_* are set
 
     deadline = time.monotonic() + 120
     while _unsettled(case_id) and time.monotonic() < deadline:

@@ -22,11 +22,49 @@ from typing import Any
 import yaml
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import select
 
+from dueprocess.clock import system_now
+from dueprocess.db import migrate, session_scope
 from dueprocess.demo import submissions
 from dueprocess.demo.credentials import token_for
+from dueprocess.demo.notices import deliver_demo_notices, start_demo_channels
 from dueprocess.demo.run import CASE_FILE, patience, record_step, step
-from dueprocess.settings import get_settings
+from dueprocess.i18n import translations
+from dueprocess.ledger import export_and_verify, export_dossier, log_public_key_pem
+from dueprocess.services.case_clock import advance_clock_to
+from dueprocess.services.cases import read_case_file, register_person
+from dueprocess.settings import get_notify_settings, get_settings
+from dueprocess.stack.processes import (
+    local_prefect_server,
+    prefect_environment,
+    served_deployments,
+)
+from implementation.items import add_milestone_as, record_progress_as, register_item_as
+from implementation.report import (
+    chart_labels,
+    chart_spec,
+    chart_svg,
+    department_figures,
+    report_csv,
+)
+from implementation.supervision import supervise_overdue
+from models.cases import DraftVersion
+from models.implementation import ItemCreate, MilestoneCreate, ProgressUpdateCreate
+from models.programme import (
+    BallotCreate,
+    MarkCreate,
+    MarkKind,
+    Proposal,
+    ProposalCreate,
+    Roll,
+    ballot_chain,
+)
+from programme.ballots import cast_public_vote, close_ballot_as, open_ballot_as, send_code
+from programme.list_case import list_of_case, open_list_case_as
+from programme.participation import participation_evidence
+from programme.proposals import moderate_as, submit_proposal
+from programme.recount import recount
 
 OFFICIAL = "wang.fang"
 PROPOSALS = (
@@ -54,18 +92,12 @@ DEPARTMENTS = (("District Urban Management Commission", "li.wei"),
 
 
 def _register_people() -> None:
-    from dueprocess.db import session_scope
-    from dueprocess.services.cases import read_case_file, register_person
-
     with session_scope() as session:
         for person in read_case_file(CASE_FILE).people:
             register_person(session, person)
 
 
 def _proposals(console: Console) -> list[int]:
-    from models.programme import MarkCreate, MarkKind, ProposalCreate
-    from programme.proposals import moderate_as, submit_proposal
-
     ids = []
     for n, (category, level, street, place, text) in enumerate(PROPOSALS):
         proposal = submit_proposal(request=ProposalCreate(
@@ -87,10 +119,6 @@ def _proposals(console: Console) -> list[int]:
 
 
 def _vote(console: Console, options: list[int], receiver: Any) -> int:
-    from dueprocess.clock import system_now
-    from models.programme import BallotCreate, Roll
-    from programme.ballots import cast_public_vote, close_ballot_as, open_ballot_as, send_code
-
     now = system_now()
     window = timedelta(seconds=patience(20))  # long enough for the votes on this machine
     ballot = open_ballot_as(request=BallotCreate(
@@ -116,10 +144,6 @@ def _vote(console: Console, options: list[int], receiver: Any) -> int:
 
 
 def _recount(console: Console, ballot_id: int, data_dir: Path) -> None:
-    from dueprocess.ledger import export_dossier, log_public_key_pem
-    from models.programme import ballot_chain
-    from programme.recount import recount
-
     directory = data_dir / "dossiers" / ballot_chain(ballot_id)
     export_dossier(ballot_chain(ballot_id), directory, announce=lambda _: None, of_case=False)
     key = log_public_key_pem()  # in real use, the key the log published, held by others
@@ -139,11 +163,6 @@ def _list_case_file() -> dict[str, Any]:
 
 
 def draft_text(case_id: str) -> str:
-    from sqlmodel import select
-
-    from dueprocess.db import session_scope
-    from models.cases import DraftVersion
-
     with session_scope() as session:
         return session.exec(select(DraftVersion.text).where(
             DraftVersion.case_id == case_id)).first() or ""
@@ -154,8 +173,10 @@ def _reviewed(evidence: dict[str, Any], **texts: Any) -> dict[str, Any]:
 
 
 def _decide(console: Console, case_id: str) -> None:
-    from dueprocess.orchestration.case_runs import start_case_run, wait_for_gate
-    from programme.participation import participation_evidence
+    from dueprocess.orchestration.case_runs import (  # deferred: Prefect, once PREFECT_* are set
+        start_case_run,
+        wait_for_gate,
+    )
 
     run_id = start_case_run(case_id)
     if wait_for_gate(case_id, timeout=patience(120)) is None:
@@ -192,8 +213,6 @@ def _decide(console: Console, case_id: str) -> None:
 
 
 def _at(console: Console, case_id: str, moment: str) -> datetime:
-    from dueprocess.services.case_clock import advance_clock_to
-
     now = advance_clock_to(case_id=case_id, moment=datetime.fromisoformat(moment),
                            person="demo")
     console.print(f"  [magenta]simulated time[/]: {now.astimezone(submissions.BEIJING):%Y-%m-%d}",
@@ -202,12 +221,6 @@ def _at(console: Console, case_id: str, moment: str) -> datetime:
 
 
 def _implement(console: Console, case_id: str, listed: list[int]) -> None:
-    from dueprocess.db import session_scope
-    from models.implementation import ItemCreate, MilestoneCreate, ProgressUpdateCreate
-    from models.programme import Proposal
-    from implementation.items import add_milestone_as, record_progress_as, register_item_as
-    from implementation.supervision import supervise_overdue
-
     items: list[tuple[Any, list[Any], str]] = []
     for proposal_id, (department, reporter) in zip(listed, DEPARTMENTS, strict=False):
         with session_scope() as session:
@@ -250,9 +263,6 @@ def _implement(console: Console, case_id: str, listed: list[int]) -> None:
 
 
 def _report(console: Console, year: int, data_dir: Path) -> None:
-    from implementation.report import chart_spec, chart_svg, department_figures, report_csv
-    from implementation.report_pages import WORDS
-
     figures = department_figures(year=year)
     table = Table(title=f"Supervision report {year}")
     for column in ("department", "milestones", "on time", "late", "overdue", "not yet due",
@@ -266,22 +276,12 @@ def _report(console: Console, year: int, data_dir: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"report-{year}.csv").write_text(report_csv(figures), encoding="utf-8")
     svg = chart_svg(chart_spec(figures, title=f"Supervision report {year}",
-                               labels=WORDS["en"]))
+                               labels=chart_labels(translations("en"))))
     (folder / f"report-{year}.svg").write_text(svg, encoding="utf-8")
     console.print(f"  chart and CSV: {folder}/report-{year}.svg, .csv", highlight=False)
 
 
 def run_programme_demo(console: Console) -> None:
-    from dueprocess.db import migrate, session_scope
-    from dueprocess.stack.processes import (
-        local_prefect_server,
-        prefect_environment,
-        served_deployments,
-    )
-    from dueprocess.demo.notices import deliver_demo_notices, start_demo_channels
-    from notifications.settings import get_notify_settings
-    from programme.list_case import list_of_case, open_list_case_as
-
     started = time.monotonic()
     os.environ["DUEPROCESS_ALLOW_SIMULATED_TIME"] = "true"  # a demo stack (see run_demo)
     os.environ["DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS"] = "true"  # voters on loopback
@@ -321,8 +321,6 @@ def run_programme_demo(console: Console) -> None:
             deliver_demo_notices(console, case.id, channels)
     step(console, "The year's supervision report")
     _report(console, 2027, data_dir)
-    from dueprocess.ledger import export_and_verify
-
     export_and_verify(case.id, data_dir / "dossiers" / case.id, console)
     url = get_notify_settings().portal_url.rstrip("/")
     console.print(f"Public pages (`DUEPROCESS_DATA_DIR={data_dir} dueprocess portal`): "

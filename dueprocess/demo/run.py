@@ -19,12 +19,31 @@ from typing import Any
 from uuid import UUID
 
 from rich.console import Console
+from sqlmodel import select
 
+from dueprocess.commands.render import print_case
+from dueprocess.db import migrate, session_scope
 from dueprocess.demo import submissions
 from dueprocess.demo.credentials import form_code_for, token_for
+from dueprocess.demo.notices import deliver_demo_notices, print_portal_hint, start_demo_channels
 from dueprocess.errors import Refused
+from dueprocess.ledger import export_and_verify
+from dueprocess.services.case_clock import advance_clock_to
+from dueprocess.services.case_view import case_view
+from dueprocess.services.cases import open_case, read_case_file
+from dueprocess.services.recording import record_evidence
 from dueprocess.settings import get_settings
+from dueprocess.stack.processes import (
+    local_prefect_server,
+    prefect_environment,
+    served_deployments,
+)
+from dueprocess.stack.startup import reference_seconds
+from models.evidence import GateWait, Refusal
 
+# Prefect reads its settings (PREFECT_API_URL, PREFECT_HOME, …) once, when it is first
+# imported, and the demo sets them for its own server as it starts it: whatever imports
+# Prefect is imported in the function that uses it, after that.
 CASE_FILE = Path(__file__).parent / "case.yaml"
 
 
@@ -35,18 +54,11 @@ def step(console: Console, text: str) -> None:
 def patience(idle_seconds: float) -> float:
     """A wait that grows with this machine's measured start-up (a fixed 60 or 120 s broke
     the demo under load: its waits are for flow processes starting)."""
-    from dueprocess.stack.startup import reference_seconds
-
     return max(idle_seconds, idle_seconds / 4 * reference_seconds())
 
 
 def _wait_for_refusal(case_id: str, key: str, *, timeout: float | None = None
                       ) -> list[dict[str, str]]:
-    from sqlmodel import select
-
-    from dueprocess.db import session_scope
-    from models.evidence import GateWait, Refusal
-
     deadline = time.monotonic() + (timeout or patience(60))
     while time.monotonic() < deadline:
         with session_scope() as session:
@@ -62,8 +74,6 @@ def _wait_for_refusal(case_id: str, key: str, *, timeout: float | None = None
 
 def advance_clock_for(console: Console, case_id: str, stage: str) -> None:
     """Move the case's simulated clock to the day the reviewer records `stage`."""
-    from dueprocess.services.case_clock import advance_clock_to
-
     before_and_after = advance_clock_to(case_id=case_id, moment=submissions.recorded_at(stage),
                                         person="demo")
     console.print(f"  [magenta]simulated time[/]: the case clock reads "
@@ -73,8 +83,9 @@ def advance_clock_for(console: Console, case_id: str, stage: str) -> None:
 
 def record_step(console: Console, case_id: str, stage: str, by: str, evidence: dict[str, Any],
             *, resume: bool = True) -> None:
-    from dueprocess.orchestration.case_runs import resume_after_recording
-    from dueprocess.services.recording import record_evidence
+    from dueprocess.orchestration.case_runs import (  # deferred: Prefect, once PREFECT_* are set
+        resume_after_recording,
+    )
 
     advance_clock_for(console, case_id, stage)
 
@@ -86,7 +97,7 @@ def record_step(console: Console, case_id: str, stage: str, by: str, evidence: d
 
 
 def _play_case(console: Console, case_id: str) -> None:
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import get_client  # deferred: Prefect, once PREFECT_* are set
 
     from dueprocess.orchestration.case_runs import start_case_run, wait_for_gate
     from dueprocess.orchestration.resume import resume_with_input
@@ -100,8 +111,6 @@ def _play_case(console: Console, case_id: str) -> None:
     step(console, "The legal reviewer tries to review before public participation, expert "
           "review and risk assessment are done")
     try:
-        from dueprocess.services.recording import record_evidence
-
         record_evidence(case_id=case_id, stage_key="legality_review", recorded_by="sun.hao",
                         evidence=submissions.LEGALITY, channel="demo",
                         token=token_for("sun.hao"))
@@ -146,16 +155,6 @@ def _play_case(console: Console, case_id: str) -> None:
 
 
 def run_demo(console: Console) -> None:
-    from dueprocess.commands.render import print_case
-    from dueprocess.db import migrate, session_scope
-    from dueprocess.services.case_view import case_view
-    from dueprocess.services.cases import open_case, read_case_file
-    from dueprocess.stack.processes import (
-        local_prefect_server,
-        prefect_environment,
-        served_deployments,
-    )
-
     started = time.monotonic()
     # The demo's own stack is a demo stack: it may run the case on simulated time (its
     # served deployments inherit this); a stack for real use refuses it.
@@ -165,8 +164,6 @@ def run_demo(console: Console) -> None:
     data_dir = settings.data_dir
     console.print(f"[bold]dueprocess demo[/] — data directory {data_dir}")
     migrate()
-    from dueprocess.demo.notices import deliver_demo_notices, print_portal_hint, start_demo_channels
-
     channels = start_demo_channels(data_dir)  # notices go to a receiver on loopback
     with local_prefect_server(data_dir) as api_url:
         os.environ.update(prefect_environment(data_dir, api_url))
@@ -186,7 +183,5 @@ def run_demo(console: Console) -> None:
                   f"({settings.resolved_database_url}), table 'decision', case {case.id}; "
                   f"see it again with: dueprocess status {case.id}")
     print_portal_hint(console, case.id, data_dir)
-    from dueprocess.ledger import export_and_verify
-
     export_and_verify(case.id, data_dir / "dossiers" / case.id, console)
     console.print(f"Demo finished in {time.monotonic() - started:.1f} s.")

@@ -4,7 +4,7 @@ The log's format, Merkle proofs, signatures and the offline dossier verifier are
 top-level `ledger` package, which needs no database so that anyone can verify with it
 alone; this package writes the case database's records into that log and checks them.
 
-Importing this module subscribes `log_case_event` to the case journal, so every case
+The composition root subscribes `log_case_event` to the case journal, so every case
 event (evidence, refusals, transitions, notices, decisions, and the case's draft
 versions) is appended as a Merkle leaf in the same transaction as the change it records.
 Comments, notices, confirmed subscriptions, assignments, declarations, panel notes,
@@ -21,7 +21,6 @@ For the portal and API: `latest_tree_head()`, `published_tree_heads()`,
 `log_public_key_pem()`.
 """
 
-from dueprocess.journal import subscribe
 from dueprocess.ledger.audit import LogReport, verify_log
 from dueprocess.ledger.export import export_and_verify, export_dossier
 from dueprocess.ledger.heads import (
@@ -31,9 +30,7 @@ from dueprocess.ledger.heads import (
     published_tree_heads,
 )
 from dueprocess.ledger.log import LogTampered, log_case_event
-from dueprocess.ledger.settings import TransparencySettings, get_transparency_settings
-
-subscribe(log_case_event)
+from dueprocess.settings import TransparencySettings, get_transparency_settings
 
 __all__ = [
     "LogReport",

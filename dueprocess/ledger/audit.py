@@ -50,7 +50,7 @@ from dueprocess.ledger.records import (
 )
 from dueprocess.ledger.row_audit import RowAudit
 from dueprocess.ledger.rows import SYSTEM_SCOPE
-from dueprocess.ledger.settings import get_transparency_settings
+from dueprocess.settings import get_transparency_settings
 from ledger import (
     CanonicalizationError,
     MerkleLog,

@@ -30,8 +30,8 @@ from dueprocess.ledger.heads import (
 )
 from dueprocess.ledger.log import LogTampered, checked_leaf_hashes, stored_leaves
 from dueprocess.ledger.records import DOCUMENT, DRAFT, EVIDENCE, ROW_KINDS
-from dueprocess.ledger.settings import get_transparency_settings
 from dueprocess.services.cases import get_case
+from dueprocess.settings import get_transparency_settings
 from ledger import (
     DossierError,
     DossierItem,

@@ -47,8 +47,7 @@ from dueprocess.ledger.log import (
     checked_leaf_hashes,
     locked_head,
 )
-from dueprocess.ledger.settings import get_transparency_settings
-from dueprocess.settings import get_settings
+from dueprocess.settings import get_settings, get_transparency_settings
 from ledger import (
     MerkleTree,
     ProofError,
@@ -56,6 +55,7 @@ from ledger import (
     SigningKeyError,
     key_id,
     load_or_create_signing_key,
+    load_public_key,
     public_key_pem,
     sign_tree_head,
     verify_consistency,
@@ -224,7 +224,6 @@ def log_origin(key: Ed25519PrivateKey | None = None) -> str:
         pem = log_public_key_pem()
         if pem is None:
             raise DueProcessError(f"{KEY_SETTING}: no signing key yet, so no origin")
-        from ledger import load_public_key
         return f"dueprocess/{key_id(load_public_key(pem))[:16]}"
     return f"dueprocess/{key_id(key)[:16]}"
 

@@ -16,14 +16,13 @@ import logging
 from collections.abc import Iterable
 
 from dueprocess.journal import CaseEvent
+from dueprocess.services.progress import advance_case
+from dueprocess.settings import get_ops_settings
 
 logger = logging.getLogger(__name__)
 
 
 def advance_after_evidence(events: Iterable[CaseEvent]) -> None:
-    from dueprocess.services.progress import advance_case
-    from dueprocess.settings import get_ops_settings
-
     cases = list(dict.fromkeys(e.case_id for e in events if e.kind == "evidence.recorded"))
     if not cases or not get_ops_settings().advance_on_record:
         return

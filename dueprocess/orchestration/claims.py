@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+
 from dueprocess.db import session_scope
 from dueprocess.services.cases import get_case
 
@@ -11,9 +14,6 @@ ACTIVE = frozenset({"RUNNING", "PAUSED", "SCHEDULED", "PENDING"})
 
 
 def _is_active(flow_run_id: str) -> bool:
-    from prefect.client.orchestration import get_client  # imports Prefect's client
-    from prefect.exceptions import ObjectNotFound
-
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))

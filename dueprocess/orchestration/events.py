@@ -21,8 +21,10 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
-from dueprocess.journal import CaseEvent, subscribe
+from dueprocess.journal import CaseEvent
+from dueprocess.orchestration.advance_after_commit import advance_after_evidence
 from dueprocess.orchestration.faults import fault_point
+from dueprocess.settings import get_ops_settings
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +129,14 @@ def disable_prefect_events() -> None:
 def prefect_api_configured() -> bool:
     if _EMISSION_DISABLED:
         return False
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL  # deferred: Prefect (1 s), only if events are on
 
     return bool(PREFECT_API_URL.value())
 
 
 def emit(event: CaseEvent) -> None:
     """Send one case event to Prefect (in the background); log, never raise."""
-    from prefect.events import emit_event
+    from prefect.events import emit_event  # deferred: only with a Prefect server
 
     try:
         emit_event(
@@ -147,7 +149,6 @@ def emit(event: CaseEvent) -> None:
                        exc_info=True)
 
 
-@subscribe
 def queue_for_prefect(session: Session, event: CaseEvent) -> None:
     fault_point(f"{event.kind}:in-transaction")
     queue: list[tuple[CaseEvent, Any]] | None = session.info.get(_QUEUE)
@@ -168,9 +169,6 @@ def _after_commit(session: Session) -> None:
         return
     for event in queued:
         fault_point(f"{event.kind}:after-commit")
-    from dueprocess.orchestration.advance_after_commit import advance_after_evidence
-    from dueprocess.settings import get_ops_settings
-
     advance_after_evidence(queued)
     if not get_ops_settings().prefect_events or not prefect_api_configured():
         return

@@ -46,6 +46,13 @@ CANCELLED = frozenset({"CANCELLED", "CANCELLING"})
 # Prefect's runner cancels the runs it is executing when it shuts down: not a decision
 # of anyone, so such a run is restarted like a crashed one.
 RUNNER_SHUTDOWN = "Runner is shutting down."
+# What recovery did that is worth reporting; "waits for …", "is Running", "closed" are the
+# normal states.
+NOTEWORTHY = ("started", "restarted", "resumed", "failed", "left")
+
+
+def is_noteworthy(action: str) -> bool:
+    return any(word in action for word in NOTEWORTHY)
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class DrivingRun:
 @contextmanager
 def prefect_client(timeout: float = 10.0) -> Iterator[Any]:
     """A sync client that fails fast instead of retrying for minutes."""
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import get_client  # deferred: `status` imports this module
     from prefect.settings import (
         PREFECT_API_REQUEST_TIMEOUT,
         PREFECT_CLIENT_MAX_RETRIES,
@@ -84,7 +91,7 @@ def prefect_client(timeout: float = 10.0) -> Iterator[Any]:
 
 
 def read_driving_run(client: Any, run_id: str) -> DrivingRun:
-    from prefect.exceptions import ObjectNotFound
+    from prefect.exceptions import ObjectNotFound  # deferred: `status` imports this module
 
     try:
         run = client.read_flow_run(UUID(run_id))
@@ -98,7 +105,7 @@ def read_driving_run(client: Any, run_id: str) -> DrivingRun:
 
 
 def _start_run(case_id: str, *, previous: str | None) -> str:
-    from prefect.deployments import run_deployment
+    from prefect.deployments import run_deployment  # deferred: `status` imports this module
 
     run = run_deployment(
         get_settings().deployment_name, parameters={"case_id": case_id}, timeout=0,
@@ -112,7 +119,7 @@ def _start_run(case_id: str, *, previous: str | None) -> str:
 
 
 def _reschedule(client: Any, run: DrivingRun) -> None:
-    from prefect.states import Scheduled
+    from prefect.states import Scheduled  # deferred: `status` imports this module
 
     # Back off a little more on each attempt, so a persistent fault does not spin.
     delay = min(2 ** max(run.run_count - 1, 0), 60)
@@ -177,7 +184,9 @@ def recover_case(case_id: str, *, restart: bool = False) -> str:
 
 
 def _wake(run_id: str, case_id: str) -> str:
-    from dueprocess.orchestration.resume import resume_with_input  # imports Prefect
+    from dueprocess.orchestration.resume import (  # deferred: imports Prefect; `status` loads this
+        resume_with_input,
+    )
 
     response = resume_with_input(UUID(run_id), run_input={
         "recorded_by": "dueprocess", "recorded_evidence_id": _latest_evidence_id(case_id),
@@ -205,7 +214,7 @@ def recover_open_cases() -> list[tuple[str, str]]:
 def finish_closed_cases() -> list[tuple[str, str]]:
     """Wake the suspended runs of cases that closed without them (the last evidence closes
     the case at once, and its recorder then has no gate to resume), so they complete."""
-    from prefect.client.schemas.filters import (
+    from prefect.client.schemas.filters import (  # deferred: `status` imports this module
         DeploymentFilter,
         DeploymentFilterName,
         FlowRunFilter,

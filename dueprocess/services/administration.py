@@ -21,6 +21,7 @@ from dueprocess.errors import Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.permissions import administrator
 from dueprocess.services import identity
+from dueprocess.services.cases import register_person
 from dueprocess.services.payloads import canonical_sha256
 from dueprocess.services.refusal_audit import audit_refusal
 from models.base import utcnow
@@ -79,8 +80,6 @@ def _as_actor(*, token: str | None, audit: str, action: str, channel: str, now: 
 def register_person_as(*, person: PersonCreate, token: str | None, channel: str,
                        now: datetime | None = None) -> Person:
     """Register a person (an existing handle is never changed)."""
-    from dueprocess.services.cases import register_person
-
     now = now or utcnow()
     with _as_actor(token=token, audit="person.register", action="register people",
                    channel=channel, now=now) as (session, actor):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, func, select
 
@@ -15,6 +14,7 @@ from dueprocess.services.case_clock import case_now, is_simulated
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
 from dueprocess.services.gate_waits import latest_wait
+from dueprocess.services.notice_status import FailedNotice, failed_notices
 from models.cases import DecisionCase
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
@@ -40,7 +40,7 @@ class CaseView:
     decision: Decision | None
     waiting: GateWait | None
     refusals: list[Refusal]
-    failed_notices: list[Any] = field(default_factory=list)  # dueprocess.services.notice_status.FailedNotice
+    failed_notices: list[FailedNotice] = field(default_factory=list)
     simulated: bool = False  # the case runs on simulated time (demo, tests)
     now: datetime | None = None  # the case time the gates were judged at
 
@@ -73,8 +73,6 @@ def case_view(case_id: str, *, now: datetime | None = None, refusals: int = 5) -
             select(Refusal).where(Refusal.case_id == case_id)
             .order_by(col(Refusal.id).desc()).limit(refusals)
         ))
-        from dueprocess.services.notice_status import failed_notices
-
         return CaseView(case, stages, decision,
                         wait if wait is not None and wait.consumed_at is None else None, recent,
                         failed_notices(session, case_id), simulated=simulated, now=now)

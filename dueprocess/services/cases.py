@@ -26,6 +26,7 @@ from dueprocess.rules.participation import KIND as PARTICIPATION
 from dueprocess.services import assignments, identity
 from dueprocess.services.case_clock import simulated_time_problems, start_simulated_clock
 from dueprocess.services.case_snapshot import load_facts
+from dueprocess.services.payloads import load_yaml
 from models.base import utcnow
 from models.cases import CaseCreate, CaseStatus, DecisionCase, DraftVersion, text_sha256
 from models.ledger import note_written
@@ -41,8 +42,6 @@ def new_case_id(now: datetime) -> str:
 
 def read_case_file(path: Path) -> CaseCreate:
     """Parse a YAML or JSON case file; errors name the file and the field."""
-    from dueprocess.services.payloads import load_yaml
-
     try:
         data: Any = load_yaml(path.read_text(encoding="utf-8"), field=f"case file {path}")
     except FileNotFoundError:
@@ -108,7 +107,7 @@ def register_person(session: Session, listed: PersonCreate) -> Person:
                               "created_at": utcnow()}
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        from sqlalchemy.dialects import postgresql, sqlite
+        from sqlalchemy.dialects import postgresql, sqlite  # deferred: costs `status` 35 ms
 
         insert = (postgresql if dialect == "postgresql" else sqlite).insert
         inserted = session.connection().execute(

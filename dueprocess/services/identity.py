@@ -36,6 +36,8 @@ FORM_CODE_TTL = timedelta(hours=72)
 MIN_PASSWORD_LENGTH = 12
 ARTICLE = "ASVS 6.2"
 FORM_ARTICLE = "ASVS 6.2, 2.8"
+# Who may act for the organ outside a stage: moderate, open ballots and follow-ups.
+OFFICIALS = frozenset({Role.OFFICIAL, Role.PARTICIPATION_OFFICER, Role.ADMINISTRATOR})
 _HASHER = PasswordHasher()  # argon2id with the library's current parameters
 # Verified when the handle has no password, so that a missing account takes as long.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
@@ -339,3 +341,15 @@ def signature_of_form(private_key: Ed25519PrivateKey, *, case_id: str,
     return signatures.sign(private_key, form_proof_message(
         case_id=case_id, stage_key=stage_key, handle=handle, evidence_sha256=evidence_sha256))
 
+
+def require_official(session: Session, *, actor: str, token: str | None, channel: str,
+                     rule: str, rules: str, may: str) -> None:
+    """`actor` is authenticated and an official, a participation officer or an
+    administrator; otherwise `Refused` names `rule` and what they may not do."""
+    problems = identity_problems(session, handle=actor, token=token, channel=channel)
+    if problems:
+        raise Refused(problems)
+    person = get_person(session, actor)
+    if person.role not in OFFICIALS and not is_administrator(person):
+        raise Refused([Unmet(rule, rules, f"'{actor}' ({person.role}) may not {may}: "
+                             "officials and participation officers may")])

@@ -2,20 +2,20 @@
 
 The deadlines are the supervision feature's (`dueprocess.services.escalations`, which escalates
 missed ones as `deadline.missed`), so a reminder, the portal and an escalation agree.
-Without that feature: a stage period (DUEPROCESS_NOTIFY_STAGE_DAYS) after the stage opened.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, select
 
+from dueprocess.services.escalations import stage_deadline as supervised_deadline
+from dueprocess.settings import get_notify_settings, get_ops_settings
 from models.cases import DecisionCase
 from models.notices import CommentWindow
 from models.procedure import ProcedureDefinition
 from models.stages import Stage, StageStatus
-from notifications.settings import get_notify_settings
 
 
 def comment_window_for(session: Session, case_id: str) -> CommentWindow | None:
@@ -27,11 +27,6 @@ def stage_deadline(
 ) -> datetime | None:
     if stage.status is not StageStatus.OPEN or stage.opened_at is None:
         return None
-    try:
-        from dueprocess.services.escalations import stage_deadline as supervised_deadline
-        from dueprocess.settings import get_ops_settings
-    except ImportError:  # supervision is a separate feature
-        return stage.opened_at + timedelta(days=stage_days)
     due = supervised_deadline(procedure, stage, get_ops_settings(),
                               case_opened_at=case_opened_at)
     return due[0] if due else None

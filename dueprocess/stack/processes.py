@@ -5,6 +5,10 @@ the public portal; started, checked and stopped leaving nothing behind.
 in its own session (process group), so stopping it reaches the processes it started, and
 carries `DUEPROCESS_STACK_ID` in its environment, so a last sweep finds any process that
 escaped its group (Prefect's runner can start flow runs in their own sessions).
+
+Prefect reads its settings (PREFECT_API_URL, PREFECT_HOME, …) once, when it is first
+imported, and `up` and the demo set them for the server they start: Prefect is imported
+in the function that calls it, after that.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_settings
@@ -211,7 +219,9 @@ def wait_for_deployment(
 ) -> None:
     """Block until the runner has registered the deployment (the deadline derived from a
     reference start-up measured beside it, unless one is given)."""
-    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.orchestration import (  # deferred: Prefect, once PREFECT_* are set
+        SyncPrefectClient,
+    )
     from prefect.exceptions import ObjectNotFound
 
     own = deadline is None
@@ -271,10 +281,6 @@ def check_prefect_api(api_url: str, *, setting: str = "PREFECT_API_URL",
 
 def check_case_database(url: str) -> None:
     """Fail fast, naming DUEPROCESS_DATABASE_URL, when the case database is unreachable."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, OperationalError
-
     try:
         parsed = make_url(url)
     except ArgumentError:

@@ -7,6 +7,10 @@ it is installed, recovers the cases that were waiting, and prints the addresses.
 or SIGTERM stops the runner first (it pauses its deployments and cancels what it runs,
 and may need a second signal), then the portal and the server, and finally kills any
 process of the stack still alive. Run it again and the cases carry on.
+
+Prefect reads its settings (PREFECT_API_URL, PREFECT_HOME, …) once, when it is first
+imported, and `up` sets them for the server it starts or uses: what imports Prefect
+(the deployments too) is imported in the function that calls it, after that.
 """
 
 from __future__ import annotations
@@ -25,7 +29,11 @@ from types import FrameType
 
 from rich.console import Console
 
+from dueprocess.db import migrate
 from dueprocess.errors import DueProcessError
+from dueprocess.orchestration.recovery import is_noteworthy, recover_open_cases
+from dueprocess.services.case_clock import simulated_cases
+from dueprocess.settings import get_ops_settings, get_portal_settings, get_settings
 from dueprocess.stack.processes import (
     STACK_ID_VARIABLE,
     Child,
@@ -79,7 +87,7 @@ def crash_orphaned_runs(deployment_names: list[str]) -> int:
     Only called when `up` runs its own server: no other runner can be executing them.
     The resulting Crashed state lets recovery restart them like any crashed run.
     """
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import get_client  # deferred: after PREFECT_* are set
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterName,
@@ -143,9 +151,6 @@ class UpStack:
 def _refuse_simulated_time_for_real_use(console: Console) -> None:
     """A stack for real use never runs a case on simulated time; a demo or test stack
     says so (DUEPROCESS_ALLOW_SIMULATED_TIME=true)."""
-    from dueprocess.services.case_clock import simulated_cases
-    from dueprocess.settings import get_settings
-
     simulated = simulated_cases()
     if get_settings().allow_simulated_time:
         console.print("[magenta]demo/test stack[/]: cases may run on simulated time "
@@ -163,9 +168,6 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 
 def run_up(console: Console, *, host: str | None = None, port: int | None = None,
            with_portal: bool = True, ready_file: Path | None = None) -> None:
-    from dueprocess.db import migrate
-    from dueprocess.settings import get_ops_settings, get_settings
-
     settings, ops = get_settings(), get_ops_settings()
     host = host or ops.ui_host
     port = port or ops.ui_port
@@ -217,7 +219,7 @@ def _start(console: Console, stack: UpStack, *, host: str, port: int,
                       f"(SQLite under {data_dir / 'prefect'})", highlight=False)
     prefect_env = prefect_environment(data_dir, api_url)
     os.environ.update(prefect_env)  # this process talks to the same server …
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # deferred: see above
 
     # … and Prefect read its settings when it was imported, so tell it again.
     with temporary_settings({PREFECT_API_URL: api_url}):
@@ -227,9 +229,7 @@ def _start(console: Console, stack: UpStack, *, host: str, port: int,
 
 def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[str, str],
            own_server: bool, with_portal: bool, ready_file: Path | None) -> None:
-    from deployments.definitions import specs
-    from dueprocess.orchestration.recovery import recover_open_cases
-    from flows.deadline_watchdog import NOTEWORTHY
+    from deployments.definitions import specs  # deferred: Prefect, after PREFECT_* are set
 
     data_dir = stack.data_dir
     runner = stack.start("runner", [sys.executable, "-m", "deployments.serve"],
@@ -246,17 +246,15 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
             console.print(f"  {orphaned} run(s) were active when the last stack stopped")
     recovered = recover_open_cases()
     for case_id, action in recovered:
-        if any(word in action for word in NOTEWORTHY):
+        if is_noteworthy(action):
             console.print(f"  case {case_id}: {action}")
     if recovered:
         console.print(f"  {len(recovered)} case(s) checked")
     portal_url = None
     if with_portal and portal_available():
-        from dueprocess.web.settings import get_portal_settings
-
         portal = get_portal_settings()
         check_port_free(portal.portal_host, portal.portal_port, "DUEPROCESS_PORTAL_PORT")
-        stack.start("portal", [sys.executable, "-m", "uvicorn", "portal.app:create_app",
+        stack.start("portal", [sys.executable, "-m", "uvicorn", "dueprocess.composition.portal:create_app",
                                "--factory", "--host", portal.portal_host,
                                "--port", str(portal.portal_port), "--log-level", "warning",
                                # the portal trusts X-Forwarded-For itself, from configured
@@ -280,7 +278,7 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
 
 def _unpause(names: list[str]) -> None:
     """`serve` pauses its deployments when it stops; a new stack serves them again."""
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import get_client  # deferred: after PREFECT_* are set
 
     with get_client(sync_client=True) as client:
         for name in names:

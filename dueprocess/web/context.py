@@ -1,40 +1,86 @@
-"""What the portal's routers share: the page templates and the request's app state.
+"""What the page-serving routers share: the page templates, in each language, and the
+request's app state.
 
-Kept apart from `portal.app`, which includes the routers, so that no router imports the
-module that imports it.
+Template folders are registered, never looked up: the kit's own folder
+(`dueprocess/web/templates`: `base.html`, `message.html`) is always searched first, then
+each folder given to `register_templates`, in the order registered. The composition root
+(`dueprocess.composition.portal`) registers every capability's folder before the app
+serves:
+
+    register_templates(Path(portal.__file__).parent / "templates")
+    register_templates(Path(programme.__file__).parent / "templates")
+
+Registering a folder again changes nothing; a folder registered after the first render is
+searched from the next lookup on (the loader reads the registry each time), so the kit
+imports no capability to find their pages.
+
+Templates are rendered by an environment per language with Jinja2's i18n extension and
+that language's catalogue installed (`dueprocess.i18n`, newstyle gettext: `_("…")`,
+`pgettext("context", "…")`, `%(name)s` placeholders, autoescape on).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BaseLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from notifications.settings import get_notify_settings
-from dueprocess.web.i18n import WORDS
+from dueprocess.i18n import Language, translations
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Pages of features the portal serves (their routers are included by portal.app).
-FEATURE_TEMPLATES = (Path(__file__).resolve().parents[1] / "programme" / "templates",)
+_folders: list[Path] = [TEMPLATES]
+_registering = threading.Lock()
 
 
-def templates() -> Jinja2Templates:
-    env = Environment(loader=FileSystemLoader([TEMPLATES, *FEATURE_TEMPLATES]),
+def register_templates(folder: Path) -> None:
+    """Search `folder` for page templates after the kit's own and those registered before
+    it (idempotent: a folder registered again keeps its place)."""
+    resolved = Path(folder).resolve()
+    if not resolved.is_dir():
+        raise ValueError(f"templates: '{folder}' is not a folder")
+    with _registering:
+        if resolved not in _folders:
+            _folders.append(resolved)
+
+
+def template_folders() -> tuple[Path, ...]:
+    """The folders searched for a page template, in order: the kit's own first."""
+    with _registering:
+        return tuple(_folders)
+
+
+class RegisteredFolders(BaseLoader):
+    """Loads a template from the registered folders as they are at the time of the lookup."""
+
+    def get_source(self, environment: Environment,
+                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+        return FileSystemLoader(template_folders()).get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        return FileSystemLoader(template_folders()).list_templates()
+
+
+def templates(language: Language) -> Jinja2Templates:
+    """The page templates, with `language`'s catalogue installed for `_()` and `{% trans %}`."""
+    env = Environment(loader=RegisteredFolders(), extensions=["jinja2.ext.i18n"],
                       autoescape=select_autoescape(default=True, default_for_string=True))
-    language = get_notify_settings().notify_language
-    env.globals.update(t=WORDS[language], lang=language)
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts {% trans %} blocks
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(lang=language)
     return Jinja2Templates(env=env)
 
 
 @cache
-def page_templates() -> Jinja2Templates:
-    """Built on first use, so that creating the app reads no notification setting."""
-    return templates()
+def page_templates(language: Language) -> Jinja2Templates:
+    """The templates of `language`, built on first use and kept."""
+    return templates(language)
 
 
 def client_key(request: Request) -> str:

@@ -1,13 +1,10 @@
-"""HTTP status of each refusal the portal can meet."""
+"""HTTP status of each refusal a page or the API can meet: the error's own `http_status`."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ValidationError
 
-from dueprocess.errors import DueProcessError, NotFound
-from notifications.transport.channels import InvalidChannel
-from notifications.subscriptions import SubscriptionError
-from portal.comments.rules import CommentRefused
+from dueprocess.errors import DueProcessError
 
 
 class Problem(BaseModel):
@@ -19,13 +16,9 @@ class BadEncoding(DueProcessError):
 
 
 def status_of(exc: DueProcessError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, CommentRefused):
-        return exc.status
-    if isinstance(exc, (InvalidChannel, SubscriptionError)):
-        return 422
-    return 400
+    """The HTTP status the error names (`DueProcessError.http_status`: 400 unless its class or
+    the instance says otherwise, e.g. 404 for `NotFound`)."""
+    return exc.http_status
 
 
 def validation_message(exc: ValidationError) -> str:

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notifications.settings import get_notify_settings
+from dueprocess.settings import get_notify_settings
 from dueprocess.web.context import client_key
 from dueprocess.web.rendering import page
 

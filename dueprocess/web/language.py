@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 
-from notifications.settings import get_notify_settings
-from dueprocess.web.i18n import LANGUAGES, Language
+from dueprocess.i18n import LANGUAGES, Language
+from dueprocess.settings import get_notify_settings
 
 COOKIE = "dueprocess_lang"
 COOKIE_SECONDS = 365 * 24 * 3600

@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from gettext import GNUTranslations
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -23,16 +24,36 @@ from babel.dates import (
 )
 from babel.numbers import format_decimal
 
-from dueprocess.web.i18n import (
-    ANSWERS,
-    CASE_STATUS,
-    CITATIONS,
-    OUTCOMES,
-    STAGE_NAMES,
-    STAGE_STATUS,
-    TIMELINE,
-    WORDS,
-    Language,
+from dueprocess.i18n import N_, Language, translations
+from dueprocess.i18n.values import ANSWER_VALUES, value_label
+
+# Stage names by stage key, then by stage kind, as msgids: a page in Chinese names a stage
+# of a bundled procedure in Chinese; in English it shows the procedure's own title.
+STAGE_NAMES: dict[str, str] = {
+    "public_participation": N_("Public participation"),
+    "expert_review": N_("Expert argumentation"),
+    "risk_assessment": N_("Risk assessment"),
+    "legality_review": N_("Legality review"),
+    "collective_decision": N_("Collective discussion and decision"),
+    "publication": N_("Publication"),
+    "filing": N_("Filing for the record"),
+    "assignment": N_("Assignment"),
+    "recommendation_reply": N_("Reply to the recommendation"),
+}
+
+# Legal citations of the bundled procedures, with the msgid each is written by in another
+# language ({0}, {1}: the article numbers); a citation of no pattern stays as written.
+CITATIONS: tuple[tuple[str, str], ...] = (
+    (r"^Decree 713 Art\. (\d+)[–-](\d+)$", N_("Decree 713 Art. {0}–{1}")),
+    (r"^Decree 713 Art\. (\d+)$", N_("Decree 713 Art. {0}")),
+    (r"^State Council General Office 2018 No\. (\d+)$",
+     N_("State Council General Office 2018 No. {0}")),
+    (r"^State Council General Office 2018 No\. (\d+) \(filing within 30 days\)$",
+     N_("State Council General Office 2018 No. {0} (filing within 30 days)")),
+    (r"^SPP Procuratorial Recommendation Provisions 2019$",
+     N_("SPP Procuratorial Recommendation Provisions 2019")),
+    (r"^SPP Procuratorial Recommendation Provisions 2019 \(reply within two months\)$",
+     N_("SPP Procuratorial Recommendation Provisions 2019 (reply within two months)")),
 )
 
 
@@ -53,8 +74,14 @@ class Localizer:
         object.__setattr__(self, "locale", Locale.parse(self.language, sep="-"))
 
     @property
-    def words(self) -> dict[str, str]:
-        return WORDS[self.language]
+    def catalogue(self) -> GNUTranslations:
+        """The messages of this language (`dueprocess.i18n`)."""
+        return translations(self.language)
+
+    def _translated(self, message: str) -> str | None:
+        """`message` as the catalogue translates it, or None if it keeps the msgid."""
+        translated = self.catalogue.gettext(message)
+        return None if translated == message else translated
 
     def local(self, moment: datetime) -> datetime:
         return _aware(moment).astimezone(self.timezone)
@@ -96,13 +123,14 @@ class Localizer:
         """What is left of a period, in whole days rounded up; under a day says so."""
         seconds = (_aware(until) - _aware(now)).total_seconds()
         if seconds < 86_400:
-            return self.words["deadline_soon"]
-        return self.words["days_left"].format(days=self.days(math.ceil(seconds / 86_400)))
+            return self.catalogue.gettext("less than a day left")
+        return self.catalogue.gettext("{days} left").format(
+            days=self.days(math.ceil(seconds / 86_400)))
 
     def zone(self, now: datetime) -> str:
         """`本页时间均为中国标准时间（GMT+08:00）`: the zone every time on the page is in."""
         local = self.local(now)
-        return self.words["times_in"].format(
+        return self.catalogue.gettext("Times on this page are {zone} ({offset})").format(
             zone=get_timezone_name(local, "long", locale=self.locale),
             offset=get_timezone_gmt(local, "long", locale=self.locale))
 
@@ -111,31 +139,65 @@ class Localizer:
         return str(Locale.parse(language, sep="-").language_name)
 
     def stage(self, key: str, title: str, kind: str | None = None) -> str:
-        names = STAGE_NAMES[self.language]
-        return names.get(key) or (names.get(kind) if kind else None) or title
+        """A stage's name: its key's, else its kind's, if the catalogue translates it;
+        else the procedure's title (so an English page shows the procedure's own)."""
+        for name in (key, kind):
+            message = STAGE_NAMES.get(name) if name else None
+            translated = self._translated(message) if message else None
+            if translated:
+                return translated
+        return title
 
     def articles(self, citation: str) -> str:
         """A stage's legal basis as cited in the page's language (bundled procedures)."""
-        for pattern, replacement in CITATIONS[self.language]:
-            if re.match(pattern, citation):
-                return re.sub(pattern, replacement, citation)
+        for pattern, message in CITATIONS:
+            found = re.match(pattern, citation)
+            if found:
+                translated = self._translated(message)
+                return translated.format(*found.groups()) if translated else citation
         return citation
 
     def case_status(self, status: str) -> str:
-        return CASE_STATUS[self.language].get(status, status)
+        t = self.catalogue
+        return {
+            "open": t.pgettext("case status", "in progress"),
+            "decided": t.pgettext("case status", "decided, to be published"),
+            "closed": t.pgettext("case status", "closed"),
+        }.get(status, status)
 
     def stage_status(self, status: str) -> str:
-        return STAGE_STATUS[self.language].get(status, status)
+        t = self.catalogue
+        return {
+            "pending": t.pgettext("stage status", "not started"),
+            "open": t.pgettext("stage status", "in progress"),
+            "completed": t.pgettext("stage status", "completed"),
+        }.get(status, status)
 
     def answer(self, response: str) -> str:
-        return ANSWERS[self.language].get(response, response)
+        """The answer to a group of opinions (adopted, partly, not)."""
+        return value_label(self.language, response) if response in ANSWER_VALUES else response
 
     def outcome(self, outcome: str) -> str:
-        return OUTCOMES[self.language].get(outcome, outcome)
+        """A decision's or a review's outcome, in the notices' own words."""
+        return value_label(self.language, outcome)
+
+    def timeline(self) -> dict[str, str]:
+        """The phrase of each timeline event ({stage}, {outcome}, …: its parameters)."""
+        t = self.catalogue
+        return {
+            "case_opened": t.gettext("case opened"),
+            "draft_revised": t.gettext("draft version {version}: {title}"),
+            "stage_opened": t.gettext("{stage}: opened"),
+            "stage_completed": t.gettext("{stage}: completed"),
+            "window_opened": t.gettext("comment window opened"),
+            "window_closed": t.gettext("comment window closed"),
+            "decision_recorded": t.gettext("decision recorded: {outcome}"),
+            "notice": t.gettext("notice: {subject}"),
+        }
 
     def event(self, event: str, params: dict[str, str]) -> str:
         """A timeline entry in words; unknown events fall back to their English text."""
-        phrase = TIMELINE[self.language].get(event)
+        phrase = self.timeline().get(event)
         if phrase is None:
             return params.get("what", event)
         values = dict(params)

@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from models.base import utcnow
+from dueprocess.i18n import LANGUAGES
+from dueprocess.settings import get_presentation_settings
 from dueprocess.web.context import page_templates
-from dueprocess.web.i18n import LANGUAGES
 from dueprocess.web.language import chosen_language, remember_language, switch_href
 from dueprocess.web.localize import Localizer
-from dueprocess.web.presentation_settings import get_presentation_settings
+from models.base import utcnow
 
 
 def localizer(request: Request) -> Localizer:
@@ -19,19 +19,19 @@ def localizer(request: Request) -> Localizer:
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """What every page's layout needs: the words and formats of the request's language."""
+    """What every page's layout needs: the language and its formats (the words come from
+    the language's catalogue, installed in `page_templates(language)`)."""
     fmt = localizer(request)
     switch = [(other, fmt.language_name(other), switch_href(request, other))
               for other in LANGUAGES if other != fmt.language]
-    return {"t": fmt.words, "lang": fmt.language, "fmt": fmt, "switch": switch,
-            "now": utcnow()}
+    return {"lang": fmt.language, "fmt": fmt, "switch": switch, "now": utcnow()}
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     """Render a page in the request's language; `fmt` formats dates, numbers and values."""
     layout = page_context(request)
     fmt = layout["fmt"]
-    response: Response = page_templates().TemplateResponse(request, name, {
+    response: Response = page_templates(fmt.language).TemplateResponse(request, name, {
         **layout, **context,
     }, status_code=status)
     remember_language(request, response)

@@ -19,10 +19,10 @@ from apprise.manager_plugins import NotificationManager
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from dueprocess.errors import DueProcessError
-from models.notices import Subscriber
 from dueprocess.contact_secrets import decrypt, url_key
-from notifications.settings import NotifySettings
+from dueprocess.errors import DueProcessError
+from dueprocess.settings import NotifySettings
+from models.notices import Subscriber
 from notifications.transport.targets import Resolver, is_public_host, target_hosts
 
 MAX_URL_LENGTH = 2000
@@ -30,6 +30,8 @@ MAX_URL_LENGTH = 2000
 
 class InvalidChannel(DueProcessError):
     """An Apprise URL that cannot be used; the message names the field and the reason."""
+
+    http_status = 422
 
 
 class NonPublicTarget(InvalidChannel):

@@ -18,6 +18,7 @@ or netrc settings; otherwise it reads the CA bundle variables once, with the sam
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from http.cookiejar import DefaultCookiePolicy
@@ -57,8 +58,6 @@ _STAND_IN = _PooledRequests()
 
 def install() -> bool:
     """Route the webhook plugins' requests through `_STAND_IN`; False if Apprise changed."""
-    import importlib
-
     installed = True
     for name in PLUGIN_MODULES:
         try:

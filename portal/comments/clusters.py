@@ -63,7 +63,7 @@ def normalise(text: str) -> str:
 def shingles(text: str, *, size: int = SHINGLE, words: bool = False) -> set[bytes]:
     """Character n-grams of a normalised text (or its words with jieba, if asked)."""
     if words:
-        import jieba  # optional: only when word shingles are asked for
+        import jieba  # deferred: optional (the dev extra), only for word shingles
 
         return {t.encode() for t in jieba.lcut(text) if t.strip()}
     if len(text) <= size:
@@ -91,7 +91,10 @@ def find_clusters(
     num_perm: int = NUM_PERM, words: bool = False, min_size: int = MIN_CAMPAIGN,
 ) -> Clustering:
     """Cluster (id, text) pairs, given in id order, into exact and near-duplicate copies."""
-    from datasketch import MinHash, MinHashLSH  # numpy and scipy: only when clustering
+    from datasketch import (  # deferred: numpy and scipy (1 s); the portal never clusters
+        MinHash,
+        MinHashLSH,
+    )
 
     exact: dict[str, list[int]] = {}  # normalised-text digest -> comment ids
     texts: dict[str, str] = {}

@@ -15,9 +15,15 @@ from models.notices import CommentWindow
 class CommentRefused(DueProcessError):
     """A comment that is not accepted; the message names the field and the rule."""
 
+    http_status = 422
+
     def __init__(self, message: str, *, status: int = 422) -> None:
         super().__init__(message)
-        self.status = status
+        self.http_status = status  # 409 when the window is not open
+
+    @property
+    def status(self) -> int:
+        return self.http_status
 
 
 def refuse_outside_window(window: CommentWindow | None, case_id: str, now: datetime) -> None:

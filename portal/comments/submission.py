@@ -20,12 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dueprocess.services.case_clock import case_time
-from models.notices import Comment, CommentWindow
 from dueprocess.contact_secrets import keyed_digest
+from dueprocess.services.case_clock import case_time
+from dueprocess.settings import get_portal_settings
+from models.notices import Comment, CommentWindow
 from portal.comments.intake import PendingComment, enqueue, wait
 from portal.comments.rules import CommentRefused
-from dueprocess.web.settings import get_portal_settings
 
 
 class CommentCreate(BaseModel):

@@ -38,19 +38,19 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import get_engine
 from dueprocess.errors import DueProcessError, Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import get_person, identity_problems
+from dueprocess.settings import get_portal_settings
 from models.base import utcnow
 from models.notices import Comment, CommentImport, comment_batch_line
 from models.people import Assignment
 from models.procedure import ProcedureDefinition
 from models.stages import Stage, StageStatus
-from dueprocess.contact_secrets import keyed_digest
-from dueprocess.web.settings import get_portal_settings
 
 ARTICLE = "Art. 15"
 RULE = "COMMENT-UPLOAD"

@@ -17,8 +17,8 @@ from dueprocess.services.cases import get_case
 from dueprocess.services.identity import ARTICLE, NO_CREDENTIAL, authenticate
 from dueprocess.services.recording import record_evidence
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
-from models.base import utcnow
 from dueprocess.web.errors import Problem, decode_utf8, status_of, validation_message
+from models.base import utcnow
 
 router = APIRouter(prefix="/api", tags=["reviewers"])
 CHANNEL = "api"

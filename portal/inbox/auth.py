@@ -23,12 +23,16 @@ from joserfc.jwk import KeySet
 
 from dueprocess.db import session_scope
 from dueprocess.services.identity import person_for_oidc, verify_password
+from dueprocess.settings import InboxSettings
 from dueprocess.web.context import client_key, page_templates, state
+from dueprocess.web.language import chosen_language
+from dueprocess.web.rendering import page_context
 from portal.inbox.sessions import (
     OIDC_COOKIE,
     OIDC_MINUTES,
     PRE_LOGIN_COOKIE,
     csrf_ok,
+    current_session,
     end_session,
     same_origin,
     set_cookie,
@@ -37,15 +41,13 @@ from portal.inbox.sessions import (
     start_session,
     unsign,
 )
-from portal.inbox.settings import InboxSettings
-from dueprocess.web.rendering import page_context
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 HTTP_TIMEOUT = 10.0
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    response: HTMLResponse = page_templates().TemplateResponse(
+    response: HTMLResponse = page_templates(chosen_language(request)).TemplateResponse(
         request, f"inbox/{template}", {**page_context(request), **context},
         status_code=status)
     response.headers["Cache-Control"] = "no-store"
@@ -101,8 +103,6 @@ def _logged_in(request: Request, *, handle: str, method: str) -> Response:
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    from portal.inbox.sessions import current_session
-
     current = current_session(request)
     if current is not None and (not same_origin(request) or not csrf_ok(current.csrf, csrf)):
         return page(request, "message.html", 403, error=True,

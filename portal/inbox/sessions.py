@@ -18,8 +18,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from dueprocess.db import session_scope
 from dueprocess.services.identity import holds_active
+from dueprocess.settings import InboxSettings, get_inbox_settings
 from models.people import CredentialKind
-from portal.inbox.settings import InboxSettings, get_inbox_settings
 
 SESSION_COOKIE = "dp_inbox"
 PRE_LOGIN_COOKIE = "dp_inbox_login"  # CSRF for the login forms (no session yet)

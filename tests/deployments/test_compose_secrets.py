@@ -32,8 +32,7 @@ def test_secrets_are_required_variables_never_defaults() -> None:
 
 
 def test_up_and_the_portal_bind_to_loopback_by_default() -> None:
-    from dueprocess.settings import OpsSettings
-    from dueprocess.web.settings import PortalSettings
+    from dueprocess.settings import OpsSettings, PortalSettings
 
     assert OpsSettings.model_fields["ui_host"].default == "127.0.0.1"
     assert PortalSettings.model_fields["portal_host"].default == "127.0.0.1"

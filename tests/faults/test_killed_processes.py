@@ -86,7 +86,7 @@ def arm(stack: UpProcess, point: str) -> Path:
 def through_form(case_id: str, stage: str, by: str, evidence: dict[str, object]) -> None:
     gate = wait_for_gate(case_id, timeout=startups(40))
     assert gate is not None, f"no gate for {stage}"
-    from flows.evidence_form import form_values
+    from dueprocess.orchestration.evidence_form import form_values
     from tests.support import advance_to_step
 
     advance_to_step(case_id, stage)  # the step's day on the case clock

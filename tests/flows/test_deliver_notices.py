@@ -10,8 +10,8 @@ import pytest
 from prefect.deployments import run_deployment
 
 from dueprocess.services.progress import advance_case
-from notifications.transport.receiver import WebhookReceiver
 from notifications.subscriptions import confirm, subscribe
+from notifications.transport.receiver import WebhookReceiver
 from tests.flows.conftest import final_state
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]

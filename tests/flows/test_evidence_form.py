@@ -11,13 +11,13 @@ from uuid import UUID
 import pytest
 
 from dueprocess.demo import submissions
-from flows.evidence_form import (
+from dueprocess.orchestration.evidence_form import (
     EvidenceSubmission,
     evidence_from_form,
     form_values,
     submission_form,
 )
-from flows.gate_description import describe_gate
+from dueprocess.orchestration.gate_description import describe_gate
 from models.procedure import load_procedure
 from tests.support import advance_to_step, form_code_for
 

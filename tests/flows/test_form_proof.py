@@ -31,7 +31,7 @@ def test_a_resume_with_a_handle_alone_is_refused(started_case: tuple[str, UUID])
     case_id, _ = started_case
     flow_run_id, first_key = gate(case_id)
     advance_to_step(case_id, "risk_assessment")  # the report's day on the case clock
-    from flows.evidence_form import form_values
+    from dueprocess.orchestration.evidence_form import form_values
     from models.procedure import load_procedure
 
     values = form_values(load_procedure("decree-713"), "risk_assessment", submissions.RISK)

@@ -10,13 +10,13 @@ import pytest
 
 from dueprocess.db import session_scope
 from dueprocess.services.cases import get_case
+from dueprocess.settings import NotifySettings, get_notify_settings
 from models.base import utcnow
 from models.notices import Notice
 from notifications import content
 from notifications.audiences import PUBLIC, case_tag
 from notifications.queue import queue_notice
 from notifications.transport.receiver import WebhookReceiver
-from notifications.settings import NotifySettings, get_notify_settings
 from tests.notifications.receivers import SmtpReceiver
 
 ALLOW_PRIVATE = "DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS"

@@ -15,11 +15,11 @@ from sqlmodel import col, select
 
 from dueprocess.db import session_scope
 from dueprocess.services.progress import advance_case
+from dueprocess.settings import NotifySettings
 from models.notices import Notice, NoticeDelivery
 from notifications.audiences import case_tag
 from notifications.delivery import deliver_pending
 from notifications.transport.receiver import WebhookReceiver
-from notifications.settings import NotifySettings
 from tests.notifications.conftest import write_config
 from tests.notifications.receivers import SmtpReceiver, html_part
 
@@ -105,8 +105,8 @@ def test_a_worker_killed_mid_delivery_causes_no_duplicate(
     advance_case(case_id=case_id)
     webhook.delay = 30.0  # the receiver takes each notice but holds its answer
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from notifications.delivery import deliver_pending; "
-         "deliver_pending()"],
+        [sys.executable, "-c", "from dueprocess.composition.journal import wire; wire(); "
+         "from notifications.delivery import deliver_pending; deliver_pending()"],
         env={**os.environ, "DUEPROCESS_APPRISE_CONFIG": str(config),
              "DUEPROCESS_NOTIFY_CONCURRENCY": "2", "DUEPROCESS_NOTIFY_LEASE_SECONDS": "1"},
     )

@@ -16,12 +16,12 @@ from dueprocess.errors import Refused
 from dueprocess.services.case_clock import advance_clock, case_time
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
+from dueprocess.settings import NotifySettings
 from models.evidence import Refusal
 from models.hearings import Hearing, HearingCreate
 from notifications.delivery import deliver_pending
 from notifications.hearings import announce_hearing_as, read_hearing
 from notifications.transport.receiver import WebhookReceiver
-from notifications.settings import NotifySettings
 from tests.notifications.conftest import write_config
 from tests.support import VALID_STEPS, advance_to_step, token_for
 

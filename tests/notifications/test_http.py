@@ -10,11 +10,11 @@ import pytest
 import requests
 
 from dueprocess.services.progress import advance_case
-from notifications import http
+from dueprocess.settings import NotifySettings
 from notifications.audiences import case_tag
 from notifications.delivery import deliver_in_processes, deliver_pending
+from notifications.transport import http
 from notifications.transport.receiver import WebhookReceiver
-from notifications.settings import NotifySettings
 from tests.notifications.conftest import write_config
 
 

@@ -13,12 +13,12 @@ import pytest
 from sqlmodel import select
 
 from dueprocess.db import session_scope
+from dueprocess.settings import DEFAULT_SUBSCRIBER_SCHEMES, NotifySettings
 from models.notices import Subscriber
-from notifications.transport.channels import InvalidChannel, check_subscriber_url
 from notifications.delivery import deliver_pending
-from notifications.transport.receiver import WebhookReceiver
-from notifications.settings import DEFAULT_SUBSCRIBER_SCHEMES, NotifySettings
 from notifications.subscriptions import SubscriptionError, confirm, subscribe, unsubscribe
+from notifications.transport.channels import InvalidChannel, check_subscriber_url
+from notifications.transport.receiver import WebhookReceiver
 from notifications.transport.targets import is_public_host
 from tests.notifications.conftest import ALLOW_PRIVATE, public_notice, write_config
 

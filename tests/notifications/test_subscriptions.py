@@ -14,17 +14,17 @@ from sqlmodel import col, select
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
 from dueprocess.services.progress import advance_case
+from dueprocess.settings import NotifySettings
 from models.notices import Notice, NoticeDelivery, Subscriber
-from notifications.transport.channels import InvalidChannel
 from notifications.delivery import deliver_pending
-from notifications.transport.receiver import WebhookReceiver
-from notifications.settings import NotifySettings
 from notifications.subscriptions import (
     SubscriptionError,
     confirm,
     subscribe,
     unsubscribe,
 )
+from notifications.transport.channels import InvalidChannel
+from notifications.transport.receiver import WebhookReceiver
 from tests.notifications.conftest import public_notice, write_config
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from dueprocess.composition.portal import create_app
 from dueprocess.services.progress import advance_case
-from portal.app import create_app
-from dueprocess.web.settings import PortalSettings, get_portal_settings
+from dueprocess.settings import PortalSettings, get_portal_settings
 
 
 def portal_settings(**overrides: object) -> PortalSettings:

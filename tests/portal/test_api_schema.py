@@ -7,7 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
-from portal.app import create_app
+from dueprocess.composition.portal import create_app
 from tests.portal.conftest import portal_settings
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from dueprocess.composition.portal import create_app
 from dueprocess.db import session_scope
-from portal.app import create_app
 from portal.comments.submission import comments_for_case
 from tests.browser import launched_chromium, served
 from tests.portal.conftest import portal_settings

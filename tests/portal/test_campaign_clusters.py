@@ -17,9 +17,14 @@ from dueprocess.errors import Refused
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.ledger import LogLeaf
-from portal.comments.clusters import campaign_counts, cluster_case_comments, find_clusters, normalise
-from portal.comments.upload import import_comments
+from portal.comments.clusters import (
+    campaign_counts,
+    cluster_case_comments,
+    find_clusters,
+    normalise,
+)
 from portal.comments.submission import CommentCreate, submit_comment
+from portal.comments.upload import import_comments
 from tests.portal.labelled_comments import TEMPLATES, labelled_set, pair_scores
 from tests.support import advance_to_step, token_for
 

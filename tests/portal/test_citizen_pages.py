@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from dueprocess.db import session_scope
 from dueprocess.services.audited_actions import revise_draft_as
-from models.cases import DraftRevise
 from dueprocess.services.stage_deadlines import comment_window_for
-from portal.comments.submission import CommentCreate, submit_comment
 from dueprocess.web.language import COOKIE
+from models.cases import DraftRevise
+from portal.comments.submission import CommentCreate, submit_comment
 from tests.support import VALID_STEPS, record_steps, token_for
 
 REVISED = DraftRevise(title="Notice on parking fees (revised after comments)",
@@ -262,7 +262,7 @@ def test_a_later_participation_record_replaces_the_answer_and_names_the_earlier_
 
 
 def test_refusals_on_pages_read_in_the_page_language(consulting_case: str) -> None:
-    from portal.app import create_app
+    from dueprocess.composition.portal import create_app
     from tests.portal.conftest import portal_settings
 
     app = create_app(portal_settings(comment_rate_count=1, comment_rate_seconds=60))

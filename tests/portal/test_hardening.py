@@ -17,13 +17,14 @@ import pytest
 import uvicorn
 from sqlmodel import func, select
 
+from dueprocess.composition.portal import create_app
 from dueprocess.db import session_scope
+from dueprocess.settings import PortalSettings, parse_networks
 from dueprocess.stack.processes import free_port
+from dueprocess.web.context import forwarded_client
 from models.notices import Comment, Subscriber
 from notifications.transport.receiver import WebhookReceiver
-from portal.app import create_app, server_config
-from dueprocess.web.context import forwarded_client
-from dueprocess.web.settings import PortalSettings, parse_networks
+from portal.app import server_config
 from tests.portal.conftest import portal_settings
 
 EVIL = "https://evil.example"

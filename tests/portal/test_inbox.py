@@ -17,12 +17,12 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import func
 from sqlmodel import select
 
+from dueprocess.composition.portal import create_app
 from dueprocess.db import session_scope
 from dueprocess.demo import submissions
 from dueprocess.services.identity import link_oidc_subject, set_password
+from dueprocess.settings import InboxSettings
 from models.evidence import EvidenceItem, Refusal
-from portal.app import create_app
-from portal.inbox.settings import InboxSettings
 from tests.portal.conftest import portal_settings
 from tests.support import advance_to_step, token_for
 

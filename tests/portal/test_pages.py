@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from dueprocess.composition.portal import create_app
 from dueprocess.db import get_engine, session_scope
 from dueprocess.services.progress import advance_case
 from models.base import utcnow
 from models.notices import Comment
-from portal.app import create_app
 from portal.comments.submission import comments_for_case
 from portal.queries import case_summaries
 from tests.portal.conftest import portal_settings

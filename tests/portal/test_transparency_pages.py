@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from dueprocess.composition.portal import create_app
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.ledger import get_transparency_settings, publish_tree_head
@@ -29,7 +30,6 @@ from ledger.codec import b64decode
 from ledger.signing import SignedTreeHead
 from ledger.witness import WitnessError, witness
 from models.base import utcnow
-from portal.app import create_app
 from tests.dueprocess.ledger.test_support import (
     decided_case,
     fresh_database,

@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dueprocess.clock import system_now
+from dueprocess.composition.portal import create_app
+from implementation.items import add_milestone_as, record_progress_as, register_item_as
 from models.implementation import (
     ImplementationItem,
     ItemCreate,
@@ -20,9 +22,7 @@ from models.implementation import (
     ProgressUpdateCreate,
 )
 from models.programme import Ballot, BallotCreate, ProposalCreate
-from portal.app import create_app
 from programme.ballots import open_ballot_as
-from implementation.items import add_milestone_as, record_progress_as, register_item_as
 from programme.proposals import submit_proposal
 from tests.browser import launched_chromium, served
 from tests.portal.conftest import portal_settings

@@ -76,34 +76,34 @@ def test_an_item_its_milestone_and_progress_from_files(tmp_path: Path,
     item_file.write_text(f"case_id: {decided_case}\ntitle: Parking meters\n"
                          f"department: {DEPARTMENT}\nlevel: street\n")
     env = {"DUEPROCESS_TOKEN": token_for(OFFICIAL)}
-    bad = dueprocess("programme", "item-add", item_file, "--as", OFFICIAL, env=env)
+    bad = dueprocess("implementation", "item-add", item_file, "--as", OFFICIAL, env=env)
     assert bad.returncode != 0 and "street: required for a street-level item" in bad.stderr
     item_file.write_text(f"case_id: {decided_case}\ntitle: Parking meters\n"
                          f"department: {DEPARTMENT}\nlevel: district\n")
-    added = dueprocess("programme", "item-add", item_file, "--as", OFFICIAL, env=env)
+    added = dueprocess("implementation", "item-add", item_file, "--as", OFFICIAL, env=env)
     item = re.search(r"Item #(\d+) registered", added.stdout)
     assert item, added.stderr
     milestone_file = tmp_path / "milestone.yaml"
     milestone_file.write_text("title: Zone 1\ndue_on: 2001-01-01\n")
-    early = dueprocess("programme", "milestone", item.group(1), milestone_file, "--as",
+    early = dueprocess("implementation", "milestone", item.group(1), milestone_file, "--as",
                        OFFICIAL, env=env)
     assert early.returncode != 0 and "MILESTONE-AFTER-ITEM" in early.stderr
     assert "due_on: 2001-01-01 is before the item was registered" in early.stderr
     progress_file = tmp_path / "progress.yaml"
     progress_file.write_text("text: Zone 1 surveyed\npercent: 130\n")
-    wrong = dueprocess("programme", "progress", item.group(1), progress_file, "--as", REPORTER,
+    wrong = dueprocess("implementation", "progress", item.group(1), progress_file, "--as", REPORTER,
                        env={"DUEPROCESS_TOKEN": token_for(REPORTER)})
     assert wrong.returncode != 0 and "percent" in wrong.stderr
     progress_file.write_text("text: Zone 1 surveyed\npercent: 10\n")
-    done = dueprocess("programme", "progress", item.group(1), progress_file, "--as", REPORTER,
+    done = dueprocess("implementation", "progress", item.group(1), progress_file, "--as", REPORTER,
                       env={"DUEPROCESS_TOKEN": token_for(REPORTER)})
     assert done.returncode == 0, done.stderr
-    shown = dueprocess("programme", "item", item.group(1))
+    shown = dueprocess("implementation", "item", item.group(1))
     assert "Parking meters" in shown.stdout and "10%" in shown.stdout
     milestone_file.write_text("title: Zone 1\ndue_on: 2099-12-31\n")
-    assert dueprocess("programme", "milestone", item.group(1), milestone_file, "--as",
+    assert dueprocess("implementation", "milestone", item.group(1), milestone_file, "--as",
                       OFFICIAL, env=env).returncode == 0
-    report = dueprocess("programme", "report", "--year", "2099", "--csv", tmp_path / "r.csv")
+    report = dueprocess("implementation", "report", "--year", "2099", "--csv", tmp_path / "r.csv")
     assert report.returncode == 0, report.stderr
     assert f"{DEPARTMENT}," in (tmp_path / "r.csv").read_text()
     assert "recommendations: replies 2099" in report.stdout
@@ -122,16 +122,16 @@ def test_a_list_case_file_that_brings_its_own_draft_is_refused(tmp_path: Path) -
 
 def test_a_decisions_follow_ups_and_the_evaluations_due(decided_case: str,
                                                         tmp_path: Path) -> None:
-    shown = dueprocess("programme", "follow-ups", decided_case)
+    shown = dueprocess("implementation", "follow-ups", decided_case)
     assert shown.returncode == 0, shown.stderr
     assert "approve" in shown.stdout and "in force" in shown.stdout
     assert "requests for an evaluation: 0" in shown.stdout
-    swept = dueprocess("programme", "evaluations-due")
+    swept = dueprocess("implementation", "evaluations-due")
     assert swept.returncode == 0 and "evaluation(s) fell due" in swept.stdout
     case_file = tmp_path / "evaluation.yaml"
     case_file.write_text("opened_by: wang.fang\ntitle: Our own title\n")
-    refused = dueprocess("programme", "evaluate", decided_case, case_file,
+    refused = dueprocess("implementation", "evaluate", decided_case, case_file,
                          env={"DUEPROCESS_TOKEN": token_for(OFFICIAL)})
     assert refused.returncode != 0 and "FOLLOW-FILE" in refused.stderr
-    missing = dueprocess("programme", "follow-ups", "dp-2099-nosuch")
+    missing = dueprocess("implementation", "follow-ups", "dp-2099-nosuch")
     assert missing.returncode != 0 and "dp-2099-nosuch" in missing.stderr

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from dueprocess.db import session_scope
-from dueprocess.journal import CaseEvent, _handlers, subscribe
+from dueprocess.journal import CaseEvent, subscribe, unsubscribe
 from dueprocess.services.escalations import (
     escalate_missed_deadlines,
     escalation_lines,
@@ -26,7 +26,7 @@ def published() -> Iterator[list[CaseEvent]]:
     seen: list[CaseEvent] = []
     handler = subscribe(lambda _session, event: seen.append(event))
     yield seen
-    _handlers.remove(handler)
+    unsubscribe(handler)
 
 
 def escalations(case_id: str) -> list[StageEscalation]:

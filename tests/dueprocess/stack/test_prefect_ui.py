@@ -106,10 +106,10 @@ def _pause(case_id: str) -> tuple[UUID, str]:
     from prefect.states import Running, Suspended
 
     from dueprocess.db import session_scope
+    from dueprocess.orchestration.evidence_form import submission_form
+    from dueprocess.orchestration.gate_description import describe_gate
     from dueprocess.services.cases import get_case
     from dueprocess.services.progress import advance_case
-    from flows.evidence_form import submission_form
-    from flows.gate_description import describe_gate
     from flows.major_decision import major_decision
     from models.procedure import ProcedureDefinition
 

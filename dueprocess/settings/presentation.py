@@ -1,7 +1,7 @@
-"""Settings of how the portal presents a case to the public, from `DUEPROCESS_*` variables.
+"""How the portal presents a case to the public: its time zone and the feeds' ids.
 
-Kept apart from `dueprocess.web.settings` (limits of the portal's inputs): these only change how
-pages and feeds read, never what is accepted.
+Kept apart from `dueprocess.settings.portal` (limits of the portal's inputs): these only
+change how pages and feeds read, never what is accepted.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ TAG_DATE = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?
 
 
 class PresentationSettings(BaseSettings):
+    """How the portal presents a case to the public: the time zone of its pages and the
+    `tag:` ids of its feeds. These change how pages read, never what is accepted."""
+
     model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
 
     portal_timezone: str = Field(

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from dueprocess.db import session_scope
 from dueprocess.services.case_clock import advance_clock_to, case_time
+from implementation.supervision import supervise_overdue
 from models.implementation import ItemComment, item_chain
 from models.ledger import LogLeaf
-from implementation.supervision import supervise_overdue
 from tests.programme.conftest import milestone, progress, register
 
 

@@ -17,8 +17,8 @@ from dueprocess.services.case_clock import advance_clock_to
 from dueprocess.services.escalations import escalate_missed_deadlines
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
-from models.base import utcnow
 from implementation.reply_report import ReplyFigures, reply_figures
+from models.base import utcnow
 from tests.support import (
     RECOMMENDATION_DEPARTMENT,
     RECOMMENDATION_STEPS,

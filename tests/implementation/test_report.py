@@ -17,12 +17,12 @@ from dueprocess.db import session_scope
 from dueprocess.services.case_clock import advance_clock_to, case_time
 from dueprocess.services.cases import register_person
 from dueprocess.services.identity import issue_token
-from models.implementation import ItemCommentCreate
-from models.people import PersonCreate, Role
-from implementation.items import items
 from implementation.item_comments import comment_on_item
+from implementation.items import items
 from implementation.report import department_figures, milestone_status
 from implementation.supervision import supervise_overdue
+from models.implementation import ItemCommentCreate
+from models.people import PersonCreate, Role
 from tests.programme.conftest import milestone, progress, register
 
 DAY = date(2027, 3, 10)

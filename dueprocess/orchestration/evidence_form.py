@@ -2,7 +2,7 @@
 
 The form has one optional section per stage open at the gate, typed by that stage's
 evidence schema, so the UI renders the statutory fields, and a description (markdown,
-`flows.gate_description`) that says what to do. Prefect checks the JSON schema when the
+`dueprocess.orchestration.gate_description`) that says what to do. Prefect checks the JSON schema when the
 run is resumed; the flow then runs the full rules, admission included, through
 `dueprocess.services.recording`.
 

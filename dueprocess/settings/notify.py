@@ -1,4 +1,5 @@
-"""Settings of the notifications feature, read from `DUEPROCESS_*` environment variables."""
+"""Notifications: the language and channels of notices, the key encrypting subscriber
+URLs, and the leased delivery of the outbox."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dueprocess.settings.core import get_settings
 
 # Apprise schemes a public subscriber may use. Operators' own channels (the Apprise YAML
 # file) may use any scheme; a public form is narrower because delivery connects out to it.
@@ -20,9 +23,12 @@ DEFAULT_SUBSCRIBER_SCHEMES = (
 
 
 class NotifySettings(BaseSettings):
+    """Notices to the public and to reviewers: their language, the operators' Apprise
+    channels, the key encrypting subscriber URLs and the leased delivery of the outbox.
+    The data directory is the core's (`DUEPROCESS_DATA_DIR`)."""
+
     model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path(".dueprocess"))
     notify_language: Literal["zh-CN", "en"] = Field(
         default="zh-CN", description="Language notices are rendered in"
     )
@@ -39,15 +45,25 @@ class NotifySettings(BaseSettings):
     portal_url: str = Field(
         default="http://127.0.0.1:8000", description="Public address of the portal, for links"
     )
-    notify_max_attempts: int = Field(default=5, ge=1, description="Then a delivery is failed")
+    notify_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts, then a delivery is failed"
+    )
     notify_backoff_seconds: float = Field(default=30.0, gt=0, description="First retry delay")
-    notify_backoff_max_seconds: float = Field(default=3600.0, gt=0)
-    notify_concurrency: int = Field(default=32, ge=1, le=256)
-    notify_batch_size: int = Field(default=500, ge=1, le=10_000)
+    notify_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest retry delay (the delay doubles up to it)"
+    )
+    notify_concurrency: int = Field(
+        default=32, ge=1, le=256, description="Messages sent at once per delivering process"
+    )
+    notify_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Deliveries claimed at a time"
+    )
     notify_lease_seconds: float = Field(
         default=300.0, gt=0, description="A claimed delivery is retried after this long"
     )
-    notify_timeout_seconds: float = Field(default=10.0, gt=0, description="Per message")
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit of sending one message"
+    )
     notify_delivery_interval_seconds: int = Field(
         default=30, ge=0, description="Schedule of the deliver-notices deployment; 0: none"
     )
@@ -57,7 +73,11 @@ class NotifySettings(BaseSettings):
     notify_reminder_days: int = Field(
         default=3, ge=0, description="Reminder this many days before a stage deadline"
     )
-    notify_subscriber_schemes: tuple[str, ...] = DEFAULT_SUBSCRIBER_SCHEMES
+    notify_subscriber_schemes: tuple[str, ...] = Field(
+        default=DEFAULT_SUBSCRIBER_SCHEMES,
+        description="JSON list of the Apprise schemes a public subscriber may use "
+        "(operators' own channels may use any)",
+    )
     notify_allow_private_targets: bool = Field(
         default=False,
         description="Let public subscriptions reach loopback, private, link-local and other "
@@ -65,10 +85,10 @@ class NotifySettings(BaseSettings):
         "portal probe the hosts behind it)",
     )
 
-    @field_validator("data_dir")
-    @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    @property
+    def data_dir(self) -> Path:
+        """The data directory: the core's (`get_settings().data_dir`), not declared here."""
+        return get_settings().data_dir
 
     @property
     def apprise_config_path(self) -> Path | None:
@@ -81,8 +101,9 @@ class NotifySettings(BaseSettings):
 def get_notify_settings() -> NotifySettings:
     """The settings for the current `DUEPROCESS_*` environment.
 
-    Cached per environment, not once per process: a copy read before DUEPROCESS_DATA_DIR
-    was set (at import, in a test session) would otherwise pick the wrong key file.
+    Cached per environment, not once per process: a copy read before a variable was set
+    (at import, in a test session) would otherwise keep the old value. The data directory
+    is the core settings' (`get_settings()`, re-read after `get_settings.cache_clear()`).
     """
     return _settings_for(tuple(sorted(
         (name, value) for name, value in os.environ.items() if name.startswith("DUEPROCESS_")

@@ -1,4 +1,4 @@
-"""Settings of the programme feature, read from `DUEPROCESS_*` environment variables."""
+"""The practical-matters programme: when an evaluation of a decided case falls due."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ProgrammeSettings(BaseSettings):
+    """The practical-matters programme: when an evaluation of a decided case falls due
+    (Art. 36)."""
+
     model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
 
     evaluation_after_days: int = Field(

@@ -15,12 +15,12 @@ from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.ledger import verify_log
 from dueprocess.services.case_clock import advance_clock_to, case_time
+from implementation.items import item_view
+from implementation.supervision import OVERDUE, supervise_overdue
 from models.evidence import Refusal
 from models.implementation import item_chain
 from models.ledger import LogLeaf
 from models.notices import Notice
-from implementation.items import item_view
-from implementation.supervision import OVERDUE, supervise_overdue
 from tests.programme.conftest import DEPARTMENT, OFFICIAL, milestone, progress, register
 from tests.support import published_events, watch_events
 

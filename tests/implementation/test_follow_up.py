@@ -19,13 +19,6 @@ from dueprocess.ledger import verify_log
 from dueprocess.services.cases import get_case, register_person
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
-from models.base import utcnow
-from models.evidence import Refusal
-from models.follow_up import EvaluationDue, FollowUp, FollowUpKind, follow_up_chain
-from models.ledger import LogLeaf
-from models.notices import Notice
-from models.people import Person, PersonCreate
-from notifications.transport.receiver import WebhookReceiver
 from implementation.evaluation_due import (
     after_decision,
     confirm_request,
@@ -33,6 +26,13 @@ from implementation.evaluation_due import (
     send_request_code,
 )
 from implementation.follow_up import FollowUpView, open_adjustment_as, open_evaluation_as, standing
+from models.base import utcnow
+from models.evidence import Refusal
+from models.follow_up import EvaluationDue, FollowUp, FollowUpKind, follow_up_chain
+from models.ledger import LogLeaf
+from models.notices import Notice
+from models.people import Person, PersonCreate
+from notifications.transport.receiver import WebhookReceiver
 from tests.support import demo_case_data, token_for
 
 OFFICIAL = "wang.fang"

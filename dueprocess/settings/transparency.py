@@ -1,4 +1,5 @@
-"""Settings of the transparency log (`DUEPROCESS_*` environment variables or `.env`)."""
+"""The transparency log: its signing key, its name, when tree heads are signed and where
+they are published."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dueprocess.settings import get_settings
+from dueprocess.settings.core import get_settings
 
 
 class TransparencySettings(BaseSettings):
+    """The transparency log: its signing key, its name in checkpoints, when tree heads are
+    signed and where they are published. The data directory is the core's
+    (`DUEPROCESS_DATA_DIR`)."""
+
     model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
 
     log_signing_key: Path | None = Field(

@@ -1,4 +1,4 @@
-"""Settings of the public portal, read from `DUEPROCESS_*` environment variables."""
+"""The public portal's process and the limits of what it accepts."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class PortalSettings(BaseSettings):
+    """The public portal (`dueprocess portal`): where it listens, which hosts and proxies
+    it trusts, and the limits of what it accepts (comment length, request size, rate)."""
+
     model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
 
     portal_host: str = Field(default="127.0.0.1", description="Address `dueprocess portal` binds")
-    portal_port: int = Field(default=8000, ge=1, le=65535)
+    portal_port: int = Field(
+        default=8000, ge=1, le=65535, description="Port `dueprocess portal` listens on"
+    )
     comment_max_chars: int = Field(default=5000, ge=1, description="Longest comment accepted")
     portal_max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest request body (any POST)"
@@ -21,7 +26,9 @@ class PortalSettings(BaseSettings):
     comment_rate_count: int = Field(
         default=5, ge=1, description="Comments and subscriptions per client per window"
     )
-    comment_rate_seconds: float = Field(default=60.0, gt=0)
+    comment_rate_seconds: float = Field(
+        default=60.0, gt=0, description="That window, in seconds"
+    )
     portal_trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of the reverse proxies in front of "

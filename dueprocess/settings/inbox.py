@@ -1,4 +1,5 @@
-"""Settings of the reviewer inbox, read from `DUEPROCESS_PORTAL_*` environment variables."""
+"""The reviewer inbox of the portal: its sessions and its login, read from
+`DUEPROCESS_PORTAL_*` environment variables."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class InboxSettings(BaseSettings):
+    """The portal's reviewer inbox: session cookies and the login (a local password, or
+    OpenID Connect). Its variables start with `DUEPROCESS_PORTAL_`."""
+
     model_config = SettingsConfigDict(env_prefix="DUEPROCESS_PORTAL_", env_file=".env",
                                       extra="ignore")
 
@@ -23,8 +27,11 @@ class InboxSettings(BaseSettings):
                                 "only; turn off only for a portal on plain-HTTP loopback")
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL; "
                                     "unset: only the local password login")
-    oidc_client_id: str = Field(default="dueprocess-portal")
-    oidc_client_secret: SecretStr = Field(default=SecretStr(""))
+    oidc_client_id: str = Field(default="dueprocess-portal",
+                                description="The portal's client id at the OIDC provider")
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""),
+                                          description="Its client secret (empty: a public "
+                                          "client)")
     public_url: str | None = Field(default=None, description="The portal's external URL, "
                                    "for the OIDC redirect (default: the request's own URL)")
 

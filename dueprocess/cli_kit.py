@@ -1,0 +1,52 @@
+"""What the capabilities' command groups share: the options every writing command takes,
+and reading a YAML or JSON file a command is given into a validated model, with errors
+that name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dueprocess.errors import DueProcessError, schema_problems
+
+CHANNEL = "cli"  # how the audit names this way in
+Actor = Annotated[str, typer.Option("--as", help="Your handle")]
+Token = Annotated[str | None, typer.Option(
+    envvar="DUEPROCESS_TOKEN", help="Your API token (default: DUEPROCESS_TOKEN)",
+    show_default=False)]
+
+
+def ready() -> None:
+    from dueprocess.db import migrate
+
+    migrate()
+
+
+def read_file(path: Path) -> Any:
+    import yaml
+
+    from dueprocess.services.payloads import load_yaml
+
+    try:
+        return load_yaml(path.read_text(encoding="utf-8"), field=f"file {path}")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DueProcessError(f"{path}: {exc}") from None
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    data = read_file(path)
+    if not isinstance(data, dict):
+        raise DueProcessError(f"{path}: expected a mapping of fields at the top")
+    return data
+
+
+def validated(model: Any, data: Any, source: Path) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = schema_problems(exc.errors())  # type: ignore[arg-type]
+        raise DueProcessError(f"{source}: " + "; ".join(p.message for p in problems)) from None
