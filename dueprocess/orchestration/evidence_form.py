@@ -2,8 +2,8 @@
 
 The form has one optional section per stage open at the gate, typed by that stage's
 evidence schema, so the UI renders the statutory fields, and a description (markdown,
-`dueprocess.orchestration.gate_description`) that says what to do. Prefect checks the JSON schema when the
-run is resumed; the flow then runs the full rules, admission included, through
+`dueprocess.orchestration.gate_description`) that says what to do. Prefect checks the JSON
+schema when the run is resumed; the flow then runs the full rules, admission included, through
 `dueprocess.services.recording`.
 
 What the form shows differs from the evidence schemas in two ways, both undone by

@@ -254,9 +254,10 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
     if with_portal and portal_available():
         portal = get_portal_settings()
         check_port_free(portal.portal_host, portal.portal_port, "DUEPROCESS_PORTAL_PORT")
-        stack.start("portal", [sys.executable, "-m", "uvicorn", "dueprocess.composition.portal:create_app",
-                               "--factory", "--host", portal.portal_host,
-                               "--port", str(portal.portal_port), "--log-level", "warning",
+        stack.start("portal", [sys.executable, "-m", "uvicorn",
+                               "dueprocess.composition.portal:create_app", "--factory",
+                               "--host", portal.portal_host, "--port", str(portal.portal_port),
+                               "--log-level", "warning",
                                # the portal trusts X-Forwarded-For itself, from configured
                                # proxies only (DUEPROCESS_PORTAL_TRUSTED_PROXIES)
                                "--no-proxy-headers"],
