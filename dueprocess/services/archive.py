@@ -16,9 +16,9 @@ from dueprocess.db import session_scope
 from dueprocess.rules import archive, case_flags
 from dueprocess.rules.engine import RuleContext, Unmet
 from dueprocess.rules.package import assemble_package
+from dueprocess.services.case_clock import case_now
 from dueprocess.services.case_snapshot import load_facts
 from dueprocess.services.cases import get_case
-from models.base import utcnow
 from models.cases import DecisionCase, DraftVersion, text_sha256
 from models.decisions import Decision
 from models.evidence_schemas import RiskAssessmentEvidence
@@ -72,9 +72,11 @@ class CaseArchive:
 
 
 def case_archive(case_id: str, *, now: datetime | None = None) -> CaseArchive:
-    now = now or utcnow()
+    """The archive of a case, its late duties judged at `now` (default: the case clock,
+    the simulated time of a case that runs on one, as `status` judges its gates)."""
     with session_scope() as session:
         case = get_case(session, case_id)
+        now = now or case_now(session, case_id)
         facts = load_facts(session, case)
         drafts = [
             DraftEntry(d.version, d.title, d.sha256, text_sha256(d.text) == d.sha256,

@@ -4,9 +4,13 @@ the flow uses, and a late filing is flagged."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from dueprocess.clock import use_clock
+from dueprocess.commands.procedure import archive_command
 from dueprocess.demo.submissions import BEIJING
 from dueprocess.services.archive import case_archive
 from dueprocess.services.case_clock import advance_clock_to
@@ -59,3 +63,22 @@ def test_a_late_filing_is_flagged_and_announced() -> None:
     assert flag.rule == "FL-ON-TIME" and "due by 2026-12-24" in flag.message
     [event] = [e for e in published_events(case_id) if e.kind == "evidence.late"]
     assert event.stage_key == "filing" and event.body["flags"][0]["rule"] == "FL-ON-TIME"
+
+
+def test_an_overdue_filing_is_flagged_on_the_case_clock(capsys: pytest.CaptureFixture[str]) -> None:
+    """The archive judges late duties at the case's time, as `status` does: a simulated
+    case whose filing is overdue on its own clock is flagged before anyone files late,
+    whatever the system clock says."""
+    real = datetime.now(UTC)
+    # The system clock runs months before the case's simulated days.
+    with use_clock(lambda: datetime(2026, 6, 1, tzinfo=UTC) + (datetime.now(UTC) - real)):
+        case_id = normative_case()
+        drive_like_the_flow(case_id, NORMATIVE_STEPS[:-1])  # published 2026-11-24
+        assert case_archive(case_id).flags == []  # not yet due on the case clock
+        advance_clock_to(case_id=case_id, moment=datetime(2026, 12, 30, 10, tzinfo=BEIJING))
+        [flag] = case_archive(case_id).flags
+        assert flag.rule == "FL-ON-TIME"
+        assert flag.message.startswith("overdue: not filed by 2026-12-24")
+        archive_command(case_id)
+    printed = capsys.readouterr().out
+    assert "Late: [FL-ON-TIME, GOV Office 2018 No. 37] overdue: not filed by 2026-12-24" in printed
