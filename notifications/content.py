@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from dueprocess.clock import closing_time, last_day, local_date
 from dueprocess.rules.facts import CaseFacts
 from dueprocess.services.case_snapshot import load_facts
-from dueprocess.settings import get_notify_settings
+from dueprocess.settings import get_notify_settings, get_settings
 from models.cases import DecisionCase, DraftVersion
 from models.decisions import Decision
 from models.evidence import EvidenceItem
@@ -69,13 +70,19 @@ def call_for_comments(
     session: Session, case: DecisionCase, consultation: CommentWindow
 ) -> dict[str, Any]:
     draft = latest_draft(session, case.id)
+    zone = get_settings().case_timezone
+    opens_on = local_date(consultation.opens_at, zone)
+    closes_on = last_day(consultation.closes_at, zone)
     return {
         **case_context(case),
         "draft": {"title": draft.title, "text": draft.text, "version": draft.version,
                   "sha256": draft.sha256},
         "consultation": {
-            "opens_on": _day(consultation.opens_at), "closes_on": _day(consultation.closes_at),
-            "days": (consultation.closes_at - consultation.opens_at).days,
+            "opens_on": opens_on.isoformat(), "closes_on": closes_on.isoformat(),
+            "days": (closes_on - opens_on).days,
+            # The exact close: 24:00 of the last day, in the case's time zone.
+            "closes_at": {language: closing_time(consultation.closes_at, zone, language)
+                          for language in ("zh-CN", "en")},
             "shortened_reason": consultation.shortened_reason,
         },
     }

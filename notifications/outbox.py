@@ -11,14 +11,15 @@ notice commits or rolls back with its cause.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, select
 
+from dueprocess.clock import comment_window_close
 from dueprocess.journal import CaseEvent
 from dueprocess.services.cases import get_case
 from dueprocess.services.stage_deadlines import comment_window_for, stage_deadline
-from dueprocess.settings import get_notify_settings
+from dueprocess.settings import get_notify_settings, get_settings
 from models.cases import DecisionCase
 from models.implementation import ImplementationItem, Milestone
 from models.notices import CommentWindow
@@ -60,9 +61,12 @@ def _open_comment_window(session: Session, case: DecisionCase, event: CaseEvent,
     declared = (case.initiation or {}).get("comment_window")
     if isinstance(declared, dict) and isinstance(declared.get("days"), int):
         days, reason = declared["days"], declared.get("shortened_reason") or None
+    # Open until 24:00 of its last published day in the case's time zone, as the call
+    # for comments says ("2026-09-01 to 2026-10-01", closing 2026-10-01 24:00).
+    closes_at = comment_window_close(event.occurred_at, days, get_settings().case_timezone)
     window = CommentWindow(
         case_id=case.id, stage_key=stage_key, opens_at=event.occurred_at,
-        closes_at=event.occurred_at + timedelta(days=days), shortened_reason=reason,
+        closes_at=closes_at, shortened_reason=reason,
     )
     session.add(window)
     session.flush()

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from dueprocess.clock import local_date
+from dueprocess.clock import last_day, local_date
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
 from dueprocess.services.stage_deadlines import comment_window_for
@@ -55,7 +55,7 @@ def participation_evidence(case_id: str) -> dict[str, Any]:
     return {
         "call_published_on": opens, "call_url": case_url(case_id),
         "published_materials": ["draft", "explanation"],
-        "window_opens": opens, "window_closes": local_date(window.closes_at, zone).isoformat(),
+        "window_opens": opens, "window_closes": last_day(window.closes_at, zone).isoformat(),
         "specific_groups_affected": False,
         "opinions_received": len(proposals) + comments,
         "adoption_statement": (

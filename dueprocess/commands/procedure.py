@@ -337,7 +337,9 @@ def extend_window_command(
     token: Token = None,
 ) -> None:
     """Extend the published comment window (Art. 15): logged and announced again."""
+    from dueprocess.clock import closing_time
     from dueprocess.services.comment_window import extend_comment_window_as
+    from dueprocess.settings import get_settings
 
     try:
         day = date.fromisoformat(until)
@@ -346,8 +348,9 @@ def extend_window_command(
     ready()
     window = extend_comment_window_as(case_id=case_id, until=day, actor=actor, token=token,
                                       channel=CHANNEL)
-    console.print(f"Comment window of {case_id} now closes at {window.closes_at:%Y-%m-%d %H:%M}"
-                  " UTC; the call for comments is announced again")
+    closes = closing_time(window.closes_at, get_settings().case_timezone)
+    console.print(f"Comment window of {case_id} now closes {closes}; the call for comments "
+                  "is announced again", highlight=False)
 
 
 def revise_command(

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from dueprocess.clock import local_date
+from dueprocess.clock import closing_time, last_day, local_date
 from models.cases import ConsultationCreate, ProposalCreate
 from models.people import ORGAN_ROLES, Role
 from models.procedure import ProcedureDefinition, StageDefinition
@@ -115,6 +115,14 @@ class CaseFacts:
     def local_date(self, moment: datetime) -> date:
         """The calendar date of a witnessed moment in the case's time zone."""
         return local_date(moment, self.timezone)
+
+    def last_day(self, end: datetime) -> date:
+        """The last day of a period open until `end` (24:00 belongs to the day it ends)."""
+        return last_day(end, self.timezone)
+
+    def closing_time(self, end: datetime) -> str:
+        """`2026-10-01 24:00 Beijing time`: when a period ends, as its notice gives it."""
+        return closing_time(end, self.timezone)
 
     @property
     def opened_on(self) -> date | None:

@@ -28,12 +28,14 @@ def window_length(evidence: PublicParticipationEvidence, ctx: RuleContext) -> It
     if window is None:
         yield NO_WINDOW
         return
-    length = window.closes_at - window.opens_at
+    # Counted in published days (the opening day to the last day, which is open until
+    # 24:00) and never less than that many times 24 hours.
+    days = (ctx.facts.last_day(window.closes_at) - ctx.facts.local_date(window.opens_at)).days
     minimum = ctx.params.min_comment_days
-    if length >= timedelta(days=minimum):
+    if days >= minimum and window.closes_at - window.opens_at >= timedelta(days=minimum):
         return
     if not (window.shortened_reason or "").strip():  # only what was published counts
-        yield (f"the published comment window is {length.days} days, shorter than {minimum}, "
+        yield (f"the published comment window is {days} days, shorter than {minimum}, "
                "and no reason for shortening it was published with the call for comments")
 
 
@@ -45,7 +47,7 @@ def window_as_published(evidence: PublicParticipationEvidence,
     window = _window(ctx)
     if window is None:
         return  # PP-WINDOW-LENGTH names the missing window
-    opens, closes = ctx.facts.local_date(window.opens_at), ctx.facts.local_date(window.closes_at)
+    opens, closes = ctx.facts.local_date(window.opens_at), ctx.facts.last_day(window.closes_at)
     for field, typed, published in (("call_published_on", evidence.call_published_on, opens),
                                     ("window_opens", evidence.window_opens, opens),
                                     ("window_closes", evidence.window_closes, closes)):
@@ -231,5 +233,6 @@ def window_closed(ctx: RuleContext) -> Iterator[str]:
     if window is None:
         yield NO_WINDOW
     elif window.closes_at > ctx.now:
-        yield (f"the published comment window is open until {window.closes_at.isoformat()} "
-               f"(case clock: {ctx.now.isoformat()})")
+        yield (f"the published comment window is open until "
+               f"{ctx.facts.closing_time(window.closes_at)} ({window.closes_at.isoformat()}; "
+               f"case clock: {ctx.now.isoformat()})")

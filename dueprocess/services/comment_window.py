@@ -9,10 +9,11 @@ Nothing closes a window early.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import select
 
+from dueprocess.clock import end_of_day
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.journal import CaseEvent, publish
@@ -33,8 +34,8 @@ def extend_comment_window_as(
     *, case_id: str, until: date, actor: str, token: str | None = None, channel: str,
     now: datetime | None = None,
 ) -> CommentWindow:
-    """Move the close of the published window to `until` (a later day, same time of day
-    in the case's time zone); `Refused` names the rule when it may not be done."""
+    """Move the close of the published window to `until` (a later day, open until 24:00
+    of it in the case's time zone); `Refused` names the rule when it may not be done."""
     with audited(case_id=case_id, action="extend_comment_window", stage_key=None,
                  person=actor, channel=channel, now=now), session_scope() as session:
         case = get_case(session, case_id, lock=True)
@@ -49,7 +50,7 @@ def extend_comment_window_as(
                                  "no comment window (public participation has not opened)")])
         facts = load_facts(session, case, also=[actor])
         problems = window_extender(facts, actor, window.stage_key)
-        closes_on = facts.local_date(window.closes_at)
+        closes_on = facts.last_day(window.closes_at)
         if facts.status(window.stage_key) is StageStatus.COMPLETED:
             problems.append(Unmet("WINDOW-EXTENDER", ARTICLE,
                                   "public participation is completed: the window is over"))
@@ -60,7 +61,7 @@ def extend_comment_window_as(
         if problems:
             raise Refused(problems)
         previous = window.closes_at
-        window.closes_at = previous + timedelta(days=(until - closes_on).days)
+        window.closes_at = end_of_day(until, facts.timezone)
         session.add(window)
         session.flush()
         publish(session, CaseEvent(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from gettext import GNUTranslations
 from zoneinfo import ZoneInfo
 
@@ -96,6 +96,18 @@ class Localizer:
                 .replace("{0}", format_time(local, "short", tzinfo=self.timezone,
                                             locale=self.locale)))
 
+    def closes(self, moment: datetime | None) -> str:
+        """When a period ends, to the minute: an end at midnight is 24:00 of the day it
+        closes (`2026年10月1日 24:00`), never 00:00 of the next."""
+        if moment is None:
+            return ""
+        local = self.local(moment)
+        if local.time() != time(0):
+            return self.when(moment)
+        pattern = self.locale.datetime_formats["medium"].replace("'", "")
+        day = format_date(local.date() - timedelta(days=1), "medium", locale=self.locale)
+        return pattern.replace("{1}", day).replace("{0}", "24:00")
+
     def day(self, value: datetime | date | str | None) -> str:
         """A date: a time's local date, a `date`, or an ISO 8601 date string."""
         if value is None or value == "":
@@ -120,12 +132,14 @@ class Localizer:
                                 locale=self.locale)
 
     def days_left(self, until: datetime, now: datetime) -> str:
-        """What is left of a period, in whole days rounded up; under a day says so."""
+        """What is left of a period in whole days, rounded down so a deadline never seems
+        further off than it is (a window opened at 09:00 and open until 24:00 of its 30th
+        day has 30 days left); under a day says so."""
         seconds = (_aware(until) - _aware(now)).total_seconds()
         if seconds < 86_400:
             return self.catalogue.gettext("less than a day left")
         return self.catalogue.gettext("{days} left").format(
-            days=self.days(math.ceil(seconds / 86_400)))
+            days=self.days(math.floor(seconds / 86_400)))
 
     def zone(self, now: datetime) -> str:
         """`本页时间均为中国标准时间（GMT+08:00）`: the zone every time on the page is in."""

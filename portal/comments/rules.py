@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dueprocess.clock import closing_time
 from dueprocess.errors import DueProcessError
+from dueprocess.settings import get_settings
 from models.notices import CommentWindow
 
 
@@ -27,13 +29,16 @@ class CommentRefused(DueProcessError):
 
 
 def refuse_outside_window(window: CommentWindow | None, case_id: str, now: datetime) -> None:
+    """A comment is taken while the published window is open: from its opening until
+    24:00 (Beijing time, the case's time zone) of its last published day (Art. 15)."""
     if window is None:
         raise CommentRefused(f"case '{case_id}': no comment window has been opened "
-                             "(comments are taken during public participation)", status=409)
+                             "(comments are taken during public participation, Art. 15)",
+                             status=409)
+    zone = get_settings().case_timezone
     if now >= window.closes_at:  # never earlier: the window closes as published
-        ended = window.closes_at
-        raise CommentRefused(f"case '{case_id}': the comment window closed on "
-                             f"{ended:%Y-%m-%d %H:%M} UTC", status=409)
+        raise CommentRefused(f"case '{case_id}': the comment window closed at "
+                             f"{closing_time(window.closes_at, zone)} (Art. 15)", status=409)
     if now < window.opens_at:
-        raise CommentRefused(f"case '{case_id}': the comment window opens on "
-                             f"{window.opens_at:%Y-%m-%d %H:%M} UTC", status=409)
+        raise CommentRefused(f"case '{case_id}': the comment window opens at "
+                             f"{closing_time(window.opens_at, zone)} (Art. 15)", status=409)

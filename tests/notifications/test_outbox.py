@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
 
 from dueprocess.db import session_scope
+from dueprocess.demo.submissions import BEIJING
 from dueprocess.journal import CaseEvent, subscribe
 from dueprocess.services.progress import advance, advance_case
 from dueprocess.services.recording import record_evidence
@@ -15,6 +16,9 @@ from models.base import utcnow
 from models.evidence import EvidenceItem
 from models.notices import CommentWindow, Notice
 from tests.support import VALID_STEPS, advance_to_step, token_for
+
+# The demo's window: opened 2026-09-01 09:00, open until 24:00 Beijing time of 2026-10-01.
+WINDOW_CLOSE = datetime(2026, 10, 2, tzinfo=BEIJING)
 
 EVENTS: list[CaseEvent] = []
 
@@ -42,15 +46,34 @@ def test_opening_stages_queues_the_call_and_the_assignments(case_id: str) -> Non
     ]
     call = queued[0]
     assert "Zhongguancun" in call.subject and "10 yuan per hour" in call.body_text
+    # The notice names the exact close: 24:00 Beijing time of its last published day.
+    assert "征求意见期限：2026-09-01 至 2026-10-01（30日）" in call.body_text
+    assert "截止时间：2026年10月1日 24:00（北京时间）" in call.body_text
+    assert "截止时间</dt><dd><strong>2026年10月1日 24:00（北京时间）" in call.body_html
     with session_scope() as session:
         window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
-    assert window.closes_at - window.opens_at == timedelta(days=30)
+    # 30 days from 2026-09-01, open until 24:00 Beijing time of 2026-10-01 (Art. 15).
+    assert window.closes_at == WINDOW_CLOSE
     announced = [e for e in EVENTS if e.case_id == case_id and e.kind == "notice.queued"]
     assert [(e.subject_id, e.digest) for e in announced] == [(n.id, n.sha256) for n in queued]
     assert all("body_text" not in e.body and "subject" not in e.body for e in announced)
 
     advance_case(case_id=case_id)  # replayed: nothing queued twice
     assert len(notices(case_id)) == 4
+
+
+def test_the_english_call_gives_the_closing_time(case_id: str) -> None:
+    from dueprocess.services.cases import get_case
+    from notifications.content import call_for_comments
+    from notifications.render import render
+
+    advance_case(case_id=case_id)
+    with session_scope() as session:
+        window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
+        context = call_for_comments(session, get_case(session, case_id), window)
+    text = render("call_for_comments", context, language="en").text
+    assert "Comment period: 2026-09-01 to 2026-10-01 (30 days)" in text
+    assert "Comments close: 2026-10-01 24:00 Beijing time" in text
 
 
 def test_a_rolled_back_change_queues_nothing(case_id: str) -> None:
@@ -81,7 +104,7 @@ def test_publication_queues_the_decision_announcement(case_id: str) -> None:
     with session_scope() as session:
         window = session.exec(select(CommentWindow).where(CommentWindow.case_id == case_id)).one()
     # Completing participation never closes the window early: it closed as published.
-    assert window.closed_at is None and window.closes_at - window.opens_at == timedelta(days=30)
+    assert window.closed_at is None and window.closes_at == WINDOW_CLOSE
 
 
 def test_reviewers_are_reminded_before_the_deadline_once(case_id: str) -> None:

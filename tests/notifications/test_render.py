@@ -28,6 +28,8 @@ def sample_context(kind: str) -> dict[str, Any]:
         "case": case, "case_url": "http://127.0.0.1:8000/cases/dp-2026-abcdef",
         "draft": {"title": text, "text": text, "version": 1, "sha256": "ab" * 32},
         "consultation": {"opens_on": "2026-11-01", "closes_on": "2026-11-20", "days": 19,
+                         "closes_at": {"zh-CN": "2026年11月20日 24:00（北京时间）",
+                                       "en": "2026-11-20 24:00 Beijing time"},
                          "shortened_reason": text},
         "hearing": {"held_on": "2026-12-20", "place": text, "selection_method": text,
                     "participants": [text]},

@@ -4,7 +4,7 @@ adoption of opinions and the draft versions (app in process, real DB, real templ
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 
+from dueprocess.clock import last_day
 from dueprocess.db import session_scope
 from dueprocess.services.audited_actions import revise_draft_as
 from dueprocess.services.stage_deadlines import comment_window_for
@@ -127,9 +128,11 @@ def test_the_comment_deadline_comes_first_with_the_days_left(
     with session_scope() as session:
         window = comment_window_for(session, consulting_case)
         assert window is not None
-        closes = window.closes_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        closes = last_day(window.closes_at, "Asia/Shanghai")
     text = text_of(page, "deadline")
-    assert f"征求意见截止时间：{closes.year}年{closes.month}月{closes.day}日" in text
+    # Open until 24:00 of its last published day, never 00:00 of the next.
+    assert f"征求意见截止时间：{closes.year}年{closes.month}月{closes.day}日 24:00" in text
+    assert window.closes_at.astimezone(ZoneInfo("Asia/Shanghai")).time() == time(0)
     assert text_of(page, "days-left") == "还剩 30天"  # the statutory 30 days, just opened
     assert deadline.xpath(".//a/@href") == ["#comment"]
     assert text_of(html(client.get(f"/cases/{consulting_case}?lang=en")), "days-left") == (

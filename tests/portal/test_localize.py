@@ -39,13 +39,14 @@ def test_dates_and_numbers_follow_the_locale() -> None:
 
 
 @pytest.mark.parametrize(("left", "zh", "en"), [
-    (timedelta(days=30) - timedelta(seconds=5), "还剩 30天", "30 days left"),
-    (timedelta(days=1, hours=1), "还剩 2天", "2 days left"),
+    (timedelta(days=30, hours=15), "还剩 30天", "30 days left"),  # 09:00 to 24:00 30 days on
+    (timedelta(days=30) - timedelta(seconds=5), "还剩 29天", "29 days left"),
+    (timedelta(days=1, hours=23), "还剩 1天", "1 day left"),  # never more than there is
     (timedelta(days=1), "还剩 1天", "1 day left"),
-    (timedelta(hours=3), "不足一天", "less than a day left"),
+    (timedelta(hours=23, minutes=59), "不足一天", "less than a day left"),
     (timedelta(days=45), "还剩 45天", "45 days left"),  # days, never "2 months"
 ])
-def test_days_left_rounds_up_to_whole_days(left: timedelta, zh: str, en: str) -> None:
+def test_days_left_rounds_down_to_whole_days(left: timedelta, zh: str, en: str) -> None:
     now = datetime(2026, 9, 1, 4, tzinfo=UTC)
     assert ZH.days_left(now + left, now) == zh
     assert EN.days_left(now + left, now) == en

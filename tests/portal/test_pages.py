@@ -143,6 +143,48 @@ def test_a_closed_window_refuses_comments(client: TestClient, consulting_case: s
     assert comment_count(consulting_case) == 0
 
 
+def window_still_open(case_id: str) -> list[str]:
+    """What the PP-WINDOW-CLOSED gate rule says of the stored window on the case clock."""
+    from dueprocess.rules.engine import RuleContext
+    from dueprocess.rules.participation import window_closed
+    from dueprocess.services.case_clock import case_now
+    from dueprocess.services.case_snapshot import load_facts
+    from dueprocess.services.cases import get_case
+
+    with session_scope() as session:
+        facts = load_facts(session, get_case(session, case_id))
+        now = case_now(session, case_id)
+    stage = facts.procedure.stage("public_participation")
+    return list(window_closed(RuleContext(facts, stage, now, stage.gate_params)))
+
+
+def test_the_window_takes_comments_until_24_00_beijing_of_its_last_day(
+    client: TestClient, consulting_case: str,
+) -> None:
+    """The call reads "2026-09-01 to 2026-10-01": a comment at 23:59 Beijing time on
+    2026-10-01 is in time, one at 24:00 (00:00 on 10-02) is refused, as the gate agrees."""
+    from datetime import datetime
+
+    from dueprocess.demo.submissions import BEIJING
+    from dueprocess.services.case_clock import advance_clock_to
+
+    advance_clock_to(case_id=consulting_case,
+                     moment=datetime(2026, 10, 1, 23, 59, tzinfo=BEIJING))
+    page = client.get(f"/cases/{consulting_case}")
+    assert "征求意见截止时间：2026年10月1日 24:00" in page.text and "不足一天" in page.text
+    sent = client.post(f"/api/cases/{consulting_case}/comments", json={"body": "just in time"})
+    assert sent.status_code == 201, sent.text
+    [still_open] = window_still_open(consulting_case)
+    assert "open until 2026-10-01 24:00 Beijing time" in still_open
+    advance_clock_to(case_id=consulting_case, moment=datetime(2026, 10, 2, tzinfo=BEIJING))
+    late = client.post(f"/api/cases/{consulting_case}/comments", json={"body": "too late"})
+    assert late.status_code == 409
+    assert "the comment window closed at 2026-10-01 24:00 Beijing time (Art. 15)" in (
+        late.json()["detail"])
+    assert window_still_open(consulting_case) == []
+    assert comment_count(consulting_case) == 1
+
+
 def test_comments_are_rate_limited_per_client(consulting_case: str) -> None:
     app = create_app(portal_settings(comment_rate_count=2, comment_rate_seconds=60))
     with TestClient(app, base_url="http://127.0.0.1") as limited:

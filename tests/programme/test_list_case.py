@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from dueprocess.clock import local_date
+from dueprocess.clock import last_day
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound, Refused
 from dueprocess.services.progress import advance_case
@@ -168,7 +168,7 @@ def test_the_participation_evidence_is_filled_in_from_what_dueprocess_holds(
         window = session.exec(select(CommentWindow).where(
             CommentWindow.case_id == case.id)).one()
     assert evidence["opinions_received"] == proposals + 1
-    assert evidence["window_closes"] == local_date(
+    assert evidence["window_closes"] == last_day(  # open until 24:00 of its last day
         window.closes_at, get_settings().case_timezone).isoformat()
     listed = [r for r in evidence["responses"] if r["reason"] == "On the draft list by the vote."]
     assert len(listed) == 2

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from dueprocess.clock import comment_window_close
 from dueprocess.demo import submissions
 from dueprocess.rules import CaseFacts, EvidenceFact, StageFacts
 from dueprocess.rules.facts import DeclarationFact, DraftFact, PersonFact, WindowFact
@@ -28,7 +29,8 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 # on 2026-09-01 09:00 in Beijing, the call for comments published then for 30 days, each
 # stage recorded on its day (submissions.RECORDED_ON).
 OPENED_AT = submissions.STARTS_AT
-WINDOW = WindowFact(OPENED_AT, OPENED_AT + timedelta(days=30))
+# Open until 24:00 Beijing time of its last published day, 2026-10-01.
+WINDOW = WindowFact(OPENED_AT, comment_window_close(OPENED_AT, 30, "Asia/Shanghai"))
 ASSIGNED = {
     "public_participation": "li.wei", "expert_review": "prof.zhang",
     "risk_assessment": "liu.yang", "legality_review": "sun.hao",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from dueprocess.clock import comment_window_close
 from dueprocess.demo import submissions as demo
 from dueprocess.rules import (
     RULES,
@@ -138,8 +139,9 @@ def with_hearing(make_facts: FactsFactory, hearing: dict[str, Any],
 
 
 def published_window(days: int, reason: str | None = None) -> WindowFact:
-    """The comment window dueprocess published: `days` long from the case's opening."""
-    return WindowFact(OPENED_AT, OPENED_AT + timedelta(days=days), reason)
+    """The comment window dueprocess published: `days` days from the case's opening,
+    open until 24:00 of the last."""
+    return WindowFact(OPENED_AT, comment_window_close(OPENED_AT, days, "Asia/Shanghai"), reason)
 
 
 @scenario("PP-WINDOW-LENGTH")

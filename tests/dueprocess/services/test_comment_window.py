@@ -3,12 +3,13 @@ action of its own that is authorised, logged and announced; nothing closes it ea
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime
 
 import pytest
 from sqlmodel import col, select
 
 from dueprocess.db import session_scope
+from dueprocess.demo.submissions import BEIJING
 from dueprocess.errors import Refused
 from dueprocess.services.comment_window import extend_comment_window_as
 from dueprocess.services.progress import advance_case
@@ -16,6 +17,8 @@ from models.evidence import Refusal
 from models.ledger import LogLeaf
 from models.notices import CommentWindow, Notice
 from tests.support import VALID_STEPS, advance_to_step, record_steps, token_for
+
+OCTOBER_1_MIDNIGHT = datetime(2026, 10, 2, tzinfo=BEIJING)  # 2026-10-01 24:00 Beijing time
 
 
 def window(case_id: str) -> CommentWindow:
@@ -28,11 +31,11 @@ def test_the_participation_officer_extends_the_window_logged_and_announced(
 ) -> None:
     advance_case(case_id=case_id)  # participation opens: the window 2026-09-01 to 10-01
     published = window(case_id)
-    assert published.closes_at - published.opens_at == timedelta(days=30)
+    assert published.closes_at == OCTOBER_1_MIDNIGHT  # open until 2026-10-01 24:00
     extended = extend_comment_window_as(case_id=case_id, until=date(2026, 10, 15),
                                         actor="li.wei", token=token_for("li.wei"),
                                         channel="test")
-    assert extended.closes_at - published.closes_at == timedelta(days=14)
+    assert extended.closes_at == datetime(2026, 10, 16, tzinfo=BEIJING)  # 10-15 24:00
     with session_scope() as session:
         calls = session.exec(select(Notice).where(Notice.case_id == case_id,
                                                   Notice.kind == "call_for_comments")).all()
@@ -64,7 +67,7 @@ def test_only_the_assigned_officer_extends_and_never_shortens(case_id: str) -> N
     with pytest.raises(Refused, match="AUTHENTICATED"):
         extend_comment_window_as(case_id=case_id, until=date(2026, 10, 15), actor="li.wei",
                                  channel="test")
-    assert window(case_id).closes_at - window(case_id).opens_at == timedelta(days=30)
+    assert window(case_id).closes_at == OCTOBER_1_MIDNIGHT
     with session_scope() as session:
         refusals = session.exec(select(Refusal).where(Refusal.case_id == case_id)).all()
     assert len(refusals) == 3
@@ -75,4 +78,4 @@ def test_completing_participation_never_closes_the_window_early(open_demo_case: 
     record_steps(case_id, [s for s in VALID_STEPS if s[0] == "public_participation"])
     published = window(case_id)
     assert published.closed_at is None
-    assert published.closes_at - published.opens_at == timedelta(days=30)
+    assert published.closes_at == OCTOBER_1_MIDNIGHT

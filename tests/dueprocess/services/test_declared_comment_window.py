@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from sqlmodel import col, func, select
 
 from dueprocess.db import session_scope
 from dueprocess.demo import submissions
+from dueprocess.demo.submissions import BEIJING
 from dueprocess.errors import DueProcessError, Refused
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
@@ -89,7 +90,7 @@ def test_the_declared_window_is_published_with_its_reason_and_passes_the_gate() 
                                                   Notice.kind == "call_for_comments")).all()
         opened = session.exec(select(LogLeaf.record).where(
             LogLeaf.case_id == case_id, col(LogLeaf.record).contains('"case.opened"'))).one()
-    assert window.closes_at - window.opens_at == timedelta(days=20)
+    assert window.closes_at == datetime(2026, 9, 22, tzinfo=BEIJING)  # 09-21 24:00
     assert window.shortened_reason == REASON
     assert len(calls) == 1 and REASON in calls[0].body_text
     # The log witnesses the declaration from the opening on.
@@ -116,5 +117,5 @@ def test_without_a_declaration_the_window_is_the_minimum() -> None:
     with session_scope() as session:
         window = session.exec(select(CommentWindow)
                               .where(CommentWindow.case_id == case_id)).one()
-    assert window.closes_at - window.opens_at == timedelta(days=30)
+    assert window.closes_at == datetime(2026, 10, 2, tzinfo=BEIJING)  # 10-01 24:00
     assert window.shortened_reason is None
