@@ -56,6 +56,31 @@ def window_as_published(evidence: PublicParticipationEvidence,
                    f"{opens} to {closes}")
 
 
+def _quoted(text: str, limit: int = 120) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+@evidence_rule(id="PP-SHORTENED-REASON-AS-PUBLISHED", kind=KIND, article="Art. 15",
+               summary="A typed reason for a shorter window is the one dueprocess published "
+                       "with the call for comments")
+def shortened_reason_as_published(evidence: PublicParticipationEvidence,
+                                  ctx: RuleContext) -> Iterator[str]:
+    window = _window(ctx)
+    if window is None:
+        return  # PP-WINDOW-LENGTH names the missing window
+    typed = (evidence.shortened_reason or "").strip()
+    published = (window.shortened_reason or "").strip()
+    if typed and not published:
+        yield (f"shortened_reason {_quoted(typed)} contradicts the call for comments "
+               "dueprocess published: it published no reason for shortening the window")
+    elif typed and typed != published:
+        yield (f"shortened_reason {_quoted(typed)} is not the reason dueprocess published "
+               f"with the call for comments: {_quoted(published)}")
+    if evidence.shortened_reason_published and not published:
+        yield ("shortened_reason_published is true, but dueprocess published no reason for "
+               "shortening the window with the call for comments")
+
+
 @evidence_rule(id="PP-CALL-MATERIALS", kind=KIND, article="Art. 15",
                summary="The call for comments publishes the draft and its explanation")
 def call_materials(evidence: PublicParticipationEvidence, ctx: RuleContext) -> Iterator[str]:

@@ -162,6 +162,20 @@ def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
                                           window_closes="2026-09-20"))
 
 
+@scenario("PP-SHORTENED-REASON-AS-PUBLISHED")
+def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
+    # dueprocess published a 19-day window with its reason; the evidence may repeat that
+    # reason (whitespace aside), never type another one. Nor may it claim a reason was
+    # published with a 30-day call that published none.
+    published = "Fees must start with the school year"
+    typed = {**demo.PARTICIPATION_SHORT_WINDOW, "shortened_reason_published": True,
+             "shortened_reason": "Urgent: the council meets next week" if broken
+             else f"  {published}\n"}
+    claimed = changed(demo.PARTICIPATION, broken, shortened_reason_published=True)
+    return (submit(make_facts, PP, typed, comment_window=published_window(19, published))
+            + submit(make_facts, PP, claimed))
+
+
 @scenario("EV-DATE-WITNESSED")
 def _(make_facts: FactsFactory, broken: bool) -> list[Unmet]:
     # A risk report "assessed" before the case was opened, and one dated in the future.

@@ -18,6 +18,7 @@ from dueprocess.errors import DueProcessError, Refused
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from models.cases import DecisionCase
+from models.evidence import EvidenceItem
 from models.ledger import LogLeaf
 from models.notices import CommentWindow, Notice
 from models.stages import Stage
@@ -107,6 +108,25 @@ def test_the_declared_window_is_published_with_its_reason_and_passes_the_gate() 
         stage = session.exec(select(Stage).where(Stage.case_id == case_id,
                                                  Stage.key == "public_participation")).one()
     assert stage.status == "completed"
+
+
+def test_a_reason_other_than_the_published_one_is_refused_and_nothing_stored() -> None:
+    case_id = open_case_data(case_file(days=20, shortened_reason=REASON))
+    advance_case(case_id=case_id)  # the call publishes the 20-day window and its reason
+    advance_to_step(case_id, "public_participation")
+    evidence = {**submissions.PARTICIPATION, "window_closes": "2026-09-21",
+                "shortened_reason": "The council meets next week",
+                "shortened_reason_published": True}
+    with pytest.raises(Refused, match=r"\[PP-SHORTENED-REASON-AS-PUBLISHED, Art\. 15\] "
+                                      r"shortened_reason 'The council meets next week' is not "
+                                      r"the reason dueprocess published"):
+        record_evidence(case_id=case_id, stage_key="public_participation",
+                        recorded_by="li.wei", evidence=evidence, channel="test",
+                        token=token_for("li.wei"))
+    with session_scope() as session:
+        stored = session.exec(select(func.count()).select_from(EvidenceItem).where(
+            EvidenceItem.case_id == case_id)).one()
+    assert stored == 0
 
 
 def test_without_a_declaration_the_window_is_the_minimum() -> None:
