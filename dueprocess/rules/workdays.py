@@ -74,15 +74,31 @@ class FileCalendar:
         return day not in self._holidays and day.weekday() < 5
 
 
-@lru_cache(maxsize=16)
+_LIBRARY_CALENDAR = LibraryCalendar()
+
+
 def get_calendar(spec: str = LIBRARY) -> WorkingDayCalendar:
-    """The library calendar, or the calendar file at path `spec`."""
+    """The library calendar, or the calendar file at path `spec`.
+
+    A file is read again when it changes on disk (its modification time, size or inode),
+    so a running runner or portal sees a calendar edited or replaced for a new year
+    without a restart; an unchanged file is parsed once."""
     if spec == LIBRARY:
-        return LibraryCalendar()
+        return _LIBRARY_CALENDAR
     path = Path(spec)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return FileCalendar(CalendarFile.model_validate(data), str(path))
+        stat = path.stat()
+    except OSError as exc:
+        raise CalendarError(f"calendar file {path}: {exc.strerror or exc}") from None
+    return _read_calendar(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@lru_cache(maxsize=16)
+def _read_calendar(path: str, mtime_ns: int, size: int, inode: int) -> FileCalendar:
+    """The calendar file at `path` as it is on disk in the version the key names."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return FileCalendar(CalendarFile.model_validate(data), path)
     except OSError as exc:
         raise CalendarError(f"calendar file {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

@@ -42,3 +42,27 @@ def test_a_bad_calendar_file_is_named(tmp_path: Path) -> None:
         get_calendar(str(path))
     with pytest.raises(CalendarError, match=r"missing\.yaml"):
         get_calendar(str(tmp_path / "missing.yaml"))
+
+
+def test_a_calendar_file_changed_on_disk_is_read_again(tmp_path: Path) -> None:
+    """A running runner or portal sees the calendar edited for a new year, unrestarted."""
+    path = tmp_path / "cn-2027.yaml"
+    path.write_text("name: draft notice for 2027\nyears: [2027]\nholidays: []\n",
+                    encoding="utf-8")
+    saturday, monday = date(2027, 2, 6), date(2027, 2, 8)
+    assert not get_calendar(str(path)).is_workday(saturday)
+    assert get_calendar(str(path)).is_workday(monday)
+    assert get_calendar(str(path)) is get_calendar(str(path))  # unchanged: parsed once
+    # The State Council's notice is published: a make-up Saturday and a holiday Monday.
+    path.write_text("name: State Council notice for 2027\nyears: [2027]\n"
+                    "holidays: [2027-02-08]\nworkdays: [2027-02-06]\n", encoding="utf-8")
+    calendar = get_calendar(str(path))
+    assert calendar.name.startswith("State Council notice for 2027")
+    assert calendar.is_workday(saturday) and not calendar.is_workday(monday)
+    # Replaced by a file of another name moved into place (a new inode).
+    replacement = tmp_path / "new.yaml"
+    replacement.write_text("name: corrected notice for 2027\nyears: [2027]\n"
+                           "holidays: [2027-02-08]\nworkdays: [2027-02-06]\n",
+                           encoding="utf-8")
+    replacement.replace(path)
+    assert get_calendar(str(path)).name.startswith("corrected notice for 2027")
