@@ -5,7 +5,9 @@ administrator) registers an item of a decided case with its responsible departme
 sets its milestones; members of that department record progress with its evidence, and
 a progress update may complete a milestone. Every write is authenticated, a refusal
 names its rule and is audited on the item's chain, and nothing is edited afterwards.
-Dates compared by the rules are the case's dates of what dueprocess recorded.
+Dates compared by the rules are the case's dates of what dueprocess recorded. The Art. 34
+checks (the item's case and implementing unit, its milestones, who reports progress) are
+rules of `dueprocess.rules.implementation`, listed in docs/compliance.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from sqlmodel import Session, col, select
 from dueprocess.clock import local_date
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound, Refused
+from dueprocess.rules.implementation import (
+    completion_problems,
+    item_problems,
+    milestone_problems,
+    reporter_problems,
+)
 from dueprocess.services.case_clock import case_now
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import get_person, identity_problems, is_administrator
@@ -69,13 +77,13 @@ def register_item_as(*, request: ItemCreate, actor: str, token: str | None,
         person = _authenticated(session, actor=actor, token=token, channel=channel)
         case = get_case(session, request.case_id)
         _case_official(person, case)
-        if case.status is CaseStatus.OPEN:
-            raise refused("ITEM-CASE-DECIDED", f"case_id: case '{case.id}' is not decided "
-                          "yet; implementation follows the decision (Art. 34)")
-        if session.exec(select(Person.id).where(Person.unit == request.department)
-                        ).first() is None:
-            raise refused("ITEM-DEPARTMENT", f"department: '{request.department}' is not a "
-                          "registered unit: nobody could report its progress")
+        registered = session.exec(select(Person.id).where(
+            Person.unit == request.department)).first() is not None
+        problems = item_problems(case_id=case.id, decided=case.status is not CaseStatus.OPEN,
+                                 department=request.department,
+                                 department_registered=registered)
+        if problems:
+            raise Refused(problems)
         if request.proposal_id is not None and session.get(Proposal,
                                                           request.proposal_id) is None:
             raise refused("ITEM-PROPOSAL", f"proposal_id: proposal #{request.proposal_id} "
@@ -113,9 +121,9 @@ def add_milestone_as(*, item_id: int, request: MilestoneCreate, actor: str,
         person = _authenticated(session, actor=actor, token=token, channel=channel)
         item = get_item(session, item_id)
         _case_official(person, get_case(session, item.case_id))
-        if request.due_on < item.registered_on:
-            raise refused("MILESTONE-AFTER-ITEM", f"due_on: {request.due_on} is before the "
-                          f"item was registered on {item.registered_on}")
+        problems = milestone_problems(due_on=request.due_on, registered_on=item.registered_on)
+        if problems:
+            raise Refused(problems)
         now, _ = case_date(session, item.case_id)
         milestone = Milestone(item_id=item_id, title=request.title, due_on=request.due_on,
                               set_by=actor, set_at=now)
@@ -133,19 +141,18 @@ def record_progress_as(*, item_id: int, request: ProgressUpdateCreate, actor: st
                  person=actor, channel=channel), session_scope() as session:
         person = _authenticated(session, actor=actor, token=token, channel=channel)
         item = get_item(session, item_id)
-        if person.unit != item.department and not is_administrator(person):
-            raise refused("PROGRESS-DEPARTMENT", f"'{actor}' ({person.unit or 'no unit'}) may "
-                          f"not report progress of item #{item_id}: members of "
-                          f"{item.department} may")
+        problems = reporter_problems(handle=actor, unit=person.unit,
+                                     department=item.department, item_id=item_id,
+                                     administrator=is_administrator(person))
         milestone_id = request.completes_milestone
         if milestone_id is not None:
             milestone = session.get(Milestone, milestone_id)
-            if milestone is None or milestone.item_id != item_id:
-                raise refused("PROGRESS-MILESTONE", f"completes_milestone: #{milestone_id} is "
-                              f"not a milestone of item #{item_id}")
-            if completed_milestones(session, [milestone_id]):
-                raise refused("PROGRESS-MILESTONE", f"completes_milestone: #{milestone_id} "
-                              "is already completed")
+            problems += completion_problems(
+                milestone_id=milestone_id, item_id=item_id,
+                milestone_item=None if milestone is None else milestone.item_id,
+                completed=bool(completed_milestones(session, [milestone_id])))
+        if problems:
+            raise Refused(problems)
         now, today = case_date(session, item.case_id)
         update = ProgressUpdate(
             item_id=item_id, completes_milestone=milestone_id, percent=request.percent,

@@ -5,7 +5,8 @@ Escalating writes a `SupervisionRecord` and publishes `supervision.overdue` on t
 chain in one transaction: the notification feature queues the escalation notice to the
 officials, the Prefect events feature emits `dueprocess.supervision.overdue`. The deadline
 watchdog runs this sweep on its schedule. "Overdue" is measured on the case's clock (a
-simulated case's own time), never on a date someone typed.
+simulated case's own time), never on a date someone typed (rule SUPERVISION-OVERDUE,
+Art. 34, of `dueprocess.rules.implementation`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlmodel import col, select
 from dueprocess.clock import local_date, system_now
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
+from dueprocess.rules.implementation import overdue
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import get_settings
 from implementation.items import case_date
@@ -47,8 +49,9 @@ def overdue_milestones() -> list[tuple[Milestone, ImplementationItem]]:
         session.expunge_all()
     now = system_now()
     return [(milestone, item) for milestone, item in rows
-            if local_date(now + offsets.get(item.case_id, timedelta(0)), zone)
-            > milestone.due_on]
+            if milestone.id is not None and overdue(  # SUPERVISION-OVERDUE, Art. 34
+                milestone_id=milestone.id, due_on=milestone.due_on, completed_on=None,
+                today=local_date(now + offsets.get(item.case_id, timedelta(0)), zone))]
 
 
 def escalate(milestone: Milestone, item: ImplementationItem) -> SupervisionRecord | None:

@@ -35,13 +35,15 @@ def test_an_item_needs_a_decided_case_an_official_and_a_real_department(
     decided_case: str, case_id: str,
 ) -> None:
     before = refusals(decided_case)
-    with pytest.raises(Refused, match=r"ITEM-CASE-DECIDED.*not decided yet"):
+    with pytest.raises(Refused, match=r"\[ITEM-CASE-DECIDED, Art\. 34\] case_id: .* not "
+                                      r"decided yet"):
         register(case_id)
     with pytest.raises(Refused, match=r"AUTHENTICATED"):
         register(decided_case, token=None)
     with pytest.raises(Refused, match=r"ITEM-OFFICIAL.*'prof.zhang' may not manage"):
         register(decided_case, actor="prof.zhang")
-    with pytest.raises(Refused, match=r"ITEM-DEPARTMENT.*department: 'Ministry of Magic'"):
+    with pytest.raises(Refused, match=r"\[ITEM-DEPARTMENT, Art\. 34\] department: "
+                                      r"'Ministry of Magic'"):
         register(decided_case, department="Ministry of Magic")
     with pytest.raises(Refused, match=r"ITEM-PROPOSAL.*proposal_id: proposal #999999"):
         register(decided_case, proposal_id=999999)
@@ -58,7 +60,8 @@ def test_a_milestone_dated_before_its_item_is_refused_and_nothing_stored(
 ) -> None:
     item = register(decided_case)
     assert item.id is not None
-    with pytest.raises(Refused, match=r"MILESTONE-AFTER-ITEM.*due_on: .* is before the item"):
+    with pytest.raises(Refused, match=r"\[MILESTONE-AFTER-ITEM, Art\. 34\] due_on: .* is "
+                                      r"before the item"):
         milestone(item.id, item.registered_on - timedelta(days=1))
     with pytest.raises(Refused, match=r"ITEM-OFFICIAL"):
         milestone(item.id, item.registered_on, actor="prof.zhang")
@@ -75,12 +78,13 @@ def test_progress_is_reported_by_the_department_and_completes_a_milestone_once(
     assert item.id is not None and other.id is not None
     first = milestone(item.id, item.registered_on + timedelta(days=30))
     foreign = milestone(other.id, other.registered_on + timedelta(days=30))
-    with pytest.raises(Refused, match=r"PROGRESS-DEPARTMENT.*'wang.fang'.*members of "
+    with pytest.raises(Refused, match=r"\[PROGRESS-DEPARTMENT, Art\. 34\] 'wang.fang'.*members of "
                                       "District Justice Bureau"):
         progress(item.id, actor=OFFICIAL)
     with pytest.raises(ValidationError, match="evidence: required to complete a milestone"):
         progress(item.id, evidence=[], completes_milestone=first.id)
-    with pytest.raises(Refused, match=rf"PROGRESS-MILESTONE.*#{foreign.id} is not a milestone"):
+    with pytest.raises(Refused, match=rf"\[PROGRESS-MILESTONE, Art\. 34\] completes_milestone: "
+                                      rf"#{foreign.id} is not a milestone"):
         progress(item.id, completes_milestone=foreign.id)
     done = progress(item.id, completes_milestone=first.id, percent=40)
     with pytest.raises(Refused, match=rf"PROGRESS-MILESTONE.*#{first.id} is already"):

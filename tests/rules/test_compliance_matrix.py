@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dueprocess.rules import RULES
 from dueprocess.rules.engine import BUILTIN_RULES
+from dueprocess.rules.implementation import IMPLEMENTATION_RULES
 from dueprocess.rules.permissions import PERMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,14 +21,17 @@ ROW = re.compile(r"^\|(?P<article>[^|]+)\|(?P<duty>[^|]+)\|\s*`(?P<rule>[A-Z0-9-
 # measures from in the "witnessed by" column.
 PERIOD_RULES = ("PP-WINDOW-LENGTH", "PP-WINDOW-AS-PUBLISHED", "PP-WINDOW-CLOSED",
                 "LR-REVIEW-PERIOD", "LR-REVISED-DRAFT", "CD-AFTER-LEGALITY-OPINION",
-                "PB-AFTER-DECISION", "PB-ON-TIME", "EV-DATE-WITNESSED", "RC-REPLY-ON-TIME")
+                "PB-AFTER-DECISION", "PB-ON-TIME", "EV-DATE-WITNESSED", "RC-REPLY-ON-TIME",
+                "MILESTONE-AFTER-ITEM", "SUPERVISION-OVERDUE")
 NODE = re.compile(r"^(?:(?P<path>[\w/]+\.py)::)?(?P<name>\w+)(?:\[(?P<param>[^\]]+)\])?$")
 
 
 def known_rules() -> dict[str, str]:
-    """Every rule id with its article: registered, engine and permission rules."""
+    """Every rule id with its article: registered, engine, permission and implementation
+    rules."""
     return {**{r.id: r.article for r in RULES},
-            **{i: a for i, a, _ in BUILTIN_RULES}, **{i: a for i, a, _ in PERMISSIONS}}
+            **{i: a for i, a, _ in BUILTIN_RULES}, **{i: a for i, a, _ in PERMISSIONS},
+            **{i: a for i, a, _ in IMPLEMENTATION_RULES}}
 
 
 @cache
