@@ -64,14 +64,22 @@ def comment_window_close(opens_at: datetime, days: int, timezone: str) -> dateti
     return end_of_day(local_date(opens_at, timezone) + timedelta(days=days), timezone)
 
 
-def closing_time(end: datetime, timezone: str, language: str = "en") -> str:
-    """A period's end as a notice gives it: `2026年10月1日 24:00（北京时间）` or
-    `2026-10-01 24:00 Beijing time`; an end at midnight is 24:00 of the day before."""
-    local = end.astimezone(ZoneInfo(timezone))
+def zoned_time(moment: datetime, timezone: str, language: str = "en", *,
+               end: bool = False) -> str:
+    """A moment to the minute in a case's time zone, named as a notice names it:
+    `2026年9月1日 09:00（北京时间）` or `2026-09-01 09:00 Beijing time`. The `end` of a
+    period at midnight is written 24:00 of the day before, the day it closes."""
+    local = moment.astimezone(ZoneInfo(timezone))
     day, hour = local.date(), f"{local:%H:%M}"
-    if local.time() == time(0):
+    if end and local.time() == time(0):
         day, hour = day - timedelta(days=1), "24:00"
     chinese, english = ZONE_NAMES.get(timezone, (timezone, timezone))
     if language.startswith("zh"):
         return f"{day.year}年{day.month}月{day.day}日 {hour}（{chinese}）"
     return f"{day.isoformat()} {hour} {english}"
+
+
+def closing_time(end: datetime, timezone: str, language: str = "en") -> str:
+    """A period's end as a notice gives it: `2026年10月1日 24:00（北京时间）` or
+    `2026-10-01 24:00 Beijing time`; an end at midnight is 24:00 of the day before."""
+    return zoned_time(end, timezone, language, end=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dueprocess.clock import closing_time
+from dueprocess.clock import closing_time, zoned_time
 from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_settings
 from models.notices import CommentWindow
@@ -41,4 +41,4 @@ def refuse_outside_window(window: CommentWindow | None, case_id: str, now: datet
                              f"{closing_time(window.closes_at, zone)} (Art. 15)", status=409)
     if now < window.opens_at:
         raise CommentRefused(f"case '{case_id}': the comment window opens at "
-                             f"{closing_time(window.opens_at, zone)} (Art. 15)", status=409)
+                             f"{zoned_time(window.opens_at, zone)} (Art. 15)", status=409)

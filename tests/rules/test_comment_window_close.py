@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from dueprocess.clock import closing_time, comment_window_close, end_of_day, last_day
+from dueprocess.clock import (
+    closing_time,
+    comment_window_close,
+    end_of_day,
+    last_day,
+    zoned_time,
+)
 from dueprocess.demo import submissions as demo
 from dueprocess.demo.submissions import BEIJING
 from dueprocess.rules import evaluate_gate, evidence_problems
@@ -29,6 +35,8 @@ def test_the_window_closes_at_24_00_beijing_of_its_last_published_day() -> None:
     assert closes - OPENED_AT >= timedelta(days=30)  # never shorter than 30 × 24 hours
     assert closing_time(closes, ZONE) == "2026-10-01 24:00 Beijing time"
     assert closing_time(closes, ZONE, "zh-CN") == "2026年10月1日 24:00（北京时间）"
+    assert zoned_time(closes, ZONE) == "2026-10-02 00:00 Beijing time"  # a start, not an end
+    assert zoned_time(OPENED_AT, ZONE, "zh-CN") == "2026年9月1日 09:00（北京时间）"
     # Opened late in the evening, it still closes at the end of the 30th day after.
     late = datetime(2026, 9, 1, 23, 30, tzinfo=BEIJING)
     assert comment_window_close(late, 30, ZONE) == MIDNIGHT
