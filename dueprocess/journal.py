@@ -50,10 +50,11 @@ def unsubscribe(handler: Handler) -> None:
     _handlers.remove(handler)
 
 
-def handlers() -> tuple[Handler, ...]:
-    """The handlers subscribed in this process, in order (module-level functions, so a
-    spawned worker process can be handed them: `subscribe` each there)."""
-    return tuple(_handlers)
+def portable_handlers() -> tuple[Handler, ...]:
+    """The handlers subscribed in this process that another process can be handed (module-
+    level functions, picklable by name), to `subscribe` in a spawned worker; a local
+    listener (a test's) only ever observes its own process."""
+    return tuple(h for h in _handlers if "<" not in getattr(h, "__qualname__", "<"))
 
 
 def publish(session: Session, event: CaseEvent) -> None:

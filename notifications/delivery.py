@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from dueprocess.contact_secrets import unsubscribe_token
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
-from dueprocess.journal import CaseEvent, Handler, handlers, publish, subscribe
+from dueprocess.journal import CaseEvent, Handler, portable_handlers, publish, subscribe
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import NotifySettings, get_notify_settings
 from models.base import utcnow
@@ -416,7 +416,7 @@ def deliver_in_processes(processes: int, *, settings: NotifySettings | None = No
     fanned_out = fan_out(settings=settings, now=utcnow())  # once, before the others start
     context = multiprocessing.get_context("spawn")  # no fork of a threaded process
     # The workers are wired as this process is: the same journal handlers and log hook.
-    wiring = (handlers(), commit_hook())
+    wiring = (portable_handlers(), commit_hook())
     with ProcessPoolExecutor(max_workers=processes - 1, mp_context=context,
                              initializer=_wired_as, initargs=wiring) as others:
         futures = [others.submit(deliver_pending, settings=settings, max_batches=max_batches)
