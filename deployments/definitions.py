@@ -124,7 +124,9 @@ def specs() -> list[DeploymentSpec]:
             DEADLINE_WATCHDOG, "flows.deadline_watchdog.deadline_watchdog",
             "Escalate open stages past their deadline (dueprocess.deadline.missed) and "
             "recover cases whose run stopped.",
-            interval_seconds=watchdog_interval or None,
+            # one sweep at a time: under load, scheduled runs must not pile up (issue 23
+            # saw 32 in flight, all waiting on SQLite's write lock)
+            interval_seconds=watchdog_interval or None, single=True,
         ),
         # Three deployments of one delivery flow: each outbox row is leased to one run, so
         # they may run side by side; each has one slot, and a run started while its slot

@@ -28,7 +28,7 @@ from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.services.cases import get_case
 from dueprocess.services.refusal_audit import audited
-from dueprocess.settings import get_programme_settings
+from dueprocess.settings import get_evaluation_settings
 from implementation.errors import RULES, refused
 from implementation.follow_up import FollowUpView, decision_of, follow_ups, standing
 from models.cases import DecisionCase
@@ -109,7 +109,7 @@ def confirm_request(*, case_id: str, code: str, now: datetime | None = None) -> 
                                    occurred_at=now, subject_id=request.id,
                                    body={"evaluates": case_id}))
         count = request_count(session, case_id)
-        if count >= get_programme_settings().evaluation_request_threshold:
+        if count >= get_evaluation_settings().evaluation_request_threshold:
             _mark_due(session, case_id=case_id, reason=StartedBy.RESIDENTS, requests=count,
                       now=now)
         return count
@@ -135,7 +135,7 @@ def mark_due_evaluations(now: datetime | None = None) -> list[EvaluationDue]:
     """Mark every major decision whose evaluation fell due on the schedule, once each:
     not evaluated yet, and recorded at least the configured days ago on its case's clock."""
     now = now or system_now()
-    after = timedelta(days=get_programme_settings().evaluation_after_days)
+    after = timedelta(days=get_evaluation_settings().evaluation_after_days)
     marked = []
     with session_scope() as session:
         evaluated = select(FollowUp.follows).where(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from dueprocess.errors import DueProcessError
-from dueprocess.settings import get_programme_settings
+from dueprocess.settings import get_evaluation_settings
 from dueprocess.web.forms import FormPairs, form_answer, message
 from dueprocess.web.i18n import words
 from dueprocess.web.language import language_query
@@ -33,7 +33,7 @@ def evaluation_page(request: Request, case_id: CaseId) -> Response:
                        back="/")
     return page(request, "implementation_evaluation.html", {
         "shown": shown,
-        "threshold": get_programme_settings().evaluation_request_threshold})
+        "threshold": get_evaluation_settings().evaluation_request_threshold})
 
 
 @router.post("/{case_id}/code")

@@ -19,7 +19,7 @@ from dueprocess.clock import comment_window_close
 from dueprocess.journal import CaseEvent
 from dueprocess.services.cases import get_case
 from dueprocess.services.stage_deadlines import comment_window_for, stage_deadline
-from dueprocess.settings import get_notify_settings, get_settings
+from dueprocess.settings import get_settings
 from models.cases import DecisionCase
 from models.implementation import ImplementationItem, Milestone
 from models.notices import CommentWindow
@@ -86,7 +86,6 @@ def _stage_opened(session: Session, event: CaseEvent, stage_key: str) -> None:
         )
     row = session.exec(select(Stage).where(Stage.case_id == case.id, Stage.key == stage_key)).one()
     due = stage_deadline(ProcedureDefinition.model_validate(case.procedure), row,
-                         stage_days=get_notify_settings().notify_stage_days,
                          case_opened_at=case.opened_at)
     queue_notice(
         session, case_id=case.id, kind="reviewer_assignment",

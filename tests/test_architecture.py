@@ -56,8 +56,6 @@ FORBIDDEN = {
 }
 # Imports from a computed name, each with the reason it cannot be a literal.
 COMPUTED_IMPORTS = {
-    "notifications.transport.http": "Apprise's webhook plugins, named in PLUGIN_MODULES: an "
-                                     "Apprise upgrade that moves one must be noticed, not fail",
     "deployments.definitions": "Prefect entrypoints: each spec's literal counts as an import",
 }
 # Where Prefect entrypoints are written as `package.module.function`.

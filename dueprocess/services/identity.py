@@ -17,6 +17,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,8 +40,13 @@ FORM_ARTICLE = "ASVS 6.2, 2.8"
 # Who may act for the organ outside a stage: moderate, open ballots and follow-ups.
 OFFICIALS = frozenset({Role.OFFICIAL, Role.PARTICIPATION_OFFICER, Role.ADMINISTRATOR})
 _HASHER = PasswordHasher()  # argon2id with the library's current parameters
-# Verified when the handle has no password, so that a missing account takes as long.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the handle has no password, so that a missing account takes as long;
+    made on first use, not at import (argon2 costs every CLI command ~0.5 s)."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -283,7 +289,7 @@ def verify_password(session: Session, *, handle: str, password: str) -> Person |
         .where(Person.handle == handle, Credential.kind == CredentialKind.PASSWORD,
                col(Credential.revoked_at).is_(None))
     ).first()
-    stored = row[1].secret_hash if row is not None and row[1].secret_hash else _DUMMY_HASH
+    stored = row[1].secret_hash if row is not None and row[1].secret_hash else _dummy_hash()
     try:
         _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):

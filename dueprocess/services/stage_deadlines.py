@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from dueprocess.services.escalations import stage_deadline as supervised_deadline
-from dueprocess.settings import get_notify_settings, get_ops_settings
+from dueprocess.settings import get_ops_settings
 from models.cases import DecisionCase
 from models.notices import CommentWindow
 from models.procedure import ProcedureDefinition
@@ -23,8 +23,9 @@ def comment_window_for(session: Session, case_id: str) -> CommentWindow | None:
 
 
 def stage_deadline(
-    procedure: ProcedureDefinition, stage: Stage, *, stage_days: int, case_opened_at: datetime,
+    procedure: ProcedureDefinition, stage: Stage, *, case_opened_at: datetime,
 ) -> datetime | None:
+    """When an open stage is due: the deadline `DUEPROCESS_STAGE_DEADLINE_DAYS` gives it."""
     if stage.status is not StageStatus.OPEN or stage.opened_at is None:
         return None
     due = supervised_deadline(procedure, stage, get_ops_settings(),
@@ -41,12 +42,10 @@ def open_stage_deadlines(session: Session, case: DecisionCase) -> dict[str, date
 def deadlines_of(case: DecisionCase, procedure: ProcedureDefinition,
                  rows: dict[str, Stage]) -> dict[str, datetime]:
     """`open_stage_deadlines` from the case's stage rows, already loaded."""
-    stage_days = get_notify_settings().notify_stage_days
     deadlines = {}
     for key in procedure.stage_keys:
         row = rows.get(key)
-        due = row and stage_deadline(procedure, row, stage_days=stage_days,
-                                     case_opened_at=case.opened_at)
+        due = row and stage_deadline(procedure, row, case_opened_at=case.opened_at)
         if due:
             deadlines[key] = due
     return deadlines

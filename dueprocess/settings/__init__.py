@@ -15,7 +15,7 @@ outside it. Importing this package costs pydantic-settings and the standard libr
 - `PortalSettings` (`portal`): the public portal's process and input limits.
 - `PresentationSettings` (`presentation`): the portal's time zone and feed ids.
 - `InboxSettings` (`inbox`): the reviewer inbox (`DUEPROCESS_PORTAL_*`).
-- `ProgrammeSettings` (`programme`): the practical-matters programme's evaluations.
+- `EvaluationSettings` (`evaluation`): when an evaluation after the decision falls due.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 from pydantic_settings import BaseSettings
 
 from dueprocess.settings.core import Settings, get_settings
+from dueprocess.settings.evaluation import EvaluationSettings, get_evaluation_settings
 from dueprocess.settings.inbox import InboxSettings, get_inbox_settings
 from dueprocess.settings.notify import (
     DEFAULT_SUBSCRIBER_SCHEMES,
@@ -37,7 +38,6 @@ from dueprocess.settings.ops import (
 )
 from dueprocess.settings.portal import Network, PortalSettings, get_portal_settings, parse_networks
 from dueprocess.settings.presentation import PresentationSettings, get_presentation_settings
-from dueprocess.settings.programme import ProgrammeSettings, get_programme_settings
 from dueprocess.settings.transparency import TransparencySettings, get_transparency_settings
 
 # Every section, in the order of docs/settings.md.
@@ -49,7 +49,7 @@ REGISTRY: tuple[type[BaseSettings], ...] = (
     PortalSettings,
     PresentationSettings,
     InboxSettings,
-    ProgrammeSettings,
+    EvaluationSettings,
 )
 
 __all__ = [
@@ -57,21 +57,21 @@ __all__ = [
     "DEFAULT_SUBSCRIBER_SCHEMES",
     "FALLBACK_STAGE_DEADLINE_DAYS",
     "REGISTRY",
+    "EvaluationSettings",
     "InboxSettings",
     "Network",
     "NotifySettings",
     "OpsSettings",
     "PortalSettings",
     "PresentationSettings",
-    "ProgrammeSettings",
     "Settings",
     "TransparencySettings",
+    "get_evaluation_settings",
     "get_inbox_settings",
     "get_notify_settings",
     "get_ops_settings",
     "get_portal_settings",
     "get_presentation_settings",
-    "get_programme_settings",
     "get_settings",
     "get_transparency_settings",
     "parse_networks",

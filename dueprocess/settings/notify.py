@@ -67,9 +67,6 @@ class NotifySettings(BaseSettings):
     notify_delivery_interval_seconds: int = Field(
         default=30, ge=0, description="Schedule of the deliver-notices deployment; 0: none"
     )
-    notify_stage_days: int = Field(
-        default=30, ge=1, description="Days a reviewer has for a stage before escalation"
-    )
     notify_reminder_days: int = Field(
         default=3, ge=0, description="Reminder this many days before a stage deadline"
     )

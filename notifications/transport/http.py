@@ -18,7 +18,6 @@ or netrc settings; otherwise it reads the CA bundle variables once, with the sam
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 from http.cookiejar import DefaultCookiePolicy
@@ -27,10 +26,10 @@ from types import ModuleType
 from typing import Any
 
 import requests
+from apprise.plugins import custom_form, custom_json, custom_xml
 
 # The plugins whose I/O is one `requests.request` per message.
-PLUGIN_MODULES = ("apprise.plugins.custom_json", "apprise.plugins.custom_form",
-                  "apprise.plugins.custom_xml")
+PLUGIN_MODULES: tuple[ModuleType, ...] = (custom_json, custom_form, custom_xml)
 # Environment settings requests would look up on every request (besides the CA bundle).
 _PROXY_SETTINGS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "netrc")
 
@@ -57,14 +56,10 @@ _STAND_IN = _PooledRequests()
 
 
 def install() -> bool:
-    """Route the webhook plugins' requests through `_STAND_IN`; False if Apprise changed."""
+    """Route the webhook plugins' requests through `_STAND_IN`; False if Apprise changed
+    (a plugin that no longer calls `requests` by that name)."""
     installed = True
-    for name in PLUGIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            installed = False
-            continue
+    for module in PLUGIN_MODULES:
         current = getattr(module, "requests", None)
         if current is requests:
             module.requests = _STAND_IN  # type: ignore[attr-defined]

@@ -36,8 +36,8 @@ def test_delivery_threads_reuse_connections_and_each_recipient_gets_it_once(
     assert len(webhook.accepted) == report.delivered
     assert set(webhook.keys().values()) == {1}
     assert webhook.connections <= 3  # one kept-alive connection per sending thread
-    for module in http.PLUGIN_MODULES:  # an Apprise upgrade that moves them fails here
-        assert __import__(module, fromlist=["requests"]).requests is http._STAND_IN
+    for module in http.PLUGIN_MODULES:
+        assert module.requests is http._STAND_IN
 
 
 def test_other_callers_of_apprise_keep_plain_requests(webhook: WebhookReceiver) -> None:

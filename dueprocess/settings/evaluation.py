@@ -1,4 +1,4 @@
-"""The practical-matters programme: when an evaluation of a decided case falls due."""
+"""Evaluation after the decision (Art. 36): when an evaluation of a decided case falls due."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ProgrammeSettings(BaseSettings):
-    """The practical-matters programme: when an evaluation of a decided case falls due
-    (Art. 36)."""
+class EvaluationSettings(BaseSettings):
+    """Evaluation after the decision (Art. 36, the `implementation` capability): when an
+    evaluation of a decided case falls due."""
 
     model_config = SettingsConfigDict(env_prefix="DUEPROCESS_", env_file=".env", extra="ignore")
 
@@ -23,5 +23,5 @@ class ProgrammeSettings(BaseSettings):
     )
 
 
-def get_programme_settings() -> ProgrammeSettings:
-    return ProgrammeSettings()  # read per call: a sweep or a confirmation is rare
+def get_evaluation_settings() -> EvaluationSettings:
+    return EvaluationSettings()  # read per call: a sweep or a confirmation is rare
