@@ -215,10 +215,10 @@ RUNS_ONCE = pytest.mark.skipif(
 )
 
 
-def final_state(run_id: UUID, *, timeout: float = 90) -> Any:
+def final_state(run_id: UUID, *, timeout: float | None = None) -> Any:
     from prefect.client.orchestration import get_client
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (startups(30) if timeout is None else timeout)
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             state = client.read_flow_run(run_id).state

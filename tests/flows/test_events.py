@@ -26,7 +26,7 @@ from dueprocess.services.recording import record_evidence
 from models.base import utcnow
 from models.escalations import StageEscalation
 from tests.flows.conftest import final_state, gate
-from tests.support import VALID_STEPS, advance_to_step, token_for
+from tests.support import VALID_STEPS, advance_to_step, startups, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -134,7 +134,7 @@ def test_evidence_recorded_elsewhere_wakes_the_run_through_the_trigger(
     advance_to_step(case_id, "public_participation")  # the published window has closed
     record_evidence(case_id=case_id, stage_key="public_participation", recorded_by="li.wei",
                     evidence=dict(VALID_STEPS[0][2]), channel="api", token=token_for("li.wei"))
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + startups(30)
     while time.monotonic() < deadline:
         with session_scope() as session:
             wait = latest_wait(session, case_id)
@@ -185,7 +185,7 @@ def test_events_naming_no_case_are_logged_and_ignored(
     emit_event("dueprocess.evidence.recorded", related=[api], payload={},
                resource={"prefect.resource.id": "dueprocess.case.unlabelled"})
     wanted = {"dp-0000-nope", "Robert'); DROP TABLE--", None}
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + startups(40)
     while time.monotonic() < deadline:
         runs = resume_case_runs(lambda p: p.get("case_id") in wanted)
         if {r.parameters.get("case_id") for r in runs} == wanted and all(
@@ -197,7 +197,7 @@ def test_events_naming_no_case_are_logged_and_ignored(
     for run in runs:
         state = final_state(run.id)
         assert state.is_completed(), (run.parameters, state)
-        deadline = time.monotonic() + 20  # logs reach the API after the state
+        deadline = time.monotonic() + startups(7)  # logs reach the API after the state
         while not any(line.startswith("ignored") for line in run_logs(run.id)):
             assert time.monotonic() < deadline, (run.parameters, run_logs(run.id))
             time.sleep(0.5)

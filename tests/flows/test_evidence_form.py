@@ -19,7 +19,7 @@ from dueprocess.orchestration.evidence_form import (
 )
 from dueprocess.orchestration.gate_description import describe_gate
 from models.procedure import load_procedure
-from tests.support import advance_to_step, form_code_for
+from tests.support import advance_to_step, form_code_for, startups
 
 PROCEDURE = load_procedure("decree-713")
 
@@ -129,7 +129,7 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
         "proof": form_code_for(case_id, "public_participation", "li.wei",
                                submissions.PARTICIPATION_SHORT_WINDOW)})
     assert accepted.status.value == "ACCEPT", accepted.details
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + startups(100)
     with get_client(sync_client=True) as client:
         while True:
             next_gate = gate(case_id)

@@ -14,7 +14,7 @@ from dueprocess.db import session_scope
 from dueprocess.demo import submissions
 from models.evidence import EvidenceItem, GateWait, Refusal
 from tests.flows.conftest import gate
-from tests.support import advance_to_step, form_code_for
+from tests.support import advance_to_step, form_code_for, startups
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -26,7 +26,9 @@ def stored(case_id: str) -> int:
 
 
 def test_a_resume_with_a_handle_alone_is_refused(started_case: tuple[str, UUID]) -> None:
-    from prefect.client.orchestration import get_client
+    # Prefect pauses a run before it stores the form's schema, and refuses input until then:
+    # resume as `dueprocess record` does, which waits that out.
+    from dueprocess.orchestration.resume import resume_with_input
 
     case_id, _ = started_case
     flow_run_id, first_key = gate(case_id)
@@ -36,9 +38,8 @@ def test_a_resume_with_a_handle_alone_is_refused(started_case: tuple[str, UUID])
 
     values = form_values(load_procedure("decree-713"), "risk_assessment", submissions.RISK)
     bare = {"recorded_by": "liu.yang", "risk_assessment": values}  # yes/no choices
-    with get_client(sync_client=True) as client:
-        accepted = client.resume_flow_run(UUID(flow_run_id), run_input=bare)
-        assert accepted.status.value == "ACCEPT"  # Prefect checks only the JSON schema
+    accepted = resume_with_input(UUID(flow_run_id), run_input=bare)
+    assert accepted.status.value == "ACCEPT"  # Prefect checks only the JSON schema
     flow_run_id, second_key = gate(case_id)
     assert second_key != first_key
     with session_scope() as session:
@@ -49,9 +50,9 @@ def test_a_resume_with_a_handle_alone_is_refused(started_case: tuple[str, UUID])
     assert refusal.reasons[0]["rule"] == "FORM-PROOF" and refusal.submitted_by == "liu.yang"
     assert stored(case_id) == 0
     proof = form_code_for(case_id, "risk_assessment", "liu.yang", submissions.RISK)
-    with get_client(sync_client=True) as client:
-        client.resume_flow_run(UUID(flow_run_id), run_input={**bare, "proof": proof})
-    deadline = time.monotonic() + 180  # the resumed run records it; polled, not slept
+    resumed = resume_with_input(UUID(flow_run_id), run_input={**bare, "proof": proof})
+    assert resumed.status.value == "ACCEPT"
+    deadline = time.monotonic() + startups(60)  # the resumed run records it; polled
     while stored(case_id) == 0 and time.monotonic() < deadline:
         time.sleep(0.3)
     with session_scope() as session:

@@ -20,7 +20,7 @@ from dueprocess.stack.startup import reference_seconds
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
 from tests.flows.conftest import final_state, gate
-from tests.support import VALID_STEPS, advance_to_step, form_code_for, token_for
+from tests.support import VALID_STEPS, advance_to_step, form_code_for, startups, token_for
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -142,7 +142,7 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
             "proof": form_code_for(case_id, "public_participation", "li.wei",
                                    submissions.PARTICIPATION)})
     # Wait for the run to reach its next gate, not the one it was just resumed from.
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + startups(100)
     while gate(case_id)[1] == second_key:
         assert time.monotonic() < deadline, "the run did not wait again"
         time.sleep(0.3)
