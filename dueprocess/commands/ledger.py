@@ -65,7 +65,9 @@ def _announce(message: str) -> None:
 def verify_command(trusted_key: TrustedKey = None, known_head: KnownHeads = None) -> None:
     """Recompute the transparency log from the database and check every signed tree head.
 
-    Prints OK, or names the first item that differs and exits with status 1.
+    Prints OK, or names the first item that differs and exits with status 1. After OK, the
+    unsigned tail: the leaves after the newest signed head and the age of the oldest, with
+    a warning (exit status still 0) when it is older than DUEPROCESS_MAX_UNSIGNED_SECONDS.
     """
     from dueprocess.ledger import LogTampered, verify_log
 
