@@ -8,7 +8,8 @@ Signed tree heads and the consistency proofs between successive heads are kept a
 published.
 
 Migration 0002 installs triggers that refuse UPDATE and DELETE on every table here (the
-log head may only move forward) and on the evidence tables the records cover.
+log head may only move forward) and on the evidence tables the records cover; migration
+0012's refuses a leaf on a chain that already ends with its case-closed record.
 """
 
 from __future__ import annotations

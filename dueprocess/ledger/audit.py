@@ -4,7 +4,8 @@ Stops at the first problem and names the item, checking in this order:
 
 1. every leaf in log order: its index is the next one, its record hashes to its leaf
    hash and is canonical JSON, its envelope agrees with its columns, its case chain links
-   (`case_seq`, `case_prev`), and for evidence, documents, refusals, decisions and drafts
+   (`case_seq`, `case_prev`) and was not closed before it (no leaf follows a
+   `case_closed` record), and for evidence, documents, refusals, decisions and drafts
    the record rebuilt from the row *as it is now* equals the logged record;
 2. the log head (size, root) matches the leaves;
 3. every signed tree head in the database: signed by the log's key, its root is the root
@@ -75,7 +76,7 @@ from ledger import (
 from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64decode, b64encode
 from ledger.dossier_format import DossierError, loads_strict
-from ledger.records import CLOCK, SIMULATED_TIME
+from ledger.records import CASE_CLOSED, CLOCK, SIMULATED_TIME
 from models.cases import DraftVersion
 from models.clock import CaseClock
 from models.decisions import Decision
@@ -339,13 +340,23 @@ def parse_record(leaf: StoredLeaf) -> dict[str, Any]:
 
 @dataclass
 class _Chains:
-    """The tail (case_seq, leaf hash, leaf index) of every case seen so far."""
+    """The tail (case_seq, leaf hash, leaf index) of every case seen so far, and the leaf
+    that closed each closed chain."""
 
     tails: dict[str, tuple[int, bytes, int]] = field(default_factory=dict)
+    closed_at: dict[str, int] = field(default_factory=dict)
 
     def link(self, leaf: StoredLeaf, record: dict[str, Any], digest: bytes) -> None:
         seq, prev, index = self.tails.get(leaf.case_id, (-1, b"", -1))
         where = f"leaf {leaf.leaf_index} ({leaf.kind}, case {leaf.case_id})"
+        if leaf.case_id in self.closed_at:
+            raise LogTampered(
+                f"{where}: follows the case's case-closed record (leaf "
+                f"{self.closed_at[leaf.case_id]}), and nothing may: a closed case's chain "
+                "ends there (dueprocess logs later records about it on the system chain), "
+                "so this leaf was added around dueprocess, and a dossier ending on the "
+                "case-closed record would leave it out"
+            )
         if leaf.case_seq != seq + 1:
             raise LogTampered(f"{where}: has case_seq {leaf.case_seq}, expected {seq + 1}: "
                               "the case's records were removed, reordered or swapped here")
@@ -355,6 +366,8 @@ class _Chains:
             raise LogTampered(f"{where}: case_prev is not the hash of the case's previous "
                               f"record (leaf {index}); the case chain is broken")
         self.tails[leaf.case_id] = (leaf.case_seq, digest, leaf.leaf_index)
+        if record.get(CASE_CLOSED) is True:
+            self.closed_at[leaf.case_id] = leaf.leaf_index
 
 
 @dataclass(frozen=True)
