@@ -65,17 +65,20 @@ def _announce(message: str) -> None:
 def verify_command(trusted_key: TrustedKey = None, known_head: KnownHeads = None) -> None:
     """Recompute the transparency log from the database and check every signed tree head.
 
-    Prints OK, or names the first item that differs and exits with status 1. After OK, the
+    Prints OK, or names the first item that differs and exits with status 1 (status 2 when
+    the tree-head tables disagree with one another: repair them first). After OK, the
     unsigned tail: the leaves after the newest signed head and the age of the oldest, with
     a warning (exit status still 0) when it is older than DUEPROCESS_MAX_UNSIGNED_SECONDS.
     """
-    from dueprocess.ledger import LogTampered, verify_log
+    from dueprocess.ledger import HeadStateInconsistent, LogTampered, verify_log
 
     trusted = _read_file(trusted_key, "--trusted-key") if trusted_key else None
     known = _known_heads(known_head)
     try:
         with working("recomputing the log …"):
             report = verify_log(known_heads=known, trusted_public_key_pem=trusted)
+    except HeadStateInconsistent:
+        raise  # tables to repair before anything can be checked: `error:`, exit status 2
     except LogTampered as exc:
         console.print(f"[red]FAILED:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

@@ -25,6 +25,7 @@ For the portal and API: `latest_tree_head()`, `published_tree_heads()`,
 from dueprocess.ledger.audit import LogReport, verify_log
 from dueprocess.ledger.export import export_and_verify, export_dossier
 from dueprocess.ledger.heads import (
+    HeadStateInconsistent,
     latest_tree_head,
     log_public_key_pem,
     publish_tree_head,
@@ -34,6 +35,7 @@ from dueprocess.ledger.log import LogTampered, log_case_event
 from dueprocess.settings import TransparencySettings, get_transparency_settings
 
 __all__ = [
+    "HeadStateInconsistent",
     "LogReport",
     "LogTampered",
     "TransparencySettings",

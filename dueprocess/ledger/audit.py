@@ -39,7 +39,13 @@ from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
-from dueprocess.ledger.heads import KEY_SETTING, as_signed, log_public_key_pem, tree_head_rows
+from dueprocess.ledger.heads import (
+    KEY_SETTING,
+    as_signed,
+    check_head_state,
+    log_public_key_pem,
+    tree_head_rows,
+)
 from dueprocess.ledger.log import LogTampered, StoredLeaf, database_clock, stored_leaves
 from dueprocess.ledger.records import (
     DECISION,
@@ -470,6 +476,7 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
         path = get_transparency_settings().signing_key_path
         raise DueProcessError(f"{KEY_SETTING}: no key at {path} to check the signed tree "
                               "heads with; pass the log's public key with --trusted-key")
+    check_head_state(session, heads)
     previous = None
     proofs = {(p.old_size, p.new_size): p.proof
               for p in session.exec(select(ConsistencyProof))}
