@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -68,7 +69,7 @@ def test_a_refusal_is_not_retried_a_failure_that_may_pass_is() -> None:
 
     from tasks.heads import publish, retry_unless_refused
 
-    assert publish.retry_condition_fn is retry_unless_refused
-    refused = Failed(data=HeadStateInconsistent("the tree-head tables disagree"))
+    refused: Any = Failed(data=HeadStateInconsistent("the tree-head tables disagree"))
     assert not retry_unless_refused(publish, None, refused)
     assert retry_unless_refused(publish, None, Failed(data=OSError("disk full")))
+    assert publish.retry_condition_fn is retry_unless_refused
