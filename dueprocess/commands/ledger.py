@@ -106,6 +106,7 @@ def export_command(
     """Write the case's decision dossier: draft versions, evidence, documents, notices,
     the decision, a signed tree head, an inclusion proof per item, and a manifest."""
     from dueprocess.ledger import export_dossier, get_transparency_settings
+    from dueprocess.ledger.export import dossier_check_command
 
     ready()  # exporting signs a tree head when the log grew
     with working(f"exporting the dossier of {case_id} …"):
@@ -113,7 +114,7 @@ def export_command(
     key = get_transparency_settings().publication_dir / "public-key.pem"
     _announce(f"Exported the dossier of case {case_id} to {directory} "
               f"({len(report.items)} records, tree size {report.tree_size}).")
-    _announce(f"Check it with: dueprocess verify-dossier {directory} --trusted-key {key}")
+    _announce(f"Check it with: {dossier_check_command(directory, key, closed=report.case_closed)}")
 
 
 def verify_dossier_command(
