@@ -9,9 +9,13 @@ Stops at the first problem and names the item, checking in this order:
    the record rebuilt from the row *as it is now* equals the logged record;
 2. the log head (size, root) matches the leaves;
 3. every signed tree head in the database: signed by the log's key, its root is the root
-   of that many leaves, consistent with the head before it (the kept proof verifies);
+   of that many leaves;
 4. every published tree-head file and every head the caller obtained independently, in
-   the same way (what catches a history that was rewritten and re-signed);
+   the same way (what catches a history that was rewritten and re-signed); then the
+   tree-head tables agree with one another (`HeadStateInconsistent`: every checkpoint and
+   proof has its head, every head since the first checkpoint its checkpoint), each head
+   is consistent with the one before it (the kept proof verifies), and each checkpoint
+   says what its head says;
 5. every evidence, document, refusal, decision and draft row is covered by a leaf;
 6. every covered table (comments, notices, confirmed subscriptions, assignments,
    declarations, panel notes, stages, credentials, people) equals its last logged
@@ -476,20 +480,18 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
         path = get_transparency_settings().signing_key_path
         raise DueProcessError(f"{KEY_SETTING}: no key at {path} to check the signed tree "
                               "heads with; pass the log's public key with --trusted-key")
-    check_head_state(session, heads)
-    previous = None
-    proofs = {(p.old_size, p.new_size): p.proof
-              for p in session.exec(select(ConsistencyProof))}
-    for row in heads:
-        sth = as_signed(row)
+    signed = [as_signed(row) for row in heads]
+    for sth in signed:  # a forged head is named as forged, before what it lacks
         assert pem is not None
         _check_head("signed tree head", sth, pem, size, roots)
-        if previous is not None:
-            _check_consistency(previous, sth, proofs)
-        previous = sth
     for other in others:
         assert pem is not None
         _check_head(other.label, other.sth, pem, size, roots)
+    check_head_state(session, heads)
+    proofs = {(p.old_size, p.new_size): p.proof
+              for p in session.exec(select(ConsistencyProof))}
+    for previous, sth in pairwise(signed):
+        _check_consistency(previous, sth, proofs)
     if pem is not None:
         _check_checkpoints(session, pem, {row.tree_size: as_signed(row) for row in heads})
 

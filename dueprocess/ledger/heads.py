@@ -208,8 +208,8 @@ def check_head_state(session: Session, heads: Sequence[PublishedTreeHead]) -> No
             "and written together, so rows were deleted with their triggers dropped, or "
             "restored from different backups. Restore the missing rows "
             f"({'; '.join(restore)}) from a backup of the case database (every signed head "
-            f"is also published as {published}/<size>.json), then run `dueprocess verify`. "
-            "No tree head is signed until the tables agree."
+            f"is also published as {published}/<size, 12 digits>.json), then run `dueprocess "
+            "verify`. No tree head is signed until the tables agree."
         )
 
 
