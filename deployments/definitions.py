@@ -145,8 +145,9 @@ def specs() -> list[DeploymentSpec]:
         ),
         DeploymentSpec(
             SIGN_HEADS, "flows.sign_heads.sign_heads",
-            "Sign and publish a transparency-log tree head whenever the log has grown.",
-            interval_seconds=get_transparency_settings().sign_heads_interval_seconds or None,
+            "Sign and publish a transparency-log tree head whenever the log has grown, so "
+            "that no record waits longer than DUEPROCESS_MAX_UNSIGNED_SECONDS for one.",
+            interval_seconds=get_transparency_settings().sign_heads_every_seconds,
             single=True,
         ),
     ]

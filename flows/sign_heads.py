@@ -1,9 +1,12 @@
 """Sign a tree head on a schedule whenever the transparency log has grown.
 
-Whatever comes after the last signed head is protected only by the database; this flow
-keeps that window short (DUEPROCESS_SIGN_HEADS_INTERVAL_SECONDS). Decisions and case
-closures are signed at once, in the process that records them. A log that no longer
-extends its last head is never signed over: the run fails, naming the head.
+Whatever comes after the last signed head (the unsigned tail) is protected only by the
+database; this flow bounds it: its deployment runs every DUEPROCESS_MAX_UNSIGNED_SECONDS
+(or DUEPROCESS_SIGN_HEADS_INTERVAL_SECONDS, if the operator set that lower), and
+`dueprocess verify` warns when the tail is older. Decisions and case closures are signed
+at once, in the process that records them. A log that no longer
+extends its last head is never signed over: the run fails, naming the head; so does one
+whose tree-head tables disagree (naming the tables and sizes), without retrying.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
 """The transparency log in the case database (RFC 6962 Merkle log of case records).
 
-Every case event is one `LogLeaf`: its record's exact RFC 8785 bytes, its leaf hash, and
-its place in its case's chain (`case_seq`; `case_prev` is the leaf hash of the case's
-previous leaf and lives inside the record). `LogHead` is the one row writers lock to
-append: the size, root and compact frontier of the log. Signed tree heads and the
-consistency proofs between successive heads are kept as published.
+Every case event is one `LogLeaf`: its record's exact RFC 8785 bytes, its leaf hash, its
+place in its case's chain (`case_seq`; `case_prev` is the leaf hash of the case's
+previous leaf and lives inside the record) and when the database appended it. `LogHead`
+is the one row writers lock to append: the size, root and compact frontier of the log.
+Signed tree heads and the consistency proofs between successive heads are kept as
+published.
 
 Migration 0002 installs triggers that refuse UPDATE and DELETE on every table here (the
-log head may only move forward) and on the evidence tables the records cover.
+log head may only move forward) and on the evidence tables the records cover; migration
+0012's refuses a leaf on a chain that already ends with its case-closed record.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import Column, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from models.base import JSONColumn, timestamp_field
+from models.base import JSONColumn, UTCDateTime, timestamp_field
 from models.follow_up import EvaluationDue, EvaluationRequest, FollowUp
 from models.implementation import (
     ImplementationItem,
@@ -53,6 +55,11 @@ class LogLeaf(SQLModel, table=True):
         sa_column=Column(Text, nullable=False), description="RFC 8785 canonical record JSON"
     )
     leaf_hash: str = Field(max_length=64, description="hex SHA-256(0x00 ‖ record bytes)")
+    appended_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True),
+        description="The case database's clock when the leaf was appended (migration 0011; "
+        "none before it): what the unsigned tail's age is measured by. Not in the record.",
+    )
 
 
 class LogHead(SQLModel, table=True):

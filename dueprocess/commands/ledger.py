@@ -65,15 +65,20 @@ def _announce(message: str) -> None:
 def verify_command(trusted_key: TrustedKey = None, known_head: KnownHeads = None) -> None:
     """Recompute the transparency log from the database and check every signed tree head.
 
-    Prints OK, or names the first item that differs and exits with status 1.
+    Prints OK, or names the first item that differs and exits with status 1 (status 2 when
+    the tree-head tables disagree with one another: repair them first). After OK, the
+    unsigned tail: the leaves after the newest signed head and the age of the oldest, with
+    a warning (exit status still 0) when it is older than DUEPROCESS_MAX_UNSIGNED_SECONDS.
     """
-    from dueprocess.ledger import LogTampered, verify_log
+    from dueprocess.ledger import HeadStateInconsistent, LogTampered, verify_log
 
     trusted = _read_file(trusted_key, "--trusted-key") if trusted_key else None
     known = _known_heads(known_head)
     try:
         with working("recomputing the log …"):
             report = verify_log(known_heads=known, trusted_public_key_pem=trusted)
+    except HeadStateInconsistent:
+        raise  # tables to repair before anything can be checked: `error:`, exit status 2
     except LogTampered as exc:
         console.print(f"[red]FAILED:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -101,6 +106,7 @@ def export_command(
     """Write the case's decision dossier: draft versions, evidence, documents, notices,
     the decision, a signed tree head, an inclusion proof per item, and a manifest."""
     from dueprocess.ledger import export_dossier, get_transparency_settings
+    from dueprocess.ledger.export import dossier_check_command
 
     ready()  # exporting signs a tree head when the log grew
     with working(f"exporting the dossier of {case_id} …"):
@@ -108,7 +114,7 @@ def export_command(
     key = get_transparency_settings().publication_dir / "public-key.pem"
     _announce(f"Exported the dossier of case {case_id} to {directory} "
               f"({len(report.items)} records, tree size {report.tree_size}).")
-    _announce(f"Check it with: dueprocess verify-dossier {directory} --trusted-key {key}")
+    _announce(f"Check it with: {dossier_check_command(directory, key, closed=report.case_closed)}")
 
 
 def verify_dossier_command(

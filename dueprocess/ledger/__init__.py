@@ -13,8 +13,9 @@ stages, credentials and people are logged as row snapshots (`rows`), whoever wri
 chain. A case's chain ends with its case-closed record. Heads are signed after every
 decision or closure, by the sign-heads deployment, and as C2SP checkpoints for witnesses
 (`ledger.witness`, `dueprocess witness URL`).
-Database triggers (migration 0002) refuse UPDATE and DELETE on the log and the evidence
-tables; `verify_log` recomputes the log from the rows and checks the signed tree heads;
+Database triggers refuse UPDATE and DELETE on the log and the evidence tables (migration
+0002) and a leaf after a chain's case-closed record (0012); `verify_log` recomputes the
+log from the rows, checks the signed tree heads and reports the unsigned tail;
 `export_dossier` writes a decision dossier anyone can verify offline (docs/dossier-format.md).
 
 For the portal and API: `latest_tree_head()`, `published_tree_heads()`,
@@ -24,6 +25,7 @@ For the portal and API: `latest_tree_head()`, `published_tree_heads()`,
 from dueprocess.ledger.audit import LogReport, verify_log
 from dueprocess.ledger.export import export_and_verify, export_dossier
 from dueprocess.ledger.heads import (
+    HeadStateInconsistent,
     latest_tree_head,
     log_public_key_pem,
     publish_tree_head,
@@ -33,6 +35,7 @@ from dueprocess.ledger.log import LogTampered, log_case_event
 from dueprocess.settings import TransparencySettings, get_transparency_settings
 
 __all__ = [
+    "HeadStateInconsistent",
     "LogReport",
     "LogTampered",
     "TransparencySettings",

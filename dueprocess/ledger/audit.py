@@ -4,17 +4,28 @@ Stops at the first problem and names the item, checking in this order:
 
 1. every leaf in log order: its index is the next one, its record hashes to its leaf
    hash and is canonical JSON, its envelope agrees with its columns, its case chain links
-   (`case_seq`, `case_prev`), and for evidence, documents, refusals, decisions and drafts
+   (`case_seq`, `case_prev`) and was not closed before it (no leaf follows a
+   `case_closed` record), and for evidence, documents, refusals, decisions and drafts
    the record rebuilt from the row *as it is now* equals the logged record;
 2. the log head (size, root) matches the leaves;
 3. every signed tree head in the database: signed by the log's key, its root is the root
-   of that many leaves, consistent with the head before it (the kept proof verifies);
+   of that many leaves;
 4. every published tree-head file and every head the caller obtained independently, in
-   the same way (what catches a history that was rewritten and re-signed);
+   the same way (what catches a history that was rewritten and re-signed); then the
+   tree-head tables agree with one another (`HeadStateInconsistent`: every checkpoint and
+   proof has its head, every head since the first checkpoint its checkpoint), each head
+   is consistent with the one before it (the kept proof verifies), and each checkpoint
+   says what its head says;
 5. every evidence, document, refusal, decision and draft row is covered by a leaf;
 6. every covered table (comments, notices, confirmed subscriptions, assignments,
    declarations, panel notes, stages, credentials, people) equals its last logged
    snapshots, row for row (`row_audit`).
+
+A log that passes is reported with its *unsigned tail*: the leaves after the newest
+signed head, which only the database protects (an insider could rewrite them and pass
+every check above), and the age of the oldest of them on the case database's own clock
+(`logleaf.appended_at`). A tail older than DUEPROCESS_MAX_UNSIGNED_SECONDS gets a warning
+line; it does not change the outcome.
 """
 
 from __future__ import annotations
@@ -23,15 +34,23 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
-from dueprocess.ledger.heads import KEY_SETTING, as_signed, log_public_key_pem, tree_head_rows
-from dueprocess.ledger.log import LogTampered, StoredLeaf, stored_leaves
+from dueprocess.ledger.heads import (
+    KEY_SETTING,
+    as_signed,
+    check_head_state,
+    log_public_key_pem,
+    tree_head_rows,
+)
+from dueprocess.ledger.log import LogTampered, StoredLeaf, database_clock, stored_leaves
 from dueprocess.ledger.records import (
     DECISION,
     DOCUMENT,
@@ -67,16 +86,96 @@ from ledger import (
 from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64decode, b64encode
 from ledger.dossier_format import DossierError, loads_strict
-from ledger.records import CLOCK, SIMULATED_TIME
+from ledger.records import CASE_CLOSED, CLOCK, SIMULATED_TIME
 from models.cases import DraftVersion
 from models.clock import CaseClock
 from models.decisions import Decision
 from models.evidence import Document, EvidenceItem, Refusal
-from models.ledger import ConsistencyProof, LogHead, SignedCheckpoint
+from models.ledger import ConsistencyProof, LogHead, LogLeaf, SignedCheckpoint
 
+_leaf = LogLeaf.__table__.c  # type: ignore[attr-defined]
 CHAIN_FIELDS = frozenset({"case_seq", "case_prev", "case_closed"})
 FILE_FIELD = {EVIDENCE: "payload", DOCUMENT: "content", DRAFT: "text"}
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class UnsignedTail:
+    """The leaves after the newest signed tree head: protected only by the database until
+    a head is signed over them (at most DUEPROCESS_MAX_UNSIGNED_SECONDS later)."""
+
+    leaves: int  # how many
+    signed_size: int  # the newest signed head's size (0: none signed yet)
+    age_seconds: float | None  # of the oldest, on the case database's clock; None: unknown
+    untimed: int  # leaves of the tail with no append time (before migration 0011)
+    bound_seconds: int
+
+    @property
+    def over_bound(self) -> bool:
+        return self.age_seconds is not None and self.age_seconds > self.bound_seconds
+
+    def lines(self) -> list[str]:
+        if not self.leaves:
+            return [f"  unsigned tail: none (the newest signed head covers all "
+                    f"{self.signed_size} leaves)" if self.signed_size else
+                    "  unsigned tail: none (the log is empty)"]
+        after = (f"after the newest signed head (size {self.signed_size})"
+                 if self.signed_size else "and no tree head signed yet")
+        leaves = f"{self.leaves} {'leaf' if self.leaves == 1 else 'leaves'}"
+        if self.age_seconds is None:
+            age = "the age of the oldest unknown"
+        else:
+            age = (f"the oldest appended {duration(self.age_seconds)} ago on the case "
+                   "database's clock")
+        lines = [f"  unsigned tail: {leaves} {after}, {age}"]
+        last = self.signed_size + self.leaves - 1
+        span = (f"leaf {last} is" if self.leaves == 1
+                else f"leaves {self.signed_size}..{last} are")
+        if self.over_bound:
+            lines.append(
+                f"WARNING: the unsigned tail is older than {TAIL_SETTING} "
+                f"({self.bound_seconds} s): {span} covered by no signed tree head, only "
+                "by the database. Is the sign-heads deployment running? `dueprocess "
+                "publish-head` signs one now."
+            )
+        if self.untimed:
+            lines.append(
+                f"WARNING: {self.untimed} of the unsigned {leaves} have no append time "
+                "(appended before migration 0011, or not through dueprocess's append path)."
+            )
+        return lines
+
+
+TAIL_SETTING = "DUEPROCESS_MAX_UNSIGNED_SECONDS"
+
+
+def duration(seconds: float) -> str:
+    """A duration to the second, in its two largest units: `42 s`, `5 min 3 s`, `2 h 5 min`,
+    `3 d 4 h`."""
+    whole = max(0, int(seconds))
+    units = [("d", 86400), ("h", 3600), ("min", 60), ("s", 1)]
+    for (big, big_size), (small, small_size) in pairwise(units):
+        if whole >= big_size:
+            major, rest = divmod(whole, big_size)
+            minor = rest // small_size
+            return f"{major} {big}" + (f" {minor} {small}" if minor else "")
+    return f"{whole} s"
+
+
+def unsigned_tail(session: Session, size: int, signed_size: int) -> UnsignedTail:
+    """The leaves after the newest signed head of *signed_size*, and the age of the oldest
+    of them on the database's own clock (never a process's, never a simulated case's)."""
+    bound = get_transparency_settings().max_unsigned_seconds
+    leaves = max(size - signed_size, 0)
+    if not leaves:
+        return UnsignedTail(0, signed_size, None, 0, bound)
+    oldest, timed, now = session.connection().execute(
+        sa.select(sa.func.min(_leaf.appended_at), sa.func.count(_leaf.appended_at),
+                  database_clock())
+        .where(_leaf.leaf_index >= signed_size, _leaf.leaf_index < size)
+    ).one()
+    age = None if oldest is None else (now - oldest).total_seconds()
+    return UnsignedTail(leaves, signed_size, age, leaves - timed, bound)
 
 
 @dataclass(frozen=True)
@@ -89,6 +188,7 @@ class LogReport:
     published_heads: int
     known_heads: int
     covered_rows: int = 0
+    tail: UnsignedTail | None = None
 
     def summary(self) -> str:
         def count(n: int, thing: str, things: str = "") -> str:
@@ -111,6 +211,8 @@ class LogReport:
         if self.known_heads:
             lines.append(f"  {count(self.known_heads, 'independently known tree head')} "
                          "match the log")
+        if self.tail is not None:
+            lines.extend(self.tail.lines())
         return "\n".join(lines)
 
 
@@ -248,13 +350,23 @@ def parse_record(leaf: StoredLeaf) -> dict[str, Any]:
 
 @dataclass
 class _Chains:
-    """The tail (case_seq, leaf hash, leaf index) of every case seen so far."""
+    """The tail (case_seq, leaf hash, leaf index) of every case seen so far, and the leaf
+    that closed each closed chain."""
 
     tails: dict[str, tuple[int, bytes, int]] = field(default_factory=dict)
+    closed_at: dict[str, int] = field(default_factory=dict)
 
     def link(self, leaf: StoredLeaf, record: dict[str, Any], digest: bytes) -> None:
         seq, prev, index = self.tails.get(leaf.case_id, (-1, b"", -1))
         where = f"leaf {leaf.leaf_index} ({leaf.kind}, case {leaf.case_id})"
+        if leaf.case_id in self.closed_at:
+            raise LogTampered(
+                f"{where}: follows the case's case-closed record (leaf "
+                f"{self.closed_at[leaf.case_id]}), and nothing may: a closed case's chain "
+                "ends there (dueprocess logs later records about it on the system chain), "
+                "so this leaf was added around dueprocess, and a dossier ending on the "
+                "case-closed record would leave it out"
+            )
         if leaf.case_seq != seq + 1:
             raise LogTampered(f"{where}: has case_seq {leaf.case_seq}, expected {seq + 1}: "
                               "the case's records were removed, reordered or swapped here")
@@ -264,6 +376,8 @@ class _Chains:
             raise LogTampered(f"{where}: case_prev is not the hash of the case's previous "
                               f"record (leaf {index}); the case chain is broken")
         self.tails[leaf.case_id] = (leaf.case_seq, digest, leaf.leaf_index)
+        if record.get(CASE_CLOSED) is True:
+            self.closed_at[leaf.case_id] = leaf.leaf_index
 
 
 @dataclass(frozen=True)
@@ -366,19 +480,18 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
         path = get_transparency_settings().signing_key_path
         raise DueProcessError(f"{KEY_SETTING}: no key at {path} to check the signed tree "
                               "heads with; pass the log's public key with --trusted-key")
-    previous = None
-    proofs = {(p.old_size, p.new_size): p.proof
-              for p in session.exec(select(ConsistencyProof))}
-    for row in heads:
-        sth = as_signed(row)
+    signed = [as_signed(row) for row in heads]
+    for sth in signed:  # a forged head is named as forged, before what it lacks
         assert pem is not None
         _check_head("signed tree head", sth, pem, size, roots)
-        if previous is not None:
-            _check_consistency(previous, sth, proofs)
-        previous = sth
     for other in others:
         assert pem is not None
         _check_head(other.label, other.sth, pem, size, roots)
+    check_head_state(session, heads)
+    proofs = {(p.old_size, p.new_size): p.proof
+              for p in session.exec(select(ConsistencyProof))}
+    for previous, sth in pairwise(signed):
+        _check_consistency(previous, sth, proofs)
     if pem is not None:
         _check_checkpoints(session, pem, {row.tree_size: as_signed(row) for row in heads})
 
@@ -390,6 +503,7 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
         cases=len(chains.tails.keys() - {SYSTEM_SCOPE}),
         rows_checked=sum(map(len, covered.values())), signed_heads=len(heads),
         published_heads=len(published), known_heads=len(known), covered_rows=covered_rows,
+        tail=unsigned_tail(session, size, heads[-1].tree_size if heads else 0),
     )
 
 

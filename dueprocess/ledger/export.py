@@ -120,17 +120,27 @@ def export_dossier(case_id: str, directory: Path, *,
         raise DueProcessError(f"cannot export case {case_id}: {exc}") from None
 
 
+def dossier_check_command(directory: Path, key_file: Path, *, closed: bool) -> str:
+    """The command that checks a dossier as the public should: against the published key,
+    and, for a closed case, requiring that it ends on the case-closed record (without
+    `--require-closed` a dossier cut short before that record passes too)."""
+    command = f"dueprocess verify-dossier {directory} --trusted-key {key_file}"
+    return f"{command} --require-closed" if closed else command
+
+
 def export_and_verify(case_id: str, directory: Path, console: Console) -> VerificationReport:
     """Export the case's dossier, then verify it offline as a member of the public would:
-    with nothing but the directory and the log's published public key."""
+    with nothing but the directory and the log's published public key, and, for a closed
+    case, requiring that nothing was cut off the end."""
     directory = Path(directory)
     console.print(f"\n[bold]Decision dossier[/] of case {case_id}")
-    export_dossier(case_id, directory,
-                   announce=lambda message: console.print(f"  {message}", markup=False,
-                                                          highlight=False, soft_wrap=True))
+    exported = export_dossier(
+        case_id, directory, announce=lambda message: console.print(
+            f"  {message}", markup=False, highlight=False, soft_wrap=True))
     key_file = get_transparency_settings().publication_dir / "public-key.pem"
     try:
-        report = verify_dossier(directory, trusted_public_key_pem=key_file.read_bytes())
+        report = verify_dossier(directory, trusted_public_key_pem=key_file.read_bytes(),
+                                require_closed=exported.case_closed)
     except (DossierError, OSError) as exc:
         raise DueProcessError(f"the exported dossier {directory} does not verify: {exc}") from None
     kinds = Counter(item.kind for item in report.items)
@@ -141,9 +151,12 @@ def export_and_verify(case_id: str, directory: Path, console: Console) -> Verifi
         f" and {files} files, each proven in the signed tree head",
         f"  tree head: size {report.tree_size}, root {report.root_hash}, signed "
         f"{report.timestamp:%Y-%m-%d %H:%M:%S} UTC by key {report.key_id[:16]}…",
-        f"  Anyone can repeat this: dueprocess verify-dossier {directory} "
-        f"--trusted-key {key_file}",
+        f"  Anyone can repeat this: "
+        f"{dossier_check_command(directory, key_file, closed=report.case_closed)}",
     ]
+    if not report.case_closed:
+        lines.append("  The case is not closed yet: later records of it may follow; a dossier "
+                     "exported after it closes is checked with --require-closed.")
     if report.simulated_time:
         lines.insert(0, "  SIMULATED TIME: this case ran on a simulated clock (demo or test)")
     for line in lines:

@@ -11,7 +11,9 @@ signed over. Published files (under `DUEPROCESS_TREE_HEAD_DIR`)::
     checkpoint                              the newest head as a C2SP signed note
 
 Every head is also signed as a C2SP `tlog-checkpoint` note (kept in `signedcheckpoint`),
-the form witnesses read. Heads are signed by `publish-head`, by the scheduled sign-heads
+the form witnesses read. Tree-head tables that disagree (a checkpoint or proof whose head
+was deleted, a head whose checkpoint was) are named, and nothing is signed over them
+(`HeadStateInconsistent`). Heads are signed by `publish-head`, by the scheduled sign-heads
 deployment whenever the log grew, and right after a transaction decides or closes a case.
 
 The signing key is kept apart from the database: a key inside the data directory, or one
@@ -30,7 +32,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -159,6 +161,58 @@ def published_tree_heads() -> list[SignedTreeHead]:
         return [as_signed(row) for row in tree_head_rows(session)]
 
 
+class HeadStateInconsistent(LogTampered):
+    """The tree-head tables disagree: a checkpoint or consistency proof whose signed head
+    is gone, or a head without its checkpoint. They are append-only and written together,
+    so rows were deleted around dueprocess, or restored from different backups. Nothing is
+    signed until they agree; the message names the tables, the sizes and what to do."""
+
+
+def _sizes(sizes: Sequence[int]) -> str:
+    shown = ", ".join(map(str, sizes[:8]))
+    return shown + (f" and {len(sizes) - 8} more" if len(sizes) > 8 else "")
+
+
+def check_head_state(session: Session, heads: Sequence[PublishedTreeHead]) -> None:
+    """Raise `HeadStateInconsistent` unless every signed checkpoint and every consistency
+    proof belongs to signed heads in `publishedtreehead`, and every head since the first
+    checkpoint has its checkpoint (heads signed before checkpoints were kept, migration
+    0005, have none; so a database that lost every checkpoint looks like one from then)."""
+    signed = {row.tree_size for row in heads}
+    noted = set(session.exec(select(SignedCheckpoint.tree_size)))
+    proven = {size for pair in session.exec(
+        select(ConsistencyProof.old_size, ConsistencyProof.new_size)) for size in pair}
+    findings: list[str] = []
+    restore: list[str] = []
+    headless = sorted((noted | proven) - signed)
+    if headless:
+        holders = []
+        if orphans := sorted(noted - signed):
+            holders.append(f"signedcheckpoint has rows of tree size {_sizes(orphans)}")
+        if unproven := sorted(proven - signed):
+            holders.append(f"consistencyproof has proofs from or to tree size "
+                           f"{_sizes(unproven)}")
+        those = "that size" if len(headless) == 1 else "those sizes"
+        findings.append(f"{' and '.join(holders)}, but publishedtreehead has no head of {those}")
+        restore.append(f"publishedtreehead of tree size {_sizes(headless)}")
+    first = min(noted, default=None)
+    if first is not None and (unnoted := sorted(s for s in signed - noted if s > first)):
+        findings.append(f"publishedtreehead has heads of tree size {_sizes(unnoted)} with no "
+                        f"signedcheckpoint row (every head since the first checkpoint, of "
+                        f"size {first}, has one)")
+        restore.append(f"signedcheckpoint of tree size {_sizes(unnoted)}")
+    if findings:
+        published = get_transparency_settings().publication_dir / "tree-heads"
+        raise HeadStateInconsistent(
+            f"the tree-head tables disagree: {'; '.join(findings)}. They are append-only "
+            "and written together, so rows were deleted with their triggers dropped, or "
+            "restored from different backups. Restore the missing rows "
+            f"({'; '.join(restore)}) from a backup of the case database (every signed head "
+            f"is also published as {published}/<size, 12 digits>.json), then run `dueprocess "
+            "verify`. No tree head is signed until the tables agree."
+        )
+
+
 def publish_tree_head(
     *, announce: Announce = announce_to_stderr, now: datetime | None = None
 ) -> SignedTreeHead | None:
@@ -173,6 +227,7 @@ def publish_tree_head(
     with session_scope() as session:
         head = locked_head(session)  # no appends while we sign
         rows = tree_head_rows(session)
+        check_head_state(session, rows)
         latest = as_signed(rows[-1]) if rows else None
         earlier = [h for h in (latest, published_latest()) if h is not None]
         for sth in earlier:

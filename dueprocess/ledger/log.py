@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from dueprocess.errors import DueProcessError
@@ -46,6 +49,7 @@ from dueprocess.ledger.rows import (
 )
 from ledger import MerkleLog, canonical_bytes, case_record, leaf_hash
 from ledger.records import CLOCK, SIMULATED_TIME
+from models.base import UTCDateTime
 from models.cases import DraftVersion
 from models.clock import CaseClock
 from models.decisions import Decision
@@ -59,13 +63,41 @@ class LogTampered(DueProcessError):
     """The log, or a row it covers, is not what was logged; the message names the item."""
 
 
+class database_clock(FunctionElement[datetime]):
+    """The case database's own clock, to the millisecond or better: when a leaf was
+    appended, and what the unsigned tail's age is measured against (`verify`), so that
+    neither depends on a process's clock or on a case's simulated one. On PostgreSQL the
+    time of the call, not of the transaction's start, so leaves appended later never
+    read earlier."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(database_clock)
+def _clock_default(element: database_clock, compiler: Any, **kw: Any) -> str:
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(database_clock, "postgresql")
+def _clock_postgresql(element: database_clock, compiler: Any, **kw: Any) -> str:
+    return "clock_timestamp()"
+
+
+@compiles(database_clock, "sqlite")
+def _clock_sqlite(element: database_clock, compiler: Any, **kw: Any) -> str:
+    # CURRENT_TIMESTAMP has whole seconds only; the text is read back as UTC.
+    return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
 # The hot path runs prebuilt Core statements on the session's connection: building ORM
 # statements and flushing objects per leaf cost several times the database work.
 _leaf = LogLeaf.__table__.c  # type: ignore[attr-defined]
 _head = LogHead.__table__.c  # type: ignore[attr-defined]
 _LOCK_HEAD = (sa.select(_head.tree_size, _head.root_hash, _head.frontier)
               .where(_head.id == LOG_HEAD_ID).with_for_update())
-_INSERT_LEAF = LogLeaf.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_LEAF = LogLeaf.__table__.insert().values(  # type: ignore[attr-defined]
+    appended_at=database_clock())
 _MOVE_HEAD = (LogHead.__table__.update()  # type: ignore[attr-defined]
               .where(_head.id == LOG_HEAD_ID))
 _draft = DraftVersion.__table__.c  # type: ignore[attr-defined]

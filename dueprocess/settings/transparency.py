@@ -40,16 +40,33 @@ class TransparencySettings(BaseSettings):
         description="Sign a tree head right after a case is decided or closed (the "
         "scheduled sign-heads deployment covers everything else).",
     )
-    sign_heads_interval_seconds: int = Field(
-        default=300, ge=0,
-        description="How often the sign-heads deployment signs a head if the log grew "
-        "(0: not scheduled).",
+    max_unsigned_seconds: int = Field(
+        default=60, ge=1,
+        description="The bound on the unsigned tail: the longest a logged record may wait "
+        "for a signed tree head to cover it. The sign-heads deployment runs at least this "
+        "often, and `dueprocess verify` warns when the oldest unsigned record is older.",
+    )
+    sign_heads_interval_seconds: int | None = Field(
+        default=None, ge=0,
+        description="How often the sign-heads deployment signs a head if the log grew. "
+        "Default: DUEPROCESS_MAX_UNSIGNED_SECONDS; a larger value is capped at it. 0: not "
+        "scheduled (sign heads within the bound some other way, e.g. `dueprocess "
+        "publish-head` from cron).",
     )
     tree_head_dir: Path | None = Field(
         default=None,
         description="Where signed tree heads, consistency proofs and the public key are "
         "published as files. Default: DATA_DIR/transparency.",
     )
+
+    @property
+    def sign_heads_every_seconds(self) -> int | None:
+        """The sign-heads deployment's schedule: the bound on the unsigned tail, or the
+        operator's interval if that is lower; None when the operator turned it off (0)."""
+        interval = self.sign_heads_interval_seconds
+        if interval == 0:
+            return None
+        return min(interval or self.max_unsigned_seconds, self.max_unsigned_seconds)
 
     @property
     def signing_key_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,23 @@ def test_the_example_settings_are_valid(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.deadline_days("legality_review", "legality_review") == 20
     assert values["DUEPROCESS_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert {"PREFECT_API_URL", "PREFECT_WORKER_QUERY_SECONDS"} <= set(values)
+
+
+@pytest.mark.parametrize(("environment", "interval"), [
+    ({}, 60),  # the bound on the unsigned tail
+    ({"DUEPROCESS_MAX_UNSIGNED_SECONDS": "120"}, 120),
+    ({"DUEPROCESS_SIGN_HEADS_INTERVAL_SECONDS": "15"}, 15),  # the operator's, when lower
+    ({"DUEPROCESS_SIGN_HEADS_INTERVAL_SECONDS": "300"}, 60),  # never above the bound
+    ({"DUEPROCESS_SIGN_HEADS_INTERVAL_SECONDS": "0"}, None),  # not scheduled
+])
+def test_the_sign_heads_schedule_follows_the_unsigned_tail_bound(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], interval: int | None,
+) -> None:
+    for key in ("DUEPROCESS_MAX_UNSIGNED_SECONDS", "DUEPROCESS_SIGN_HEADS_INTERVAL_SECONDS"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    [sign_heads] = [spec for spec in specs() if spec.name == "sign-heads"]
+    assert sign_heads.interval_seconds == interval
+    assert sign_heads.deployment_kwargs().get("interval") == (
+        timedelta(seconds=interval) if interval else None)

@@ -37,4 +37,8 @@ def test_a_year_of_the_programme_runs_end_to_end(tmp_path: Path) -> None:
         "District Stability Office,1,2,0,1,0,1,1,100.0,0.0,0,0,",
         "District Urban Management Commission,1,2,2,0,0,0,0,100.0,100.0,0,0,"]
     assert (tmp_path / "data" / "programme" / "report-2027.svg").read_text().startswith("<svg")
-    assert "verified" in out.split("Decision dossier")[-1]
+    dossier = out.split("Decision dossier")[-1]
+    assert "verified" in dossier
+    # The list case is closed: the reader is told to check that nothing was cut off.
+    assert "Anyone can repeat this: dueprocess verify-dossier " in dossier
+    assert " --require-closed\n" in dossier and "not closed yet" not in dossier

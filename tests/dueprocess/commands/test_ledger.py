@@ -53,6 +53,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
         assert result.returncode == 0, result.stderr
         assert f"Exported the dossier of case {case_id}" in result.stdout
         key = get_transparency_settings().publication_dir / "public-key.pem"
+        # the case is closed: the command to check it requires the case-closed record
+        assert (f"Check it with: dueprocess verify-dossier {dossier} --trusted-key {key} "
+                "--require-closed\n") in result.stdout
         yield case_id, dossier, key
 
 

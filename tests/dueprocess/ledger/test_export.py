@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from dueprocess.ledger import (
     get_transparency_settings,
     published_tree_heads,
 )
+from dueprocess.services.cases import open_case, read_case_file
 from ledger import verify_dossier
 from models.base import utcnow
+from tests.conftest import DEMO_CASE
 from tests.dueprocess.ledger.test_support import (
     decided_case,
     fresh_database,
@@ -43,7 +46,11 @@ def test_export_and_verify_reports_what_the_public_can_check(
     printed = out.getvalue()
     key = get_transparency_settings().publication_dir / "public-key.pem"
     assert f"OK: {len(report.items)} records (" in printed
-    assert f"dueprocess verify-dossier {tmp_path / 'dossier'} --trusted-key {key}" in printed
+    # A closed case's dossier is checked as complete: the command the reader is given
+    # requires the case-closed record (without it, a dossier cut short passes too).
+    assert (f"  Anyone can repeat this: dueprocess verify-dossier {tmp_path / 'dossier'} "
+            f"--trusted-key {key} --require-closed\n") in printed
+    assert "not closed yet" not in printed
     assert report.key_pinned and report.items[0].kind == "case"
     # The published key is all a reader needs; the dossier holds every record of the case,
     # up to the record that closed it.
@@ -53,6 +60,20 @@ def test_export_and_verify_reports_what_the_public_can_check(
     assert again.case_closed and again.items[-1].leaf_index < again.tree_size
     # The demo case ran on simulated time: the verifier says so, from the records alone.
     assert again.simulated_time and "SIMULATED TIME" in again.summary()
+
+
+def test_an_open_case_is_checked_without_require_closed_and_says_so(tmp_path: Path) -> None:
+    with fresh_database(tmp_path):
+        with session_scope() as session:
+            case_id = open_case(session, request=read_case_file(DEMO_CASE)).id
+        out = io.StringIO()
+        report = export_and_verify(case_id, tmp_path / "dossier", Console(file=out, width=300))
+    printed = out.getvalue()
+    assert not report.case_closed
+    assert re.search(r"  Anyone can repeat this: dueprocess verify-dossier \S+ --trusted-key "
+                     r"\S+public-key\.pem\n", printed), printed
+    assert ("  The case is not closed yet: later records of it may follow; a dossier exported "
+            "after it closes is checked with --require-closed.") in printed
 
 
 def test_each_export_signs_a_head_that_extends_the_previous_one(

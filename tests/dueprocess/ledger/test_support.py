@@ -1,6 +1,7 @@
 """Helpers for the transparency tests (no tests here): a fresh case database per test, a
-decided case with a document and a refusal, and the insider's first move — dropping the
-append-only triggers of a table, and putting them back afterwards.
+decided case with a document and a refusal, the insider's first move — dropping the
+append-only triggers of a table, and putting them back afterwards — and a forged record
+after a closed case's case-closed record.
 
 A test that tampers with a database must use `fresh_database`: `verify` checks the whole
 log, so one tampered row in the session database would fail every later `verify`.
@@ -17,15 +18,18 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from dueprocess.db import _engine_for, migrate, session_scope
 from dueprocess.demo import submissions
 from dueprocess.errors import Refused
+from dueprocess.ledger.log import Appender
+from dueprocess.ledger.records import evidence_spec
 from dueprocess.services.cases import open_case, read_case_file
 from dueprocess.services.progress import advance_case
 from dueprocess.services.recording import record_evidence
 from dueprocess.settings import get_settings
+from models.evidence import EvidenceItem
 from tests.conftest import DEMO_CASE
 from tests.support import VALID_STEPS, advance_to_step, token_for
 
@@ -116,3 +120,23 @@ def triggers_dropped(session: Session, *tables: str) -> Iterator[None]:
     yield
     for definition in definitions:
         connection.exec_driver_sql(definition)
+
+
+def forge_after_closure(session: Session, case_id: str) -> int:
+    """The insider's forgery (run with the logleaf triggers dropped): a new evidence row
+    of a closed case, and its record appended on the case's own chain after its
+    case-closed record, through the real append path with only the redirect to the
+    system chain taken out, so that every hash, chain link and the log head are right.
+    Returns the forged leaf's index."""
+    source = session.exec(select(EvidenceItem).where(
+        EvidenceItem.case_id == case_id, EvidenceItem.stage_key == "publication")).one()
+    forged = EvidenceItem.model_validate(
+        {**source.model_dump(), "id": None, "idempotency_key": "after-the-closure"})
+    session.add(forged)
+    session.flush()
+    appender = Appender(session, [case_id])
+    assert case_id in appender.closed
+    appender.closed.discard(case_id)
+    index = appender.append(evidence_spec(forged))
+    appender.close()
+    return index

@@ -36,6 +36,7 @@ from models.evidence import EvidenceItem
 from models.ledger import LogLeaf, PublishedTreeHead
 from tests.dueprocess.ledger.test_support import (
     decided_case,
+    forge_after_closure,
     fresh_database,
     triggers_dropped,
 )
@@ -183,6 +184,13 @@ def test_row_added_outside_the_log_is_named(case_id: str) -> None:
         session.flush()
         forged_id = forged.id
     tampered(rf"evidence #{forged_id} of case {case_id} is not in the log")
+
+
+def test_a_record_forged_after_the_case_closed_is_named(case_id: str) -> None:
+    with session_scope() as session, triggers_dropped(session, "logleaf"):
+        index = forge_after_closure(session, case_id)
+    tampered(rf"leaf {index} \(evidence, case {case_id}\): follows the case's case-closed "
+             rf"record \(leaf {index - 1}\), and nothing may")
 
 
 def _leaf_hashes(session: Session, below: int) -> list[bytes]:

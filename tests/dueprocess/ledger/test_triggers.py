@@ -1,5 +1,6 @@
 """Migration 0002's triggers: evidence and log rows cannot be changed or removed, on SQLite
-and PostgreSQL alike, and the log head only moves forward."""
+and PostgreSQL alike, and the log head only moves forward; migration 0012's: a closed
+case's chain takes no leaf after its case-closed record."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from dueprocess.db import session_scope
+from dueprocess.db import get_engine, session_scope
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.ledger import publish_tree_head, verify_log
 from models.base import utcnow
@@ -74,6 +75,47 @@ def test_truncate_is_refused_on_postgresql() -> None:
     for table in [*APPEND_ONLY, "loghead"]:
         with pytest.raises(IntegrityError, match="refused"), session_scope() as session:
             session.connection().execute(text(f"TRUNCATE {table} CASCADE"))
+
+
+CLOSED = '%"case_closed":true%'
+INSERT_LEAF = text("INSERT INTO logleaf (leaf_index, case_id, case_seq, kind, record, leaf_hash) "
+                   "VALUES (:index, :case_id, :seq, 'evidence', '{}', :digest)")
+
+
+def closing_leaf() -> tuple[str, int, str]:
+    """(case id, case_seq, leaf hash) of the fixture case's case-closed record."""
+    with session_scope() as session:
+        case_id, seq, digest = session.connection().execute(text(
+            "SELECT case_id, case_seq, leaf_hash FROM logleaf WHERE record LIKE :closed"
+        ), {"closed": CLOSED}).one()
+    return case_id, seq, digest
+
+
+@pytest.mark.parametrize("seq_after", [1, 5], ids=["next", "with a gap"])
+def test_a_leaf_after_a_case_closed_record_is_refused(seq_after: int) -> None:
+    case_id, seq, digest = closing_leaf()
+    size = counts()["logleaf"]
+    before = counts()
+    with pytest.raises(DBAPIError, match=rf"logleaf: case {case_id} is closed: its chain ends "
+                                         "with its case-closed record"), \
+            session_scope() as session:
+        session.connection().execute(INSERT_LEAF, {
+            "index": size, "case_id": case_id, "seq": seq + seq_after, "digest": digest})
+    assert counts() == before
+
+
+def test_chains_that_are_not_closed_still_take_leaves() -> None:
+    case_id, _, digest = closing_leaf()
+    with get_engine().connect() as connection:  # rolled back: the log stays as it was
+        size = connection.execute(text("SELECT COUNT(*) FROM logleaf")).scalar_one()
+        for offset, chain in enumerate(["system", "dp-2026-notclosed", f"{case_id}-other"]):
+            seq = connection.execute(text(
+                "SELECT COALESCE(MAX(case_seq) + 1, 0) FROM logleaf WHERE case_id = :c"
+            ), {"c": chain}).scalar_one()
+            connection.execute(INSERT_LEAF, {"index": size + offset, "case_id": chain,
+                                             "seq": seq, "digest": digest})
+        assert connection.execute(text("SELECT COUNT(*) FROM logleaf")).scalar_one() == size + 3
+        connection.rollback()
 
 
 def test_the_log_still_verifies_after_every_refused_change() -> None:
