@@ -1,21 +1,26 @@
-"""What the capabilities' command groups share: the options every writing command takes,
-and reading a YAML or JSON file a command is given into a validated model, with errors
-that name the file and the field."""
+"""What the capabilities' command groups share: their console, the options every writing
+command takes, and reading a YAML or JSON file a command is given into a validated model,
+with errors that name the file and the field."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from dueprocess.errors import DueProcessError, schema_problems
 
 CHANNEL = "cli"  # how the audit names this way in
+console = Console(width=None if sys.stdout.isatty() else 140)  # tables fit a log line
 Actor = Annotated[str, typer.Option("--as", help="Your handle")]
 Token = Annotated[str | None, typer.Option(
     envvar="DUEPROCESS_TOKEN", help="Your API token (default: DUEPROCESS_TOKEN)",
     show_default=False)]
+CaseFile = Annotated[Path, typer.Argument(
+    help="Case file (YAML/JSON) without title and draft: organ, people, assignments, …")]
 
 
 def ready() -> None:

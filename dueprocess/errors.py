@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # imported where used: the CLI imports this module at start-u
 class DueProcessError(Exception):
     """An error whose message is meant for the person who caused it.
 
-    `http_status` is how a web answer reports it (`dueprocess.web.errors.status_of`): a
+    `http_status` is how a web answer reports it (the page's or the API's status): a
     subclass sets its own, so the web kit needs to know no capability's errors.
     """
 

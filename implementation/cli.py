@@ -4,22 +4,25 @@ decision and adjustment or stop through the procedure again."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from dueprocess.cli_kit import CHANNEL, Actor, Token, read_file, read_mapping, ready, validated
+from dueprocess.cli_kit import (
+    CHANNEL,
+    Actor,
+    CaseFile,
+    Token,
+    console,
+    read_file,
+    read_mapping,
+    ready,
+    validated,
+)
 
 implementation_app = typer.Typer(help=__doc__, no_args_is_help=True)
-console = Console(width=None if sys.stdout.isatty() else 140)
-CaseFile = Annotated[Path, typer.Argument(
-    help="Case file (YAML/JSON) without title and draft: organ, people, assignments, …")]
-
-
 @implementation_app.command("evaluate")
 def evaluate_command(case_id: str, file: CaseFile, token: Token = None) -> None:
     """Open the evaluation after the decision of CASE_ID (Art. 36): its draft is the

@@ -46,8 +46,7 @@ async def code_post(request: Request, case_id: CaseId) -> Response:
             channel=channel)
 
     return await form_answer(request, back=f"/programme/evaluations/{case_id}", act=send,
-                             status=202, too_many_text=_(
-                                 "Too many submissions; try again in {seconds} s"))
+                             status=202)
 
 
 @router.post("/{case_id}/requests")
@@ -60,5 +59,4 @@ async def request_post(request: Request, case_id: CaseId) -> Response:
             count=counted)
 
     return await form_answer(request, back=f"/programme/evaluations/{case_id}", act=count,
-                             status=201, too_many_text=_(
-                                 "Too many submissions; try again in {seconds} s"))
+                             status=201)

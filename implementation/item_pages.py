@@ -71,8 +71,7 @@ def item_page(request: Request, item_id: ItemId) -> Response:
 async def comment_post(request: Request, item_id: ItemId) -> Response:
     back = f"/programme/items/{item_id}"
     _ = words(request)
-    limited = too_many(request, text=_(
-        "Too many submissions; try again in {seconds} s"), back=back)
+    limited = too_many(request, back=back)
     if limited is not None:
         return limited
     try:

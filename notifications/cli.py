@@ -3,21 +3,19 @@ notices, channels and subscribers (URLs in privacy form only)."""
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
+from dueprocess.cli_kit import console
 from dueprocess.errors import DueProcessError
 
 notices_app = typer.Typer(help=__doc__, no_args_is_help=True)
 # Wide enough for the tables when output is piped (rich assumes 80 columns).
-console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 def _ready() -> None:

@@ -12,7 +12,7 @@ from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from dueprocess.services.cases import get_case
 from dueprocess.web.context import client_key, state
-from dueprocess.web.errors import Problem, decode_utf8, status_of, validation_message
+from dueprocess.web.errors import Problem, decode_utf8, validation_message
 from models.base import utcnow
 from notifications.public import subscribe
 from portal.comments.clusters import CampaignCounts, campaign_counts
@@ -92,7 +92,7 @@ def case_api(case_id: CaseId) -> Any:
         with session_scope() as session:
             return case_detail(session, case_id=case_id, now=utcnow())
     except DueProcessError as exc:
-        return problem(status_of(exc), str(exc))
+        return problem(exc.http_status, str(exc))
 
 
 @router.get("/cases/{case_id}/notices", response_model=list[NoticePublic], responses=ERRORS)
@@ -102,7 +102,7 @@ def case_notices_api(case_id: CaseId) -> Any:
             case_detail(session, case_id=case_id, now=utcnow())  # 404 for an unknown case
             return public_notices(session, case_id=case_id, limit=200)
     except DueProcessError as exc:
-        return problem(status_of(exc), str(exc))
+        return problem(exc.http_status, str(exc))
 
 
 @router.get("/notices", response_model=list[NoticePublic], responses={422: {"model": Problem}})
@@ -125,7 +125,7 @@ def comments_api(
             get_case(session, case_id)  # 404 for an unknown case
             return comments_for_case(session, case_id=case_id, limit=limit, after=after)
     except DueProcessError as exc:
-        return problem(status_of(exc), str(exc))
+        return problem(exc.http_status, str(exc))
 
 
 @router.get("/cases/{case_id}/campaigns", response_model=CampaignCounts, responses=ERRORS)
@@ -140,7 +140,7 @@ def campaigns_api(
             get_case(session, case_id)
             return campaign_counts(session, case_id=case_id, largest=largest)
     except DueProcessError as exc:
-        return problem(status_of(exc), str(exc))
+        return problem(exc.http_status, str(exc))
 
 
 @router.post(
@@ -163,7 +163,7 @@ async def submit_comment_api(case_id: CaseId, request: Request) -> Any:
     except ValidationError as exc:
         return problem(422, validation_message(exc))
     except DueProcessError as exc:
-        return problem(status_of(exc), str(exc))
+        return problem(exc.http_status, str(exc))
 
 
 @router.post(
@@ -184,7 +184,7 @@ async def subscribe_api(request: Request) -> Any:
     except ValidationError as exc:
         return problem(422, validation_message(exc))
     except DueProcessError as exc:
-        return problem(status_of(exc), str(exc))
+        return problem(exc.http_status, str(exc))
     return SubscriptionPending(
         subscriber_id=pending.subscriber_id, channel=pending.privacy_url, tag=pending.tag,
         detail="open the confirmation link sent to this channel to start receiving notices",

@@ -95,8 +95,7 @@ async def code_post(request: Request, ballot_id: BallotId) -> Response:
             channel=channel)
 
     return await form_answer(request, back=f"/programme/ballots/{ballot_id}", act=send,
-                             status=202, too_many_text=_(
-                                 "Too many submissions; try again in {seconds} s"))
+                             status=202)
 
 
 @router.post("/{ballot_id}/votes")
@@ -114,5 +113,4 @@ async def vote_post(request: Request, ballot_id: BallotId) -> Response:
                  "published ballot)").format(pseudonym=cast.pseudonym[:16])
 
     return await form_answer(request, back=f"/programme/ballots/{ballot_id}", act=vote,
-                             status=201, too_many_text=_(
-                                 "Too many submissions; try again in {seconds} s"))
+                             status=201)

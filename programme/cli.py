@@ -3,19 +3,26 @@ yearly list case made from the shortlist."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from dueprocess.cli_kit import CHANNEL, Actor, Token, read_file, read_mapping, ready, validated
+from dueprocess.cli_kit import (
+    CHANNEL,
+    Actor,
+    CaseFile,
+    Token,
+    console,
+    read_file,
+    read_mapping,
+    ready,
+    validated,
+)
 from dueprocess.errors import DueProcessError
 
 programme_app = typer.Typer(help=__doc__, no_args_is_help=True)
-console = Console(width=None if sys.stdout.isatty() else 140)
 Choices = Annotated[list[int], typer.Option("--choice", help="A proposal id; repeat")]
 
 
@@ -156,10 +163,6 @@ def recount_command(
     except (DossierError, RecountError, OSError) as exc:
         raise DueProcessError(f"{directory}: {exc}") from None
     console.print(result.summary(), markup=False, highlight=False)
-
-
-CaseFile = Annotated[Path, typer.Argument(
-    help="Case file (YAML/JSON) without title and draft: organ, people, assignments, …")]
 
 
 @programme_app.command("list-open")

@@ -44,8 +44,7 @@ def propose_page(request: Request) -> Response:
 @router.post("/propose")
 async def propose_post(request: Request) -> Response:
     _ = words(request)
-    limited = too_many(request, text=_(
-        "Too many submissions; try again in {seconds} s"), back="/programme/propose")
+    limited = too_many(request, back="/programme/propose")
     if limited is not None:
         return limited
     try:

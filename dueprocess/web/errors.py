@@ -15,12 +15,6 @@ class BadEncoding(DueProcessError):
     pass
 
 
-def status_of(exc: DueProcessError) -> int:
-    """The HTTP status the error names (`DueProcessError.http_status`: 400 unless its class or
-    the instance says otherwise, e.g. 404 for `NotFound`)."""
-    return exc.http_status
-
-
 def validation_message(exc: ValidationError) -> str:
     """'field: rule' for each problem, as the CLI says it."""
     parts = []

@@ -3,7 +3,7 @@ refusal), the 429 page of the rate limit, and reading a urlencoded form strictly
 
     fields = await form_fields(request)             # {"name": "value"}
     pairs = await form_pairs(request)               # [("choice", "1"), ("choice", "3")]
-    return await form_answer(request, back=…, act=…, status=201, too_many_text=…)
+    return await form_answer(request, back=…, act=…, status=201)
 
 A refusal (`DueProcessError`) is answered with its own `http_status` and its message, which
 names the field or rule.
@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dueprocess.errors import DueProcessError
 from dueprocess.web.context import client_key, state
-from dueprocess.web.errors import BadEncoding, decode_utf8, status_of
+from dueprocess.web.errors import BadEncoding, decode_utf8
 from dueprocess.web.i18n import words
 from dueprocess.web.rendering import page
 
@@ -40,15 +40,17 @@ def message(request: Request, text: str, *, status: int = 200, error: bool = Fal
 
 def refused(request: Request, exc: DueProcessError, back: str | None = None) -> Response:
     """A refusal's page, with the error's HTTP status and message."""
-    return message(request, str(exc), status=status_of(exc), error=True, back=back)
+    return message(request, str(exc), status=exc.http_status, error=True, back=back)
 
 
-def too_many(request: Request, *, text: str, back: str) -> Response | None:
+def too_many(request: Request, *, back: str, text: str | None = None) -> Response | None:
     """The 429 page, naming when to try again, if this client sent too many forms; `text`
-    has a `{seconds}` field. None: the form may be taken."""
+    (default the kit's own) has a `{seconds}` field. None: the form may be taken."""
     wait = state(request).limiter.retry_after(client_key(request))
     if wait is None:
         return None
+    if text is None:
+        text = words(request)("Too many submissions; try again in {seconds} s")
     response = message(request, text.format(seconds=f"{wait:.0f}"), status=429, error=True,
                        back=back)
     response.headers["Retry-After"] = str(max(1, round(wait)))
@@ -73,11 +75,11 @@ async def form_pairs(request: Request) -> FormPairs:
 
 
 async def form_answer(request: Request, *, back: str, act: Callable[[FormPairs], str],
-                      status: int, too_many_text: str) -> Response:
+                      status: int) -> Response:
     """A public form's POST: rate-limited; `act` (run off the event loop) takes the form's
     pairs and returns the answer's text; bad encoding and refusals are answered naming the
     field or rule."""
-    limited = too_many(request, text=too_many_text, back=back)
+    limited = too_many(request, back=back)
     if limited is not None:
         return limited
     try:

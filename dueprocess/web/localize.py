@@ -91,10 +91,8 @@ class Localizer:
         if moment is None:
             return ""
         local = self.local(moment)
-        pattern = self.locale.datetime_formats["medium"].replace("'", "")
-        return (pattern.replace("{1}", format_date(local.date(), "medium", locale=self.locale))
-                .replace("{0}", format_time(local, "short", tzinfo=self.timezone,
-                                            locale=self.locale)))
+        return self._at(local.date(), format_time(local, "short", tzinfo=self.timezone,
+                                                  locale=self.locale))
 
     def closes(self, moment: datetime | None) -> str:
         """When a period ends, to the minute: an end at midnight is 24:00 of the day it
@@ -104,9 +102,13 @@ class Localizer:
         local = self.local(moment)
         if local.time() != time(0):
             return self.when(moment)
+        return self._at(local.date() - timedelta(days=1), "24:00")
+
+    def _at(self, day: date, clock: str) -> str:
+        """A day and a time of day, as the locale writes a date with its time."""
         pattern = self.locale.datetime_formats["medium"].replace("'", "")
-        day = format_date(local.date() - timedelta(days=1), "medium", locale=self.locale)
-        return pattern.replace("{1}", day).replace("{0}", "24:00")
+        return (pattern.replace("{1}", format_date(day, "medium", locale=self.locale))
+                .replace("{0}", clock))
 
     def day(self, value: datetime | date | str | None) -> str:
         """A date: a time's local date, a `date`, or an ISO 8601 date string."""

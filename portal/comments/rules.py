@@ -23,10 +23,6 @@ class CommentRefused(DueProcessError):
         super().__init__(message)
         self.http_status = status  # 409 when the window is not open
 
-    @property
-    def status(self) -> int:
-        return self.http_status
-
 
 def refuse_outside_window(window: CommentWindow | None, case_id: str, now: datetime) -> None:
     """A comment is taken while the published window is open: from its opening until

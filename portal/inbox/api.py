@@ -17,7 +17,7 @@ from dueprocess.services.cases import get_case
 from dueprocess.services.identity import ARTICLE, NO_CREDENTIAL, authenticate
 from dueprocess.services.recording import record_evidence
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
-from dueprocess.web.errors import Problem, decode_utf8, status_of, validation_message
+from dueprocess.web.errors import Problem, decode_utf8, validation_message
 from models.base import utcnow
 
 router = APIRouter(prefix="/api", tags=["reviewers"])
@@ -77,7 +77,7 @@ async def record_evidence_api(case_id: CaseId, stage_key: StageKey, request: Req
     except ValidationError as exc:
         return JSONResponse({"detail": validation_message(exc)}, status_code=422)
     except DueProcessError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=status_of(exc))
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
     recorded_by = body.recorded_by
     if recorded_by is None and token is not None:
         with session_scope() as session:
