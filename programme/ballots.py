@@ -112,10 +112,8 @@ def issue_code(*, ballot_id: int, channel_url: str, now: datetime | None = None)
         if ballot.assurance == Assurance.VERIFIED:
             raise refused("VOTE-ASSURANCE", f"ballot #{ballot_id} is for verified voters: "
                                             "it takes no one-time codes")
-        if session.exec(select(Vote.id).where(Vote.ballot_id == ballot_id,
-                                              Vote.pseudonym == voter)).first() is not None:
-            raise refused("VOTE-ONCE", f"this channel has already voted on ballot "
-                                       f"#{ballot_id}")
+        # A channel that voted still gets a code (VOTE-ONCE refuses its vote): refusing
+        # here would tell anyone who knows an address whether it voted.
         for live in session.exec(select(VoterCode).where(
                 VoterCode.ballot_id == ballot_id, VoterCode.pseudonym == voter,
                 col(VoterCode.used_at).is_(None), VoterCode.expires_at > now)):

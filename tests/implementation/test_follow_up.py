@@ -183,6 +183,7 @@ def test_residents_asking_make_the_evaluation_due_once(
     decided_case: str, webhook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DUEPROCESS_EVALUATION_REQUEST_THRESHOLD", "2")
+    monkeypatch.setenv("DUEPROCESS_EVALUATION_CHANNEL_REQUESTS_COUNT", "true")
     first, second, third = (f"{webhook.url}/resident-{n}" for n in range(3))
     assert confirm_request(case_id=decided_case, code=code_sent(webhook, decided_case,
                                                                 first)) == 1

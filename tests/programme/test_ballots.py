@@ -80,9 +80,10 @@ def test_each_voter_votes_once_for_at_most_n_options(make_ballot: MakeBallot) ->
         cast_public_vote(ballot_id=ballot.id, code="12345678", choices=[c])
     [stored] = votes_of(ballot)
     assert stored.choices == sorted([a, b]) and "resident" not in stored.pseudonym
-    # The two refused votes audited one by one; the two refused codes only counted (a
-    # guess is never a record of its own); the second code was refused before it was sent.
-    assert [r.reasons[0]["rule"] for r in refusals_of(ballot)] == ["VOTE-CHOICES"] * 2
+    # The three refused votes audited one by one; the two refused codes only counted (a
+    # guess is never a record of its own).
+    assert [r.reasons[0]["rule"] for r in refusals_of(ballot)] == [
+        "VOTE-CHOICES", "VOTE-CHOICES", "VOTE-ONCE"]
     assert guesses_counted(ballot) == 2
 
 
