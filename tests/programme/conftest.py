@@ -70,15 +70,15 @@ def new_proposal(description: str = "Add a crossing light at the school gate") -
 @pytest.fixture
 def make_ballot() -> Callable[..., Ballot]:
     def _make(*, roll: str = "public", choose_up_to: int = 2, options: int = 3,
-              opens_at: datetime | None = None, hours: float = 1) -> Ballot:
+              opens_at: datetime | None = None, hours: float = 1, **more: Any) -> Ballot:
         now = system_now()
         opens_at = opens_at or now - timedelta(minutes=5)
         return open_ballot_as(request=BallotCreate(
             year=now.year, title="Practical matters for next year", roll=roll,
             choose_up_to=choose_up_to, opens_at=opens_at,
             closes_at=opens_at + timedelta(hours=hours),
-            options=[new_proposal(f"Matter number {i} for the list") for i in range(options)]),
-            actor=OFFICIAL, token=token_for(OFFICIAL), channel="test")
+            options=[new_proposal(f"Matter number {i} for the list") for i in range(options)],
+            **more), actor=OFFICIAL, token=token_for(OFFICIAL), channel="test")
     return _make
 
 
