@@ -24,6 +24,7 @@ class WatchdogReport(BaseModel):
     escalated: list[str]
     supervised: list[str] = []
     evaluations_due: list[str] = []
+    code_guesses: list[str] = []
     recovered: dict[str, str]
 
 

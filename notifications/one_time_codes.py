@@ -29,6 +29,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from dueprocess.clock import system_now
+from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
@@ -206,17 +207,27 @@ def _upsert(session: Session, *, chain: str, minute: datetime, count: int) -> No
         index_elements=["chain", "minute"], set_={"count": table.c.count + count}))
 
 
+def log_finished_minutes(now: datetime | None = None) -> list[str]:
+    """The watchdog's sweep: log every chain's minutes of refused guesses that are over
+    (a burst's last minute has no later guess to log it); returns them as `chain minute:
+    count`."""
+    now = now or system_now()
+    with session_scope() as session:
+        return log_counted_guesses(session, before=_minute(now), now=now)
+
+
 def log_counted_guesses(session: Session, *, chain: str | None = None,
-                        before: datetime | None = None, now: datetime | None = None) -> int:
+                        before: datetime | None = None,
+                        now: datetime | None = None) -> list[str]:
     """Log each unlogged minute of `chain` (every chain if None) earlier than `before`
-    (all if None) as one `code_guesses.counted` record with its count; returns how many
-    records. A ballot's close logs its last minute before the tally."""
+    (all if None) as one `code_guesses.counted` record with its count; returns them as
+    `chain minute: count`. A ballot's close logs its last minute before the tally."""
     query = select(CodeGuesses).where(col(CodeGuesses.logged_at).is_(None))
     if chain is not None:
         query = query.where(CodeGuesses.chain == chain)
     if before is not None:
         query = query.where(CodeGuesses.minute < before)
-    logged = 0
+    logged: list[str] = []
     for row in session.exec(query.order_by(col(CodeGuesses.minute)).with_for_update()).all():
         when = now or system_now()
         done = session.execute(update(CodeGuesses).where(
@@ -228,5 +239,5 @@ def log_counted_guesses(session: Session, *, chain: str | None = None,
             case_id=row.chain, kind=GUESSES_COUNTED, occurred_at=when,
             body={"minute": utc_timestamp(row.minute),
                   "refused_guesses": int(done[0])}))
-        logged += 1
+        logged.append(f"{row.chain} {utc_timestamp(row.minute)}: {int(done[0])}")
     return logged

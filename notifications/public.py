@@ -18,6 +18,7 @@ from notifications.one_time_codes import (
     digest_matches,
     guesses_spent,
     log_counted_guesses,
+    log_finished_minutes,
     new_code,
     parse_code,
     secret_digest,
@@ -27,5 +28,5 @@ from notifications.subscriptions import confirm, subscribe, unsubscribe
 
 __all__ = ["CODE_TTL", "GUESSES_COUNTED", "CodeRefused", "canonical_channel", "case_url",
            "code_text", "confirm", "count_guesses", "digest_matches", "guesses_spent",
-           "log_counted_guesses", "new_code", "parse_code", "secret_digest", "send_code_to",
-           "subscribe", "unsubscribe"]
+           "log_counted_guesses", "log_finished_minutes", "new_code", "parse_code",
+           "secret_digest", "send_code_to", "subscribe", "unsubscribe"]

@@ -1,6 +1,7 @@
 """The maintenance sweeps the deadline watchdog runs on its schedule, one per feature that
 has duties falling due with time: stage deadlines (the core), overdue implementation
-milestones and evaluations due after a decision (`implementation`)."""
+milestones and evaluations due after a decision (`implementation`), and the minutes of
+refused one-time code guesses that are over, each logged as one record (`notifications`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from dueprocess.services.escalations import escalate_missed_deadlines
 from implementation.evaluation_due import mark_due_evaluations
 from implementation.supervision import supervise_overdue
+from notifications.public import log_finished_minutes
 
 
 @dataclass(frozen=True)
@@ -39,4 +41,6 @@ SWEEPS = (
           "milestone overdue: %s; escalated by supervision", overdue_milestones),
     Sweep("mark-due-evaluations", "evaluations_due",
           "evaluation after the decision due: %s; the officials are told", due_evaluations),
+    Sweep("log-code-guesses", "code_guesses",
+          "refused one-time code guesses, logged in aggregate: %s", log_finished_minutes),
 )

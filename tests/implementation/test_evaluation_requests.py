@@ -17,11 +17,12 @@ from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.ledger import verify_log
 from implementation.evaluation_due import confirm_request, send_request_code
+from ledger import utc_timestamp
 from models.base import utcnow
 from models.evidence import Refusal
 from models.follow_up import EvaluationDue, EvaluationRequest, follow_up_chain
 from models.ledger import LogLeaf
-from notifications.public import GUESSES_COUNTED, guesses_spent
+from notifications.public import GUESSES_COUNTED, guesses_spent, log_finished_minutes
 from notifications.transport.receiver import WebhookReceiver
 
 
@@ -136,4 +137,16 @@ def test_each_minutes_refused_codes_are_one_record(decided_case: str) -> None:
     refusals, records = audit_of(decided_case)
     counted = [r["body"] for r in records if r.get("event") == GUESSES_COUNTED]
     assert refusals == 0 and [c["refused_guesses"] for c in counted] == [40, 40]  # type: ignore[index]
+    # The last minute has no later guess: the watchdog's sweep logs it once it is over.
+    third, chain = start + timedelta(minutes=2), follow_up_chain(decided_case)
+
+    def swept(after: timedelta) -> list[str]:  # other tests' chains may be swept too
+        return [m for m in log_finished_minutes(now=third + after) if m.startswith(chain)]
+
+    assert swept(timedelta(seconds=59)) == []
+    assert swept(timedelta(minutes=1)) == [f"{chain} {utc_timestamp(third)}: 40"]
+    assert swept(timedelta(minutes=2)) == []
+    _, records = audit_of(decided_case)
+    assert [r["body"]["refused_guesses"] for r in records  # type: ignore[index]
+            if r.get("event") == GUESSES_COUNTED] == [40, 40, 40]
     verify_log()
