@@ -23,7 +23,13 @@ from dueprocess.web.i18n import words
 from dueprocess.web.language import language_query
 from dueprocess.web.rendering import page
 from models.programme import Ballot, Proposal, Roll, Vote
-from programme.ballots import cast_public_vote, get_ballot, send_code, tally
+from programme.ballots import (
+    cast_public_vote,
+    get_ballot,
+    send_code,
+    tally,
+    tally_by_assurance,
+)
 
 router = APIRouter(prefix="/programme/ballots", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -37,6 +43,7 @@ class BallotView:
     status: str  # upcoming, open, ended, closed
     tally: dict[int, int] | None  # after the close
     votes: int | None
+    by_assurance: dict[str, int] | None  # votes at each assurance level, after the close
 
 
 def _status(ballot: Ballot, now: datetime) -> str:
@@ -52,14 +59,15 @@ def ballot_view(ballot_id: int) -> BallotView:
         ballot = get_ballot(session, ballot_id)
         proposals = {p.id: p for p in session.exec(select(Proposal).where(
             col(Proposal.id).in_(ballot.options)))}
-        counts = votes = None
+        counts = votes = levels = None
         if ballot.closed_at is not None:  # counts are public once the ballot is closed
             counts = tally(session, ballot)
+            levels = tally_by_assurance(session, ballot)
             votes = session.exec(select(func.count()).select_from(Vote).where(
                 Vote.ballot_id == ballot_id)).one()
         session.expunge_all()
     return BallotView(ballot, [proposals[o] for o in ballot.options if o in proposals],
-                      _status(ballot, system_now()), counts, votes)
+                      _status(ballot, system_now()), counts, votes, levels)
 
 
 @router.get("/year/{year}", response_class=HTMLResponse)
