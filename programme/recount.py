@@ -69,6 +69,7 @@ def recount(directory: Path, *, trusted_public_key_pem: bytes) -> Recount:
         for row in _rows(record, "vote"):
             votes[int(row["id"])] = row["values"]  # a vote is never changed: one snapshot
     counts: Counter[int] = Counter()
+    levels: Counter[str] = Counter()
     seen: set[str] = set()
     for vote_id, vote in sorted(votes.items()):
         where = f"vote #{vote_id}"
@@ -84,9 +85,17 @@ def recount(directory: Path, *, trusted_public_key_pem: bytes) -> Recount:
             raise RecountError(f"{where}: choices {choices} are not allowed on this ballot")
         seen.add(vote["pseudonym"])
         counts.update(choices)
+        # An expert ballot's votes are verified; a vote's snapshot names its level unless
+        # it is `channel` (docs/programme.md).
+        levels["verified" if ballot["roll"] == "expert"
+               else vote.get("assurance", "channel")] += 1
     recounted = {option: counts[option] for option in options}
     published = {int(k): v for k, v in closing["body"]["tally"].items()}
     if recounted != published or closing["body"]["votes"] != len(votes):
         raise RecountError(f"the published tally {published} ({closing['body']['votes']} "
                            f"votes) differs from the recount {recounted} ({len(votes)} votes)")
+    by_level = closing["body"].get("votes_by_assurance")  # tallies before it have none
+    if by_level is not None and {k: v for k, v in by_level.items() if v} != dict(levels):
+        raise RecountError(f"the published votes by assurance level {by_level} differ from "
+                           f"the recount {dict(levels)}")
     return Recount(ballot_id=ballot_id, votes=len(votes), tally=recounted, report=report)
