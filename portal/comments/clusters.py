@@ -80,13 +80,15 @@ STANCE_CLASSES: dict[str, tuple[str, ...]] = {
 }
 _MARKER_CLASS = {marker: name for name, markers in STANCE_CLASSES.items() for marker in markers}
 _MARKERS = re.compile("|".join(
-    re.escape(m) if not m.isascii() else (r"n't\b" if m == "n't" else rf"\b{m}\b")
-    for m in sorted(_MARKER_CLASS, key=len, reverse=True)))
+    re.escape(m) if not m.isascii() else (r"n't(?![a-z])" if m == "n't"
+                                          else rf"(?<![a-z]){m}(?![a-z])")
+    for m in sorted(_MARKER_CLASS, key=len, reverse=True)))  # an English word between any
+# two non-letters: "not" is not in "nothing", but is in "我not同意" (no \b between 我 and n)
 
 
 def stance(text: str) -> tuple[int, int, int]:
-    """(for, against, negation) markers in a text, NFKC and case-folded (words kept apart,
-    so "not" is not found in "nothing"). Texts whose stances differ are never clustered."""
+    """(for, against, negation) markers in a text, NFKC and case-folded (an English marker
+    is a whole word: "not" is not found in "nothing"). Texts whose stances differ are never clustered."""
     folded = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
     found = [_MARKER_CLASS[m] for m in _MARKERS.findall(folded)]
     return found.count("for"), found.count("against"), found.count("negation")
