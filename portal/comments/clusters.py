@@ -88,7 +88,8 @@ _MARKERS = re.compile("|".join(
 
 def stance(text: str) -> tuple[int, int, int]:
     """(for, against, negation) markers in a text, NFKC and case-folded (an English marker
-    is a whole word: "not" is not found in "nothing"). Texts whose stances differ are never clustered."""
+    is a whole word: "not" is not found in "nothing"); `find_clusters` keeps apart texts
+    with different negations, and texts for from texts against."""
     folded = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
     found = [_MARKER_CLASS[m] for m in _MARKERS.findall(folded)]
     return found.count("for"), found.count("against"), found.count("negation")
