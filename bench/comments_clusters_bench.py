@@ -26,7 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.comments_import_bench import docket  # noqa: E402
 from portal.comments.clusters import NUM_PERM, SHINGLE, THRESHOLD, find_clusters  # noqa: E402
-from tests.portal.labelled_comments import labelled_set, pair_scores  # noqa: E402
+from tests.portal.labelled_comments import (  # noqa: E402
+    labelled_set,
+    opposites_together,
+    pair_scores,
+    stance_set,
+)
 
 
 def main() -> None:
@@ -49,6 +54,16 @@ def main() -> None:
               f"campaigns): precision {precision:.4f}, recall {recall:.4f}; counted "
               f"{sum(p is None for p in predicted)} unique, "
               f"{len(set(result.leader_of.values()))} campaigns")
+
+    for seed in (18, 19, 20, 21, 22):  # plus stance pairs and short texts, each side apart
+        items = stance_set(seed=seed, unique=1000)
+        labels = [label for _, label in items]
+        result = find_clusters(list(enumerate(text for text, _ in items)))
+        predicted = [result.leader_of.get(i) for i in range(len(items))]
+        precision, recall = pair_scores(labels, predicted)
+        print(f"with stance pairs and short texts, seed {seed}: {len(items)} comments: "
+              f"precision {precision:.4f}, recall {recall:.4f}; clusters holding both sides "
+              f"of a pair: {len(opposites_together(labels, predicted))}")
 
     bodies = [json.loads(line)["body"] for line in docket(args.comments, args.unique_share, 14)]
     started = time.perf_counter()

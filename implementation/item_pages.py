@@ -38,13 +38,20 @@ def chart_points(view: ItemView) -> str:
                     for i, p in enumerate(percents))
 
 
+def report_year(views: list[ItemView]) -> int:
+    """The year whose report the items page links to: the year the shown items are in on
+    their cases' clocks (a simulated 2027 is 2027, whatever the machine's year), the
+    latest if they differ; the machine's year when nothing is shown."""
+    return max((view.today.year for view in views), default=system_now().year)
+
+
 @router.get("", response_class=HTMLResponse)
 def items_page(request: Request, level: Annotated[Level | None, Query()] = None) -> Response:
     shown = [item_view(item.id) for item in items(level=level.value if level else None)
              if item.id is not None]
     return page(request, "implementation_items.html", {
         "views": shown, "level": level.value if level else None,
-        "levels": [lv.value for lv in Level], "year": system_now().year})
+        "levels": [lv.value for lv in Level], "year": report_year(shown)})
 
 
 def _item(request: Request, item_id: int, *, fields: dict[str, str] | None = None,

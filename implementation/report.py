@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -28,7 +29,7 @@ from dueprocess.clock import local_date, system_now
 from dueprocess.db import session_scope
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.settings import get_settings
-from implementation.item_comments import reception_by_department
+from implementation.item_comments import Reception, reception_by_department
 from implementation.items import completed_milestones
 from models.implementation import ImplementationItem, Milestone, SupervisionRecord
 
@@ -44,9 +45,10 @@ class DepartmentFigures:
     done_late: int
     overdue: int
     not_yet_due: int
+    due: int  # due so far: done (on time or late) and overdue; the rates' denominator
     escalated: int
-    completed_percent: float | None  # of the milestones due so far
-    on_time_percent: float | None  # of the milestones due so far
+    completed_percent: float | None  # done ÷ due; the not yet due are apart
+    on_time_percent: float | None  # done on time ÷ due
     comments: int  # residents' comments under the department's items
     presses: int  # of them, urging the department on (督促)
     average_rating: float | None  # residents' ratings, 1 to 5
@@ -87,22 +89,28 @@ def department_figures(*, year: int) -> list[DepartmentFigures]:
         counts[item.department][status] += 1
         items[item.department].add(item.id or 0)
         escalations[item.department] += milestone.id in escalated
-    figures = []
-    for department in sorted(counts):
-        c = counts[department]
-        due = c["done on time"] + c["done late"] + c["overdue"]
-        figures.append(DepartmentFigures(
-            department=department, items=len(items[department]),
-            milestones=sum(c.values()), done_on_time=c["done on time"],
-            done_late=c["done late"], overdue=c["overdue"], not_yet_due=c["not yet due"],
-            escalated=escalations[department],
-            completed_percent=percent(c["done on time"] + c["done late"], due),
-            on_time_percent=percent(c["done on time"], due),
-            comments=reception[department].comments if department in reception else 0,
-            presses=reception[department].presses if department in reception else 0,
-            average_rating=reception[department].average_rating
-            if department in reception else None))
-    return figures
+    return [department_row(
+        department=department, statuses=counts[department], items=len(items[department]),
+        escalated=escalations[department], reception=reception.get(department))
+        for department in sorted(counts)]
+
+
+def department_row(*, department: str, statuses: dict[str, int], items: int, escalated: int,
+                   reception: Reception | None = None) -> DepartmentFigures:
+    """One department's figures from its milestones' counts by status. The rates are of
+    the milestones due so far (done ÷ due): a milestone not yet due is neither done nor
+    missed, so one overdue and one not yet due is 0 %, never 100 %."""
+    c = {status: statuses.get(status, 0) for status in STATUSES}
+    due = c["done on time"] + c["done late"] + c["overdue"]
+    return DepartmentFigures(
+        department=department, items=items, milestones=sum(c.values()),
+        done_on_time=c["done on time"], done_late=c["done late"], overdue=c["overdue"],
+        not_yet_due=c["not yet due"], due=due, escalated=escalated,
+        completed_percent=percent(c["done on time"] + c["done late"], due),
+        on_time_percent=percent(c["done on time"], due),
+        comments=reception.comments if reception else 0,
+        presses=reception.presses if reception else 0,
+        average_rating=reception.average_rating if reception else None)
 
 
 def rows_csv(rows: Sequence[Any], row_type: type) -> str:
@@ -132,20 +140,29 @@ def chart_labels(t: NullTranslations) -> dict[str, str]:
     }
 
 
+def integer_ticks(maximum: int, *, most: int = 6) -> list[int]:
+    """Whole-number ticks from 0 to at least `maximum`, at most `most` + 1 of them: a count
+    of milestones has no halves (Vega's own ticks at 0.5 read "0 1 1 2 2")."""
+    step = max(1, math.ceil(maximum / most))
+    return list(range(0, max(maximum, 1) + step, step))[: most + 2]
+
+
 def chart_spec(figures: list[DepartmentFigures], *, title: str,
                labels: dict[str, str]) -> dict[str, Any]:
     """A stacked bar per department: its milestones by status (Vega-Lite, via Altair)."""
     values = [{"department": f.department, "status": labels[status], "order": i,
                "milestones": getattr(f, status.replace(" ", "_"))}
               for f in figures for i, status in enumerate(STATUSES)]
+    ticks = integer_ticks(max((f.milestones for f in figures), default=0))
     chart = alt.Chart(alt.Data(values=values), title=title).mark_bar().encode(
         x=alt.X("sum(milestones):Q", title=labels["milestones"],
-                axis=alt.Axis(tickMinStep=1, format="d")),
+                scale=alt.Scale(domain=[0, ticks[-1]], nice=False),
+                axis=alt.Axis(values=ticks, format="d")),
         y=alt.Y("department:N", title=None),
         color=alt.Color("status:N", title=None, sort=[labels[s] for s in STATUSES],
                         scale=alt.Scale(range=["#2a6", "#e90", "#c33", "#aaa"])),
         order=alt.Order("order:Q"),
-    ).properties(width=480)
+    ).properties(width=300)  # the SVG scales down to a phone's width too
     return chart.to_dict()
 
 

@@ -153,3 +153,29 @@ def comment_batch_line(*, receipt_number: str, body: str, author: str | None,
         received_at.astimezone(UTC).replace(tzinfo=None))
     body_sha256 = hashlib.sha256(body.encode("utf-8")).hexdigest()
     return f"{receipt_number} {body_sha256} {author_sha256} {moment.isoformat()}\n"
+
+
+class AttributionReport(SQLModel, table=True):
+    """A person shown as the author of a comment says they did not send it (ACUS
+    Recommendation 2021-1, falsely attributed comments). Never changed; its outcome is
+    an `AttributionDecision`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="decisioncase.id", max_length=32)
+    comment_id: int = Field(foreign_key="comment.id", index=True)
+    name: str = Field(max_length=100, description="The author's name as the comment shows it")
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    client_digest: str = Field(max_length=64, description="Keyed digest of the client address")
+    reported_at: datetime = timestamp_field()
+
+
+class AttributionDecision(SQLModel, table=True):
+    """The logged outcome of an `AttributionReport`: upheld (the comment is shown as not
+    sent by the person named, and still counted as received) or rejected, with reasons."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="attributionreport.id", unique=True)
+    outcome: str = Field(max_length=16)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    decided_by: str = Field(max_length=64)
+    decided_at: datetime = timestamp_field()

@@ -103,7 +103,8 @@ def stage_notice(
     definition = ProcedureDefinition.model_validate(case.procedure).stage(stage_key)
     return {
         **case_context(case),
-        "stage": {"key": stage_key, "title": definition.title, "articles": definition.articles,
+        "stage": {"key": stage_key, "kind": definition.kind, "title": definition.title,
+                  "articles": definition.articles,
                   "reviewers": reviewers(session, case.id, stage_key),
                   "deadline": _day(deadline) if deadline else "—"},
     }
@@ -130,7 +131,8 @@ def decision_announcement(session: Session, case: DecisionCase) -> dict[str, Any
     publication = _current(facts, "publication", PublicationEvidence)
     if decision is None or not (participation and risk and legality and publication):
         return None
-    titles = {s.key: s.title for s in facts.procedure.stages}
+    stages = {s.key: {"key": s.key, "kind": s.kind, "title": s.title}
+              for s in facts.procedure.stages}
     evidence = session.exec(
         select(EvidenceItem).where(EvidenceItem.case_id == case.id).order_by(col(EvidenceItem.id))
     )
@@ -147,6 +149,7 @@ def decision_announcement(session: Session, case: DecisionCase) -> dict[str, Any
         "legality": {"outcome": lg.outcome},
         "publication": {"url": str(pub.url), "published_on": pub.published_on.isoformat(),
                         "adoption_explanation": pub.adoption_explanation},
-        "evidence": [{"id": e.id, "stage_title": titles.get(e.stage_key, e.stage_key),
+        "evidence": [{"id": e.id, "stage": stages.get(e.stage_key, {"key": e.stage_key,
+                                                                     "title": e.stage_key}),
                       "sha256": e.payload_sha256} for e in evidence],
     }

@@ -2,7 +2,8 @@
 
 The portal takes subscriptions through `subscribe`, `confirm` and `unsubscribe`; the
 programme and the implementation pages prove a resident controls a channel with one-time
-codes; any page links to a case with `case_url`.
+codes (the message in the resident's language: `code_message`); any page links to a case
+with `case_url`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from notifications.one_time_codes import (
     secret_digest,
     send_code_to,
 )
+from notifications.render import code_message
 from notifications.subscriptions import confirm, subscribe, unsubscribe
 
 __all__ = ["CODE_TTL", "GUESSES_COUNTED", "CodeRefused", "canonical_channel", "case_url",
-           "code_text", "confirm", "count_guesses", "digest_matches", "guesses_spent",
+           "code_message", "code_text", "confirm", "count_guesses", "digest_matches", "guesses_spent",
            "log_counted_guesses", "log_finished_minutes", "new_code", "parse_code",
            "secret_digest", "send_code_to", "subscribe", "unsubscribe"]

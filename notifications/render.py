@@ -12,16 +12,19 @@ are never shown as HTML: the portal and the feed escape them again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
 from dueprocess.i18n import LANGUAGES, Language, translations
 from dueprocess.i18n.values import value_labels
+from dueprocess.web.localize import STAGE_NAMES, Localizer
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTICE_KINDS = (
@@ -30,6 +33,27 @@ NOTICE_KINDS = (
     "deadline_escalation", "decision_announcement", "implementation_progress",
     "supervision_escalation", "evaluation_due",
 )
+CODE_MESSAGE = "one_time_code"  # a one-time code sent to a channel, not a published notice
+
+
+@dataclass(frozen=True)
+class StageWords:
+    """A stage named and cited in one notice's language (templates: `stage_name(stage)`,
+    `articles(stage.articles)`), so a Chinese reminder never reads "Expert argumentation".
+    A bundled stage (by key, else kind) takes the catalogue's name in either language; a
+    stage of no known key keeps the procedure's title, which is data."""
+
+    localizer: Localizer
+
+    def name(self, stage: Mapping[str, Any]) -> str:
+        for known in (stage.get("key"), stage.get("kind")):
+            message = STAGE_NAMES.get(known) if known else None
+            if message:
+                return self.localizer.catalogue.gettext(message)
+        return str(stage.get("title", ""))
+
+    def articles(self, citation: str) -> str:
+        return self.localizer.articles(citation)
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,9 @@ def environment(language: Language) -> Environment:
     # Enumerated values (outcomes, conclusions, levels) in the pages' words (gettext).
     env.globals["labels"] = value_labels(language)
     env.globals["lang"] = language
+    words = StageWords(Localizer(language, ZoneInfo("Asia/Shanghai")))  # no time is written
+    env.globals["stage_name"] = words.name
+    env.globals["articles"] = words.articles
     return env
 
 
@@ -67,6 +94,16 @@ def render(name: str, context: dict[str, Any], *, language: Language) -> Rendere
     text = str(module).strip() + "\n"
     html = env.get_template(f"{name}.html").render({**context, "subject": subject})
     return Rendered(subject=subject, text=text, html=html)
+
+
+def code_message(*, code: str, minutes: int, language: Language, ballot_id: int | None = None,
+                 case_id: str | None = None) -> Rendered:
+    """A one-time code for voting in a ballot (`ballot_id`) or for asking for the
+    evaluation of a case's decision (`case_id`), wholly in `language`."""
+    context = {"purpose": "ballot" if ballot_id is not None else "evaluation",
+               "ballot": {"id": ballot_id}, "case": {"id": case_id}, "code": code,
+               "minutes": minutes}
+    return render(CODE_MESSAGE, context, language=language)
 
 
 def render_footer(context: dict[str, Any], *, language: Language) -> Rendered:

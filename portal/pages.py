@@ -29,6 +29,7 @@ from dueprocess.web.rendering import page
 from models.base import utcnow
 from models.notices import Comment
 from notifications.public import confirm, subscribe, unsubscribe
+from portal.comments.attribution import attribution_state, report_misattribution
 from portal.comments.submission import CommentCreate, CommentPublic, submit_comment
 from portal.feed import atom_feed
 from portal.queries import case_detail, case_summaries, public_notices
@@ -103,7 +104,34 @@ def receipt_page(
                            status=404, error=True, back=f"/cases/{case_id}")
         comment = CommentPublic(receipt_number=row.receipt_number, author=row.author,
                                 body=row.body, sha256=row.sha256, received_at=row.received_at)
-    return page(request, "receipt.html", {"comment": comment, "case_id": case_id})
+        attribution = attribution_state(session, comment_id=row.id or 0)
+    return page(request, "receipt.html", {"comment": comment, "case_id": case_id,
+                                          "attribution": attribution})
+
+
+@router.post("/cases/{case_id}/comments/{receipt_number}/attribution")
+async def attribution_post(
+    request: Request, case_id: CaseId,
+    receipt_number: Annotated[str, Path(pattern=r"^C[0-9]{8}-[0-9A-F]{8}$")],
+) -> Response:
+    """The person shown as a comment's author reports that they did not send it."""
+    _ = words(request)
+    back = f"/cases/{case_id}/comments/{receipt_number}"
+    limited = too_many(request, text=_(
+        "too many submissions from your address; try again in {seconds} s"), back=back)
+    if limited is not None:
+        return limited
+    try:
+        fields = await form_fields(request)
+        report_misattribution(
+            case_id=case_id, receipt_number=receipt_number, name=fields.get("name", "")[:200],
+            statement=fields.get("statement", "")[:5000], confirm=fields.get("confirm") == "yes",
+            client=client_key(request))
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True, back=back)
+    except DueProcessError as exc:
+        return refused(request, exc, back=back)
+    return RedirectResponse(f"{back}#attribution", status_code=303)
 
 
 @router.get("/subscribe", response_class=HTMLResponse)

@@ -50,6 +50,24 @@ def clusters_command(
         typer.echo(f"  {cluster.key}: {cluster.size} copies — {cluster.sample[:60]}")
 
 
+@comments_app.command("attribution")
+def attribution_command(
+    report_id: Annotated[int, typer.Argument(min=1, help="The attribution report's number")],
+    outcome: Annotated[str, typer.Argument(help="upheld (the person named did not send it) "
+                                                "or rejected")],
+    reason: Annotated[str, typer.Option(help="The reasons, shown with the comment")],
+    handle: Annotated[str, typer.Option("--as", help="Your handle (an official)")],
+    token: Annotated[str | None, typer.Option(envvar="DUEPROCESS_TOKEN",
+                                              help="Your API token, if you hold one")] = None,
+) -> None:
+    """Decide a report that a comment was sent in someone else's name (ACUS 2021-1)."""
+    from portal.comments.attribution import decide_misattribution
+
+    decision = decide_misattribution(report_id=report_id, outcome=outcome, reason=reason,
+                                     decided_by=handle, token=token)
+    typer.echo(f"Attribution report #{report_id}: {decision.outcome}, logged")
+
+
 def register(app: typer.Typer) -> None:
     """Add the `comments` command group to the CLI."""
     app.add_typer(comments_app, name="comments")

@@ -8,7 +8,13 @@ How comments are clustered (`find_clusters`):
    (2 characters by default: Chinese has no spaces between words, most words are two
    characters, and character n-grams need no dictionary; `jieba` words when asked for and
    installed: word bigrams, measured, found only 62 % of copy pairs at the same threshold).
-3. Leader clustering over MinHash LSH: texts in id order; a text joins the most similar
+3. Texts of opposite stance never share a cluster (`stance`): a sentence and its opposite
+   (同意/不同意, 赞成/反对, 保留/不保留, support/oppose) share most shingles. Texts with a
+   different number of negations (不, 没有, not, …) are in separate LSH indexes; within one,
+   a text for (赞成, 支持, 同意, …) never joins a cluster against (反对, 拒绝, …), nor the
+   reverse. A text with neither may join either: a campaign copy whose edit broke its
+   marker ("反的对") still counts with its campaign, and is no opposite of anything.
+4. Leader clustering over MinHash LSH: texts in id order; a text joins the most similar
    earlier leader whose estimated Jaccard similarity reaches the threshold (and merges the
    clusters of every other such leader: it bridges them), else it leads a new cluster.
    Only leaders are indexed, so a campaign of a million near-copies costs one LSH query
@@ -60,6 +66,40 @@ def normalise(text: str) -> str:
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+# Stance markers by class. A text's stance is how many of each class it holds, so "同意" (FOR)
+# and "不同意" (NEG + FOR), "赞成" and "反对", "保留" and "不保留" all differ; campaign
+# copies keep their markers (their edits are signatures, particles, punctuation, order).
+# Longest first, so "没有" is one negation, not "没" and "有".
+STANCE_CLASSES: dict[str, tuple[str, ...]] = {
+    "for": ("赞成", "赞同", "支持", "同意", "拥护", "support", "supports", "supported",
+            "supporting", "agree", "agrees", "agreed", "favor", "favour", "approve"),
+    "against": ("反对", "拒绝", "抵制", "否决", "oppose", "opposes", "opposed", "opposing",
+                "against", "reject", "rejects", "rejected", "disagree", "disagrees"),
+    "negation": ("没有", "不", "没", "无", "未", "别", "勿", "莫", "not", "no", "never", "nor",
+                 "cannot", "n't"),
+}
+_MARKER_CLASS = {marker: name for name, markers in STANCE_CLASSES.items() for marker in markers}
+_MARKERS = re.compile("|".join(
+    re.escape(m) if not m.isascii() else (r"n't(?![a-z])" if m == "n't"
+                                          else rf"(?<![a-z]){m}(?![a-z])")
+    for m in sorted(_MARKER_CLASS, key=len, reverse=True)))  # an English word between any
+# two non-letters: "not" is not in "nothing", but is in "我not同意" (no \b between 我 and n)
+
+
+def stance(text: str) -> tuple[int, int, int]:
+    """(for, against, negation) markers in a text, NFKC and case-folded (an English marker
+    is a whole word: "not" is not found in "nothing"); `find_clusters` keeps apart texts
+    with different negations, and texts for from texts against."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    found = [_MARKER_CLASS[m] for m in _MARKERS.findall(folded)]
+    return found.count("for"), found.count("against"), found.count("negation")
+
+
+def _agree(lean: int, other: int) -> bool:
+    """Whether two leanings (+1 for, -1 against, 0 neither) may share a cluster."""
+    return lean == other or lean == 0 or other == 0
+
+
 def shingles(text: str, *, size: int = SHINGLE, words: bool = False) -> set[bytes]:
     """Character n-grams of a normalised text (or its words with jieba, if asked)."""
     if words:
@@ -98,6 +138,7 @@ def find_clusters(
 
     exact: dict[str, list[int]] = {}  # normalised-text digest -> comment ids
     texts: dict[str, str] = {}
+    stances: dict[str, tuple[int, int, int]] = {}  # digest -> the stance of its first body
     seen: dict[str, str] = {}  # body as sent -> its normalised digest (copies are common)
     total = 0
     for comment_id, body in comments:
@@ -108,7 +149,8 @@ def find_clusters(
         else:
             text = normalise(body)
             digest = seen[body] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-            texts.setdefault(digest, text)
+            if digest not in texts:
+                texts[digest], stances[digest] = text, stance(body)
         members = exact.get(digest)
         if members is None:
             exact[digest] = [comment_id]
@@ -120,7 +162,9 @@ def find_clusters(
                           num_perm=num_perm, seed=SEED, hashfunc=zlib.crc32)
     # Candidates come from a lower LSH threshold than the one a pair must reach, so that
     # pairs just above it are rarely missed; each candidate's similarity is then estimated.
-    lsh = MinHashLSH(threshold=max(0.05, threshold - 0.1), num_perm=num_perm)
+    # One index per number of negations: a text meets only leaders with as many.
+    indexes: dict[int, Any] = {}
+    leaning: dict[str, int] = {}  # a cluster's root -> +1 for, -1 against, 0 neither yet
     parent: dict[str, str] = {}  # union-find over leaders: leaders a text bridges merge
 
     def root(digest: str) -> str:
@@ -132,16 +176,29 @@ def find_clusters(
     joined: dict[str, str] = {}  # digest -> the leader it joined (itself for a leader)
     signatures: dict[str, Any] = {}
     for digest, minhash in zip(digests, hashes, strict=True):
+        in_favour, against, negations = stances[digest]
+        lean = (in_favour > against) - (against > in_favour)
+        lsh = indexes.get(negations)
+        if lsh is None:
+            lsh = indexes[negations] = MinHashLSH(
+                threshold=max(0.05, threshold - 0.1), num_perm=num_perm)
         close = [(minhash.jaccard(signatures[c]), c) for c in lsh.query(minhash)]
-        close = sorted((s, c) for s, c in close if s >= threshold)
+        close = sorted((s, c) for s, c in close
+                       if s >= threshold and _agree(lean, leaning[root(c)]))
         if not close:
             lsh.insert(digest, minhash)
             signatures[digest] = minhash
             parent[digest] = joined[digest] = digest
+            leaning[digest] = lean
             continue
         joined[digest] = close[-1][1]
-        for _, leader in close[:-1]:
-            parent[root(leader)] = root(close[-1][1])
+        target = root(close[-1][1])
+        leaning[target] = leaning[target] or lean
+        for _, leader in close[:-1]:  # it bridges these clusters, unless they disagree
+            other = root(leader)
+            if other != target and _agree(leaning[other], leaning[target]):
+                parent[other] = target
+                leaning[target] = leaning[target] or leaning[other]
     leader_text = {d: root(joined[d]) for d in digests}
     groups: dict[str, list[int]] = {}
     for digest in digests:

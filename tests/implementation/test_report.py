@@ -119,4 +119,37 @@ def test_the_report_and_its_chart_in_chromium(portal_url: str, browser: Any,
     assert unit in page.inner_text("#report-chart")  # the chart labels the department
     assert "逾期未完成" in page.inner_text("#report-chart")
     row = page.locator("#report tr", has_text=unit).inner_text()
-    assert "66.7%" in row and "33.3%" in row
+    assert "66.7% (2/3)" in row and "33.3% (1/3)" in row
+
+
+# A common phone's width (iPhone 12 to 15) in CSS pixels, as tests/portal/test_browser.py.
+PHONE = {"width": 390, "height": 844}
+MEASURE = """() => {
+  const cells = [...document.querySelectorAll('table td, table th')]
+    .filter(c => c.getClientRects().length > 0)
+    .map(c => ({text: c.innerText.trim(), width: c.getBoundingClientRect().width,
+                em: parseFloat(getComputedStyle(c).fontSize)}));
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+          narrow: cells.filter(c => c.text.length > 1 && c.width < 3 * c.em).slice(0, 5),
+          cells: cells.length};
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_the_report_fits_a_phone_width(portal_url: str, browser: Any, tmp_path: Any,
+                                       department: tuple[str, int], lang: str) -> None:
+    _, year = department
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2, locale=lang)
+    page = context.new_page()
+    assert page.goto(f"{portal_url}/programme/report/{year}?lang={lang}").status == 200
+    shot = tmp_path / f"report-{year}-{lang}-390.png"
+    page.screenshot(path=str(shot), full_page=True)
+    measured = page.evaluate(MEASURE)
+    context.close()
+    assert shot.stat().st_size > 10_000
+    assert measured["innerWidth"] == PHONE["width"], measured  # not zoomed out to fit
+    assert measured["scrollWidth"] <= PHONE["width"], measured
+    assert measured["cells"] > 10 and not measured["narrow"], measured  # no letter per line

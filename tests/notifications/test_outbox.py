@@ -148,5 +148,5 @@ def test_a_missed_deadline_is_escalated_to_the_officials(case_id: str) -> None:
             publish(session, event)
     [escalation] = [n for n in notices(case_id) if n.kind == "deadline_escalation"]
     assert escalation.audience == ["officials"] and not escalation.public
-    assert "Risk assessment" in escalation.subject
+    assert "风险评估" in escalation.subject  # the stage named in the notice's language
     assert due.date().isoformat() in escalation.body_text

@@ -42,7 +42,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         "legality": {"outcome": "lawful"},
         "publication": {"url": "https://example.org/p", "published_on": "2026-11-24",
                         "adoption_explanation": text},
-        "evidence": [{"id": 7, "stage_title": text, "sha256": "cd" * 32}],
+        "evidence": [{"id": 7, "stage": {"key": "custom", "title": text}, "sha256": "cd" * 32}],
         "progress": {"text": text, "percent": 40, "reported_by": text, "as_of": "2027-03-01"},
         "item": {"id": 3, "title": text, "department": text, "url": "https://example.org/i/3"},
         "milestone": {"title": text, "due_on": "2027-03-01"},

@@ -6,6 +6,11 @@ full-width characters swapped, a sentence reordered. Unique comments are written
 same vocabulary (the topic is the same, so they share many words with the templates and
 with each other): precision is measured against look-alikes, not against noise.
 
+`stance_set` adds stance pairs, a sentence and its opposite (同意/不同意, 赞成/反对,
+支持/不支持, 没有, support/oppose, agree/do not agree), and short texts ("同意！"/"不同意。"),
+each a campaign of its own: a clustering that puts a sentence with its opposite loses
+precision there, and `opposites_together` names every such cluster.
+
 `pair_scores` gives pairwise precision and recall: over all pairs of comments, a pair is
 predicted together when both are in the same cluster, and truly together when both come
 from the same campaign template.
@@ -14,8 +19,11 @@ from the same campaign template.
 from __future__ import annotations
 
 import random
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from collections.abc import Mapping
+
+from portal.comments.clusters import STANCE_CLASSES
 
 TEMPLATES = [
     "我坚决反对将A区高峰时段停车费提高到每小时10元。这会加重通勤居民的负担，请保留现行收费标准。",
@@ -96,3 +104,79 @@ def pair_scores(labels: list[str], predicted: list[object]) -> tuple[float, floa
     precision = together / predicted_pairs if predicted_pairs else 1.0
     recall = together / true_pairs if true_pairs else 1.0
     return precision, recall
+
+
+# A sentence and its opposite; the pairs of the first two kinds were the ones that fell
+# into one cluster (同意/不同意 at the start, 赞成/反对).
+STANCE_PAIRS = [
+    ("同意将A区高峰时段停车费提高到每小时10元，收入用于增加公共停车位和改善公交服务。",
+     "不同意将A区高峰时段停车费提高到每小时10元，收入用于增加公共停车位和改善公交服务。"),
+    ("赞成在学校周边设置十五分钟免费接送车位，方便家长在上下学时段接送孩子。",
+     "反对在学校周边设置十五分钟免费接送车位，方便家长在上下学时段接送孩子。"),
+    ("支持夜间居民停车证费率上涨，老旧小区的路边车位应当优先留给本小区居民。",
+     "不支持夜间居民停车证费率上涨，老旧小区的路边车位应当优先留给本小区居民。"),
+    ("这次调价方案充分征求了沿街商户和居民的意见，听证程序完整，可以按期实施。",
+     "这次调价方案没有充分征求沿街商户和居民的意见，听证程序完整，可以按期实施。"),
+    ("I support the parking fee increase on the high street, because it frees spaces "
+     "for short visits to small shops.",
+     "I oppose the parking fee increase on the high street, because it frees spaces "
+     "for short visits to small shops."),
+    ("We agree that the consultation period of thirty days was long enough for residents "
+     "to comment.",
+     "We do not agree that the consultation period of thirty days was long enough for "
+     "residents to comment."),
+]
+# Short texts: one or two words and a mark, copied as they are (an edit of one character
+# would be a different comment).
+SHORT_PAIRS = [("同意！", "不同意。"), ("支持调价", "反对调价"), ("赞成。", "拒绝！"),
+               ("I agree.", "I disagree.")]
+_MARKER = re.compile("|".join(re.escape(m) for markers in STANCE_CLASSES.values()
+                              for m in sorted(markers, key=len, reverse=True)))
+
+
+def _protected(text: str) -> set[int]:
+    """Indexes inside or just after a stance marker: a copy's edits leave its stance."""
+    return {i for found in _MARKER.finditer(text)
+            for i in range(found.start(), found.end() + 1)}
+
+
+def _stance_copy(rng: random.Random, text: str) -> str:
+    """A campaign copy of a stance sentence: `_edit`'s edits, none touching a marker."""
+    while True:
+        copy = _edit(rng, text)
+        if _MARKER.findall(copy) == _MARKER.findall(text) and not (
+                _protected(copy) - _protected(text) and copy.count("不") != text.count("不")):
+            return copy
+
+
+def _short_copy(rng: random.Random, text: str) -> str:
+    """A short comment as copies vary it: its mark, width and spacing only."""
+    bare = text.rstrip("！。!.")
+    return rng.choice(["", " "]) + bare + rng.choice(["", "！", "。", "!", ".", "！！"])
+
+
+def stance_set(*, copies: int = 12, short_copies: int = 20, unique: int = 300,
+               seed: int = 18) -> list[tuple[str, str]]:
+    """`labelled_set` plus campaigns of each stance pair's two sides (labels `ts<i>+`,
+    `ts<i>-`) and of each short pair's (`tq<i>+`, `tq<i>-`), in random order."""
+    rng = random.Random(seed + 1000)
+    items = labelled_set(unique=unique, seed=seed)
+    for i, pair in enumerate(STANCE_PAIRS):
+        for side, text in zip("+-", pair, strict=True):
+            items += [(_stance_copy(rng, text), f"ts{i}{side}") for _ in range(copies)]
+    for i, pair in enumerate(SHORT_PAIRS):
+        for side, text in zip("+-", pair, strict=True):
+            items += [(_short_copy(rng, text), f"tq{i}{side}") for _ in range(short_copies)]
+    rng.shuffle(items)
+    return items
+
+
+def opposites_together(labels: list[str], predicted: list[object]) -> list[set[str]]:
+    """The predicted clusters holding both sides of a stance pair (their labels)."""
+    clusters: dict[object, set[str]] = defaultdict(set)
+    for label, cluster in zip(labels, predicted, strict=True):
+        if cluster is not None:
+            clusters[cluster].add(label)
+    return [found for found in clusters.values()
+            if any(label[:-1] + "+" in found and label[:-1] + "-" in found
+                   for label in found if label.startswith(("ts", "tq")))]

@@ -22,10 +22,19 @@ from portal.comments.clusters import (
     cluster_case_comments,
     find_clusters,
     normalise,
+    stance,
 )
 from portal.comments.submission import CommentCreate, submit_comment
 from portal.comments.upload import import_comments
-from tests.portal.labelled_comments import TEMPLATES, labelled_set, pair_scores
+from tests.portal.labelled_comments import (
+    SHORT_PAIRS,
+    STANCE_PAIRS,
+    TEMPLATES,
+    labelled_set,
+    opposites_together,
+    pair_scores,
+    stance_set,
+)
 from tests.support import advance_to_step, token_for
 
 STAGE = "public_participation"
@@ -38,6 +47,7 @@ def test_clusters_match_the_labelled_campaigns(seed: int) -> None:
     result = find_clusters(list(enumerate(text for text, _ in items)))
     predicted: list[object] = [result.leader_of.get(i) for i in range(len(items))]
     precision, recall = pair_scores(labels, predicted)
+    print(f"present set, seed {seed}: precision {precision:.4f}, recall {recall:.4f}")
     assert precision >= 0.99, precision
     assert recall >= 0.97, recall
     # True counts: unique comments and campaigns are counted within a few of the truth.
@@ -45,6 +55,52 @@ def test_clusters_match_the_labelled_campaigns(seed: int) -> None:
     predicted_unique = sum(p is None for p in predicted)
     assert abs(predicted_unique - true_unique) <= 0.03 * true_unique
     assert 8 <= len(set(result.leader_of.values())) <= 16
+
+
+@pytest.mark.parametrize("seed", [18, 19, 20])
+def test_opposite_stances_never_share_a_cluster(seed: int) -> None:
+    """The present set with stance pairs and short texts added: each side of a pair is a
+    campaign of its own, and no cluster holds both sides."""
+    items = stance_set(seed=seed, unique=400)
+    labels = [label for _, label in items]
+    result = find_clusters(list(enumerate(text for text, _ in items)))
+    predicted: list[object] = [result.leader_of.get(i) for i in range(len(items))]
+    precision, recall = pair_scores(labels, predicted)
+    print(f"with stance pairs and short texts, seed {seed}: precision {precision:.4f}, "
+          f"recall {recall:.4f}")
+    assert opposites_together(labels, predicted) == []
+    assert precision >= 0.99, precision
+    assert recall >= 0.97, recall
+    sides = {label for label in labels if label.startswith(("ts", "tq"))}
+    clustered = {labels[i] for i in result.leader_of}
+    assert sides <= clustered  # every side is found as a campaign, not left unclustered
+
+
+@pytest.mark.parametrize("pair", STANCE_PAIRS + SHORT_PAIRS)
+def test_a_sentence_and_its_opposite_differ_in_stance(pair: tuple[str, str]) -> None:
+    one, other = pair
+    assert stance(one) != stance(other)
+    signed = "谢谢！" if len(one) > 10 else "！"  # a short text's copies vary by a mark
+    copies = [one, one + signed, other, other + signed, other.upper()]
+    leaders = find_clusters(enumerate(copies)).leader_of
+    assert leaders.get(0) is not None and leaders.get(0) != leaders.get(2), leaders
+
+
+def test_stance_markers_are_words_not_letters_inside_words() -> None:
+    assert stance("Nothing is known about notices") == (0, 0, 0)
+    assert stance("We do NOT support it") == stance("We don’t support it") == (1, 0, 1)
+    assert stance("没有车库") == stance("没的有车库") == (0, 0, 1)  # 没有 is one negation
+    assert stance("我不同意，坚决反对") == (1, 1, 1)
+
+
+def test_a_marker_broken_by_an_edit_keeps_the_copy_in_its_campaign() -> None:
+    """A copy that lost its marker to an edit ("反的对") leans neither way: it may join
+    its campaign, but it never bridges a campaign and its opposite."""
+    base = "将A区高峰时段停车费提高到每小时10元，这会加重通勤居民的负担，请保留现行收费标准。"
+    texts = ["反对" + base, "反对" + base + "谢谢", "反的对" + base, "支持" + base,
+             "支持" + base + "谢谢"]
+    leaders = find_clusters(enumerate(texts)).leader_of
+    assert leaders[0] == leaders[1] == leaders[2] and leaders[3] == leaders[4] != leaders[0]
 
 
 def test_pair_scores_punish_a_wrong_clustering() -> None:
@@ -146,6 +202,24 @@ def test_each_cluster_is_answered_once_and_its_answer_covers_its_members(
                     channel="test", token=token_for("li.wei"), evidence=participation(66, [
                         unique_answer, answer(big.key, 40), answer(small.key, 25)]))
     assert blocked_by(consulting_case, "PP-EVERY-OPINION-ANSWERED") == []
+
+
+def test_the_adoption_statement_counts_a_cluster_per_stance(consulting_case: str) -> None:
+    for_, against = STANCE_PAIRS[0]
+    lines = [{"body": for_ + ("谢谢！" if n % 2 else "")} for n in range(30)]
+    lines += [{"body": against + ("望采纳。" if n % 2 else "")} for n in range(20)]
+    lines += [{"body": "同意！"} for _ in range(5)] + [{"body": "不同意。"} for _ in range(4)]
+    data = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode()
+    import_comments(case_id=consulting_case, stream=io.BytesIO(data), filename="mail.jsonl",
+                    imported_by="li.wei", token=token_for("li.wei"))
+    run = cluster_case_comments(case_id=consulting_case)
+    with session_scope() as session:
+        counts = campaign_counts(session, case_id=consulting_case)
+    assert (run.comments, run.clusters, run.clustered) == (59, 4, 59)
+    assert [c.size for c in counts.clusters] == [30, 20, 5, 4]
+    assert [c.sample[:3] for c in counts.clusters] == ["同意将", "不同意", "同意！", "不同意"]
+    assert "59 comments were received: 0 unique comments and 59 copies in 4 campaign " \
+           "clusters" in counts.statement
 
 
 def test_comments_after_the_clustering_are_counted_as_unclustered(consulting_case: str) -> None:
