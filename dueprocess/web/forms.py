@@ -50,7 +50,8 @@ def too_many(request: Request, *, back: str, text: str | None = None) -> Respons
     if wait is None:
         return None
     if text is None:
-        text = words(request)("Too many submissions; try again in {seconds} s")
+        _ = words(request)  # `_(…)`, so that pybabel extracts the message
+        text = _("Too many submissions; try again in {seconds} s")
     response = message(request, text.format(seconds=f"{wait:.0f}"), status=429, error=True,
                        back=back)
     response.headers["Retry-After"] = str(max(1, round(wait)))

@@ -141,7 +141,8 @@ def _checked(request: Request, csrf: str) -> tuple[InboxSession | None, Response
     if me is None:
         return None, RedirectResponse("/inbox/login", status_code=303)
     if not same_origin(request) or not csrf_ok(me.csrf, csrf):
-        return None, page(request, "message.html", 403, error=True, message=words(request)(
+        _ = words(request)
+        return None, page(request, "message.html", 403, error=True, message=_(
             "Refused: the form did not come from this portal's page (CSRF)."))
     return me, None
 

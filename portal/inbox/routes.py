@@ -107,8 +107,9 @@ def is_assigned(*, handle: str, case_id: str, stage_key: str) -> bool:
 
 def _no_such_task(request: Request) -> Response:
     """The same answer for a task that does not exist and one that is not the person's."""
+    _ = words(request)
     return page(request, "message.html", 404, error=True,
-                message=words(request)("No task of yours is at this address."))
+                message=_("No task of yours is at this address."))
 
 
 FIELD_OF_PROBLEM = re.compile(r"^(?:evidence\.)?([a-z_][a-z0-9_]*)\b")
