@@ -23,16 +23,15 @@ so an identity proof or any later field needs no change here.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from types import UnionType
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
-import annotated_types
 from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticUndefined
 
 from dueprocess.i18n import LANGUAGES, N_, Language, gettext
 from dueprocess.i18n.values import value_label, value_labels
@@ -144,6 +143,15 @@ def choice_labels(language: Language | None = None) -> dict[str, str]:
             for value in (*value_labels(language), *CHOICE_WORDS)}
 
 
+def _without_none(annotation: Any) -> Any:
+    """`X | None` as `X` (a field the rules require may not be left out)."""
+    if get_origin(annotation) in (Union, UnionType):
+        real = [a for a in get_args(annotation) if a is not type(None)]
+        if len(real) == 1:
+            return real[0]
+    return annotation
+
+
 def _localized(annotation: Any, language: Language) -> Any:
     """`annotation` with each string choice (a Literal) as its words in `language`."""
     origin, args = get_origin(annotation), get_args(annotation)
@@ -179,14 +187,15 @@ def form_section(evidence: type[BaseModel],
                 (info.description + ". " if info.description else "") + "Choose yes or no")))
             continue
         annotation = _localized(info.annotation, language)
-        merged = FieldInfo.merge_field_infos(info)
         if name in by_rule:
-            merged = FieldInfo.merge_field_infos(
-                merged, default=PydanticUndefined, default_factory=None,
-                description=(info.description or "") + f" (required by {by_rule[name]})")
-            if get_origin(annotation) is list:
-                merged.metadata.append(annotated_types.MinLen(1))
-        fields[name] = (annotation, merged)
+            # Required, and not empty: the rule refuses an empty list or a blank text.
+            annotation = _without_none(annotation)
+            fields[name] = (annotation, Field(
+                title=info.title, min_length=1 if annotation is not date else None,
+                description=(info.description + ". " if info.description else "")
+                + f"Required by {by_rule[name]}"))
+            continue
+        fields[name] = (annotation, FieldInfo.merge_field_infos(info))
     return create_model(
         # The title names the UI's choice between filling in the section and leaving it.
         f"{evidence.__name__}Form", __config__=ConfigDict(extra="forbid", title="Fill in"),
