@@ -313,16 +313,6 @@ def verify_password(session: Session, *, handle: str, password: str) -> Person |
     return row[0] if row is not None else None
 
 
-def holds_active(session: Session, *, handle: str, kind: CredentialKind) -> bool:
-    """Whether the person still holds an unrevoked credential of this kind (a portal
-    session ends when its login credential is revoked)."""
-    return session.exec(
-        select(Credential.id).join(Person, col(Person.id) == col(Credential.person_id))
-        .where(Person.handle == handle, Credential.kind == kind,
-               col(Credential.revoked_at).is_(None))
-    ).first() is not None
-
-
 def oidc_fingerprint(issuer: str, subject: str) -> str:
     return hashlib.sha256(f"{issuer}\0{subject}".encode()).hexdigest()
 
