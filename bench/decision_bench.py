@@ -113,7 +113,7 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     from dueprocess.composition.journal import wire
     from dueprocess.db import migrate, session_scope
     from dueprocess.orchestration.case_runs import resume_after_recording
-    from dueprocess.orchestration.resume import resume_with_input
+    from dueprocess.orchestration.resume import REFERENCE_PROOF, resume_with_input
     from dueprocess.services.cases import open_case, read_case_file
     from dueprocess.services.gate_waits import latest_wait
     from dueprocess.services.recording import record_evidence
@@ -200,7 +200,8 @@ def run(args: argparse.Namespace, api_url: str) -> None:
                 if state is not None and state.is_paused() and \
                         state.state_details.pause_key == wait.key:
                     resume_with_input(UUID(wait.flow_run_id), run_input={
-                        "recorded_by": item.recorded_by, "recorded_evidence_id": item.id})
+                        "recorded_by": item.recorded_by, "recorded_evidence_id": item.id,
+                        "proof": REFERENCE_PROOF})
                     return
                 time.sleep(args.check_every)
 

@@ -206,7 +206,7 @@ def resume_closed_case(client: Any, item: Any) -> None:
     fixed that in the product, resume it here, so the last transition is measured like the
     others (with the fix `resume_after_recording` resumes it and this is not called)."""
     from dueprocess.db import session_scope
-    from dueprocess.orchestration.resume import resume_with_input
+    from dueprocess.orchestration.resume import REFERENCE_PROOF, resume_with_input
     from dueprocess.services.gate_waits import latest_wait
 
     with session_scope() as session:
@@ -219,7 +219,8 @@ def resume_closed_case(client: Any, item: Any) -> None:
             return
         if state is not None and state.is_paused() and state.state_details.pause_key == wait.key:
             resume_with_input(UUID(wait.flow_run_id), run_input={
-                "recorded_by": item.recorded_by, "recorded_evidence_id": item.id})
+                "recorded_by": item.recorded_by, "recorded_evidence_id": item.id,
+                "proof": REFERENCE_PROOF})
             return
         time.sleep(0.02)
 

@@ -58,6 +58,20 @@ def _received_at(procedure: ProcedureDefinition, wait: GateWait) -> Received:
                     raw=evidence_from_form(procedure, raw) if raw is not None else None)
 
 
+def _forget(flow_run_id: str, key: str) -> None:
+    """The gate's input is in the case database now (recorded, or refused and audited):
+    delete Prefect's copy. A failure is logged; the next pass at the gate does not need it."""
+    from uuid import UUID
+
+    from dueprocess.orchestration.resume import forget_input
+
+    try:
+        forget_input(UUID(flow_run_id), key=key)
+    except Exception:
+        get_run_logger().warning("gate %s: its input could not be deleted from Prefect", key,
+                                 exc_info=True)
+
+
 def _log_step(logger: Any, step: GateStep) -> None:
     if step.received is not None and step.received.reasons:
         logger.warning("submission refused: %s", "; ".join(step.received.reasons))
@@ -118,6 +132,8 @@ def major_decision(case_id: CaseId) -> CaseOutcome:
     received = _received_at(procedure, pending) if pending is not None else None
     while True:
         step = advance_to_gate(case_id, flow_run_id, received)
+        if received is not None:
+            _forget(flow_run_id, received.key)
         if step.superseded_by is not None:
             logger.warning("case %s is driven by flow run %s; this run stops",
                            case_id, step.superseded_by)

@@ -103,13 +103,16 @@ class Credential(SQLModel, table=True):
 class FormCode(SQLModel, table=True):
     """A single-use code proving a reviewer's identity on the Prefect form.
 
-    Issued to an authenticated person for one case, stage and evidence digest; stored as
-    its SHA-256, so Prefect's database (which keeps the form input) never holds a secret
-    that could be used again: once consumed, or for other evidence, the code proves nothing.
+    Issued to an authenticated person for one case and stage; stored only as a keyed
+    digest (HMAC-SHA256 under the form-code key), so neither this table nor a copy of it
+    yields a code. It is consumed by the evidence it proves, not by a refusal, and the gate
+    deletes the form input (code included) from Prefect once the case database holds it.
+    `evidence_sha256` is the digest the code was issued for, kept for the record.
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    code_sha256: str = Field(max_length=64, unique=True)
+    code_sha256: str = Field(max_length=64, unique=True,
+                             description="HMAC-SHA256 of the code (the name predates the key)")
     case_id: str = Field(max_length=32, index=True)
     stage_key: str = Field(max_length=64)
     person_id: int = Field(foreign_key="person.id")
@@ -117,6 +120,24 @@ class FormCode(SQLModel, table=True):
     issued_at: datetime = timestamp_field()
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     consumed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class InboxLogin(SQLModel, table=True):
+    """A portal inbox session held on the server: the cookie carries a random token whose
+    SHA-256 is `token_sha256`. It opens the inbox while it is not ended, not expired, and
+    the credential it logged in with is not revoked (a password change revokes the old
+    password), so logout, a password change and a revocation end it at once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    credential_id: int = Field(foreign_key="credential.id")
+    method: str = Field(max_length=16, description="password or oidc")
+    user_agent: str = Field(default="", max_length=200)
+    started_at: datetime = timestamp_field()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    ended_why: str = Field(default="", max_length=32)
 
 
 class CredentialPublic(BaseModel):

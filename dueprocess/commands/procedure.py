@@ -248,8 +248,8 @@ def form_code_command(
         "--as", help="Your handle (with --key)")] = None,
     token: Token = None,
 ) -> None:
-    """A proof for the Prefect form: a single-use code bound to this case, stage, you and
-    this exact evidence (needs your token), or with --key your signature over them."""
+    """A proof for the Prefect form: a single-use code bound to this case, stage and you
+    (needs your token), or with --key your signature over them and this exact evidence."""
     from dueprocess.commands.cases import _read_evidence
 
     evidence = _read_evidence(file)
@@ -277,7 +277,8 @@ def form_code_command(
     holder, code, digest = issue_form_code_as(case_id=case_id, stage_key=stage,
                                               evidence=evidence, token=token, channel=CHANNEL)
     console.print(f"Form code for {holder}, {stage} of {case_id}, evidence sha256 {digest}; "
-                  "valid once, for 72 h, for exactly this evidence. Paste it as 'proof':")
+                  "valid for 72 h until evidence is recorded with it (a refused submission "
+                  "does not use it up). Paste it as 'proof':")
     print(code)
 
 

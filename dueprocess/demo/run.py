@@ -30,7 +30,7 @@ from dueprocess.errors import Refused
 from dueprocess.ledger import export_and_verify
 from dueprocess.services.case_clock import advance_clock_to
 from dueprocess.services.case_view import case_view
-from dueprocess.services.cases import open_case, read_case_file
+from dueprocess.services.cases import get_case, open_case, read_case_file
 from dueprocess.services.recording import record_evidence
 from dueprocess.settings import get_settings
 from dueprocess.stack.processes import (
@@ -40,6 +40,7 @@ from dueprocess.stack.processes import (
 )
 from dueprocess.stack.startup import reference_seconds
 from models.evidence import GateWait, Refusal
+from models.procedure import ProcedureDefinition
 
 # Prefect reads its settings (PREFECT_API_URL, PREFECT_HOME, …) once, when it is first
 # imported, and the demo sets them for its own server as it starts it: whatever imports
@@ -100,6 +101,7 @@ def _play_case(console: Console, case_id: str) -> None:
     from prefect.client.orchestration import get_client  # deferred: Prefect, once PREFECT_* are set
 
     from dueprocess.orchestration.case_runs import start_case_run, wait_for_gate
+    from dueprocess.orchestration.evidence_form import form_values
     from dueprocess.orchestration.resume import resume_with_input
 
     run_id = start_case_run(case_id)
@@ -120,8 +122,12 @@ def _play_case(console: Console, case_id: str) -> None:
     step(console, "The 30-day comment window dueprocess published closes; the participation "
           "officer then types a 19-day window into the run's Prefect resume form")
     advance_clock_for(console, case_id, "public_participation")
-    run_input = {"recorded_by": "li.wei",
-                 "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
+    with session_scope() as session:
+        procedure = ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
+    run_input = {"recorded_by": "li.wei",  # the choices in the form's words, as typed
+                 "public_participation": form_values(
+                     procedure, "public_participation",
+                     submissions.PARTICIPATION_SHORT_WINDOW),
                  "proof": form_code_for(case_id, "public_participation", "li.wei",
                                         submissions.PARTICIPATION_SHORT_WINDOW)}
     response = resume_with_input(UUID(gate[0]), run_input=run_input)

@@ -12,7 +12,7 @@ from prefect.exceptions import ObjectNotFound
 
 from dueprocess.db import session_scope
 from dueprocess.orchestration.recovery import recover_case
-from dueprocess.orchestration.resume import resume_with_input
+from dueprocess.orchestration.resume import REFERENCE_PROOF, resume_with_input
 from dueprocess.orchestration.run_names import case_run_name, case_run_tags
 from dueprocess.services.cases import case_is_closed, get_case
 from dueprocess.services.gate_waits import latest_wait
@@ -119,7 +119,8 @@ def resume_after_recording(item: EvidenceItem, *, timeout: float | None = None) 
     flow_run_id, _key = gate
     response = resume_with_input(
         UUID(flow_run_id),
-        run_input={"recorded_by": item.recorded_by, "recorded_evidence_id": item.id},
+        run_input={"recorded_by": item.recorded_by, "recorded_evidence_id": item.id,
+                   "proof": REFERENCE_PROOF},
     )
     if response.status.value != "ACCEPT":
         reason = str(getattr(response.details, "reason", None) or "unknown")

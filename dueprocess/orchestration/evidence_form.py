@@ -23,21 +23,40 @@ so an identity proof or any later field needs no change here.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from datetime import date
 from functools import cache
-from typing import Any, ClassVar
+from types import UnionType
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import SkipJsonSchema
 
+from dueprocess.i18n import LANGUAGES, N_, Language, gettext
+from dueprocess.i18n.values import value_label, value_labels
+from dueprocess.settings import get_notify_settings
 from models.procedure import ProcedureDefinition
 
-
-class YesNo(StrEnum):
-    yes = "yes"
-    no = "no"
+# Words of the choices that `dueprocess.i18n.values` (the notices' words) does not have.
+CHOICE_WORDS: dict[str, str] = {
+    "yes": N_("yes"), "no": N_("no"),
+    "social_stability": N_("social stability"), "public_safety": N_("public safety"),
+    "environment": N_("environment"), "finance": N_("finance"), "other": N_("other"),
+    "authority": N_("authority"), "procedure": N_("procedure"), "content": N_("content"),
+    "draft": N_("draft"), "explanation": N_("explanation of the draft"),
+    "public_opinion_adoption": N_("adoption of the public's opinions"),
+    "expert_opinion_adoption": N_("adoption of the experts' opinions"),
+    "risk_report": N_("risk assessment report"), "legality_opinion": N_("legality opinion"),
+    "for": N_("for"), "against": N_("against"), "abstain": N_("abstain"),
+    "executive": N_("executive meeting"), "plenary": N_("plenary meeting"),
+    "office": N_("office meeting"), "gazette": N_("gazette"), "website": N_("website"),
+    "media": N_("media"), "deputies": N_("people's congress deputies"),
+    "cppcc_members": N_("CPPCC members"), "people_organizations": N_("people's organisations"),
+    "grassroots_organizations": N_("grassroots organisations"),
+    "social_organizations": N_("social organisations"), "continue": N_("continue"),
+    "adjust": N_("adjust"), "stop": N_("stop"),
+}
 
 
 class EvidenceSubmission(RunInput):
@@ -47,20 +66,21 @@ class EvidenceSubmission(RunInput):
     model_config = ConfigDict(extra="ignore")
 
     recorded_by: str = Field(
-        title="Your handle",
+        title="Your handle", min_length=1,
         description="You must be assigned to the stage you fill in. The evidence is "
         "recorded in your name, and the audit names you if it is refused.",
     )
-    proof: str | None = Field(
-        default=None, max_length=200,
+    proof: str = Field(
+        title="Proof", min_length=1, max_length=200,
         description="Proof that you submit this: the single-use code printed by "
-        "`dueprocess form-code CASE STAGE --file EVIDENCE.json`, or your Ed25519 signature "
-        "of the evidence (`dueprocess form-code … --key KEY.pem`). A handle alone is refused.",
+        "`dueprocess form-code CASE STAGE`, or your Ed25519 signature of the evidence "
+        "(`dueprocess form-code … --file EVIDENCE.json --key KEY.pem`). A handle alone is "
+        "refused. A refused submission does not use the code up: correct it and submit "
+        "again with the same code.",
     )
-    idempotency_key: str | None = Field(
-        default=None, title="Idempotency key",
-        description="Resubmitting with the same key stores nothing new",
-    )
+    # Generated, not shown: the gate's own key (`<case>-<gate>`) stands in for it, so a
+    # replayed resume is stored once; `dueprocess record` and the API take a client's key.
+    idempotency_key: SkipJsonSchema[str | None] = None
     # Internal: set by `dueprocess record` for evidence it already stored; not in the form.
     recorded_evidence_id: SkipJsonSchema[int | None] = None
 
@@ -69,23 +89,113 @@ class EvidenceSubmission(RunInput):
         {"recorded_by", "proof", "idempotency_key", "recorded_evidence_id"})
 
 
+# Fields the evidence schemas leave optional but a statutory rule requires filled in:
+# the form marks them required, as the rules do; a field a rule requires only when a stage
+# parameter is on names it (tests/flows/test_evidence_form.py checks this table against
+# the rules, field by field). Fields required only given other values (groups consulted
+# when specific groups are affected, answers when opinions were received, a dissent when
+# a member spoke against, a signature or a sealed scan) stay optional in the form: the
+# rules name them with the reason.
+RequiredByRule = tuple[str, str | None]  # (rule, the stage parameter that turns it on)
+REQUIRED_BY_RULES: dict[str, dict[str, RequiredByRule]] = {
+    "public_participation": {"published_materials": ("PP-CALL-MATERIALS", None)},
+    "risk_assessment": {"areas": ("RA-REPORT-CONTENTS", None),
+                        "departments_consulted": ("RA-REPORT-CONTENTS", None)},
+    "legality_review": {"review_covers": ("LR-REVIEW-SCOPE", None),
+                        "advisers_consulted": ("LR-ADVISERS", None)},
+    "publication": {"adoption_explanation": ("PB-ADOPTION-EXPLAINED", "explain_adoption"),
+                    "expert_adoption_explanation": ("PB-ADOPTION-EXPLAINED",
+                                                    "explain_adoption"),
+                    "party_committee_consulted_on": ("PB-PARTY-CONSULTED",
+                                                     "party_consultation")},
+}
+
+
+def rule_required(procedure: ProcedureDefinition, stage_key: str) -> frozenset[tuple[str, str]]:
+    """(field, rule) of each optional field a rule requires at this stage of `procedure`."""
+    stage = procedure.stage(stage_key)
+    params = stage.gate_params
+    required = set()
+    for name, (rule, param) in REQUIRED_BY_RULES.get(stage.stage_kind.name, {}).items():
+        if param is not None and not getattr(params, param, False):
+            continue
+        if name == "expert_adoption_explanation" and not procedure.stages_of_kind(
+                "expert_review"):
+            continue  # no expert review in this procedure: nothing to explain
+        required.add((name, rule))
+    return frozenset(required)
+
+
+def _language() -> Language:
+    """The form's language: Prefect's UI has no switch, so the notices' (zh-CN)."""
+    return get_notify_settings().notify_language
+
+
+def _choice_label(language: Language, value: str) -> str:
+    return value_label(language, value) if value in value_labels(language) else (
+        gettext(language, CHOICE_WORDS[value]) if value in CHOICE_WORDS else value)
+
+
+def choice_labels(language: Language | None = None) -> dict[str, str]:
+    """Each choice of the evidence schemas (and yes/no) in words of the form's language."""
+    language = language or _language()
+    return {value: _choice_label(language, value)
+            for value in (*value_labels(language), *CHOICE_WORDS)}
+
+
+def _without_none(annotation: Any) -> Any:
+    """`X | None` as `X` (a field the rules require may not be left out)."""
+    if get_origin(annotation) in (Union, UnionType):
+        real = [a for a in get_args(annotation) if a is not type(None)]
+        if len(real) == 1:
+            return real[0]
+    return annotation
+
+
+def _localized(annotation: Any, language: Language) -> Any:
+    """`annotation` with each string choice (a Literal) as its words in `language`."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal and all(isinstance(a, str) for a in args):
+        return Literal[tuple(_choice_label(language, a) for a in args)]
+    if origin in (list, tuple, set, frozenset) and args:
+        return origin[tuple(_localized(a, language) for a in args)]
+    if origin in (Union, UnionType) and args:
+        return Union[tuple(_localized(a, language) for a in args)]  # noqa: UP007
+    return annotation
+
+
 def _required_bools(model: type[BaseModel]) -> list[str]:
     return [name for name, info in model.model_fields.items()
             if info.annotation is bool and info.is_required()]
 
 
 @cache
-def form_section(evidence: type[BaseModel]) -> type[BaseModel]:
+def form_section(evidence: type[BaseModel],
+                 required_by_rules: frozenset[tuple[str, str]] = frozenset(),
+                 language: Language = "zh-CN") -> type[BaseModel]:
     """The form's version of an evidence schema: the same fields and limits, with each
-    required boolean as an explicit yes/no choice. Only the shape is checked here; the
-    evidence schema itself, with its validators, runs when the evidence is recorded."""
+    required boolean as an explicit yes/no choice, each choice in words of `language`, and
+    each field of `required_by_rules` (`rule_required`) required. Only the shape is
+    checked here; the evidence schema itself, with its validators, runs when the evidence
+    is recorded."""
     fields: dict[str, Any] = {}
+    by_rule = dict(required_by_rules)
+    yes_no = Literal[_choice_label(language, "yes"), _choice_label(language, "no")]  # type: ignore[valid-type]
     for name, info in evidence.model_fields.items():
         if name in _required_bools(evidence):
-            fields[name] = (YesNo, Field(title=info.title, description=(
+            fields[name] = (yes_no, Field(title=info.title, description=(
                 (info.description + ". " if info.description else "") + "Choose yes or no")))
-        else:
-            fields[name] = (info.annotation, FieldInfo.merge_field_infos(info))
+            continue
+        annotation = _localized(info.annotation, language)
+        if name in by_rule:
+            # Required, and not empty: the rule refuses an empty list or a blank text.
+            annotation = _without_none(annotation)
+            fields[name] = (annotation, Field(
+                title=info.title, min_length=1 if annotation is not date else None,
+                description=(info.description + ". " if info.description else "")
+                + f"Required by {by_rule[name]}"))
+            continue
+        fields[name] = (annotation, FieldInfo.merge_field_infos(info))
     return create_model(
         # The title names the UI's choice between filling in the section and leaving it.
         f"{evidence.__name__}Form", __config__=ConfigDict(extra="forbid", title="Fill in"),
@@ -102,7 +212,8 @@ def submission_form(
     wakes the run (`dueprocess.orchestration.recovery`), which then asks with a new form."""
     sections: dict[str, Any] = {
         key: (
-            form_section(procedure.stage(key).stage_kind.evidence) | None,
+            form_section(procedure.stage(key).stage_kind.evidence,
+                         rule_required(procedure, key), _language()) | None,
             Field(default=None, title=procedure.stage(key).title,
                   description=f"{procedure.stage(key).articles}: fill in only if you are "
                   "assigned to this stage"),
@@ -114,10 +225,13 @@ def submission_form(
 
 
 def evidence_from_form(procedure: ProcedureDefinition, data: dict[str, Any]) -> dict[str, Any]:
-    """The submission as the recorder expects it: each yes/no choice back to a boolean.
-    Anything else, malformed values included, is passed on untouched for the rules to
-    refuse with a reason."""
+    """The submission as the recorder expects it: each choice back to its stored value
+    (yes/no to a boolean), and each optional field left empty ("" or an empty list)
+    left out, as if the form had not sent it. Anything else, malformed values included,
+    is passed on untouched for the rules to refuse with a reason."""
     converted = dict(data)
+    values = {label: value for language in LANGUAGES
+              for value, label in choice_labels(language).items()}
     for key, section in data.items():
         if key in EvidenceSubmission.COMMON_FIELDS or not isinstance(section, dict):
             continue
@@ -125,19 +239,40 @@ def evidence_from_form(procedure: ProcedureDefinition, data: dict[str, Any]) -> 
             evidence = procedure.stage(key).stage_kind.evidence
         except Exception:  # not a stage: left for the recorder to refuse
             continue
-        yes_no = {YesNo.yes.value: True, YesNo.no.value: False}
+        booleans = _required_bools(evidence)
+        fields = evidence.model_fields
         converted[key] = {
-            name: yes_no.get(value, value) if name in _required_bools(evidence) else value
+            name: _stored(value, values, boolean=name in booleans)
             for name, value in section.items()
+            if not (name in fields and not fields[name].is_required()
+                    and value in ("", None, []))
         }
     return converted
 
 
-def form_values(procedure: ProcedureDefinition, stage_key: str,
-                evidence: dict[str, Any]) -> dict[str, Any]:
-    """Evidence as the form takes it (each required boolean as "yes" or "no"): for a
-    client that submits through the resume form rather than `dueprocess record`."""
+def _stored(value: Any, values: dict[str, str], *, boolean: bool) -> Any:
+    if isinstance(value, list):
+        return [values.get(v, v) if isinstance(v, str) else v for v in value]
+    if not isinstance(value, str):
+        return value
+    stored = values.get(value, value)
+    return {"yes": True, "no": False}.get(stored, value) if boolean else stored
+
+
+def form_values(procedure: ProcedureDefinition, stage_key: str, evidence: dict[str, Any],
+                language: Language | None = None) -> dict[str, Any]:
+    """Evidence as the form takes it (each required boolean as yes or no, each choice in
+    words): for a client that submits through the resume form rather than
+    `dueprocess record`."""
+    labels = choice_labels(language)
     required = _required_bools(procedure.stage(stage_key).stage_kind.evidence)
-    return {name: (YesNo.yes.value if value else YesNo.no.value)
-            if name in required and isinstance(value, bool) else value
+    return {name: _as_shown(value, labels, boolean=name in required)
             for name, value in evidence.items()}
+
+
+def _as_shown(value: Any, labels: dict[str, str], *, boolean: bool) -> Any:
+    if boolean and isinstance(value, bool):
+        return labels["yes" if value else "no"]
+    if isinstance(value, list):
+        return [labels.get(v, v) if isinstance(v, str) else v for v in value]
+    return labels.get(value, value) if isinstance(value, str) else value

@@ -185,11 +185,13 @@ def recover_case(case_id: str, *, restart: bool = False) -> str:
 
 def _wake(run_id: str, case_id: str) -> str:
     from dueprocess.orchestration.resume import (  # deferred: imports Prefect; `status` loads this
+        REFERENCE_PROOF,
         resume_with_input,
     )
 
     response = resume_with_input(UUID(run_id), run_input={
         "recorded_by": "dueprocess", "recorded_evidence_id": _latest_evidence_id(case_id),
+        "proof": REFERENCE_PROOF,
     })
     return f"resumed flow run {run_id} ({response.status.value.lower()})"
 

@@ -13,8 +13,13 @@ from prefect.client.schemas.responses import (
     StateRejectDetails,
 )
 from prefect.exceptions import PrefectHTTPStatusError
+from prefect.input.run_input import keyset_from_base_key
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
+# The proof of an internal resume, one that hands the run a reference to evidence already
+# recorded (`recorded_evidence_id`) or wakes it: the form requires a proof, and the
+# reference is checked against the case database instead.
+REFERENCE_PROOF = "evidence-reference"
 SCHEMA_NOT_STORED_YET = "Run input schema not found"
 # Said of a resume that lost a race to another resume of the same gate (the recorder's and
 # the resume-case trigger's): worded as the server words a run that is no longer paused.
@@ -59,3 +64,17 @@ def resume_with_input(
                     return result
             time.sleep(min(0.02 * 2**attempt, 0.5))
     raise AssertionError("unreachable")
+
+
+def forget_input(flow_run_id: UUID, *, key: str) -> None:
+    """Delete what the gate `key` received (evidence, proof) from Prefect's database, once
+    the case database holds it: the form input is Prefect's copy, and the form code or the
+    evidence must not stay there. The gate is paused or suspended; either key may exist."""
+    with get_client(sync_client=True) as client:
+        for state_name in ("paused", "suspended"):
+            try:
+                client.delete_flow_run_input(
+                    flow_run_id, keyset_from_base_key(f"{state_name}-{key}")["response"])
+            except PrefectHTTPStatusError as exc:
+                if exc.response.status_code != 404:
+                    raise

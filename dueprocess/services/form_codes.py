@@ -1,10 +1,11 @@
 """Single-use codes for the Prefect form: issued to a person who proves who they are.
 
 The Prefect server keeps every form input in its own database, where an API token would
-sit as a reusable secret. A form code is bound to the case, the stage, the person and the
-digest of the very evidence they will paste into the form; it is stored as its SHA-256
-and consumed by the one recording it proves. Issuing one needs the person's API token;
-a refusal is audited like any other.
+sit as a reusable secret. A form code is bound to the case, the stage and the person (the
+evidence it was asked for is checked against the schema and kept for the record); it is
+stored only as a keyed digest, consumed by the one recording it proves (a refusal leaves it
+valid), and the gate deletes the form input from Prefect once it has taken it. Issuing
+one needs the person's API token; a refusal is audited like any other.
 """
 
 from __future__ import annotations

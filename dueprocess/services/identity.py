@@ -2,10 +2,11 @@
 
 Every write names a person and proves it; a handle alone is never enough. The proofs:
 - an API token (CLI, API), shown once when issued and stored as its SHA-256;
-- on the Prefect form, whose input Prefect keeps in its own database, a proof that is no
-  reusable secret: a single-use form code bound to case, stage, person and evidence
-  digest (stored as its SHA-256, consumed once), or an Ed25519 signature by the person's
-  registered key over those same four values;
+- on the Prefect form, whose input Prefect keeps in its own database until the gate has
+  taken it (then the gate deletes it), a proof that is no reusable secret: a single-use
+  form code bound to case, stage and person (stored only as a keyed digest, consumed by
+  the evidence it proves; a refused submission leaves it valid), or an Ed25519 signature
+  by the person's registered key over case, stage, person and evidence digest;
 - a portal inbox login (OIDC, or a local argon2id password), verified by the portal and
   handed in as a `PortalLogin`.
 Ed25519 keys are registered by their public half; the private half never reaches us.
@@ -14,6 +15,7 @@ Ed25519 keys are registered by their public half; the private half never reaches
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +61,18 @@ class PortalLogin:
 
 def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def form_code_digest(code: str) -> str:
+    """A form code as stored: HMAC-SHA256 under a key derived from the log's signing key,
+    which lives outside the data directory, so a copy of the database alone cannot test
+    guesses against it."""
+    from dueprocess.ledger.heads import (  # deferred: loads the ledger; only form codes need it
+        signing_key,
+    )
+
+    key = hashlib.sha256(b"dueprocess-form-code-v1\0" + signing_key().private_bytes_raw())
+    return hmac.new(key.digest(), code.encode(), hashlib.sha256).hexdigest()
 
 
 def get_person(session: Session, handle: str) -> Person:
@@ -187,11 +201,14 @@ def issue_form_code(
     session: Session, *, case_id: str, stage_key: str, person: Person, evidence_sha256: str,
     now: datetime | None = None, ttl: timedelta = FORM_CODE_TTL,
 ) -> str:
-    """A single-use code for the Prefect form (shown once; stored as its SHA-256)."""
+    """A single-use code for the Prefect form (shown once; stored as its keyed digest).
+    `evidence_sha256` is what it was asked for, kept for the record: the code proves the
+    person's submission to this case stage whatever its evidence, so that a refusal does
+    not use it up."""
     now = now or utcnow()
     code = FORM_CODE_PREFIX + secrets.token_urlsafe(24)
     assert person.id is not None
-    session.add(FormCode(code_sha256=token_sha256(code), case_id=case_id, stage_key=stage_key,
+    session.add(FormCode(code_sha256=form_code_digest(code), case_id=case_id, stage_key=stage_key,
                          person_id=person.id, evidence_sha256=evidence_sha256, issued_at=now,
                          expires_at=now + ttl))
     session.flush()
@@ -236,13 +253,12 @@ def _consume_code(
     evidence_sha256: str, now: datetime,
 ) -> list[Unmet]:
     code = session.exec(select(FormCode).where(
-        FormCode.code_sha256 == token_sha256(proof)).with_for_update()).first()
+        FormCode.code_sha256 == form_code_digest(proof)).with_for_update()).first()
     if code is None:
         return _refuse_form("the form code is not valid")
-    bound = (code.case_id, code.stage_key, code.person_id, code.evidence_sha256)
-    if bound != (case_id, stage_key, person.id, evidence_sha256):
-        return _refuse_form("the form code was issued for another case, stage, person or "
-                            "evidence: ask for a code for exactly this evidence")
+    if (code.case_id, code.stage_key, code.person_id) != (case_id, stage_key, person.id):
+        return _refuse_form("the form code was issued for another case, stage or person: "
+                            "ask for a code for this case stage")
     if code.consumed_at is not None:
         # A retry of the very submission it proved is answered from the stored evidence.
         stored = session.exec(select(EvidenceItem.id).where(
@@ -295,16 +311,6 @@ def verify_password(session: Session, *, handle: str, password: str) -> Person |
     except (VerificationError, InvalidHashError):
         return None
     return row[0] if row is not None else None
-
-
-def holds_active(session: Session, *, handle: str, kind: CredentialKind) -> bool:
-    """Whether the person still holds an unrevoked credential of this kind (a portal
-    session ends when its login credential is revoked)."""
-    return session.exec(
-        select(Credential.id).join(Person, col(Person.id) == col(Credential.person_id))
-        .where(Person.handle == handle, Credential.kind == kind,
-               col(Credential.revoked_at).is_(None))
-    ).first() is not None
 
 
 def oidc_fingerprint(issuer: str, subject: str) -> str:

@@ -20,20 +20,33 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from sqlmodel import select
 
 from dueprocess.db import session_scope
-from dueprocess.services.identity import person_for_oidc, verify_password
+from dueprocess.errors import DueProcessError
+from dueprocess.services.identity import (
+    MIN_PASSWORD_LENGTH,
+    oidc_fingerprint,
+    person_for_oidc,
+    set_password,
+    verify_password,
+)
 from dueprocess.settings import InboxSettings
 from dueprocess.web.context import client_key, page_templates, state
+from dueprocess.web.i18n import words
 from dueprocess.web.language import chosen_language
 from dueprocess.web.rendering import page_context
+from models.people import Credential, CredentialKind
 from portal.inbox.sessions import (
     OIDC_COOKIE,
     OIDC_MINUTES,
     PRE_LOGIN_COOKIE,
+    InboxSession,
     csrf_ok,
     current_session,
+    end_login,
     end_session,
+    open_sessions,
     same_origin,
     set_cookie,
     settings_of,
@@ -91,11 +104,13 @@ def password_login(
     return _logged_in(request, handle=found, method="password")
 
 
-def _logged_in(request: Request, *, handle: str, method: str) -> Response:
+def _logged_in(request: Request, *, handle: str, method: str,
+               credential_id: int | None = None) -> Response:
     """Start the session. A page (not a redirect) continues to the inbox, so the Strict
     session cookie is sent even when the login began on the identity provider's site."""
     response = page(request, "continue.html", handle=handle)
-    start_session(response, request, handle=handle, method=method)
+    start_session(response, request, handle=handle, method=method,
+                  credential_id=credential_id)
     response.delete_cookie(PRE_LOGIN_COOKIE, path="/inbox")
     response.delete_cookie(OIDC_COOKIE, path="/inbox")
     return response
@@ -109,6 +124,88 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
                     message="Logout refused: the form came from another site (CSRF).")
     response = RedirectResponse("/inbox/login", status_code=303)
     end_session(response, request)
+    return response
+
+
+# --- A person's sessions and password ---------------------------------------------------
+
+def sessions_page(request: Request, me: InboxSession, *, message: str | None = None,
+                  error: str | None = None, status: int = 200) -> Response:
+    return page(request, "sessions.html", status, me=me, sessions=open_sessions(me),
+                message=message, error=error)
+
+
+def _checked(request: Request, csrf: str) -> tuple[InboxSession | None, Response | None]:
+    """The session of a POST from this portal's own page, or the answer refusing it."""
+    me = current_session(request)
+    if me is None:
+        return None, RedirectResponse("/inbox/login", status_code=303)
+    if not same_origin(request) or not csrf_ok(me.csrf, csrf):
+        _ = words(request)
+        return None, page(request, "message.html", 403, error=True, message=_(
+            "Refused: the form did not come from this portal's page (CSRF)."))
+    return me, None
+
+
+@router.get("/sessions", response_class=HTMLResponse)
+def sessions(request: Request) -> Response:
+    me = current_session(request)
+    if me is None:
+        return RedirectResponse("/inbox/login", status_code=303)
+    return sessions_page(request, me)
+
+
+@router.post("/sessions/{login_id}/end", response_class=HTMLResponse)
+def end_one_session(request: Request, login_id: int,
+                    csrf: Annotated[str, Form()] = "") -> Response:
+    me, refusal = _checked(request, csrf)
+    if me is None:
+        assert refusal is not None
+        return refusal
+    _ = words(request)
+    if not end_login(login_id=login_id, handle=me.handle, why="ended by its person"):
+        return sessions_page(request, me, status=404, error=_(
+            "Session: #{id} is not one of your open sessions.").format(id=login_id))
+    if login_id == me.login_id:
+        response = RedirectResponse("/inbox/login", status_code=303)
+        end_session(response, request)
+        return response
+    return sessions_page(request, me, message=_("Session #{id} ended.").format(id=login_id))
+
+
+@router.post("/password", response_class=HTMLResponse)
+def change_password(
+    request: Request, current: Annotated[str, Form(max_length=1000)] = "",
+    new: Annotated[str, Form(max_length=1000)] = "", csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """A new password revokes the old one, which ends every session logged in with it;
+    the person carries on in a new session of the new password."""
+    me, refusal = _checked(request, csrf)
+    if me is None:
+        assert refusal is not None
+        return refusal
+    _ = words(request)
+    wait = state(request).limiter.retry_after(f"inbox-login:{client_key(request)}")
+    if wait is not None:
+        return sessions_page(request, me, status=429, error=_(
+            "Current password: too many attempts; try again in {seconds} s.").format(
+                seconds=f"{wait:.0f}"))
+    with session_scope() as session:
+        checked = verify_password(session, handle=me.handle, password=current)
+    if checked is None:
+        return sessions_page(request, me, status=422,
+                             error=_("Current password: not your current password."))
+    try:
+        with session_scope() as session:
+            credential_id = set_password(session, handle=me.handle, password=new).id
+    except DueProcessError:
+        return sessions_page(request, me, status=422, error=_(
+            "New password: at least {count} characters (ASVS 2.1.1).").format(
+                count=MIN_PASSWORD_LENGTH))
+    response = page(request, "message.html", message=_(
+        "Password changed: every session of the old password has ended."))
+    start_session(response, request, handle=me.handle, method="password",
+                  credential_id=credential_id)
     return response
 
 
@@ -185,11 +282,16 @@ def oidc_callback(request: Request, code: str = "", state: str = "",
     with session_scope() as session:
         person = person_for_oidc(session, issuer=issuer, subject=str(claims["sub"]))
         handle = person.handle if person is not None else None
+        credential_id = session.exec(select(Credential.id).where(
+            Credential.kind == CredentialKind.OIDC, Credential.person_id == (
+                person.id if person is not None else None),
+            Credential.fingerprint == oidc_fingerprint(issuer, str(claims["sub"])),
+            Credential.revoked_at == None)).first()  # noqa: E711
     if handle is None:
         return login_page(request, error=f"The identity '{claims['sub']}' is not linked to "
                           "a registered person; ask an administrator "
                           "(dueprocess credentials link-oidc).", status=403)
-    return _logged_in(request, handle=handle, method="oidc")
+    return _logged_in(request, handle=handle, method="oidc", credential_id=credential_id)
 
 
 def verified_id_token(id_token: str, keys: dict[str, Any], *, issuer: str, client_id: str,

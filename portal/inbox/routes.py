@@ -1,20 +1,26 @@
 """The reviewer inbox: a logged-in person's tasks with deadlines, each task's materials, the
 stage's form generated from its evidence schema with document upload, and the answer of
-the one recording function (a receipt, or the refusal naming each rule).
+the one recording function (a receipt, or the refusal naming each rule, field by field,
+with what was typed kept in the form).
 
-A POST without a valid session, or without the session's CSRF token from this site, is
-refused with the rule named, audited, and stores nothing.
+A person sees only the tasks they are assigned to: any other task's page answers 404, as
+an unknown one does, so that a task's existence is not disclosed (a POST to it is audited
+as ASSIGNED-RECORDER and answered the same 404). A POST without a valid session, or without
+the session's CSRF token from this site, is refused with the rule named, audited, and
+stores nothing.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
+from starlette.datastructures import FormData, UploadFile
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound, Refused
@@ -24,11 +30,12 @@ from dueprocess.services.identity import ARTICLE, PortalLogin
 from dueprocess.services.recording import record_evidence
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
 from dueprocess.settings import get_settings
+from dueprocess.web.i18n import words
 from models.base import utcnow
 from models.people import Assignment, Person
 from models.procedure import ProcedureDefinition
 from portal.inbox.auth import page
-from portal.inbox.forms import FormProblem, evidence_from_form, form_fields
+from portal.inbox.forms import FormField, FormProblem, evidence_from_form, form_fields
 from portal.inbox.sessions import InboxSession, csrf_ok, current_session, same_origin
 from portal.queries import case_detail
 
@@ -43,13 +50,29 @@ class Task:
     case_id: str
     case_title: str
     stage_key: str
+    stage_kind: str
     stage_title: str
     articles: str
     due: datetime | None
+    overdue: bool
 
 
-def open_tasks(handle: str, *, now: datetime) -> list[Task]:
-    """The open stages the person is assigned to, soonest deadline first."""
+@dataclass(frozen=True)
+class TaskList:
+    tasks: list[Task]
+
+    @property
+    def overdue(self) -> int:
+        return sum(task.overdue for task in self.tasks)
+
+    @property
+    def undated(self) -> int:
+        return sum(task.due is None for task in self.tasks)
+
+
+def open_tasks(handle: str, *, now: datetime) -> TaskList:
+    """The open stages the person is assigned to: soonest deadline first, then the
+    undated ones, each marked overdue once its deadline passed."""
     with session_scope() as session:
         rows = session.exec(
             select(Assignment.case_id, Assignment.stage_key)
@@ -60,10 +83,68 @@ def open_tasks(handle: str, *, now: datetime) -> list[Task]:
         for case_id in dict.fromkeys(case for case, _ in rows):
             detail = case_detail(session, case_id=case_id, now=now)
             assigned = {stage for case, stage in rows if case == case_id}
-            tasks += [Task(case_id, detail.title, s.key, s.title, s.articles, s.due)
+            tasks += [Task(case_id, detail.title, s.key, s.kind, s.title, s.articles, s.due,
+                           overdue=s.due is not None and _aware(s.due) < now)
                       for s in detail.stages if s.key in assigned and s.status == "open"]
     far = datetime.max.replace(tzinfo=now.tzinfo)
-    return sorted(tasks, key=lambda t: (t.due or far, t.case_id))
+    return TaskList(sorted(tasks, key=lambda t: (_aware(t.due) if t.due else far, t.case_id,
+                                                 t.stage_key)))
+
+
+def _aware(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite hands them back naive."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def is_assigned(*, handle: str, case_id: str, stage_key: str) -> bool:
+    with session_scope() as session:
+        return session.exec(
+            select(Assignment.id).join(Person, col(Person.id) == col(Assignment.person_id))
+            .where(Person.handle == handle, Assignment.case_id == case_id,
+                   Assignment.stage_key == stage_key)
+        ).first() is not None
+
+
+def _no_such_task(request: Request) -> Response:
+    """The same answer for a task that does not exist and one that is not the person's."""
+    _ = words(request)
+    return page(request, "message.html", 404, error=True,
+                message=_("No task of yours is at this address."))
+
+
+FIELD_OF_PROBLEM = re.compile(r"^(?:evidence\.)?([a-z_][a-z0-9_]*)\b")
+
+
+def problems_by_field(problems: list[Unmet], fields: list[FormField]) -> tuple[
+        dict[str, list[str]], list[str]]:
+    """Each refusal reason under the field it names (`evidence.level: …`, `areas: …`),
+    and the reasons that name no field of the form."""
+    names = {f.name for f in fields}
+    by_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    for problem in problems:
+        found = FIELD_OF_PROBLEM.match(problem.message)
+        if found and found.group(1) in names:
+            by_field.setdefault(found.group(1), []).append(str(problem))
+        else:
+            general.append(str(problem))
+    return by_field, general
+
+
+def typed_values(form: FormData | None) -> dict[str, str | list[str]]:
+    """What the reviewer typed, to put back in the form after a refusal (files cannot be
+    put back: a browser chooses them again)."""
+    if form is None:
+        return {}
+    values: dict[str, str | list[str]] = {}
+    for name in form:
+        if name == "csrf":
+            continue
+        texts = [v for v in form.getlist(name) if isinstance(v, str)]
+        if any(isinstance(v, UploadFile) for v in form.getlist(name)):
+            continue
+        values[name] = texts if len(texts) > 1 else (texts[0] if texts else "")
+    return values
 
 
 def _login_redirect() -> Response:
@@ -75,21 +156,26 @@ def inbox(request: Request) -> Response:
     session = current_session(request)
     if session is None:
         return _login_redirect()
-    return page(request, "inbox.html", me=session, tasks=open_tasks(session.handle,
-                                                                     now=utcnow()))
+    return page(request, "inbox.html", me=session,
+                tasks=open_tasks(session.handle, now=utcnow()))
 
 
 def _task_page(request: Request, me: InboxSession, case_id: str, stage_key: str, *,
-               problems: list[str] | None = None, status: int = 200) -> Response:
+               problems: list[Unmet] | None = None, form: FormData | None = None,
+               status: int = 200) -> Response:
     with session_scope() as session:
         detail = case_detail(session, case_id=case_id, now=utcnow())
         procedure = ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
     if stage_key not in procedure.stage_keys:
         raise NotFound(f"stage '{stage_key}' is not a stage of case {case_id}")
     stage = procedure.stage(stage_key)
+    fields = form_fields(stage.stage_kind.evidence)
+    field_problems, general = problems_by_field(problems or [], fields)
     return page(request, "task.html", status, me=me, case=detail, stage=stage,
                 state=next(s for s in detail.stages if s.key == stage_key),
-                fields=form_fields(stage.stage_kind.evidence), problems=problems or [],
+                fields=fields, problems=[str(p) for p in problems or []],
+                field_problems=field_problems, general_problems=general,
+                values=typed_values(form),
                 draft=detail.drafts[-1] if detail.drafts else None,
                 max_document_bytes=get_settings().max_document_bytes)
 
@@ -99,10 +185,12 @@ def task(request: Request, case_id: CaseId, stage_key: StageKey) -> Response:
     me = current_session(request)
     if me is None:
         return _login_redirect()
+    if not is_assigned(handle=me.handle, case_id=case_id, stage_key=stage_key):
+        return _no_such_task(request)
     try:
         return _task_page(request, me, case_id, stage_key)
-    except DueProcessError as exc:
-        return page(request, "message.html", 404, error=True, message=str(exc))
+    except DueProcessError:
+        return _no_such_task(request)
 
 
 def _refused(request: Request, *, case_id: str, stage_key: str, handle: str | None,
@@ -133,6 +221,12 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
         return _refused(request, case_id=case_id, stage_key=stage_key, handle=me.handle,
                         problem=Unmet("CSRF", "ASVS 4.2.2", "the form did not come from "
                                       "this portal's page (CSRF token or Origin)"), status=403)
+    if not is_assigned(handle=me.handle, case_id=case_id, stage_key=stage_key):
+        # Audited as the rule it breaks, answered as an unknown task.
+        _refused(request, case_id=case_id, stage_key=stage_key, handle=me.handle,
+                 problem=Unmet("ASSIGNED-RECORDER", "ASVS 8.2.2", f"person '{me.handle}' is "
+                               f"not assigned to stage '{stage_key}'"), status=404)
+        return _no_such_task(request)
     try:
         with session_scope() as session:
             procedure = ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
@@ -145,10 +239,11 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
                                evidence=evidence, channel=CHANNEL,
                                login=PortalLogin(me.handle, me.method))
     except Refused as refused:
-        return _task_page(request, me, case_id, stage_key,
-                          problems=[str(p) for p in refused.problems], status=422)
+        return _task_page(request, me, case_id, stage_key, problems=list(refused.problems),
+                          form=form, status=422)
     except FormProblem as exc:
-        return _task_page(request, me, case_id, stage_key, problems=[str(exc)], status=422)
-    except NotFound as exc:
-        return page(request, "message.html", 404, error=True, message=str(exc))
+        return _task_page(request, me, case_id, stage_key, form=form, status=422,
+                          problems=[Unmet("SCHEMA", "form", str(exc))])
+    except NotFound:
+        return _no_such_task(request)
     return page(request, "receipt.html", 201, me=me, item=item, case_id=case_id)

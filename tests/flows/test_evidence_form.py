@@ -19,6 +19,7 @@ from dueprocess.orchestration.evidence_form import (
 )
 from dueprocess.orchestration.gate_description import describe_gate
 from models.procedure import load_procedure
+from tests.rules.conftest import demo_request, make_facts, procedure  # noqa: F401 (fixtures)
 from tests.support import advance_to_step, form_code_for, startups
 
 PROCEDURE = load_procedure("decree-713")
@@ -37,9 +38,17 @@ def test_the_form_has_a_section_for_each_open_stage_and_nothing_else() -> None:
     sections = [n for n in form.model_fields if n not in EvidenceSubmission.COMMON_FIELDS]
     assert sections == ["public_participation", "expert_review"]
     schema = _schema(["public_participation", "expert_review"])
-    assert list(schema["properties"]) == ["recorded_by", "proof", "idempotency_key",
-                                          "public_participation", "expert_review"]
-    assert schema["required"] == ["recorded_by"]
+    assert list(schema["properties"]) == ["recorded_by", "proof", "public_participation",
+                                          "expert_review"]
+    assert schema["required"] == ["recorded_by", "proof"]  # the proof, as the rules need
+
+
+def test_the_idempotency_key_is_generated_not_shown() -> None:
+    schema = json.dumps(_schema(["risk_assessment"]))
+    assert "idempotency" not in schema.lower()
+    form = submission_form(PROCEDURE, ["risk_assessment"])
+    assert form.model_validate({"recorded_by": "liu.yang", "proof": "fc_x"}).idempotency_key \
+        is None  # the gate records under its own key (`<case>-<gate>`)
 
 
 def test_the_internal_reference_is_accepted_but_not_shown() -> None:
@@ -49,7 +58,8 @@ def test_the_internal_reference_is_accepted_but_not_shown() -> None:
     # The server checks resumes against this schema: it must let `record`'s reference in.
     assert schema.get("additionalProperties") is not False
     form = submission_form(PROCEDURE, ["risk_assessment"])
-    received = form.model_validate({"recorded_by": "liu.yang", "recorded_evidence_id": 42})
+    received = form.model_validate({"recorded_by": "liu.yang", "proof": "evidence-reference",
+                                    "recorded_evidence_id": 42})
     assert received.recorded_evidence_id == 42
 
 
@@ -60,7 +70,7 @@ def test_required_booleans_are_an_explicit_yes_or_no() -> None:
                            ("RiskAssessmentEvidenceForm", "controllable")):
         prop = definitions[section]["properties"][field]
         target = definitions[prop["$ref"].rsplit("/", 1)[1]] if "$ref" in prop else prop
-        assert target["enum"] == ["yes", "no"], (section, target)
+        assert target["enum"] == ["是", "否"], (section, target)  # the form's zh-CN
         assert field in definitions[section]["required"]
     # An optional boolean with a default stays a plain boolean (a toggle shows its default).
     participation = definitions.get("PublicParticipationEvidenceForm")
@@ -70,17 +80,96 @@ def test_required_booleans_are_an_explicit_yes_or_no() -> None:
 
 def test_a_choice_goes_back_to_the_boolean_the_evidence_schema_expects() -> None:
     form = submission_form(PROCEDURE, ["risk_assessment"])
-    risk = {**submissions.RISK, "controllable": "yes"}
-    received = form.model_validate({"recorded_by": "liu.yang", "risk_assessment": risk})
+    risk = form_values(PROCEDURE, "risk_assessment", submissions.RISK)
+    received = form.model_validate({"recorded_by": "liu.yang", "proof": "fc_x",
+                                    "risk_assessment": risk})
     data = evidence_from_form(PROCEDURE, received.model_dump(mode="json"))
     assert data["risk_assessment"]["controllable"] is True
     assert evidence_from_form(PROCEDURE, {"risk_assessment": {"controllable": "no"}})[
         "risk_assessment"]["controllable"] is False
     assert form_values(PROCEDURE, "risk_assessment", submissions.RISK)["controllable"] == (
-        "yes" if submissions.RISK["controllable"] else "no")
+        "是" if submissions.RISK["controllable"] else "否")
+    assert data["risk_assessment"] == submissions.RISK  # every choice back as stored
     # A value that is neither is left for the rules to refuse, not guessed.
     assert evidence_from_form(PROCEDURE, {"risk_assessment": {"controllable": "maybe"}})[
         "risk_assessment"]["controllable"] == "maybe"
+
+
+def test_choices_are_shown_in_words_and_go_back_to_their_values() -> None:
+    schema = json.dumps(_schema(["risk_assessment", "legality_review"]), ensure_ascii=False)
+    assert "社会稳定" in schema and "social_stability" not in schema
+    assert "合法" in schema and '"lawful"' not in schema
+    shown = form_values(PROCEDURE, "risk_assessment", submissions.RISK)
+    assert all(area not in submissions.RISK["areas"] for area in shown["areas"])
+    english = form_values(PROCEDURE, "risk_assessment", submissions.RISK, "en")
+    assert english["areas"] == [a.replace("_", " ") for a in submissions.RISK["areas"]]
+    for values in (shown, english):
+        back = evidence_from_form(PROCEDURE, {"risk_assessment": values})
+        assert back["risk_assessment"] == submissions.RISK
+
+
+def test_an_optional_field_left_empty_is_accepted() -> None:
+    form = submission_form(PROCEDURE, ["legality_review", "expert_review"])
+    legality = form_values(PROCEDURE, "legality_review", submissions.LEGALITY)
+    sent = {"recorded_by": "sun.hao", "proof": "fc_x",
+            "legality_review": {**legality, "legal_risk_statement": "", "documents": []}}
+    received = form.model_validate(sent).model_dump(mode="json")
+    data = evidence_from_form(PROCEDURE, received)["legality_review"]
+    assert "legal_risk_statement" not in data and "documents" not in data
+    from models.evidence_schemas import ExpertOpinionEvidence, LegalityReviewEvidence
+
+    LegalityReviewEvidence.model_validate(data)  # as the recorder will
+    expert = next(iter(submissions.EXPERTS.values()))
+    opinion = evidence_from_form(PROCEDURE, {"expert_review": {
+        **form_values(PROCEDURE, "expert_review", expert), "sealed_scan_sha256": ""}})
+    ExpertOpinionEvidence.model_validate(opinion["expert_review"])  # "" would fail its pattern
+
+
+# What a rule requires only given other values: optional in the form, named by the rule.
+CONDITIONAL = {("public_participation", "groups_consulted"),
+               ("public_participation", "responses"), ("expert_review", "signature_ed25519"),
+               ("collective_decision", "dissent")}
+
+
+def test_required_and_optional_match_the_rules(make_facts: Any) -> None:  # noqa: F811
+    """Each optional field of each stage's schema, left out of the demo's valid evidence:
+    refused by a rule naming it exactly when the form marks it required (or the rule
+    requires it only given other values)."""
+    from dueprocess.orchestration.evidence_form import rule_required
+    from tests.rules.test_statutory_rules import submit
+    from tests.support import VALID_STEPS
+
+    checked = set()
+    for stage, recorder, payload in VALID_STEPS:
+        if stage in checked:
+            continue
+        checked.add(stage)
+        model = PROCEDURE.stage(stage).stage_kind.evidence
+        required = dict(rule_required(PROCEDURE, stage))
+        schema = _schema([stage])
+        section = (schema.get("definitions") or schema["$defs"])[f"{model.__name__}Form"]
+        for name, info in model.model_fields.items():
+            if info.is_required() or name not in payload:
+                continue
+            without = {k: v for k, v in payload.items() if k != name}
+            problems = submit(make_facts, stage, without, recorder=recorder)
+            if (stage, name) in CONDITIONAL:
+                assert problems and name not in section.get("required", []), (stage, name)
+            elif name in required:
+                assert [p.rule for p in problems] == [required[name]], (stage, name, problems)
+                assert name in section["required"], (stage, name)
+            else:  # the demo's evidence is valid: nothing else refuses it
+                assert problems == [], (stage, name, problems)
+                assert name not in section.get("required", []), (stage, name)
+    assert {"risk_assessment", "legality_review", "publication"} <= checked
+    assert required_departments_title()
+
+
+def required_departments_title() -> bool:
+    """The field the issue names reads as required now, not "(Optional)"."""
+    schema = _schema(["risk_assessment"])
+    section = (schema.get("definitions") or schema["$defs"])["RiskAssessmentEvidenceForm"]
+    return "departments_consulted" in section["required"]
 
 
 def test_the_description_names_open_stages_assignees_deadlines_and_blocked_reasons(
@@ -115,8 +204,9 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
 
     case_id, _run_id = started_case
     run_id, key = gate(case_id)
-    bad_choice = {"recorded_by": "li.wei", "public_participation": {
-        **submissions.PARTICIPATION, "specific_groups_affected": "perhaps"}}
+    bad_choice = {"recorded_by": "li.wei", "proof": "fc_none", "public_participation": {
+        **form_values(PROCEDURE, "public_participation", submissions.PARTICIPATION),
+        "specific_groups_affected": "perhaps"}}
     refused = resume_with_input(UUID(run_id), run_input=bad_choice)
     assert refused.status.value != "ACCEPT"
     reason = str(refused.details.reason)  # type: ignore[union-attr]
@@ -125,7 +215,8 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
     advance_to_step(case_id, "public_participation")  # the published window has closed
     accepted = resume_with_input(UUID(run_id), run_input={
         "recorded_by": "li.wei",
-        "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
+        "public_participation": form_values(PROCEDURE, "public_participation",
+                                            submissions.PARTICIPATION_SHORT_WINDOW),
         "proof": form_code_for(case_id, "public_participation", "li.wei",
                                submissions.PARTICIPATION_SHORT_WINDOW)})
     assert accepted.status.value == "ACCEPT", accepted.details

@@ -13,14 +13,18 @@ from dueprocess.db import session_scope
 from dueprocess.demo import submissions
 from dueprocess.errors import Refused
 from dueprocess.orchestration.case_runs import resume_after_recording
+from dueprocess.orchestration.evidence_form import form_values
 from dueprocess.orchestration.resume import SCHEMA_NOT_STORED_YET
 from dueprocess.services.case_view import case_view
 from dueprocess.services.recording import record_evidence
 from dueprocess.stack.startup import reference_seconds
 from models.decisions import Decision
 from models.evidence import EvidenceItem, GateWait, Refusal
+from models.procedure import load_procedure
 from tests.flows.conftest import final_state, gate
 from tests.support import VALID_STEPS, advance_to_step, form_code_for, startups, token_for
+
+PROCEDURE = load_procedure("decree-713")
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -123,7 +127,8 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
         advance_to_step(case_id, "public_participation")  # the published window has closed
         accepted = client.resume_flow_run(UUID(flow_run_id), run_input={
             "recorded_by": "li.wei",
-            "public_participation": submissions.PARTICIPATION_SHORT_WINDOW,
+            "public_participation": form_values(PROCEDURE, "public_participation",
+                                                submissions.PARTICIPATION_SHORT_WINDOW),
             "proof": form_code_for(case_id, "public_participation", "li.wei",
                                    submissions.PARTICIPATION_SHORT_WINDOW)})
         assert accepted.status.value == "ACCEPT"
@@ -138,7 +143,8 @@ def test_invalid_then_valid_evidence_through_the_resume_form(
     assert counts(case_id)[0] == 0
     with get_client(sync_client=True) as client:
         client.resume_flow_run(UUID(flow_run_id), run_input={
-            "recorded_by": "li.wei", "public_participation": submissions.PARTICIPATION,
+            "recorded_by": "li.wei", "public_participation": form_values(
+                PROCEDURE, "public_participation", submissions.PARTICIPATION),
             "proof": form_code_for(case_id, "public_participation", "li.wei",
                                    submissions.PARTICIPATION)})
     # Wait for the run to reach its next gate, not the one it was just resumed from.

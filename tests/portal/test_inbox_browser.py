@@ -17,6 +17,7 @@ from dueprocess.demo import submissions
 from dueprocess.services.identity import link_oidc_subject, set_password
 from dueprocess.settings import InboxSettings
 from models.evidence import EvidenceItem
+from models.people import Person
 from tests.browser import launched_chromium, served
 from tests.portal.conftest import portal_settings
 from tests.support import advance_to_step
@@ -84,7 +85,7 @@ def test_log_in_see_the_task_and_record_evidence(page: Any, portal_url: str,
                                                  consulting_case: str, tmp_path: Path) -> None:
     advance_to_step(consulting_case, "risk_assessment")  # the report's dates have happened
     password_login(page, portal_url, "liu.yang")
-    row = page.locator("tr.task", has_text=consulting_case).filter(has_text="Risk")
+    row = page.locator("tr.task", has_text=consulting_case).filter(has_text="风险评估")
     assert row.count() == 1
     assert row.locator(".due").inner_text() != "—"  # the deadline is shown
     row.locator("a").click()
@@ -102,16 +103,33 @@ def test_log_in_see_the_task_and_record_evidence(page: Any, portal_url: str,
         "risk-report.pdf")
 
 
-def test_a_refusal_names_the_rule(page: Any, portal_url: str, consulting_case: str,
-                                  tmp_path: Path) -> None:
-    password_login(page, portal_url, "sun.hao")  # the legal reviewer, not the risk assessor
+def test_a_refusal_names_the_rule_by_the_field_and_keeps_what_was_typed(
+        page: Any, portal_url: str, consulting_case: str, tmp_path: Path) -> None:
+    advance_to_step(consulting_case, "risk_assessment")
+    password_login(page, portal_url, "liu.yang")
     page.goto(f"{portal_url}/inbox/cases/{consulting_case}/stages/risk_assessment")
     fill_risk_form(page, tmp_path)
+    page.fill("#f-departments_consulted", "")  # the rule RA-REPORT-CONTENTS needs them
     page.click("#submit-evidence")
     page.wait_for_selector("#refusal")
-    refusal = page.inner_text("#refusal")
-    assert "ASSIGNED-RECORDER" in refusal and "'sun.hao' is not assigned" in refusal
+    assert "RA-REPORT-CONTENTS" in page.inner_text("#refusal")
+    assert "RA-REPORT-CONTENTS" in page.inner_text("#problem-departments_consulted")
+    risk = submissions.RISK
+    assert page.input_value("#f-response_plan") == risk["response_plan"]
+    assert page.input_value("#f-risk_points") == "\n".join(risk["risk_points"])
+    assert page.input_value("#f-assessed_on") == risk["assessed_on"]
+    assert page.input_value("#f-level") == "low"
+    for area in risk["areas"]:
+        assert page.is_checked(f"input[name=areas][value={area}]")
     page.screenshot(path=str(tmp_path / "inbox-refusal.png"), full_page=True)
+
+
+def test_another_reviewers_task_is_not_found(page: Any, portal_url: str,
+                                             consulting_case: str) -> None:
+    password_login(page, portal_url, "sun.hao")  # the legal reviewer, not the risk assessor
+    answer = page.goto(f"{portal_url}/inbox/cases/{consulting_case}/stages/risk_assessment")
+    assert answer is not None and answer.status == 404
+    assert page.locator("#evidence-form").count() == 0
 
 
 def test_log_in_through_the_oidc_provider(page: Any, portal_url: str, provider: str,
@@ -124,5 +142,7 @@ def test_log_in_through_the_oidc_provider(page: Any, portal_url: str, provider: 
     page.fill("input[name=sub]", "li.wei@gov")
     page.click("button[type=submit]:has-text('Authorize')")
     page.wait_for_selector("#me")
-    assert page.inner_text("#me") == "li.wei"
+    with session_scope() as session:
+        name = session.exec(select(Person.name).where(Person.handle == "li.wei")).one()
+    assert page.inner_text("#me") == name
     assert consulting_case in page.inner_text("#tasks")

@@ -137,30 +137,34 @@ def form_refusal(case_id: str, key: str, by: str, proof: str | None,
     return [f"{r['rule']}: {r['message']}" for r in audit.reasons]
 
 
-def test_the_prefect_form_needs_a_proof_bound_to_the_evidence(case_id: str) -> None:
+def test_the_prefect_form_needs_a_proof_bound_to_the_case_stage_and_person(
+        case_id: str) -> None:
     # The reported hole: recorded_by alone, as anyone with access to Prefect's API sends it.
     [reason] = form_refusal(case_id, "f-1", "liu.yang", None)
     assert reason.startswith("FORM-PROOF") and "a handle alone is not accepted" in reason
     [reason] = form_refusal(case_id, "f-2", "liu.yang", "dp_" + "x" * 43)
     assert reason.startswith("FORM-PROOF")
-    # A code for other evidence, or for another person, proves nothing here.
-    other = {**submissions.RISK, "response_plan": "A different plan."}
-    code = form_code_for(case_id, "risk_assessment", "liu.yang", other)
-    [reason] = form_refusal(case_id, "f-3", "liu.yang", code)
-    assert "another case, stage, person or evidence" in reason
-    [reason] = form_refusal(case_id, "f-4", "sun.hao", code, other)
-    assert reason.startswith("FORM-PROOF")
-    # The right code is accepted once; the same code for a second submission is not.
+    # Another person's code proves nothing here.
     code = form_code_for(case_id, "risk_assessment", "liu.yang", submissions.RISK)
+    [reason] = form_refusal(case_id, "f-3", "sun.hao", code)
+    assert "another case, stage or person" in reason
+    # Evidence a rule refuses does not use the code up: the corrected evidence is
+    # recorded with it, once.
+    blank = {**submissions.RISK, "departments_consulted": []}
+    [reason] = form_refusal(case_id, "f-4", "liu.yang", code, blank)
+    assert reason.startswith("RA-REPORT-CONTENTS")
     item = form(case_id, "f-5", "liu.yang", code, submissions.RISK)
     assert item.recorded_by == "liu.yang" and item.channel == "prefect-form"
     with session_scope() as session:
         stored = session.exec(select(FormCode).where(FormCode.case_id == case_id,
                                                      FormCode.consumed_at.is_not(None))).all()  # type: ignore[union-attr]
         assert len(stored) == 1 and code not in str(stored[0])
+        # A keyed digest: not the code's plain SHA-256, which anyone could test guesses by.
+        assert stored[0].code_sha256 != hashlib.sha256(code.encode()).hexdigest()
     assert form(case_id, "f-5", "liu.yang", code, submissions.RISK).id == item.id  # a retry
+    other = {**submissions.RISK, "response_plan": "A different plan."}
     reused = form_refusal(case_id, "f-6", "liu.yang", code, other)
-    assert "another case, stage, person or evidence" in reused[0]
+    assert "the form code was already used" in reused[0]
 
 
 def test_an_expired_form_code_is_refused(case_id: str) -> None:

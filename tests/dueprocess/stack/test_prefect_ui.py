@@ -151,6 +151,9 @@ def test_the_resume_form_shows_the_gate_and_only_what_a_reviewer_fills_in(
         assert f"Case {case_id}" in body and "Blocked stages" in body
         assert "Recorded Evidence Id" not in body
         assert "Your handle" in body and "Fill in" in body
+        # The proof is required, and the idempotency key is generated, not asked for.
+        assert "Proof" in body and "Proof (Optional)" not in body
+        assert "Idempotency" not in body
         assert "Public participation" in body or "public participation" in body.lower()
         assert "Legality review" not in body.split("Blocked stages")[0]  # not open: no section
     finally:
