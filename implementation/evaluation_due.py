@@ -30,6 +30,7 @@ from sqlmodel import Session, col, func, select
 from dueprocess.clock import system_now
 from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import session_scope
+from dueprocess.i18n import Language
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
 from dueprocess.services.case_clock import clock_offsets
@@ -80,7 +81,8 @@ def _code_digest(case_id: str, secret: str) -> str:
     return secret_digest(case_id, secret)
 
 
-def send_request_code(*, case_id: str, channel_url: str, now: datetime | None = None) -> str:
+def send_request_code(*, case_id: str, channel_url: str, now: datetime | None = None,
+                      language: Language | None = None) -> str:
     """Send a one-time code to the channel a resident asking for the evaluation of
     `case_id` controls (one live code per canonical channel: a new one replaces the last);
     returns the channel in privacy form."""
@@ -105,8 +107,7 @@ def send_request_code(*, case_id: str, channel_url: str, now: datetime | None = 
 
     return send_code_to(
         channel_url=channel_url, issue=issue, rule="EVAL-REQUEST-VERIFIED", rules=RULES,
-        title=f"Case {case_id}: your code to ask for an evaluation",
-        purpose=f"to ask for the evaluation of the decision of case {case_id}")
+        language=language, case_id=case_id)
 
 
 def request_count(session: Session, case_id: str) -> int:

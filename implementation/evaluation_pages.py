@@ -14,7 +14,7 @@ from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_evaluation_settings
 from dueprocess.web.forms import FormPairs, form_answer, message
 from dueprocess.web.i18n import words
-from dueprocess.web.language import language_query
+from dueprocess.web.language import chosen_language, language_query
 from dueprocess.web.rendering import page
 from implementation.evaluation_due import after_decision, confirm_request, send_request_code
 
@@ -41,7 +41,8 @@ async def code_post(request: Request, case_id: CaseId) -> Response:
     _ = words(request)
 
     def send(pairs: FormPairs) -> str:
-        channel = send_request_code(case_id=case_id, channel_url=dict(pairs).get("url", ""))
+        channel = send_request_code(case_id=case_id, channel_url=dict(pairs).get("url", ""),
+                                    language=chosen_language(request))
         return _("A code was sent to {channel}; it is valid for 15 minutes.").format(
             channel=channel)
 

@@ -31,12 +31,14 @@ from sqlmodel import Session, col, select
 from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused
+from dueprocess.i18n import Language
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
 from dueprocess.settings import get_code_settings, get_notify_settings
 from ledger import utc_timestamp
 from models.one_time_codes import CodeGuesses
 from notifications.delivery import quiet_apprise
+from notifications.render import code_message
 from notifications.transport.channels import (
     InvalidChannel,
     check_subscriber_url,
@@ -145,11 +147,13 @@ def _path(url: str) -> str:
 # Delivery ----------------------------------------------------------------------------
 
 
-def send_code_to(*, channel_url: str, issue: Callable[[str], str], title: str,
-                 purpose: str, rule: str, rules: str) -> str:
+def send_code_to(*, channel_url: str, issue: Callable[[str], str], rule: str, rules: str,
+                 language: Language | None = None, ballot_id: int | None = None,
+                 case_id: str | None = None) -> str:
     """Check the channel, have `issue(canonical channel)` store a code and return it, and
-    deliver it; returns the channel in privacy form. A delivery that fails is refused as
-    `rule` of the caller's `rules`."""
+    deliver it in `language` (the notices' language if None), for a ballot or for asking
+    for a case's evaluation; returns the channel in privacy form. A delivery that fails
+    is refused as `rule` of the caller's `rules`."""
     settings = get_notify_settings()
     plugin = check_subscriber_url(channel_url, schemes=settings.notify_subscriber_schemes,
                                   allow_private=settings.notify_allow_private_targets)
@@ -157,8 +161,10 @@ def send_code_to(*, channel_url: str, issue: Callable[[str], str], title: str,
                                    plus_tags=get_code_settings().code_email_plus_tags))
     quiet_apprise()
     try:
-        ok = plugin.notify(title=title, body=f"Your one-time code {purpose}: {code} (valid "
-                                             f"{int(CODE_TTL.total_seconds() // 60)} minutes).")
+        sent = code_message(code=code, minutes=int(CODE_TTL.total_seconds() // 60),
+                            language=language or settings.notify_language,
+                            ballot_id=ballot_id, case_id=case_id)
+        ok = plugin.notify(title=sent.subject, body=sent.text)
     except Exception:
         ok = False
     if not ok:

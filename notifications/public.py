@@ -29,6 +29,6 @@ from notifications.render import code_message
 from notifications.subscriptions import confirm, subscribe, unsubscribe
 
 __all__ = ["CODE_TTL", "GUESSES_COUNTED", "CodeRefused", "canonical_channel", "case_url",
-           "code_message", "code_text", "confirm", "count_guesses", "digest_matches", "guesses_spent",
-           "log_counted_guesses", "log_finished_minutes", "new_code", "parse_code",
+           "code_message", "code_text", "confirm", "count_guesses", "digest_matches",
+           "guesses_spent", "log_counted_guesses", "log_finished_minutes", "new_code", "parse_code",
            "secret_digest", "send_code_to", "subscribe", "unsubscribe"]

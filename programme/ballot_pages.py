@@ -20,7 +20,7 @@ from dueprocess.errors import NotFound
 from dueprocess.web.errors import BadEncoding
 from dueprocess.web.forms import FormPairs, form_answer, message
 from dueprocess.web.i18n import words
-from dueprocess.web.language import language_query
+from dueprocess.web.language import chosen_language, language_query
 from dueprocess.web.rendering import page
 from models.programme import Ballot, Proposal, Roll, Vote
 from programme.ballots import (
@@ -98,7 +98,8 @@ async def code_post(request: Request, ballot_id: BallotId) -> Response:
     _ = words(request)
 
     def send(pairs: FormPairs) -> str:
-        channel = send_code(ballot_id=ballot_id, channel_url=dict(pairs).get("url", ""))
+        channel = send_code(ballot_id=ballot_id, channel_url=dict(pairs).get("url", ""),
+                            language=chosen_language(request))
         return _("A code was sent to {channel}; it is valid for 15 minutes.").format(
             channel=channel)
 

@@ -27,6 +27,7 @@ from dueprocess.clock import system_now
 from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import session_scope
 from dueprocess.errors import NotFound, Refused
+from dueprocess.i18n import Language
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.identity import get_person, identity_problems, require_official
 from dueprocess.services.refusal_audit import audited
@@ -222,10 +223,11 @@ def close_ballot_as(*, ballot_id: int, actor: str, token: str | None, channel: s
         return counts
 
 
-def send_code(*, ballot_id: int, channel_url: str) -> str:
-    """Issue a one-time code for the voter controlling `channel_url` and deliver it there;
-    returns the channel in privacy form. That is the public roll's verification."""
+def send_code(*, ballot_id: int, channel_url: str, language: Language | None = None) -> str:
+    """Issue a one-time code for the voter controlling `channel_url` and deliver it there,
+    in the voter's `language`; returns the channel in privacy form. That is the public
+    roll's verification."""
     return send_code_to(
-        channel_url=channel_url, title=f"Ballot #{ballot_id}: your voting code",
-        purpose=f"for ballot #{ballot_id}", rule="VOTE-VERIFIED", rules=RULES,
+        channel_url=channel_url, language=language, ballot_id=ballot_id,
+        rule="VOTE-VERIFIED", rules=RULES,
         issue=lambda canonical: issue_code(ballot_id=ballot_id, channel_url=canonical))

@@ -60,6 +60,7 @@ from models.programme import (
     Roll,
     ballot_chain,
 )
+from notifications.public import code_message
 from programme.ballots import cast_public_vote, close_ballot_as, open_ballot_as, send_code
 from programme.list_case import list_of_case, open_list_case_as
 from programme.participation import participation_evidence
@@ -130,8 +131,10 @@ def _vote(console: Console, options: list[int], receiver: Any) -> int:
     for voter, picks in zip(range(VOTERS), CHOICES, strict=True):
         url = f"json://127.0.0.1:{receiver.port}/voter-{voter}"
         send_code(ballot_id=ballot.id, channel_url=url)
-        sent = [m for m in receiver.accepted if m["title"].startswith(f"Ballot #{ballot.id}")]
-        code = re.findall(r": (\d+-\d{8}) ", sent[-1]["message"])[-1]
+        subject = code_message(code="", minutes=0, language=get_notify_settings().notify_language,
+                               ballot_id=ballot.id).subject
+        sent = [m for m in receiver.accepted if m["title"] == subject]
+        code = re.findall(r"\b(\d+-\d{8})\b", sent[-1]["message"])[-1]
         cast_public_vote(ballot_id=ballot.id, code=code, choices=[options[i] for i in picks])
     console.print(f"  ballot #{ballot.id}: {VOTERS} residents got a one-time code through "
                   "Apprise and voted (each under a keyed pseudonym)")
