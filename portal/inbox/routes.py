@@ -24,11 +24,13 @@ from dueprocess.services.identity import ARTICLE, PortalLogin
 from dueprocess.services.recording import record_evidence
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
 from dueprocess.settings import get_settings
+from dueprocess.web.guards import allow_own_scripts
 from models.base import utcnow
 from models.people import Assignment, Person
 from models.procedure import ProcedureDefinition
 from portal.inbox.auth import page
 from portal.inbox.forms import FormProblem, evidence_from_form, form_fields
+from portal.inbox.prefill import prefill
 from portal.inbox.sessions import InboxSession, csrf_ok, current_session, same_origin
 from portal.queries import case_detail
 
@@ -87,11 +89,13 @@ def _task_page(request: Request, me: InboxSession, case_id: str, stage_key: str,
     if stage_key not in procedure.stage_keys:
         raise NotFound(f"stage '{stage_key}' is not a stage of case {case_id}")
     stage = procedure.stage(stage_key)
-    return page(request, "task.html", status, me=me, case=detail, stage=stage,
-                state=next(s for s in detail.stages if s.key == stage_key),
-                fields=form_fields(stage.stage_kind.evidence), problems=problems or [],
-                draft=detail.drafts[-1] if detail.drafts else None,
-                max_document_bytes=get_settings().max_document_bytes)
+    known = prefill(case_id=case_id, stage_key=stage_key, handle=me.handle)
+    return allow_own_scripts(page(  # the expert's form signs with inbox-sign.js
+        request, "task.html", status, me=me, case=detail, stage=stage,
+        state=next(s for s in detail.stages if s.key == stage_key),
+        fields=form_fields(stage.stage_kind.evidence, prefill=known), problems=problems or [],
+        draft=detail.drafts[-1] if detail.drafts else None,
+        max_document_bytes=get_settings().max_document_bytes))
 
 
 @router.get("/cases/{case_id}/stages/{stage_key}", response_class=HTMLResponse)
@@ -139,8 +143,9 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
         if stage_key not in procedure.stage_keys:
             raise NotFound(f"stage '{stage_key}' is not a stage of case {case_id}")
         model = procedure.stage(stage_key).stage_kind.evidence
-        evidence = await evidence_from_form(
-            model, form, max_document_bytes=get_settings().max_document_bytes)
+        evidence = await evidence_from_form(  # the server fills in what it holds itself
+            model, form, max_document_bytes=get_settings().max_document_bytes,
+            prefill=prefill(case_id=case_id, stage_key=stage_key, handle=me.handle))
         item = record_evidence(case_id=case_id, stage_key=stage_key, recorded_by=me.handle,
                                evidence=evidence, channel=CHANNEL,
                                login=PortalLogin(me.handle, me.method))
