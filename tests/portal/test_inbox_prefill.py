@@ -91,6 +91,13 @@ def test_the_experts_form_comes_from_the_register_and_the_case_clock(
     advance_to_step(consulting_case, "expert_review")  # case clock: 2026-10-12
     login(inbox, "prof.chen")
     page, csrf = form_page(inbox, consulting_case, "expert_review")
+    # The page may run the portal's own signing script, and no inline one; others none.
+    policy = inbox.get(f"/inbox/cases/{consulting_case}/stages/expert_review").headers[
+        "content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline'; img" in policy
+    assert "script-src" not in inbox.get("/").headers["content-security-policy"]
+    assert "x-dueprocess-own-scripts" not in inbox.get("/inbox").headers
+    assert inbox.get("/inbox/sign.js").headers["content-type"].startswith("text/javascript")
     assert known(page, "expert_name") == "Chen Jie"
     assert known(page, "affiliation") == "Beijing Jiaotong University"
     assert known(page, "signed_on") == "2026-10-12"
