@@ -119,7 +119,7 @@ def form_fields(model: type[BaseModel], *, prefill: Prefill | None = None) -> li
     if known.opinions:  # opinions received elsewhere (letters, hearings) keep a JSON field
         typed.append(FormField(
             name="responses", title=N_("Answers to opinions received outside the portal"),
-            widget="json", required=False,
+            widget="elsewhere", required=False,
             description=N_('A JSON list: [{"cluster": "…", "opinions": 3, "response": '
                            '"adopted", "reason": "…"}]')))
     if known.signing:
@@ -229,7 +229,7 @@ async def evidence_from_form(model: type[BaseModel], form: FormData, *,
                 raise FormProblem(f"{f.name}: '{text}' is not a number") from None
         elif f.widget == "lines":
             evidence[f.name] = [line.strip() for line in text.splitlines() if line.strip()]
-        elif f.widget == "json":
+        elif f.widget in ("json", "elsewhere"):
             try:
                 evidence[f.name] = json.loads(text)
             except json.JSONDecodeError as exc:

@@ -173,6 +173,8 @@ def _for_kind(session: Session, facts: CaseFacts, *, kind: str, stage_key: str,
             known.append(_known("expert_name", person.name, REGISTER))
             if person.unit:
                 known.append(_known("affiliation", person.unit, REGISTER))
+            if person.expertise:
+                known.append(_known("field_of_expertise", person.expertise, REGISTER))
         return Prefill(known={k.name: k for k in known}, signing=True)
     if kind == "public_participation":
         return _participation(session, facts)

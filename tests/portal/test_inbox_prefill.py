@@ -36,7 +36,7 @@ from tests.portal.conftest import portal_settings
 from tests.support import VALID_STEPS, admin_token, advance_to_step, record_steps, token_for
 
 PASSWORD = "a long inbox password"
-JUDGEMENT = {"field_of_expertise": "traffic engineering", "direct_interest": "false",
+JUDGEMENT = {"direct_interest": "false",
              "conclusion": "supports_with_changes",
              "opinion": "Monitor displacement\r\ninto residential lanes."}
 
@@ -100,19 +100,22 @@ def test_the_experts_form_comes_from_the_register_and_the_case_clock(
     assert inbox.get("/inbox/sign.js").headers["content-type"].startswith("text/javascript")
     assert known(page, "expert_name") == "Chen Jie"
     assert known(page, "affiliation") == "Beijing Jiaotong University"
+    assert known(page, "field_of_expertise") == "traffic engineering"
     assert known(page, "signed_on") == "2026-10-12"
-    for shown in ("expert_name", "affiliation", "signed_on", "sealed_scan_sha256",
+    for shown in ("expert_name", "affiliation", "field_of_expertise", "signed_on",
+                  "sealed_scan_sha256",
                   "signature_ed25519\" id=\"f-sig"):
         assert f'name="{shown}"' not in page  # nothing to type, nothing read back
     assert 'type="hidden" name="signature_ed25519"' in page  # filled in by the page's script
-    assert 'name="sealed_scan"' in page and 'name="field_of_expertise"' in page
+    assert 'name="sealed_scan"' in page and 'name="conclusion"' in page
     # zh-CN by default, from the schema's titles through the catalogue; English on request.
     assert gettext("zh-CN", "Affiliation") in page and ">Affiliation<" not in page
     english, _ = form_page(inbox, consulting_case, "expert_review", "?lang=en")
-    assert ">Affiliation<" in english and "Field of expertise" in english
+    assert ">Affiliation<" in english and ">Field of expertise<" in english
 
     scan = b"%PDF-1.4 signed and sealed opinion of Chen Jie"
     forged = {"expert_name": "Somebody Else", "affiliation": "Nowhere",
+              "field_of_expertise": "astrology",
               "signed_on": "2026-09-02", "sealed_scan_sha256": "0" * 64}
     recorded = inbox.post(f"/inbox/cases/{consulting_case}/stages/expert_review",
                           data={**JUDGEMENT, **forged, "csrf": csrf},
@@ -120,8 +123,9 @@ def test_the_experts_form_comes_from_the_register_and_the_case_clock(
     assert recorded.status_code == 201, recorded.text
     [item] = stored(consulting_case, "expert_review")
     payload = item.payload
-    assert (payload["expert_name"], payload["affiliation"], payload["signed_on"]) == (
-        "Chen Jie", "Beijing Jiaotong University", "2026-10-12")
+    assert (payload["expert_name"], payload["affiliation"], payload["field_of_expertise"],
+            payload["signed_on"]) == ("Chen Jie", "Beijing Jiaotong University",
+                                      "traffic engineering", "2026-10-12")
     assert payload["sealed_scan_sha256"] == hashlib.sha256(scan).hexdigest()
     assert [d["filename"] for d in payload["documents"]] == ["sealed.pdf"]
     assert payload["opinion"] == "Monitor displacement\ninto residential lanes."
@@ -144,7 +148,7 @@ def test_an_opinion_signed_over_the_servers_bytes_is_accepted_another_key_refuse
     payload = base64.b64decode(answer.json()["payload"])
     expected = ExpertOpinionEvidence.model_validate({
         "expert_name": "Zhou Lan", "affiliation": "Beijing Transport Institute",
-        "field_of_expertise": "traffic engineering", "direct_interest": False,
+        "field_of_expertise": "public finance", "direct_interest": False,
         "conclusion": "opposes", "opinion": "Monitor displacement\ninto residential lanes.",
         "signed_on": "2026-10-12"}).signed_bytes()
     assert payload == expected and answer.json()["text"] == expected.decode()

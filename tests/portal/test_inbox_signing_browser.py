@@ -63,7 +63,6 @@ def open_form(page: Any, portal_url: str, case_id: str, handle: str) -> None:
 
 def judge(page: Any) -> None:
     """What the expert types: judgement only."""
-    page.fill("#f-field_of_expertise", "public finance")
     page.select_option("#f-direct_interest", "false")
     page.select_option("#f-conclusion", "opposes")
     page.fill("#f-opinion", "Revenue use is not ring-fenced;\npublish it.")
@@ -100,7 +99,8 @@ def test_the_expert_signs_with_a_key_file_in_chromium(page: Any, portal_url: str
     item = recorded_opinion(consulting_case, "dr.zhou")
     assert item is not None
     opinion = ExpertOpinionEvidence.model_validate(item.payload)
-    assert opinion.expert_name == "Zhou Lan" and opinion.opinion.endswith("\npublish it.")
+    assert (opinion.expert_name, opinion.field_of_expertise) == ("Zhou Lan", "public finance")
+    assert opinion.opinion.endswith("\npublish it.")
     assert opinion.signature_ed25519 and signatures.verify(
         signatures.public_key_of(key), opinion.signed_bytes(), opinion.signature_ed25519)
 
