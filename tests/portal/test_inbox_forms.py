@@ -30,7 +30,8 @@ ROSTER = Prefill(known={"head": Known("head", "lin.mayor", "Mayor Lin", "")},
 
 
 def built(model: Any, prefill: Prefill, pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    return asyncio.run(evidence_from_form(model, FormData(pairs), max_document_bytes=1000,
+    form = FormData([(name, value) for name, value in pairs])  # str | UploadFile values
+    return asyncio.run(evidence_from_form(model, form, max_document_bytes=1000,
                                           prefill=prefill))
 
 
