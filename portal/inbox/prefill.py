@@ -160,37 +160,38 @@ def _roster(facts: CaseFacts, fraction: float) -> Roster:
                   quorum=int(len(members) * fraction) + 1)
 
 
+# The date of the act is the date it is recorded in the inbox: the case clock's.
+RECORDING_DATES = {"expert_review": "signed_on", "risk_assessment": "assessed_on",
+                   "legality_review": "issued_on", "assignment": "assigned_on",
+                   "recommendation_reply": "replied_on", "decision_evaluation": "concluded_on"}
+
+
+def _day(name: str, value: date, source: str = CASE_CLOCK) -> Known:
+    return Known(name, value.isoformat(), value.isoformat(), source)
+
+
 def _for_kind(session: Session, facts: CaseFacts, *, kind: str, stage_key: str,
               handle: str, today: date) -> Prefill:
-    def day(name: str, value: date | None = today, source: str = CASE_CLOCK) -> Known:
-        return Known(name, value.isoformat(), value.isoformat(), source) if value else \
-            Known(name, None, "—", source)
-
+    known: list[Known] = []
     person = facts.people.get(handle)
-    if kind == "expert_review":
-        known = [day("signed_on")]
-        if person is not None:
-            known.append(_known("expert_name", person.name, REGISTER))
-            if person.unit:
-                known.append(_known("affiliation", person.unit, REGISTER))
-            if person.expertise:
-                known.append(_known("field_of_expertise", person.expertise, REGISTER))
-        return Prefill(known={k.name: k for k in known}, signing=True)
+    if kind == "expert_review" and person is not None:
+        known.append(_known("expert_name", person.name, REGISTER))
+        known += [_known(name, value, REGISTER) for name, value in (
+            ("affiliation", person.unit), ("field_of_expertise", person.expertise)) if value]
+    opened = facts.stage_opened_on(stage_key)
+    if kind == "legality_review" and opened is not None:
+        known.append(_day("received_on", opened, STAGE_OPENED))
+    if kind in RECORDING_DATES:  # shown after who records it
+        known.append(_day(RECORDING_DATES[kind], today))
     if kind == "public_participation":
         return _participation(session, facts)
     if kind == "collective_decision":
         fraction = facts.procedure.stage(stage_key).gate_params.quorum_fraction  # type: ignore[attr-defined]
-        roster = _roster(facts, fraction)
-        head = next((m for m in roster.members if m.head), None)
-        return Prefill(roster=roster, known={} if head is None else {
-            "head": _known("head", head.handle, REGISTER, shown=head.name)})
-    dated = {"risk_assessment": ["assessed_on"], "legality_review": ["issued_on"],
-             "assignment": ["assigned_on"], "recommendation_reply": ["replied_on"],
-             "decision_evaluation": ["concluded_on"]}.get(kind, [])
-    known = [day(name) for name in dated]
-    if kind == "legality_review" and facts.stage_opened_on(stage_key) is not None:
-        known.append(day("received_on", facts.stage_opened_on(stage_key), STAGE_OPENED))
-    return Prefill(known={k.name: k for k in known if k.value is not None})
+        head = facts.organ_head  # None when the register has none, or several
+        if head is not None:
+            known.append(_known("head", head.handle, REGISTER, shown=head.name))
+        return Prefill(known={k.name: k for k in known}, roster=_roster(facts, fraction))
+    return Prefill(known={k.name: k for k in known}, signing=kind == "expert_review")
 
 
 def prefill(*, case_id: str, stage_key: str, handle: str) -> Prefill:

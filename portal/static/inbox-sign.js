@@ -46,7 +46,7 @@
   }
 
   document.getElementById("make-browser-key").addEventListener("click", async () => {
-    if (await storedPair() && !confirm(box.dataset.replace || "Replace the key of this browser?")) {
+    if (await storedPair() && !confirm(box.dataset.replace)) {
       return;
     }
     // extractable=false: the private key can sign here but can never be read out.
