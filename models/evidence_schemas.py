@@ -14,13 +14,17 @@ from typing import Literal, Protocol, runtime_checkable
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from models.evidence_titles import field_title
+
 Text = Field(min_length=1, max_length=20_000)
 HANDLE = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
 class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Titles are English msgids (models.evidence_titles), translated where a form shows them.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              field_title_generator=field_title)
 
 
 class DocumentIn(Schema):

@@ -44,6 +44,8 @@ class PersonBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(min_length=1, max_length=64, description="e.g. legal_reviewer, expert")
     unit: str = Field(default="", max_length=200, description="Department or institution")
+    expertise: str = Field(default="", max_length=200,
+                           description="An expert's field of expertise (filled into opinions)")
 
 
 class PersonCreate(PersonBase):

@@ -73,6 +73,7 @@ def people_add(
     handle: str, name: Annotated[str, typer.Option()],
     role: Annotated[str, typer.Option(help="e.g. expert, legal_reviewer, organ_member")],
     unit: Annotated[str, typer.Option(help="Department, institution or organ")] = "",
+    expertise: Annotated[str, typer.Option(help="An expert's field of expertise")] = "",
     public_key: Annotated[Path | None, typer.Option(help="Ed25519 public key file")] = None,
     token: Token = None,
 ) -> None:
@@ -81,7 +82,7 @@ def people_add(
     from models.people import PersonCreate
 
     person = _validated(PersonCreate, {
-        "handle": handle, "name": name, "role": role, "unit": unit,
+        "handle": handle, "name": name, "role": role, "unit": unit, "expertise": expertise,
         "public_key": _text(public_key, "--public-key") if public_key else None,
     }, "person")
     ready()

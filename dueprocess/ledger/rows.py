@@ -167,7 +167,9 @@ def _credential(row: Credential) -> dict[str, Any]:
 
 
 def _person(row: Person) -> dict[str, Any]:
+    # An expert's field only when registered, so that records logged before it still verify.
     return {"handle": row.handle, "name": row.name, "role": str(row.role), "unit": row.unit,
+            **({"expertise": row.expertise} if row.expertise else {}),
             "created_at": _when(row.created_at)}
 
 

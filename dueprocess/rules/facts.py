@@ -40,6 +40,7 @@ class PersonFact:
     name: str
     role: str
     unit: str = ""
+    expertise: str = ""  # an expert's field, from the register
     public_keys: tuple[str, ...] = ()  # active Ed25519 keys, base64 of the 32 key bytes
 
 

@@ -89,9 +89,9 @@ def _initiation(case: DecisionCase) -> tuple[ProposalCreate | None, tuple[Consul
 def _people(session: Session, case: DecisionCase, handles: set[str]) -> dict[str, PersonFact]:
     """The people the rules may ask about: assigned, declared, the opener, whoever is acting,
     and the members of the decision organ (people of an organ role whose unit is the organ)."""
-    rows = session.execute(  # five columns: beyond sqlmodel's typed select overloads
+    rows = session.execute(  # six columns: beyond sqlmodel's typed select overloads
         sa.select(col(Person.handle), col(Person.name), col(Person.role), col(Person.unit),
-                  col(Credential.public_key))
+                  col(Person.expertise), col(Credential.public_key))
         .outerjoin(Credential, (col(Credential.person_id) == col(Person.id))
                    & (col(Credential.kind) == CredentialKind.ED25519)
                    & col(Credential.revoked_at).is_(None))
@@ -100,8 +100,9 @@ def _people(session: Session, case: DecisionCase, handles: set[str]) -> dict[str
         .order_by(col(Person.handle), col(Credential.id))
     )
     people: dict[str, PersonFact] = {}
-    for handle, name, role, unit, key in rows:
-        known = people.get(handle) or PersonFact(handle=handle, name=name, role=role, unit=unit)
+    for handle, name, role, unit, expertise, key in rows:
+        known = people.get(handle) or PersonFact(handle=handle, name=name, role=role, unit=unit,
+                                                 expertise=expertise)
         people[handle] = replace(known, public_keys=(*known.public_keys, key)) if key else known
     return people
 

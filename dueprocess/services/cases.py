@@ -104,7 +104,7 @@ def register_person(session: Session, listed: PersonCreate) -> Person:
     """
     values: dict[str, Any] = {"handle": listed.handle, "name": listed.name,
                               "role": listed.role.value, "unit": listed.unit,
-                              "created_at": utcnow()}
+                              "expertise": listed.expertise, "created_at": utcnow()}
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         from sqlalchemy.dialects import postgresql, sqlite  # deferred: costs `status` 35 ms

@@ -1,7 +1,9 @@
 """What every request to the portal meets before a router sees it (pure ASGI middleware).
 
 - `SecurityHeaders`: a Content-Security-Policy without scripts and friends on every answer,
-  refusals included.
+  refusals included; a page that ships the portal's own script (the inbox's signing)
+  opts in with `allow_own_scripts`, which permits scripts and fetches from this origin only
+  (never inline).
 - `CrossSiteGuard`: a write (POST: the only method a cross-site form can send, and the
   only one the portal takes) must come from the portal's own pages:
   `Sec-Fetch-Site: cross-site` (or `same-site`) is refused, and so is an `Origin` (or,
@@ -33,6 +35,8 @@ log = logging.getLogger("dueprocess.web.guards")
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
+OWN_SCRIPTS = b"x-dueprocess-own-scripts"  # set by a page, consumed here, never sent
+OWN_SCRIPTS_CSP = CSP + "; script-src 'self'; connect-src 'self'"
 WRITES = frozenset({"POST"})  # other methods need a CORS preflight, which the portal denies
 ACCEPTED_FETCH_SITES = frozenset({"same-origin", "none"})  # "none": typed or bookmarked
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -50,11 +54,14 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in (b"content-security-policy",
+                given = message.get("headers", [])
+                scripts = any(k.lower() == OWN_SCRIPTS for k, _ in given)
+                headers = [(k, v) for k, v in given
+                           if k.lower() not in (b"content-security-policy", OWN_SCRIPTS,
                                                 b"x-content-type-options", b"referrer-policy")]
                 if not docs:  # the API docs page loads Swagger UI's scripts
-                    headers.append((b"content-security-policy", CSP.encode()))
+                    policy = OWN_SCRIPTS_CSP if scripts else CSP
+                    headers.append((b"content-security-policy", policy.encode()))
                 # `same-origin`: other sites learn nothing of the page a link was on, and
                 # the portal's own forms keep their Origin (with `no-referrer` a browser
                 # sends `Origin: null`, which the cross-site check must refuse).
@@ -64,6 +71,12 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def allow_own_scripts(response: Response) -> Response:
+    """Let `response` (a page) run the portal's own script files; inline ones stay refused."""
+    response.headers[OWN_SCRIPTS.decode()] = "1"
+    return response
 
 
 def origin_of(url: str) -> str | None:

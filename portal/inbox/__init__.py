@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.inbox import api, auth, routes
+from portal.inbox import api, auth, routes, signing
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(routes.router)
 router.include_router(api.router)
+router.include_router(signing.router)
 
 __all__ = ["router"]

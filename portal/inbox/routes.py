@@ -30,12 +30,14 @@ from dueprocess.services.identity import ARTICLE, PortalLogin
 from dueprocess.services.recording import record_evidence
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
 from dueprocess.settings import get_settings
+from dueprocess.web.guards import allow_own_scripts
 from dueprocess.web.i18n import words
 from models.base import utcnow
 from models.people import Assignment, Person
 from models.procedure import ProcedureDefinition
 from portal.inbox.auth import page
 from portal.inbox.forms import FormField, FormProblem, evidence_from_form, form_fields
+from portal.inbox.prefill import prefill
 from portal.inbox.sessions import InboxSession, csrf_ok, current_session, same_origin
 from portal.queries import case_detail
 
@@ -169,15 +171,17 @@ def _task_page(request: Request, me: InboxSession, case_id: str, stage_key: str,
     if stage_key not in procedure.stage_keys:
         raise NotFound(f"stage '{stage_key}' is not a stage of case {case_id}")
     stage = procedure.stage(stage_key)
-    fields = form_fields(stage.stage_kind.evidence)
+    known = prefill(case_id=case_id, stage_key=stage_key, handle=me.handle)
+    fields = form_fields(stage.stage_kind.evidence, prefill=known)
     field_problems, general = problems_by_field(problems or [], fields)
-    return page(request, "task.html", status, me=me, case=detail, stage=stage,
-                state=next(s for s in detail.stages if s.key == stage_key),
-                fields=fields, problems=[str(p) for p in problems or []],
-                field_problems=field_problems, general_problems=general,
-                values=typed_values(form),
-                draft=detail.drafts[-1] if detail.drafts else None,
-                max_document_bytes=get_settings().max_document_bytes)
+    return allow_own_scripts(page(  # the expert's form signs with inbox-sign.js
+        request, "task.html", status, me=me, case=detail, stage=stage,
+        state=next(s for s in detail.stages if s.key == stage_key),
+        fields=fields, problems=[str(p) for p in problems or []],
+        field_problems=field_problems, general_problems=general,
+        values=typed_values(form),
+        draft=detail.drafts[-1] if detail.drafts else None,
+        max_document_bytes=get_settings().max_document_bytes))
 
 
 @router.get("/cases/{case_id}/stages/{stage_key}", response_class=HTMLResponse)
@@ -233,8 +237,9 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
         if stage_key not in procedure.stage_keys:
             raise NotFound(f"stage '{stage_key}' is not a stage of case {case_id}")
         model = procedure.stage(stage_key).stage_kind.evidence
-        evidence = await evidence_from_form(
-            model, form, max_document_bytes=get_settings().max_document_bytes)
+        evidence = await evidence_from_form(  # the server fills in what it holds itself
+            model, form, max_document_bytes=get_settings().max_document_bytes,
+            prefill=prefill(case_id=case_id, stage_key=stage_key, handle=me.handle))
         item = record_evidence(case_id=case_id, stage_key=stage_key, recorded_by=me.handle,
                                evidence=evidence, channel=CHANNEL,
                                login=PortalLogin(me.handle, me.method))

@@ -95,8 +95,10 @@ def test_a_password_login_starts_a_strict_expiring_session(inbox: TestClient,
     assert task_path(consulting_case) in page.text
     assert re.search(r'class="due">[^<]*\d{4}[^<]*\d\d:\d\d', page.text)
     task = inbox.get(task_path(consulting_case))
-    for field in ("risk_points", "controllable", "assessed_on", "documents"):
+    for field in ("risk_points", "controllable", "documents"):
         assert f'name="{field}"' in task.text
+    # The date of recording comes from the case clock: shown, never an input.
+    assert 'id="k-assessed_on"' in task.text and 'name="assessed_on"' not in task.text
     assert 'type="file"' in task.text and "Draft v1" in task.text
 
 

@@ -75,7 +75,7 @@ def fill_risk_form(page: Any, tmp_path: Path) -> None:
     page.fill("#f-departments_consulted", "\n".join(risk["departments_consulted"]))
     page.select_option("#f-controllable", "true")
     page.select_option("#f-level", "low")
-    page.fill("#f-assessed_on", risk["assessed_on"])
+    assert page.inner_text("#k-assessed_on .value")  # from the case clock, not typed
     report = tmp_path / "risk-report.pdf"
     report.write_bytes(b"%PDF-1.4\n% risk assessment report\n")
     page.set_input_files("#f-documents", str(report))
