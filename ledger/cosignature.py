@@ -185,7 +185,7 @@ def add_signature_lines(note: str, lines: list[str]) -> str:
 def parse_vkey(text: str) -> WitnessKey:
     """A witness verifier key `name+keyid+base64(0x04 ‖ key)`; `CosignatureError` says
     which part is wrong."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise CosignatureError(f"witness key {text!r}: expected name+keyid+base64 key")
     name, key_hash, blob = parts
@@ -227,7 +227,7 @@ def load_witness_signer(path: Path) -> WitnessSigner:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise CosignatureError(f"--key {path}: cannot read ({exc})") from None
-    parts = text.removeprefix(_PRIVATE_PREFIX).split("+")
+    parts = text.removeprefix(_PRIVATE_PREFIX).split("+", 2)
     if not text.startswith(_PRIVATE_PREFIX) or len(parts) != 3:
         raise CosignatureError(f"--key {path}: not a witness key "
                                "(PRIVATE+KEY+name+keyid+base64)")

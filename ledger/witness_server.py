@@ -69,7 +69,7 @@ class Answer:
 
 def parse_log_vkey(text: str) -> tuple[str, Ed25519PublicKey]:
     """(origin, key) of a log's note verifier key; `CosignatureError` names the problem."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise CosignatureError(f"log key {text!r}: expected origin+keyid+base64 key")
     origin, key_hash, blob = parts
