@@ -42,8 +42,8 @@ def upgrade() -> None:
         for action in ("UPDATE", "DELETE"):
             op.execute(
                 f"CREATE TRIGGER witnesscosignature_refuse_{action.lower()} BEFORE {action} ON "
-                "witnesscosignature BEGIN SELECT RAISE(ABORT, 'witnesscosignature is "
-                "append-only'); END"
+                f"witnesscosignature BEGIN SELECT RAISE(ABORT, 'witnesscosignature is "
+                f"append-only; {action} refused'); END"
             )
 
 

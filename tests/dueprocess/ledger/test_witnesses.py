@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from dueprocess.commands.app import build_cli
@@ -197,6 +198,19 @@ def test_bad_cosignatures_are_refused_with_their_reason_and_never_replace_good_o
                               w1.public, size=newer.tree_size)
     assert store_cosignature(newer.tree_size, later) is False  # one per checkpoint: kept
     assert cosigned_note_line(newer.tree_size, w1.name) == good
+
+
+@pytest.mark.parametrize("statement", ["UPDATE witnesscosignature SET line = line",
+                                       "DELETE FROM witnesscosignature"])
+def test_cosignatures_are_append_only(witnesses: list[Witness], statement: str) -> None:
+    grow(1)
+    sth = publish_tree_head()
+    assert sth is not None and len(held(sth.tree_size)) == 2
+    action = statement.split()[0]
+    with pytest.raises(IntegrityError, match=f"witnesscosignature is append-only; {action} "
+                                             "refused"), session_scope() as session:
+        session.connection().execute(text(statement))
+    assert len(held(sth.tree_size)) == 2
 
 
 def cosigned_note_line(size: int, name: str) -> str:
