@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ledger.cosignature import CosignatureError, parse_vkey
 from ledger.dossier_format import DossierError
 from ledger.dossier_verify import verify_dossier
 from ledger.signing import SignedTreeHead
@@ -35,12 +36,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument(
         "--require-closed", action="store_true", help="fail unless the case is closed"
     )
+    verify.add_argument(
+        "--witness-key", action="append", default=[],
+        help="a witness's verifier key (name+keyid+base64); repeat for several",
+    )
+    verify.add_argument(
+        "--min-witnesses", type=int, default=None,
+        help="how many of the --witness-key witnesses must have cosigned (default: all)",
+    )
     args = parser.parse_args(argv)
 
     try:
         trusted = args.trusted_key.read_bytes() if args.trusted_key else None
         known = [SignedTreeHead.model_validate_json(p.read_bytes()) for p in args.known_head]
-    except (OSError, ValidationError) as exc:
+        witnesses = [parse_vkey(vkey) for vkey in args.witness_key]
+        if args.min_witnesses is not None and args.min_witnesses < 0:
+            raise CosignatureError("--min-witnesses: must be 0 or more")
+    except (OSError, ValidationError, CosignatureError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
@@ -49,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             trusted_public_key_pem=trusted,
             known_tree_heads=known,
             require_closed=args.require_closed,
+            witness_keys=witnesses,
+            min_witnesses=len(witnesses) if args.min_witnesses is None else args.min_witnesses,
         )
     except DossierError as exc:
         print(f"FAILED: {exc}")

@@ -29,6 +29,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "checkpoint_text",
+    "log_vkey",
     "note_key_id",
     "parse_checkpoint",
     "sign_note",
@@ -60,6 +61,13 @@ def _raw(key: Ed25519PublicKey) -> bytes:
 def note_key_id(name: str, key: Ed25519PublicKey) -> bytes:
     """The 4-byte key ID of an Ed25519 note key."""
     return hashlib.sha256(name.encode() + b"\n" + ED25519_TYPE + _raw(key)).digest()[:4]
+
+
+def log_vkey(origin: str, key: Ed25519PublicKey) -> str:
+    """The log's C2SP note verifier key: origin+keyid+base64(0x01 ‖ public key), the form
+    Go's note.NewVerifier and witnesses take."""
+    blob = base64.b64encode(ED25519_TYPE + _raw(key)).decode()
+    return f"{origin}+{note_key_id(origin, key).hex()}+{blob}"
 
 
 def checkpoint_text(origin: str, tree_size: int, root_hash: bytes) -> str:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ledger.canonical import canonical_bytes
 from ledger.codec import b64encode
 from ledger.dossier_format import (
+    CHECKPOINT_NAME,
     FILES_DIR,
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -40,7 +41,12 @@ from ledger.dossier_format import (
     check_relative_path,
     record_path,
 )
-from ledger.dossier_verify import VerificationReport, VerifiedItem, verify_dossier
+from ledger.dossier_verify import (
+    VerificationReport,
+    VerifiedItem,
+    check_checkpoint_note,
+    verify_dossier,
+)
 from ledger.merkle import MerkleTree, leaf_hash, verify_consistency
 from ledger.records import KIND_PATTERN, ChainEntry, check_case_chain, read_envelope
 from ledger.signing import SignedTreeHead, load_public_key, public_key_pem, verify_tree_head
@@ -94,13 +100,16 @@ def write_dossier(
     sth: SignedTreeHead,
     public_key_pem: bytes,
     earlier_heads: Sequence[tuple[SignedTreeHead, list[bytes]]] = (),
+    checkpoint: str | None = None,
 ) -> VerificationReport:
     """Write the dossier of *case_id* to *directory* (which must not exist or be empty).
 
     *items* are all records of the case in the log up to *sth* (their case chain must
     start at ``case_seq`` 0 and be unbroken); *leaf_hashes_upto* are all leaf hashes of
     the log up to ``sth.tree_size``; *earlier_heads* are older signed heads with
-    consistency proofs to *sth*. Raises ``ValueError`` if any input is inconsistent.
+    consistency proofs to *sth*; *checkpoint* is *sth* as the log's signed checkpoint
+    note, with the cosignatures the log holds. Raises ``ValueError`` if any input is
+    inconsistent.
     Returns the report of verifying the written dossier.
     """
     directory = Path(directory)
@@ -114,6 +123,8 @@ def write_dossier(
     leaf_data = _check_items(case_id, ordered, tree)
     _check_files(ordered, files)
     earlier = _check_earlier(earlier_heads, sth, public_key_pem)
+    if checkpoint is not None:
+        check_checkpoint_note(checkpoint, sth, load_public_key(public_key_pem))
 
     manifest = Manifest(
         format=FORMAT_NAME,
@@ -121,6 +132,7 @@ def write_dossier(
         case_id=case_id,
         items=[_manifest_item(item, tree, files) for item in ordered],
         earlier_tree_heads=earlier,
+        checkpoint=None if checkpoint is None else CHECKPOINT_NAME,
     )
 
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +144,8 @@ def write_dossier(
             _write(staging / FILES_DIR / name, content)
         _write(staging / PUBLIC_KEY_NAME, key_pem)
         _write(staging / TREE_HEAD_NAME, (sth.model_dump_json(indent=2) + "\n").encode())
+        if checkpoint is not None:
+            _write(staging / CHECKPOINT_NAME, checkpoint.encode())
         manifest_json = json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False)
         _write(staging / MANIFEST_NAME, (manifest_json + "\n").encode("utf-8"))
         # Self-check before publishing: a dossier that does not verify must not appear.

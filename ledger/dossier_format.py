@@ -12,15 +12,25 @@ import re
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from ledger.canonical import MAX_SAFE_INTEGER
 from ledger.records import KIND_PATTERN
 from ledger.signing import SignedTreeHead
 
 __all__ = [
+    "CHECKPOINT_NAME",
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "FORMAT_VERSIONS",
     "MANIFEST_NAME",
     "PUBLIC_KEY_NAME",
     "TREE_HEAD_NAME",
@@ -36,10 +46,12 @@ __all__ = [
 ]
 
 FORMAT_NAME = "dueprocess-dossier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: may carry the cosigned checkpoint; version 1 dossiers still verify
+FORMAT_VERSIONS = (1, 2)
 MANIFEST_NAME = "manifest.json"
 TREE_HEAD_NAME = "tree-head.json"
 PUBLIC_KEY_NAME = "public-key.pem"
+CHECKPOINT_NAME = "checkpoint"
 RECORDS_DIR = "records"
 FILES_DIR = "files"
 
@@ -79,10 +91,19 @@ class EarlierHead(_Strict):
 
 class Manifest(_Strict):
     format: Literal["dueprocess-dossier"]
-    format_version: Literal[1]
+    format_version: Literal[1, 2]
     case_id: Annotated[StrictStr, Field(min_length=1)]
     items: Annotated[list[ManifestItem], Field(min_length=1)]
     earlier_tree_heads: list[EarlierHead] = []
+    # Version 2: the tree head as a C2SP checkpoint note with the witnesses' cosignatures
+    # (the file's name), or null when the log held no checkpoint for it.
+    checkpoint: Literal["checkpoint"] | None = None
+
+    @model_validator(mode="after")
+    def _checkpoint_needs_version_2(self) -> Manifest:
+        if self.checkpoint is not None and self.format_version < 2:
+            raise ValueError("checkpoint needs format_version 2")
+        return self
 
 
 def record_path(leaf_index: int) -> str:

@@ -20,12 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from ledger.canonical import CanonicalizationError, canonical_bytes, utc_timestamp
+from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64decode
+from ledger.cosignature import CosignatureError, WitnessKey, signature_lines, verify_cosignature
 from ledger.dossier_format import (
+    CHECKPOINT_NAME,
     FILES_DIR,
+    FORMAT_VERSIONS,
     MANIFEST_NAME,
     PUBLIC_KEY_NAME,
     RECORDS_DIR,
@@ -47,7 +52,7 @@ from ledger.signing import (
     verify_tree_head,
 )
 
-__all__ = ["VerificationReport", "VerifiedItem", "verify_dossier"]
+__all__ = ["VerificationReport", "VerifiedItem", "check_checkpoint_note", "verify_dossier"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class VerificationReport:
     earlier_tree_sizes: tuple[int, ...]
     case_closed: bool
     simulated_time: bool = False  # the case ran on a simulated clock (a demo or a test)
+    cosigned_by: tuple[str, ...] = ()  # witnesses whose cosignature verified
+    witness_problems: tuple[str, ...] = ()  # given witnesses whose cosignature did not
 
     def summary(self) -> str:
         lines = [
@@ -83,6 +90,11 @@ class VerificationReport:
             f"  signing key: {self.key_id}"
             + ("" if self.key_pinned else " (NOT pinned: pass the expected key to trust it)"),
         ]
+        if self.cosigned_by:
+            lines.append(f"  cosigned by {len(self.cosigned_by)} witness"
+                         f"{'es' if len(self.cosigned_by) > 1 else ''}: "
+                         f"{', '.join(self.cosigned_by)} (C2SP cosignature/v1 verified)")
+        lines.extend(f"  not counted: {problem}" for problem in self.witness_problems)
         if self.earlier_tree_sizes:
             sizes = ", ".join(map(str, self.earlier_tree_sizes))
             lines.append(f"  consistent with earlier tree heads of size {sizes}")
@@ -108,6 +120,8 @@ def verify_dossier(
     trusted_public_key_pem: bytes | None = None,
     known_tree_heads: Sequence[SignedTreeHead] = (),
     require_closed: bool = False,
+    witness_keys: Sequence[WitnessKey] = (),
+    min_witnesses: int = 0,
 ) -> VerificationReport:
     """Verify the dossier in *directory*; raise ``DossierError`` on the first problem.
 
@@ -116,7 +130,12 @@ def verify_dossier(
     replace both key and signature). *known_tree_heads* are heads the caller obtained
     independently; the dossier must prove consistency with each. *require_closed*
     demands that the last record closes the case, proving nothing was cut off the end.
+    *witness_keys* are witnesses' keys the caller trusts; at least *min_witnesses* of
+    them must have cosigned the dossier's checkpoint (C2SP cosignature/v1).
     """
+    if min_witnesses > len(witness_keys):
+        raise DossierError(f"--min-witnesses {min_witnesses}: must not exceed the number of "
+                           f"--witness-key given ({len(witness_keys)})")
     root = Path(directory)
     if not root.is_dir():
         raise DossierError(f"{root}: not a directory")
@@ -128,6 +147,8 @@ def verify_dossier(
     sth_root = sth.root_hash_bytes
     earlier_sizes = _check_earlier_heads(manifest, sth, public_pem)
     _check_known_heads(manifest, sth, known_tree_heads)
+    cosigned_by, witness_problems = _check_witnesses(root, manifest, sth, public_pem,
+                                                     witness_keys, min_witnesses)
 
     entries: list[ChainEntry] = []
     verified: list[VerifiedItem] = []
@@ -169,7 +190,68 @@ def verify_dossier(
         earlier_tree_sizes=earlier_sizes,
         case_closed=closed,
         simulated_time=any(_marks_simulated_time(root / v.record_path) for v in verified),
+        cosigned_by=cosigned_by,
+        witness_problems=witness_problems,
     )
+
+
+def check_checkpoint_note(note: str, sth: SignedTreeHead, key: Ed25519PublicKey) -> str:
+    """The checkpoint body of *note* if the log's *key* signed it (under the origin its
+    first line names) and it states *sth*'s size and root; `ValueError` otherwise."""
+    origin = note.split("\n", 1)[0]
+    try:
+        body = verify_note(note, origin, key)
+        checkpoint = parse_checkpoint(body)
+    except CheckpointError as exc:
+        raise ValueError(f"{CHECKPOINT_NAME}: {exc}") from None
+    if (checkpoint.tree_size, checkpoint.root_hash) != (sth.tree_size, sth.root_hash_bytes):
+        raise ValueError(f"{CHECKPOINT_NAME}: states size {checkpoint.tree_size} and another "
+                         f"root than {TREE_HEAD_NAME} (size {sth.tree_size})")
+    return body
+
+
+def _check_witnesses(root: Path, manifest: Manifest, sth: SignedTreeHead, public_pem: bytes,
+                     keys: Sequence[WitnessKey], minimum: int
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(witnesses whose cosignature verified, why each other given witness's did not).
+    The checkpoint itself is always checked when the dossier has one."""
+    if manifest.checkpoint is None:
+        if minimum:
+            raise DossierError(
+                f"witnesses: the dossier carries no checkpoint, so no cosignature (format "
+                f"version {manifest.format_version}, or exported before the log had "
+                f"witnesses); --min-witnesses {minimum} cannot be met")
+        return (), ()
+    raw = _read(root, manifest.checkpoint, CHECKPOINT_NAME)
+    try:
+        note = raw.decode("utf-8")
+        body = check_checkpoint_note(note, sth, load_public_key(public_pem))
+        lines = signature_lines(note)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DossierError(f"{CHECKPOINT_NAME}: {exc}") from None
+    good: list[str] = []
+    problems: list[str] = []
+    for key in keys:
+        mine = [line for line in lines if line.split(" ", 2)[1:2] == [key.name]]
+        if not mine:
+            problems.append(f"witness {key.name}: no cosignature by it in {CHECKPOINT_NAME}")
+            continue
+        reasons = []
+        for line in mine:
+            try:
+                verify_cosignature(body, line, key)
+            except CosignatureError as exc:
+                reasons.append(str(exc))
+                continue
+            good.append(key.name)
+            break
+        else:
+            problems.append(reasons[0])
+    if len(good) < minimum:
+        raise DossierError(
+            f"witnesses: {len(good)} of the {minimum} required cosignatures verify "
+            f"({CHECKPOINT_NAME}): " + "; ".join(problems))
+    return tuple(good), tuple(problems)
 
 
 SIMULATED_EVENTS = ("clock.advanced",)
@@ -214,7 +296,7 @@ def _read(root: Path, relative: str, what: str) -> bytes:
 
 def _load_manifest(root: Path) -> Manifest:
     data = loads_strict(_read(root, MANIFEST_NAME, MANIFEST_NAME), what=MANIFEST_NAME)
-    if isinstance(data, dict) and data.get("format_version") not in (None, 1):
+    if isinstance(data, dict) and data.get("format_version") not in (None, *FORMAT_VERSIONS):
         raise DossierError(
             f"{MANIFEST_NAME}: unsupported format_version {data.get('format_version')!r}"
         )

@@ -9,6 +9,10 @@ the witness saw it (even one re-signed with the real key, its old heads deleted)
 produce that proof: the witness fails loudly and keeps its state, so every later run
 fails too until a person looks.
 
+With a witness key (`--key`), it then cosigns the newest checkpoint (C2SP
+tlog-cosignature/v1, `ledger.cosignature`) and keeps the cosigned note in its state; the
+log obtains cosignatures itself through the tlog-witness API (`dueprocess witness-serve`).
+
 Database-free: it needs only HTTP and the published heads.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64decode
+from ledger.cosignature import WitnessSigner, add_signature_lines, cosign, note_body
 from ledger.merkle import HASH_SIZE, ProofError, verify_consistency
 from ledger.signing import (
     SignatureError,
@@ -56,6 +62,7 @@ class WitnessState(BaseModel):
     origin: str | None = None
     latest: SignedTreeHead | None = None
     seen: int = 0  # heads verified over all runs
+    cosigned: str | None = None  # the newest checkpoint note with this witness's cosignature
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class WitnessReport:
     latest: SignedTreeHead
     heads_checked: int
     first_use: bool
+    cosignature: str | None = None  # the line this witness signed, if it has a key
 
     def summary(self) -> str:
         head = f"size {self.latest.tree_size}, root {self.latest.root_hash}"
@@ -76,8 +84,9 @@ class WitnessReport:
         else:
             how = (f"consistent with the head of size {self.previous.tree_size} seen before "
                    "(RFC 9162 proof verified)")
+        signed = f"\ncosigned: {self.cosignature}" if self.cosignature else ""
         return (f"OK: {self.url}: {self.heads_checked} signed heads verified; newest {head}: "
-                f"{how}")
+                f"{how}{signed}")
 
 
 def http_fetch(timeout: float = 30.0) -> Fetch:
@@ -140,13 +149,15 @@ def _same_key(a: str, b: str) -> bool:
         raise WitnessError(f"public key: {exc}") from None
 
 
-def _heads(listing: Any, pem: str) -> tuple[list[SignedTreeHead], str | None]:
-    """Every listed head, each verified (STH signature, and its checkpoint note)."""
+def _heads(listing: Any, pem: str) -> tuple[list[SignedTreeHead], str | None, str | None]:
+    """Every listed head, each verified (STH signature, and its checkpoint note), the
+    origin, and the newest head's checkpoint note."""
     if not isinstance(listing, dict) or not isinstance(listing.get("heads"), list):
         raise WitnessError("heads.json: expected an object with a list of heads")
     origin = listing.get("origin")
     key = load_public_key(pem.encode())
     heads: list[SignedTreeHead] = []
+    newest_note: str | None = None
     for number, item in enumerate(listing["heads"]):
         where = f"heads.json: head #{number}"
         if not isinstance(item, dict):
@@ -173,7 +184,8 @@ def _heads(listing: Any, pem: str) -> tuple[list[SignedTreeHead], str | None]:
             raise WitnessError(f"{where}: sizes must increase ({sth.tree_size} after "
                                f"{heads[-1].tree_size})")
         heads.append(sth)
-    return heads, origin if isinstance(origin, str) else None
+        newest_note = note if isinstance(note, str) else None
+    return heads, origin if isinstance(origin, str) else None, newest_note
 
 
 def _proof(fetch: Fetch, prefix: str, old: SignedTreeHead, new: SignedTreeHead) -> None:
@@ -196,9 +208,11 @@ def _proof(fetch: Fetch, prefix: str, old: SignedTreeHead, new: SignedTreeHead) 
 
 
 def witness(url: str, state_path: Path, *, trusted_public_key_pem: bytes | None = None,
-            fetch: Fetch | None = None) -> WitnessReport:
+            fetch: Fetch | None = None, signer: WitnessSigner | None = None,
+            now: int | None = None) -> WitnessReport:
     """Check the log at *url* against the state in *state_path*, then update the state.
-    Raises `WitnessError` (and leaves the state as it was) if the log was rewritten."""
+    Raises `WitnessError` (and leaves the state as it was) if the log was rewritten.
+    With *signer*, cosigns the newest checkpoint once it is checked."""
     fetch = fetch or http_fetch()
     prefix = _prefix(url)
     state = load_state(state_path)
@@ -219,7 +233,7 @@ def witness(url: str, state_path: Path, *, trusted_public_key_pem: bytes | None 
     if isinstance(served, str) and not _same_key(pem, served):
         raise WitnessError("LOG KEY CHANGED: the log now publishes a different public key "
                            "than the one this witness trusts")
-    heads, origin = _heads(listing, pem)
+    heads, origin, newest_note = _heads(listing, pem)
     if not heads:
         raise WitnessError("the log lists no signed tree head yet")
     previous = state.latest if state else None
@@ -238,9 +252,18 @@ def witness(url: str, state_path: Path, *, trusted_public_key_pem: bytes | None 
                 f"witness saw a head of size {previous.tree_size}")
         if newest.tree_size > previous.tree_size:
             _proof(fetch, prefix, previous, newest)
+    line = cosigned = None
+    if signer is not None:
+        if newest_note is None:
+            raise WitnessError("the newest head has no checkpoint note to cosign")
+        line = cosign(note_body(newest_note), signer,
+                      timestamp=int(time.time()) if now is None else now)
+        cosigned = add_signature_lines(newest_note, [line])
     save_state(state_path, WitnessState(
         url=url, public_key=pem, origin=origin or (state.origin if state else None),
-        latest=newest, seen=(state.seen if state else 0) + len(heads)))
+        latest=newest, seen=(state.seen if state else 0) + len(heads),
+        cosigned=cosigned or (state.cosigned if state else None)))
     return WitnessReport(url=url, previous=previous, latest=newest, heads_checked=len(heads),
-                         first_use=state is None and trusted_public_key_pem is None)
+                         first_use=state is None and trusted_public_key_pem is None,
+                         cosignature=line)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint, event, inspect
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -103,6 +103,21 @@ class SignedCheckpoint(SQLModel, table=True):
     origin: str = Field(max_length=200, description="The log's origin line (its name)")
     note: str = Field(sa_column=Column(Text, nullable=False), description="signed note text")
 
+
+
+class WitnessCosignature(SQLModel, table=True):
+    """A witness's C2SP cosignature/v1 over one of the log's checkpoints, verified with
+    the witness's registered key before it was stored. Append-only (migration 0013): a
+    good cosignature is never replaced."""
+
+    tree_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    witness: str = Field(primary_key=True, max_length=200, description="The witness's name")
+    key_id: str = Field(primary_key=True, max_length=8, description="hex cosignature key id")
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False),
+                           description="Unix seconds the witness signed at")
+    line: str = Field(sa_column=Column(Text, nullable=False),
+                      description="The note signature line, without its newline")
+    received_at: datetime = timestamp_field()
 
 # Tables whose rows the log snapshots (dueprocess.ledger.rows says how). Every
 # insert or change of one is noted here, at flush, whoever wrote it: a writer that

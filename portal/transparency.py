@@ -1,8 +1,9 @@
 """The log's signed tree heads on the portal, for the public and for witnesses.
 
     GET /transparency                         HTML: the latest head, every head, how to check
-    GET /transparency/checkpoint              the latest head as a C2SP signed note
-    GET /transparency/heads.json              every head (STH JSON + its checkpoint note)
+    GET /transparency/checkpoint              the latest head as a C2SP signed note, with
+                                              every witness cosignature the log holds
+    GET /transparency/heads.json              every head (STH JSON + its cosigned note)
     GET /transparency/consistency.json        RFC 9162 proof between two signed heads
     GET /transparency/public-key.pem          the log's public key, as published
     GET /transparency/feed.atom               Atom feed: one entry per signed head

@@ -58,6 +58,7 @@ PANELS = {
     "demo": STACK_PANEL,
     "portal": PUBLIC_PANEL, "notices": PUBLIC_PANEL, "comments": PUBLIC_PANEL,
     "form-code": CASES_PANEL, "extend-window": CASES_PANEL, "witness": LEDGER_PANEL,
+    "witness-keygen": LEDGER_PANEL, "witness-serve": LEDGER_PANEL,
     "init-admin": PROCEDURE_PANEL, "programme": PUBLIC_PANEL,
     "implementation": PUBLIC_PANEL,
 }

@@ -8,6 +8,9 @@ The case runs on simulated time (case.yaml): its own clock, in the case database
 the demo advances by logged steps so that the 30-day comment window closes, the legality
 review has its 7 working days and the meeting follows the review, all within minutes.
 Every record, the status and the portal page say "simulated time".
+
+Two witnesses, each with its own key, cosign every head the demo signs; the dossier it
+exports carries both cosignatures, and the verify line it prints requires them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from dueprocess.commands.render import print_case
 from dueprocess.db import migrate, session_scope
 from dueprocess.demo import submissions
 from dueprocess.demo.credentials import form_code_for, token_for
-from dueprocess.demo.notices import deliver_demo_notices, print_portal_hint, start_demo_channels
+from dueprocess.demo.notices import (
+    DemoChannels,
+    deliver_demo_notices,
+    print_portal_hint,
+    start_demo_channels,
+)
+from dueprocess.demo.witnesses import demo_witnesses
 from dueprocess.errors import Refused
 from dueprocess.ledger import export_and_verify
 from dueprocess.services.case_clock import advance_clock_to
@@ -171,6 +180,13 @@ def run_demo(console: Console) -> None:
     console.print(f"[bold]dueprocess demo[/] — data directory {data_dir}")
     migrate()
     channels = start_demo_channels(data_dir)  # notices go to a receiver on loopback
+    with demo_witnesses(data_dir, console):  # they cosign every head the demo signs
+        _run_case(console, data_dir, channels)
+    console.print(f"Demo finished in {time.monotonic() - started:.1f} s.")
+
+
+def _run_case(console: Console, data_dir: Path, channels: DemoChannels) -> None:
+    settings = get_settings()
     with local_prefect_server(data_dir) as api_url:
         os.environ.update(prefect_environment(data_dir, api_url))
         console.print(f"  Prefect server {api_url.removesuffix('/api')} "
@@ -190,4 +206,3 @@ def run_demo(console: Console) -> None:
                   f"see it again with: dueprocess status {case.id}")
     print_portal_hint(console, case.id, data_dir)
     export_and_verify(case.id, data_dir / "dossiers" / case.id, console)
-    console.print(f"Demo finished in {time.monotonic() - started:.1f} s.")

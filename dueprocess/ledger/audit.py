@@ -34,6 +34,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
+from dueprocess.ledger.cosign import WitnessedCheckpoint
 from dueprocess.ledger.heads import (
     KEY_SETTING,
     as_signed,
@@ -423,19 +425,23 @@ def _check_head(label: str, sth: SignedTreeHead, pem: bytes, size: int,
 
 
 def verify_log(*, known_heads: Sequence[SignedTreeHead] = (),
-               trusted_public_key_pem: bytes | None = None) -> LogReport:
+               trusted_public_key_pem: bytes | None = None,
+               witnessed: Sequence[WitnessedCheckpoint] = ()) -> LogReport:
     """Check the whole log against the database; raise `LogTampered` naming the first
-    item that differs. *known_heads* are heads obtained independently (e.g. a dossier's)."""
+    item that differs. *known_heads* are heads obtained independently (e.g. a dossier's);
+    *witnessed* the checkpoints witnesses cosigned (the log must hold each one)."""
     with session_scope(snapshot=True) as session:
-        return _verify(session, known_heads, trusted_public_key_pem)
+        return _verify(session, known_heads, trusted_public_key_pem, witnessed)
 
 
 def _verify(session: Session, known: Sequence[SignedTreeHead],
-            trusted_pem: bytes | None) -> LogReport:
+            trusted_pem: bytes | None,
+            witnessed: Sequence[WitnessedCheckpoint] = ()) -> LogReport:
     heads = tree_head_rows(session)
     published = published_head_files(get_transparency_settings().publication_dir)
     others = [*published, *(HeadToCheck("known tree head", k) for k in known)]
-    wanted = {h.tree_size for h in heads} | {h.sth.tree_size for h in others}
+    wanted = ({h.tree_size for h in heads} | {h.sth.tree_size for h in others}
+              | {w.tree_size for w in witnessed})
     rows = CaseRows.load(session)
     covered: dict[str, set[Any]] = {kind: set() for kind in ROW_KINDS}
 
@@ -488,6 +494,7 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
         assert pem is not None
         _check_head(other.label, other.sth, pem, size, roots)
     check_head_state(session, heads)
+    _check_witnessed(witnessed, size, roots, {row.tree_size for row in heads})
     proofs = {(p.old_size, p.new_size): p.proof
               for p in session.exec(select(ConsistencyProof))}
     for previous, sth in pairwise(signed):
@@ -505,6 +512,28 @@ def _verify(session: Session, known: Sequence[SignedTreeHead],
         published_heads=len(published), known_heads=len(known), covered_rows=covered_rows,
         tail=unsigned_tail(session, size, heads[-1].tree_size if heads else 0),
     )
+
+
+def _check_witnessed(witnessed: Sequence[WitnessedCheckpoint], size: int,
+                     roots: dict[int, bytes], signed: set[int]) -> None:
+    """The log holds every checkpoint a witness cosigned: its size, its root, and its
+    signed head (an insider who deletes heads and checkpoints cannot delete these)."""
+    for cp in witnessed:
+        where = (f"witness {cp.witness} cosigned the checkpoint of size {cp.tree_size} "
+                 f"(root {b64encode(cp.root_hash)}) at {utc_timestamp_of(cp.timestamp)}")
+        if cp.tree_size > size:
+            raise LogTampered(f"{where}, but the log has only {size} leaves: it was truncated "
+                              "or rewritten")
+        if roots.get(cp.tree_size) != cp.root_hash:
+            raise LogTampered(f"{where}, but the log's first {cp.tree_size} leaves have "
+                              "another root: the log was rewritten")
+        if cp.tree_size not in signed:
+            raise LogTampered(f"{where}, but publishedtreehead has no head of that size: "
+                              "signed heads were deleted")
+
+
+def utc_timestamp_of(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _check_checkpoints(session: Session, pem: bytes,

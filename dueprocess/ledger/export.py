@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from dueprocess.ledger.audit import CaseRows, parse_record, row_difference
+from dueprocess.ledger.cosign import cosigned_note, registered_witnesses
 from dueprocess.ledger.heads import (
     Announce,
     announce_to_stderr,
@@ -84,6 +86,7 @@ def export_dossier(case_id: str, directory: Path, *,
     if sth is None or pem is None:
         raise DueProcessError(f"case {case_id}: nothing has been logged yet")
     with session_scope(snapshot=True) as session:
+        checkpoint = cosigned_note(session, sth.tree_size)
         hashes = checked_leaf_hashes(session, sth.tree_size)
         tree = MerkleTree(hashes)
         if tree.root != sth.root_hash_bytes:
@@ -115,45 +118,61 @@ def export_dossier(case_id: str, directory: Path, *,
     try:
         return write_dossier(directory, case_id=case_id, items=items, files=files,
                              leaf_hashes_upto=hashes, sth=sth, public_key_pem=pem,
-                             earlier_heads=earlier)
+                             earlier_heads=earlier, checkpoint=checkpoint)
     except (DossierError, ValueError) as exc:
         raise DueProcessError(f"cannot export case {case_id}: {exc}") from None
 
 
-def dossier_check_command(directory: Path, key_file: Path, *, closed: bool) -> str:
+def dossier_check_command(directory: Path, key_file: Path, *, closed: bool,
+                          witnesses: Sequence[str] = ()) -> str:
     """The command that checks a dossier as the public should: against the published key,
-    and, for a closed case, requiring that it ends on the case-closed record (without
-    `--require-closed` a dossier cut short before that record passes too)."""
+    with the cosignatures of *witnesses* (verifier keys) all required, and, for a closed
+    case, requiring that it ends on the case-closed record (without `--require-closed` a
+    dossier cut short before that record passes too)."""
     command = f"dueprocess verify-dossier {directory} --trusted-key {key_file}"
+    command += "".join(f" --witness-key {vkey}" for vkey in witnesses)
+    if witnesses:
+        command += f" --min-witnesses {len(witnesses)}"
     return f"{command} --require-closed" if closed else command
 
 
 def export_and_verify(case_id: str, directory: Path, console: Console) -> VerificationReport:
     """Export the case's dossier, then verify it offline as a member of the public would:
-    with nothing but the directory and the log's published public key, and, for a closed
-    case, requiring that nothing was cut off the end."""
+    with nothing but the directory, the log's published public key and the registered
+    witnesses' keys, and, for a closed case, requiring that nothing was cut off the end."""
     directory = Path(directory)
     console.print(f"\n[bold]Decision dossier[/] of case {case_id}")
     exported = export_dossier(
         case_id, directory, announce=lambda message: console.print(
             f"  {message}", markup=False, highlight=False, soft_wrap=True))
     key_file = get_transparency_settings().publication_dir / "public-key.pem"
+    witnesses = {w.key.name: w.key for w in registered_witnesses()}
     try:
+        cosigned = verify_dossier(directory, witness_keys=list(witnesses.values())).cosigned_by
         report = verify_dossier(directory, trusted_public_key_pem=key_file.read_bytes(),
-                                require_closed=exported.case_closed)
+                                require_closed=exported.case_closed,
+                                witness_keys=[witnesses[name] for name in cosigned],
+                                min_witnesses=len(cosigned))
     except (DossierError, OSError) as exc:
         raise DueProcessError(f"the exported dossier {directory} does not verify: {exc}") from None
     kinds = Counter(item.kind for item in report.items)
     files = sum(1 for item in report.items if item.file_path)
+    vkeys = [witnesses[name].vkey() for name in report.cosigned_by]
     lines = [
         f"  written to {directory} and verified offline against the published key {key_file}:",
         f"  OK: {len(report.items)} records ({', '.join(f'{n} {k}' for k, n in kinds.items())})"
         f" and {files} files, each proven in the signed tree head",
         f"  tree head: size {report.tree_size}, root {report.root_hash}, signed "
         f"{report.timestamp:%Y-%m-%d %H:%M:%S} UTC by key {report.key_id[:16]}…",
-        f"  Anyone can repeat this: "
-        f"{dossier_check_command(directory, key_file, closed=report.case_closed)}",
     ]
+    if report.cosigned_by:
+        lines.append(f"  cosigned by {len(report.cosigned_by)} witnesses: "
+                     f"{', '.join(report.cosigned_by)} (C2SP cosignature/v1)")
+    missing = sorted(set(witnesses) - set(report.cosigned_by))
+    if missing:
+        lines.append(f"  NOT cosigned by: {', '.join(missing)} (down or refusing: see the log)")
+    lines.append("  Anyone can repeat this: " + dossier_check_command(
+        directory, key_file, closed=report.case_closed, witnesses=vkeys))
     if not report.case_closed:
         lines.append("  The case is not closed yet: later records of it may follow; a dossier "
                      "exported after it closes is checked with --require-closed.")

@@ -8,7 +8,8 @@ signed over. Published files (under `DUEPROCESS_TREE_HEAD_DIR`)::
     latest-tree-head.json                   the newest signed tree head
     tree-heads/<size, 12 digits>.json       every signed tree head
     consistency/<old>-<new>.json            proof between successive heads
-    checkpoint                              the newest head as a C2SP signed note
+    checkpoint                              the newest head as a C2SP signed note, with
+                                            every witness cosignature the log holds
 
 Every head is also signed as a C2SP `tlog-checkpoint` note (kept in `signedcheckpoint`),
 the form witnesses read. Tree-head tables that disagree (a checkpoint or proof whose head
@@ -43,6 +44,7 @@ from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
+from dueprocess.ledger.cosign import ask_witnesses, cosigned_note
 from dueprocess.ledger.log import (
     SIGN_AFTER_COMMIT,
     LogTampered,
@@ -62,10 +64,17 @@ from ledger import (
     sign_tree_head,
     verify_consistency,
 )
-from ledger.checkpoint import checkpoint_text, sign_note
+from ledger.checkpoint import checkpoint_text, log_vkey, sign_note
 from ledger.codec import b64encode
+from ledger.cosignature import add_signature_lines
 from models.base import utcnow
-from models.ledger import ConsistencyProof, LogLeaf, PublishedTreeHead, SignedCheckpoint
+from models.ledger import (
+    ConsistencyProof,
+    LogLeaf,
+    PublishedTreeHead,
+    SignedCheckpoint,
+    WitnessCosignature,
+)
 
 Announce = Callable[[str], None]
 KEY_SETTING = "DUEPROCESS_LOG_SIGNING_KEY"
@@ -264,9 +273,21 @@ def publish_tree_head(
                 tree_size=sth.tree_size, origin=origin,
                 note=sign_note(checkpoint_text(origin, tree.size, tree.root), origin, key),
             ))
-        note = session.get(SignedCheckpoint, sth.tree_size)
-    write_publication(sth, proof, public_key_pem(key), None if note is None else note.note)
+    _ask_witnesses(sth.tree_size)
+    with session_scope() as session:
+        note = cosigned_note(session, sth.tree_size)
+    write_publication(sth, proof, public_key_pem(key), note)
     return sth
+
+
+def _ask_witnesses(tree_size: int) -> None:
+    """Have the registered witnesses cosign the head just signed. Their failure is logged
+    (and they are asked again next time), never raised: signing does not wait for them."""
+    try:
+        ask_witnesses(tree_size=tree_size)
+    except (DueProcessError, OSError, ValueError, sa.exc.SQLAlchemyError) as exc:
+        logger.error("could not ask the witnesses to cosign the head of size %s: %s",
+                     tree_size, exc)
 
 
 def log_origin(key: Ed25519PrivateKey | None = None) -> str:
@@ -283,10 +304,23 @@ def log_origin(key: Ed25519PrivateKey | None = None) -> str:
     return f"dueprocess/{key_id(key)[:16]}"
 
 
+def log_vkey_now() -> str:
+    """The log's C2SP note verifier key (origin+keyid+base64), what witnesses are given."""
+    pem = log_public_key_pem()
+    if pem is None:
+        raise DueProcessError(f"{KEY_SETTING}: no signing key yet, so no verifier key")
+    return log_vkey(log_origin(), load_public_key(pem))
+
+
 def head_history(session: Session) -> list[tuple[SignedTreeHead, str | None]]:
     """Every signed tree head, oldest first, with its checkpoint note (None for heads
-    signed before checkpoints were kept)."""
+    signed before checkpoints were kept) carrying every witness cosignature held."""
     notes = {row.tree_size: row.note for row in session.exec(select(SignedCheckpoint))}
+    for cosignature in session.exec(select(WitnessCosignature).order_by(
+            col(WitnessCosignature.witness))):
+        if cosignature.tree_size in notes:
+            notes[cosignature.tree_size] = add_signature_lines(
+                notes[cosignature.tree_size], [cosignature.line])
     return [(as_signed(row), notes.get(row.tree_size)) for row in tree_head_rows(session)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dueprocess.settings.core import get_settings
@@ -53,6 +53,24 @@ class TransparencySettings(BaseSettings):
         "scheduled (sign heads within the bound some other way, e.g. `dueprocess "
         "publish-head` from cron).",
     )
+    witnesses: str = Field(
+        default="", max_length=10_000,
+        description="The witnesses the log asks to cosign each new checkpoint (C2SP "
+        "tlog-witness add-checkpoint), comma-separated, each `<URL> <verifier key>`: the "
+        "witness's submission prefix and its C2SP note verifier key (name+keyid+base64, "
+        "as `dueprocess witness-keygen` prints it). `dueprocess verify` asks the same "
+        "witnesses for the newest checkpoint they cosigned. Empty: no witnesses.",
+    )
+    witness_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=120,
+        description="How long the log waits for one witness; a witness that is down never "
+        "blocks signing (it is asked again with the next head).",
+    )
+    witness_max_age_seconds: int = Field(
+        default=86_400, ge=1,
+        description="`dueprocess verify` warns when the newest checkpoint a witness "
+        "cosigned is older than this: records after it are vouched for by the log alone.",
+    )
     tree_head_dir: Path | None = Field(
         default=None,
         description="Where signed tree heads, consistency proofs and the public key are "
@@ -67,6 +85,22 @@ class TransparencySettings(BaseSettings):
         if interval == 0:
             return None
         return min(interval or self.max_unsigned_seconds, self.max_unsigned_seconds)
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witness_entries(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            parts = entry.split()
+            if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+                raise ValueError(f"each entry must be '<http(s) URL> <verifier key>', not "
+                                 f"{entry[:60]!r}")
+        return value
+
+    @property
+    def witness_entries(self) -> list[tuple[str, str]]:
+        """(URL, verifier key) of each registered witness."""
+        return [(parts[0].rstrip("/"), parts[1]) for parts in
+                (e.split() for e in self.witnesses.split(",") if e.strip())]
 
     @property
     def signing_key_path(self) -> Path:

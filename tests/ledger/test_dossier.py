@@ -157,7 +157,7 @@ def test_layout_matches_the_documented_format(pub: Published) -> None:
     manifest = pub.manifest()
     assert (manifest["format"], manifest["format_version"], manifest["case_id"]) == (
         "dueprocess-dossier",
-        1,
+        2,
         CASE,
     )
     head = json.loads((pub.path / "tree-head.json").read_text())
@@ -465,7 +465,7 @@ MANIFEST_DAMAGE: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("short proof hash", _set("items.1.inclusion_proof.0", "AAAA"), "expected 32 bytes"),
     ("proof not a list", _set("items.1.inclusion_proof", "AAAA"), "items.1.inclusion_proof"),
     ("bad leaf hash", _set("items.0.leaf_hash", "x"), "leaf_hash: not valid base64"),
-    ("future version", _set("format_version", 2), "unsupported format_version 2"),
+    ("future version", _set("format_version", 3), "unsupported format_version 3"),
     ("wrong format", _set("format", "zip"), "format"),
     ("extra field", _set("signed_by_mayor", True), "signed_by_mayor: Extra inputs"),
     ("path traversal", _set("items.0.record", "records/../../etc/passwd"), "unsafe"),

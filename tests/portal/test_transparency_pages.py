@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -219,3 +220,20 @@ def test_a_witness_refuses_a_changed_key(log: str, server: str, tmp_path: Path) 
     other.write_bytes(public_key_pem(Ed25519PrivateKey.generate()))
     with pytest.raises(WitnessError, match="differs from the one this witness pinned"):
         witness(server, state, trusted_public_key_pem=other.read_bytes())
+
+
+def test_a_witness_with_a_key_cosigns_the_newest_checkpoint(
+    log: str, server: str, tmp_path: Path
+) -> None:
+    from ledger.cosignature import WitnessSigner, note_body, verify_cosignature
+
+    signer = WitnessSigner("witness.example/w1", Ed25519PrivateKey.generate())
+    state = tmp_path / "witness.json"
+    report = witness(server, state, signer=signer, now=1_700_000_000)
+    assert report.cosignature is not None and f"cosigned: {report.cosignature}" in (
+        report.summary())
+    kept = json.loads(state.read_text())["cosigned"]
+    newest = httpx.get(f"{server}/transparency/checkpoint").text
+    assert kept == newest + report.cosignature + "\n"
+    assert verify_cosignature(note_body(newest), report.cosignature,
+                              signer.public).timestamp == 1_700_000_000

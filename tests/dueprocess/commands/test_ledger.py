@@ -121,7 +121,7 @@ def test_dossier_signed_with_another_key_is_refused(
     ("no-dir", "not a directory"),
     ("no-manifest", "manifest.json: manifest.json is missing"),
     ("garbage-manifest", "manifest.json: malformed JSON"),
-    ("wrong-version", "manifest.json: unsupported format_version 2"),
+    ("wrong-version", "manifest.json: unsupported format_version 3"),
     ("bad-head", "tree-head.json: tree_size: Input should be a valid integer"),
     ("bad-proof", "inclusion proof element 0: not valid base64"),
 ])
@@ -139,7 +139,7 @@ def test_malformed_dossier_gives_a_clear_error(
     elif damage == "garbage-manifest":
         manifest.write_text("{\"format\": ")
     elif damage == "wrong-version":
-        manifest.write_text(json.dumps({**data, "format_version": 2}))
+        manifest.write_text(json.dumps({**data, "format_version": 3}))
     elif damage == "bad-head":
         head = json.loads((copy / "tree-head.json").read_text())
         (copy / "tree-head.json").write_text(json.dumps({**head, "tree_size": "many"}))
