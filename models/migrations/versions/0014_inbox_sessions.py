@@ -1,7 +1,7 @@
 """inbox sessions held on the server
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 21:30:00
 
 The inbox's cookie carried the whole session, so logging out could not end it. A session
@@ -19,7 +19,7 @@ from alembic import op
 import models.base
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = "0008"  # formcode, credential
 
