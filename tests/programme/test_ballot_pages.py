@@ -73,7 +73,7 @@ def test_a_resident_votes_on_the_page_and_sees_the_tally_after_the_close(
     assert 'id="status">counted<' in closed and 'id="total">2<' in closed
     assert 'id="votes-verified">0<' in closed and 'id="votes-channel">2<' in closed
     assert "one-time codes to a channel" in closed  # the ballot's assurance level
-    assert "按核验级别" in client.get(f"/programme/ballots/{ballot.id}").text
+    assert "按核验级别" in client.get(f"/programme/ballots/{ballot.id}?lang=zh-CN").text
     votes = dict(re.findall(r'id="option-(\d+)">.*?class="votes">(\d+)<', closed, re.S))
     assert votes == {str(first): "2", str(second): "0", str(third): "1"}
     assert 'name="choice"' not in closed  # no more voting
