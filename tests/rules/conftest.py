@@ -55,7 +55,7 @@ def demo_request() -> CaseCreate:
 def demo_facts(request: CaseCreate, procedure: ProcedureDefinition) -> CaseFacts:
     """The demo case just opened: no stage completed, no evidence."""
     people = {p.handle: PersonFact(p.handle, p.name, p.role.value, p.unit,
-                                   (p.public_key,) if p.public_key else ())
+                                   public_keys=(p.public_key,) if p.public_key else ())
               for p in request.people}
     return CaseFacts(
         case_id="dp-test", procedure=procedure,
