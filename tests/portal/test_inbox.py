@@ -99,7 +99,7 @@ def test_a_password_login_starts_a_strict_expiring_session(inbox: TestClient,
         assert f'name="{field}"' in task.text
     # The date of recording comes from the case clock: shown, never an input.
     assert 'id="k-assessed_on"' in task.text and 'name="assessed_on"' not in task.text
-    assert 'type="file"' in task.text and "Draft v1" in task.text
+    assert 'type="file"' in task.text and "草案第1版" in task.text
 
 
 def test_revoking_the_password_ends_the_session(inbox: TestClient,

@@ -90,7 +90,7 @@ def test_log_in_see_the_task_and_record_evidence(page: Any, portal_url: str,
     assert row.locator(".due").inner_text() != "—"  # the deadline is shown
     row.locator("a").click()
     page.wait_for_selector("#evidence-form")
-    assert "Draft v1" in page.inner_text("main")
+    assert "草案第1版" in page.inner_text("main")
     fill_risk_form(page, tmp_path)
     page.click("#submit-evidence")
     page.wait_for_selector("#receipt")
