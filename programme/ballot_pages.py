@@ -24,6 +24,7 @@ from dueprocess.web.language import language_query
 from dueprocess.web.rendering import page
 from models.programme import Ballot, Proposal, Roll, Vote
 from programme.ballots import cast_public_vote, get_ballot, send_code, tally
+from programme.receipts import receipt_id
 
 router = APIRouter(prefix="/programme/ballots", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -109,8 +110,12 @@ async def vote_post(request: Request, ballot_id: BallotId) -> Response:
         code = next((value for name, value in pairs if name == "code"), "")
         cast = cast_public_vote(ballot_id=ballot_id, code=code,
                                 choices=[int(value) for value in choices])
-        return _("Your vote is counted. Your pseudonym: {pseudonym} (check it in the "
-                 "published ballot)").format(pseudonym=cast.pseudonym[:16])
+        assert cast.id is not None
+        return _("Your vote is counted. Your pseudonym: {pseudonym}. Your receipt id: "
+                 "{receipt}; within a minute its receipt is at /programme/receipts/{receipt}, "
+                 "which you can check at /programme/receipts/check").format(
+            pseudonym=cast.pseudonym[:16],
+            receipt=receipt_id(ballot_id=ballot_id, vote_id=cast.id))
 
     return await form_answer(request, back=f"/programme/ballots/{ballot_id}", act=vote,
                              status=201)
