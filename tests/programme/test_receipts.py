@@ -14,16 +14,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
-from sqlmodel import select
 
-from dueprocess.db import session_scope
 from dueprocess.errors import NotFound
 from dueprocess.ledger import get_transparency_settings, log_public_key_pem, publish_tree_head
 from ledger import public_key_pem
 from ledger.codec import b64decode, b64encode
-from models.ledger import LogLeaf
-from models.programme import Ballot, ballot_chain
-from programme.ballots import close_ballot_as
+from models.programme import Ballot
 from programme.receipt_log import ReceiptPending, fetch_receipt
 from programme.receipts import (
     FORMAT,
@@ -38,9 +34,7 @@ from programme.receipts import (
     verify_receipt,
 )
 from tests.dueprocess.commands.test_cli import dueprocess
-from tests.programme.conftest import OFFICIAL
 from tests.programme.test_ballots import vote
-from tests.support import token_for
 
 MakeBallot = Callable[..., Ballot]
 
@@ -278,22 +272,3 @@ def test_check_a_receipt_in_chromium(portal_url: str, browser: Any, make_ballot:
     assert page.inner_text("#verdict") == "The receipt does not check out."
     assert page.inner_text("#rule") == "RECEIPT-PROOF"
 
-
-def test_the_docs_name_the_events_the_ballot_logs(make_ballot: MakeBallot) -> None:
-    """A recount written from docs/programme.md and docs/receipts.md finds the records: every
-    event they quote is one a ballot's chain logs, and every event it logs is quoted."""
-    ballot, _, _ = voted(make_ballot, "mailto://first@example.org")
-    assert ballot.id is not None
-    close_ballot_as(ballot_id=ballot.id, actor=OFFICIAL, token=token_for(OFFICIAL),
-                    channel="test", now=ballot.closes_at)
-    with session_scope() as session:
-        logged = {json.loads(leaf.record).get("event") for leaf in session.exec(
-            select(LogLeaf).where(LogLeaf.case_id == ballot_chain(ballot.id)))}
-    docs = Path(__file__).resolve().parents[2] / "docs"
-    for name in ("programme.md", "receipts.md"):
-        quoted = set(re.findall(r'"event": "([a-z_]+\.[a-z_]+)"',
-                                (docs / name).read_text(encoding="utf-8")))
-        assert quoted and quoted <= logged, (name, quoted - logged)
-    quoted_anywhere = {event for name in ("programme.md", "receipts.md") for event in
-                       re.findall(r'([a-z_]+\.[a-z_]+)', (docs / name).read_text())}
-    assert logged <= quoted_anywhere, logged - quoted_anywhere
