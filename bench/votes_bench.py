@@ -57,6 +57,8 @@ def prepare(votes: int, data_dir: Path) -> tuple[int, list[int], list[str]]:
     open for an hour, and `votes` one-time codes."""
     os.environ.update(DUEPROCESS_DATABASE_URL=fresh_database(), DUEPROCESS_DATA_DIR=str(data_dir),
                       DUEPROCESS_ALLOW_EXPOSED_SIGNING_KEY="true")
+    from sqlmodel import col, select
+
     from dueprocess.clock import system_now
     from dueprocess.composition.journal import wire
     from dueprocess.db import migrate, session_scope
@@ -89,7 +91,10 @@ def prepare(votes: int, data_dir: Path) -> tuple[int, list[int], list[str]]:
             {"ballot_id": ballot.id, "pseudonym": pseudonym(ballot.id, f"mailto://v{i}@x.org"),
              "code_sha256": code_digest(ballot.id, code), "expires_at": expires,
              "used_at": None} for i, code in enumerate(codes)])
-    return ballot.id, options, codes
+        # A code reads `<locator>-<secret>`: the locators are the rows' ids, in order.
+        ids = session.exec(select(VoterCode.id).where(VoterCode.ballot_id == ballot.id)
+                           .order_by(col(VoterCode.id))).all()
+    return ballot.id, options, [f"{i}-{code}" for i, code in zip(ids, codes, strict=True)]
 
 
 class Receipts:

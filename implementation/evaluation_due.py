@@ -5,7 +5,14 @@ asked for it.
 
 A resident asks on the portal: a one-time code sent through Apprise to a channel they
 control (as a public voter's) confirms the request, which is stored under a keyed
-pseudonym of that channel, one per resident and decision, and logged. Falling due writes
+pseudonym of that channel (canonicalised first: one mailbox is one resident however it is
+typed), one per resident and decision, and logged. The codes are hardened as a ballot's:
+a code dies after `DUEPROCESS_CODE_MAX_ATTEMPTS` wrong attempts, a decision's requests
+take `DUEPROCESS_EVALUATION_REQUEST_ATTEMPT_BUDGET` wrong codes in all, and refused codes
+are logged only in aggregate (`notifications.public.count_guesses`). Each request carries
+its assurance level: requests confirmed by a channel (`channel`) count toward the
+threshold only with `DUEPROCESS_EVALUATION_CHANNEL_REQUESTS_COUNT`; verified residents'
+(`verified`, stored by the resident-verification feature) always count. Falling due writes
 an `EvaluationDue` row and publishes `evaluation.due` on the decision's follow-up chain in
 one transaction: the notification feature tells the officials, the Prefect events feature
 emits `dueprocess.evaluation.due`. The organ then opens the evaluation
@@ -15,7 +22,6 @@ dueprocess does not make for it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,10 +31,11 @@ from dueprocess.clock import system_now
 from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import session_scope
 from dueprocess.journal import CaseEvent, publish
+from dueprocess.rules.engine import Unmet
 from dueprocess.services.case_clock import clock_offsets
 from dueprocess.services.cases import get_case
 from dueprocess.services.refusal_audit import audited
-from dueprocess.settings import get_evaluation_settings
+from dueprocess.settings import get_code_settings, get_evaluation_settings
 from implementation.errors import RULES, refused
 from implementation.follow_up import FollowUpView, decision_of, follow_ups, standing
 from models.cases import DecisionCase
@@ -42,32 +49,59 @@ from models.follow_up import (
     StartedBy,
     follow_up_chain,
 )
-from notifications.public import CODE_TTL, new_code, send_code_to
+from models.one_time_codes import Assurance
+from notifications.public import (
+    CODE_TTL,
+    CodeRefused,
+    canonical_channel,
+    code_text,
+    count_guesses,
+    digest_matches,
+    guesses_spent,
+    new_code,
+    parse_code,
+    secret_digest,
+    send_code_to,
+)
 
 DUE = "evaluation.due"
 REQUESTED = "evaluation_request.confirmed"
 
 
 def requester(case_id: str, channel_url: str) -> str:
-    """The resident's keyed pseudonym for this decision (another decision gives another)."""
-    return keyed_digest(f"evaluation-requester-{case_id}", channel_url)[:64]
+    """The resident's keyed pseudonym for this decision (another decision gives another),
+    of the canonical channel."""
+    canonical = canonical_channel(channel_url,
+                                  plus_tags=get_code_settings().code_email_plus_tags)
+    return keyed_digest(f"evaluation-requester-{case_id}", canonical)[:64]
 
 
-def _code_digest(case_id: str, code: str) -> str:
-    return hashlib.sha256(f"{case_id}:{code}".encode()).hexdigest()
+def _code_digest(case_id: str, secret: str) -> str:
+    return secret_digest(case_id, secret)
 
 
 def send_request_code(*, case_id: str, channel_url: str, now: datetime | None = None) -> str:
     """Send a one-time code to the channel a resident asking for the evaluation of
-    `case_id` controls; returns the channel in privacy form."""
+    `case_id` controls (one live code per canonical channel: a new one replaces the last);
+    returns the channel in privacy form."""
     def issue(canonical: str) -> str:
-        code = new_code()
+        at = now or system_now()
+        secret = new_code()
         with session_scope() as session:
             decision_of(session, case_id)
-            session.add(RequestCode(case_id=case_id, pseudonym=requester(case_id, canonical),
-                                    code_sha256=_code_digest(case_id, code),
-                                    expires_at=(now or system_now()) + CODE_TTL))
-        return code
+            pseudonym = requester(case_id, canonical)
+            for live in session.exec(select(RequestCode).where(
+                    RequestCode.case_id == case_id, RequestCode.pseudonym == pseudonym,
+                    col(RequestCode.used_at).is_(None), RequestCode.expires_at > at)):
+                live.expires_at = at  # replaced
+                session.add(live)
+            row = RequestCode(case_id=case_id, pseudonym=pseudonym,
+                              code_sha256=_code_digest(case_id, secret),
+                              expires_at=at + CODE_TTL)
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            return code_text(locator=row.id, secret=secret)
 
     return send_code_to(
         channel_url=channel_url, issue=issue, rule="EVAL-REQUEST-VERIFIED", rules=RULES,
@@ -76,25 +110,48 @@ def send_request_code(*, case_id: str, channel_url: str, now: datetime | None = 
 
 
 def request_count(session: Session, case_id: str) -> int:
+    """Every resident who asked, at any assurance level."""
     return int(session.exec(select(func.count(col(EvaluationRequest.id))).where(
         EvaluationRequest.case_id == case_id)).one())
 
 
+def counted_requests(session: Session, case_id: str) -> int:
+    """The requests that count toward the threshold: verified residents', and channel
+    requests where `DUEPROCESS_EVALUATION_CHANNEL_REQUESTS_COUNT` says so."""
+    levels = [Assurance.VERIFIED.value]
+    if get_evaluation_settings().evaluation_channel_requests_count:
+        levels.append(Assurance.CHANNEL.value)
+    return int(session.exec(select(func.count(col(EvaluationRequest.id))).where(
+        EvaluationRequest.case_id == case_id,
+        col(EvaluationRequest.assurance).in_(levels))).one())
+
+
 def confirm_request(*, case_id: str, code: str, now: datetime | None = None) -> int:
     """Count the request the code confirms; returns how many residents have asked. The
-    request that reaches the threshold makes the evaluation due."""
+    request that brings the counted requests to the threshold makes the evaluation due.
+    A refused code is counted in aggregate, never audited alone."""
     now = now or system_now()
     with audited(case_id=follow_up_chain(case_id), action="request_evaluation",
-                 stage_key=None, person=None, channel="portal"), session_scope() as session:
+                 stage_key=None, person=None, channel="portal"):
+        outcome = _confirm(case_id=case_id, code=code, now=now)
+    if isinstance(outcome, CodeRefused):
+        raise outcome
+    return outcome
+
+
+def _confirm(*, case_id: str, code: str, now: datetime) -> int | CodeRefused:
+    with session_scope() as session:
         # One confirmation of a decision at a time: the threshold is crossed exactly once.
         session.exec(select(Decision).where(Decision.case_id == case_id).with_for_update())
         decision_of(session, case_id)
-        sent = session.exec(select(RequestCode).where(
-            RequestCode.case_id == case_id,
-            RequestCode.code_sha256 == _code_digest(case_id, code.strip()))).first()
-        if sent is None or sent.used_at is not None or sent.expires_at <= now:
-            raise refused("EVAL-REQUEST-CODE", "code: wrong, used or expired; ask for a "
-                                               "new one")
+        locator, secret = parse_code(code) or (0, "")
+        sent = session.get(RequestCode, locator) if locator else None
+        guess = _code_problem(session, case_id=case_id, sent=sent,
+                              digest=_code_digest(case_id, secret), now=now)
+        if guess is not None:  # committed: the spent attempt and the count
+            count_guesses(session, chain=follow_up_chain(case_id), count=1, at=now)
+            return guess
+        assert sent is not None
         if session.exec(select(EvaluationRequest.id).where(
                 EvaluationRequest.case_id == case_id,
                 EvaluationRequest.pseudonym == sent.pseudonym)).first() is not None:
@@ -102,17 +159,48 @@ def confirm_request(*, case_id: str, code: str, now: datetime | None = None) -> 
                                                f"evaluation of case {case_id}")
         sent.used_at = now
         request = EvaluationRequest(case_id=case_id, pseudonym=sent.pseudonym,
-                                    requested_at=now)
+                                    requested_at=now, assurance=Assurance.CHANNEL.value)
         session.add_all([sent, request])
         session.flush()
         publish(session, CaseEvent(case_id=follow_up_chain(case_id), kind=REQUESTED,
                                    occurred_at=now, subject_id=request.id,
                                    body={"evaluates": case_id}))
-        count = request_count(session, case_id)
-        if count >= get_evaluation_settings().evaluation_request_threshold:
-            _mark_due(session, case_id=case_id, reason=StartedBy.RESIDENTS, requests=count,
+        counted = counted_requests(session, case_id)
+        if counted >= get_evaluation_settings().evaluation_request_threshold:
+            _mark_due(session, case_id=case_id, reason=StartedBy.RESIDENTS, requests=counted,
                       now=now)
-        return count
+        return request_count(session, case_id)
+
+
+def _guess(rule: str, message: str) -> CodeRefused:
+    return CodeRefused([Unmet(rule, RULES, message)])
+
+
+def _code_problem(session: Session, *, case_id: str, sent: RequestCode | None, digest: str,
+                  now: datetime) -> CodeRefused | None:
+    """Why a request code is refused; a wrong code spends one of its attempts."""
+    budget = get_evaluation_settings().evaluation_request_attempt_budget
+    limit = get_code_settings().code_max_attempts
+    if guesses_spent(session, follow_up_chain(case_id)) >= budget:
+        return _guess("EVAL-REQUEST-GUESS-BUDGET", f"code: the requests for case {case_id} "
+                      f"have refused {budget} wrong codes, their attempt budget; no code is "
+                      "taken any more")
+    if sent is None or sent.case_id != case_id:
+        return _guess("EVAL-REQUEST-CODE", "code: wrong, used or expired; ask for a new one")
+    if sent.attempts >= limit:
+        return _guess("EVAL-REQUEST-CODE-ATTEMPTS", f"code: refused after {limit} wrong "
+                      "attempts; ask for a new one")
+    if not digest_matches(sent.code_sha256, digest):
+        sent.attempts += 1
+        session.add(sent)
+        if sent.attempts >= limit:
+            return _guess("EVAL-REQUEST-CODE-ATTEMPTS", f"code: wrong, attempt {limit} of "
+                          f"{limit}: the code is dead; ask for a new one")
+        return _guess("EVAL-REQUEST-CODE", f"code: wrong (attempt {sent.attempts} of "
+                      f"{limit}), used or expired; ask for a new one")
+    if sent.used_at is not None or sent.expires_at <= now:
+        return _guess("EVAL-REQUEST-CODE", "code: wrong, used or expired; ask for a new one")
+    return None
 
 
 def _mark_due(session: Session, *, case_id: str, reason: StartedBy, requests: int,

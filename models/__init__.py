@@ -18,6 +18,7 @@ from models.implementation import (  # noqa: F401
 )
 from models.ledger import ConsistencyProof, LogHead, LogLeaf, PublishedTreeHead  # noqa: F401
 from models.notices import Comment, CommentWindow, Notice, NoticeDelivery, Subscriber  # noqa: F401
+from models.one_time_codes import CodeGuesses  # noqa: F401
 from models.people import Assignment, Person
 from models.programme import Ballot, ProgrammeList, Proposal, ProposalMark, Vote, VoterCode  # noqa: F401
 from models.stages import Stage, StageStatus

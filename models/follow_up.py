@@ -19,6 +19,7 @@ from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime
+from models.one_time_codes import Assurance
 
 
 def follow_up_chain(case_id: str) -> str:
@@ -59,6 +60,8 @@ class EvaluationRequest(SQLModel, table=True):
     case_id: str = Field(foreign_key="decisioncase.id", index=True, max_length=32)
     pseudonym: str = Field(max_length=64)
     requested_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    assurance: str = Field(default=Assurance.CHANNEL.value, max_length=16,
+                           description="verified or channel: how the resident was confirmed")
 
 
 class EvaluationDue(SQLModel, table=True):
@@ -80,3 +83,4 @@ class RequestCode(SQLModel, table=True):
     code_sha256: str = Field(max_length=64, index=True)
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    attempts: int = Field(default=0, description="Wrong attempts; it dies at the limit")

@@ -19,6 +19,7 @@ from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONColumn, UTCDateTime
+from models.one_time_codes import Assurance
 
 
 class Level(StrEnum):
@@ -118,6 +119,13 @@ class BallotCreate(BaseModel):
     closes_at: datetime
     options: list[int] = PydanticField(min_length=2, max_length=500,
                                        description="Proposal ids on the ballot")
+    assurance: Assurance | None = PydanticField(
+        default=None, description="verified or channel (default: channel for the public "
+        "roll, verified for the expert roll)")
+    attempt_budget: int | None = PydanticField(
+        default=None, ge=1, le=10_000_000,
+        description="Wrong code attempts the ballot takes in all (default: "
+        "DUEPROCESS_BALLOT_ATTEMPT_BUDGET)")
 
     @field_validator("opens_at", "closes_at")
     @classmethod
@@ -134,7 +142,15 @@ class BallotCreate(BaseModel):
             raise ValueError("options: a proposal is listed twice")
         if self.choose_up_to > len(self.options):
             raise ValueError("choose_up_to: more than the options on the ballot")
+        if self.roll is Roll.EXPERT and self.assurance is Assurance.CHANNEL:
+            raise ValueError("assurance: an expert ballot is verified (experts vote with "
+                             "their credential)")
         return self
+
+    def assurance_level(self) -> Assurance:
+        if self.assurance is not None:
+            return self.assurance
+        return Assurance.VERIFIED if self.roll is Roll.EXPERT else Assurance.CHANNEL
 
 
 class Ballot(SQLModel, table=True):
@@ -149,6 +165,10 @@ class Ballot(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The lowest assurance a vote needs: a `channel` ballot takes one-time codes (and,
+    # once built, verified residents); a `verified` ballot refuses codes (VOTE-ASSURANCE).
+    assurance: str = Field(default=Assurance.CHANNEL.value, max_length=16)
+    attempt_budget: int = Field(default=10_000, description="Wrong code attempts in all")
 
 
 class Vote(SQLModel, table=True):
@@ -161,6 +181,8 @@ class Vote(SQLModel, table=True):
     pseudonym: str = Field(max_length=64, description="HMAC of the voter, keyed per ballot")
     choices: list[int] = Field(sa_column=Column(JSONColumn, nullable=False))
     cast_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    assurance: str = Field(default=Assurance.CHANNEL.value, max_length=16,
+                           description="verified or channel: how the voter was confirmed")
 
 
 class VoterCode(SQLModel, table=True):
@@ -172,6 +194,7 @@ class VoterCode(SQLModel, table=True):
     code_sha256: str = Field(max_length=64, index=True)
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    attempts: int = Field(default=0, description="Wrong attempts; it dies at the limit")
 
 
 class ProgrammeList(SQLModel, table=True):

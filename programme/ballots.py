@@ -3,17 +3,21 @@
 Two rolls, kept apart: a ballot is either for the public or for the experts. A public
 voter proves control of a channel (an Apprise URL) with a one-time code sent to it; an
 expert votes with their API token. Either way the vote is stored under a pseudonym, an
-HMAC of the voter keyed per ballot, so one person votes once and no voter's identity is
-ever published. The voting window is measured on the system clock when dueprocess
-receives the vote, never on a time the voter sends; votes received together are stored
-together (`programme.vote_intake`), each its own log record, and closing waits for them.
+HMAC of the voter keyed per ballot (a public voter's channel canonicalised first, so one
+mailbox is one voter however it is typed), so one person votes once and no voter's
+identity is ever published. Each ballot declares its assurance level (`verified`, or
+`channel` for one-time codes) and an attempt budget for wrong codes; a code dies after
+`DUEPROCESS_CODE_MAX_ATTEMPTS` wrong attempts, and refused codes are logged only in
+aggregate (`notifications.public.count_guesses`). The voting window is measured on the
+system clock when dueprocess receives the vote, never on a time the voter sends; votes
+received together are stored together (`programme.vote_intake`), each its own log
+record, and closing waits for them.
 Closing the ballot writes the tally as the record that closes the ballot's log chain: an
 exported ballot is complete, and anyone recounts it (`programme.recount`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from datetime import datetime
 
@@ -26,9 +30,21 @@ from dueprocess.errors import NotFound, Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.services.identity import get_person, identity_problems, require_official
 from dueprocess.services.refusal_audit import audited
+from dueprocess.settings import get_code_settings
+from models.one_time_codes import Assurance
 from models.people import Role
 from models.programme import Ballot, BallotCreate, Proposal, Roll, Vote, VoterCode, ballot_chain
-from notifications.public import CODE_TTL, new_code, send_code_to
+from notifications.public import (
+    CODE_TTL,
+    CodeRefused,
+    canonical_channel,
+    code_text,
+    log_counted_guesses,
+    new_code,
+    parse_code,
+    secret_digest,
+    send_code_to,
+)
 from programme.errors import RULES, refused
 from programme.proposals import marks_of
 from programme.vote_intake import PendingVote, enqueue
@@ -59,7 +75,10 @@ def open_ballot_as(*, request: BallotCreate, actor: str, token: str | None,
         ballot = Ballot(year=request.year, title=request.title, roll=request.roll.value,
                         choose_up_to=request.choose_up_to, opens_at=request.opens_at,
                         closes_at=request.closes_at, options=list(request.options),
-                        created_by=actor, created_at=system_now())
+                        created_by=actor, created_at=system_now(),
+                        assurance=request.assurance_level().value,
+                        attempt_budget=request.attempt_budget
+                        or get_code_settings().ballot_attempt_budget)
         session.add(ballot)
         session.flush()
         session.expunge(ballot)
@@ -79,36 +98,57 @@ def get_ballot(session: Session, ballot_id: int) -> Ballot:
 
 
 def issue_code(*, ballot_id: int, channel_url: str, now: datetime | None = None) -> str:
-    """A one-time code for the public voter controlling `channel_url`; the caller sends it
-    to that channel (`send_code`). Only its digest is stored."""
+    """A one-time code for the public voter controlling `channel_url` (canonicalised: one
+    code per canonical channel, a new one replaces the last); the caller sends it to that
+    channel (`send_code`). Only its digest is stored."""
     now = now or system_now()
+    voter = pseudonym(ballot_id, canonical_channel(
+        channel_url, plus_tags=get_code_settings().code_email_plus_tags))
     with session_scope() as session:
         ballot = get_ballot(session, ballot_id)
         if ballot.roll != Roll.PUBLIC:
             raise refused("VOTE-ROLL", f"ballot #{ballot_id} is for the {ballot.roll} roll: "
                                        "experts vote with their token")
-        code = new_code()
-        session.add(VoterCode(ballot_id=ballot_id, pseudonym=pseudonym(ballot_id, channel_url),
-                              code_sha256=code_digest(ballot_id, code),
-                              expires_at=now + CODE_TTL))
-        return code
+        if ballot.assurance == Assurance.VERIFIED:
+            raise refused("VOTE-ASSURANCE", f"ballot #{ballot_id} is for verified voters: "
+                                            "it takes no one-time codes")
+        # A channel that voted still gets a code (VOTE-ONCE refuses its vote): refusing
+        # here would tell anyone who knows an address whether it voted.
+        for live in session.exec(select(VoterCode).where(
+                VoterCode.ballot_id == ballot_id, VoterCode.pseudonym == voter,
+                col(VoterCode.used_at).is_(None), VoterCode.expires_at > now)):
+            live.expires_at = now  # replaced: one live code per channel
+            session.add(live)
+        secret = new_code()
+        row = VoterCode(ballot_id=ballot_id, pseudonym=voter,
+                        code_sha256=code_digest(ballot_id, secret), expires_at=now + CODE_TTL)
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return code_text(locator=row.id, secret=secret)
 
 
-def code_digest(ballot_id: int, code: str) -> str:
-    return hashlib.sha256(f"{ballot_id}:{code}".encode()).hexdigest()
+def code_digest(ballot_id: int, secret: str) -> str:
+    """The stored digest of a code's secret part (its 8 digits)."""
+    return secret_digest(str(ballot_id), secret)
 
 
 def cast_public_vote(*, ballot_id: int, code: str, choices: list[int],
                      now: datetime | None = None) -> Vote:
-    """Count a public voter's vote; the code is spent with it (`programme.vote_intake`)."""
-    # The code is looked up by its digest (indexed): a guess reveals nothing about other
-    # codes, and 10^8 codes per 15 minutes cannot be walked through the portal.
+    """Count a public voter's vote; the code is spent with it (`programme.vote_intake`).
+    A refused code is counted in aggregate there, never audited alone."""
+    # The locator names one code, so a guess spends that code's attempts: 5 guesses at
+    # 10^8 secrets each, and the ballot's budget bounds the codes guessed at.
+    locator, secret = parse_code(code) or (0, "")
     pending = PendingVote(ballot_id=ballot_id, choices=list(choices),
-                          received_at=now or system_now(),
-                          code_sha256=code_digest(ballot_id, code.strip()))
+                          received_at=now or system_now(), code_id=locator,
+                          code_sha256=code_digest(ballot_id, secret))
+    answer = enqueue(pending)
+    if isinstance(answer.exception(), CodeRefused):
+        return answer.result()  # raises it
     with audited(case_id=ballot_chain(ballot_id), action="cast_vote", stage_key=None,
                  person=None, channel="portal"):
-        return enqueue(pending).result()
+        return answer.result()
 
 
 def cast_expert_vote(*, ballot_id: int, choices: list[int], actor: str, token: str | None,
@@ -127,7 +167,8 @@ def cast_expert_vote(*, ballot_id: int, choices: list[int], actor: str, token: s
                 raise refused("VOTE-ROLL", f"'{actor}' is not on the expert roll")
         return enqueue(PendingVote(ballot_id=ballot_id, choices=list(choices),
                                    received_at=received_at,
-                                   pseudonym=pseudonym(ballot_id, f"expert:{actor}"))).result()
+                                   pseudonym=pseudonym(ballot_id, f"expert:{actor}"),
+                                   assurance=Assurance.VERIFIED)).result()
 
 
 def tally(session: Session, ballot: Ballot) -> dict[int, int]:
@@ -136,6 +177,15 @@ def tally(session: Session, ballot: Ballot) -> dict[int, int]:
     for (choices,) in session.execute(select(Vote.choices).where(Vote.ballot_id == ballot.id)):
         counts.update(choices)
     return {option: counts[option] for option in ballot.options}
+
+
+def tally_by_assurance(session: Session, ballot: Ballot) -> dict[str, int]:
+    """Votes at each assurance level, every level listed. An expert ballot's votes are
+    verified (its credential), also those stored before votes carried their level."""
+    counts: Counter[str] = Counter()
+    for (level,) in session.execute(select(Vote.assurance).where(Vote.ballot_id == ballot.id)):
+        counts[Assurance.VERIFIED.value if ballot.roll == Roll.EXPERT else level] += 1
+    return {level.value: counts[level.value] for level in Assurance}
 
 
 def close_ballot_as(*, ballot_id: int, actor: str, token: str | None, channel: str,
@@ -157,6 +207,8 @@ def close_ballot_as(*, ballot_id: int, actor: str, token: str | None, channel: s
             raise refused("BALLOT-CLOSE", f"ballot #{ballot_id} takes votes until "
                                           f"{ballot.closes_at:%Y-%m-%d %H:%M} UTC")
         counts = tally(session, ballot)
+        levels = tally_by_assurance(session, ballot)
+        log_counted_guesses(session, chain=ballot_chain(ballot_id), now=now)  # the last minute
         ballot.closed_at = now
         session.add(ballot)
         session.flush()
@@ -165,7 +217,8 @@ def close_ballot_as(*, ballot_id: int, actor: str, token: str | None, channel: s
             case_id=ballot_chain(ballot_id), kind=BALLOT_CLOSED, occurred_at=now,
             person=actor, subject_id=ballot_id,
             body={"ballot_id": ballot_id, "votes": len(votes),
-                  "tally": {str(k): v for k, v in counts.items()}}))
+                  "tally": {str(k): v for k, v in counts.items()},
+                  "votes_by_assurance": levels}))
         return counts
 
 

@@ -131,7 +131,7 @@ def _vote(console: Console, options: list[int], receiver: Any) -> int:
         url = f"json://127.0.0.1:{receiver.port}/voter-{voter}"
         send_code(ballot_id=ballot.id, channel_url=url)
         sent = [m for m in receiver.accepted if m["title"].startswith(f"Ballot #{ballot.id}")]
-        code = re.findall(r": (\d{8}) ", sent[-1]["message"])[-1]
+        code = re.findall(r": (\d+-\d{8}) ", sent[-1]["message"])[-1]
         cast_public_vote(ballot_id=ballot.id, code=code, choices=[options[i] for i in picks])
     console.print(f"  ballot #{ballot.id}: {VOTERS} residents got a one-time code through "
                   "Apprise and voted (each under a keyed pseudonym)")

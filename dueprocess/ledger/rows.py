@@ -189,13 +189,24 @@ def _ballot(row: Ballot) -> dict[str, Any]:
             "choose_up_to": row.choose_up_to, "opens_at": _when(row.opens_at),
             "closes_at": _when(row.closes_at), "options": list(row.options),
             "created_by": row.created_by, "created_at": _when(row.created_at),
-            "closed_at": _when(row.closed_at)}
+            "closed_at": _when(row.closed_at), **_unless_default(row, _BALLOT_DEFAULTS)}
 
 
 def _vote(row: Vote) -> dict[str, Any]:
     # The whole vote: anyone recounts the tally from these snapshots (docs/programme.md).
     return {"ballot_id": row.ballot_id, "pseudonym": row.pseudonym,
-            "choices": list(row.choices), "cast_at": _when(row.cast_at)}
+            "choices": list(row.choices), "cast_at": _when(row.cast_at),
+            **_unless_default(row, {"assurance": "channel"})}
+
+
+# Columns added by programme0006, logged only when they differ from the default, so the
+# snapshots of rows logged before it still equal those rows.
+_BALLOT_DEFAULTS = {"assurance": "channel", "attempt_budget": 10_000}
+
+
+def _unless_default(row: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name, default in defaults.items()
+            if getattr(row, name) != default}
 
 
 def _programme_list(row: ProgrammeList) -> dict[str, Any]:
@@ -243,7 +254,8 @@ def _follow_up(row: FollowUp) -> dict[str, Any]:
 
 def _evaluation_request(row: EvaluationRequest) -> dict[str, Any]:
     return {"case_id": row.case_id, "pseudonym": row.pseudonym,
-            "requested_at": _when(row.requested_at)}
+            "requested_at": _when(row.requested_at),
+            **_unless_default(row, {"assurance": "channel"})}
 
 
 def _evaluation_due(row: EvaluationDue) -> dict[str, Any]:
@@ -252,7 +264,8 @@ def _evaluation_due(row: EvaluationDue) -> dict[str, Any]:
 
 
 _BALLOT_FIELDS = ("year", "title", "roll", "choose_up_to", "opens_at", "closes_at",
-                  "options", "created_by", "created_at", "closed_at")
+                  "options", "created_by", "created_at", "closed_at", "assurance",
+                  "attempt_budget")
 
 COVERED: tuple[CoveredTable, ...] = (
     CoveredTable("comment", Comment, "comment", "comment", _comment, None),

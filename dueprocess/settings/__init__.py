@@ -16,12 +16,14 @@ outside it. Importing this package costs pydantic-settings and the standard libr
 - `PresentationSettings` (`presentation`): the portal's time zone and feed ids.
 - `InboxSettings` (`inbox`): the reviewer inbox (`DUEPROCESS_PORTAL_*`).
 - `EvaluationSettings` (`evaluation`): when an evaluation after the decision falls due.
+- `CodeSettings` (`codes`): one-time codes: channel canonicalisation, attempt limits.
 """
 
 from __future__ import annotations
 
 from pydantic_settings import BaseSettings
 
+from dueprocess.settings.codes import CodeSettings, get_code_settings
 from dueprocess.settings.core import Settings, get_settings
 from dueprocess.settings.evaluation import EvaluationSettings, get_evaluation_settings
 from dueprocess.settings.inbox import InboxSettings, get_inbox_settings
@@ -50,6 +52,7 @@ REGISTRY: tuple[type[BaseSettings], ...] = (
     PresentationSettings,
     InboxSettings,
     EvaluationSettings,
+    CodeSettings,
 )
 
 __all__ = [
@@ -57,6 +60,7 @@ __all__ = [
     "DEFAULT_SUBSCRIBER_SCHEMES",
     "FALLBACK_STAGE_DEADLINE_DAYS",
     "REGISTRY",
+    "CodeSettings",
     "EvaluationSettings",
     "InboxSettings",
     "Network",
@@ -66,6 +70,7 @@ __all__ = [
     "PresentationSettings",
     "Settings",
     "TransparencySettings",
+    "get_code_settings",
     "get_evaluation_settings",
     "get_inbox_settings",
     "get_notify_settings",

@@ -21,6 +21,17 @@ class EvaluationSettings(BaseSettings):
         default=100, ge=1, le=1_000_000,
         description="Art. 36: this many residents' confirmed requests make an evaluation due",
     )
+    evaluation_channel_requests_count: bool = Field(
+        default=False,
+        description="Whether requests confirmed only by a one-time code sent to a channel "
+        "(assurance `channel`) count toward the threshold; requests of verified residents "
+        "always count. Off: one person with several channels cannot reach it alone",
+    )
+    evaluation_request_attempt_budget: int = Field(
+        default=1_000, ge=1, le=10_000_000,
+        description="Wrong request codes a decision takes in all; past it every request code "
+        "for that decision is refused (EVAL-REQUEST-GUESS-BUDGET)",
+    )
 
 
 def get_evaluation_settings() -> EvaluationSettings:

@@ -174,7 +174,7 @@ def test_the_standing_follows_the_latest_approved_adjustment_or_stop() -> None:
 
 def code_sent(webhook: WebhookReceiver, case_id: str, channel: str) -> str:
     send_request_code(case_id=case_id, channel_url=channel)
-    found = re.search(r"\b(\d{8})\b", webhook.accepted[-1]["message"])
+    found = re.search(r"\b(\d+-\d{8})\b", webhook.accepted[-1]["message"])
     assert found, webhook.accepted[-1]
     return found.group(1)
 
@@ -183,6 +183,7 @@ def test_residents_asking_make_the_evaluation_due_once(
     decided_case: str, webhook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DUEPROCESS_EVALUATION_REQUEST_THRESHOLD", "2")
+    monkeypatch.setenv("DUEPROCESS_EVALUATION_CHANNEL_REQUESTS_COUNT", "true")
     first, second, third = (f"{webhook.url}/resident-{n}" for n in range(3))
     assert confirm_request(case_id=decided_case, code=code_sent(webhook, decided_case,
                                                                 first)) == 1
@@ -233,7 +234,7 @@ def test_the_public_page_shows_the_standing_and_takes_requests(
     sent = client.post(f"/programme/evaluations/{decided_case}/code",
                        data={"url": f"{webhook.url}/page-resident"})
     assert sent.status_code == 202, sent.text
-    code = re.search(r"\b(\d{8})\b", webhook.accepted[-1]["message"])
+    code = re.search(r"\b(\d+-\d{8})\b", webhook.accepted[-1]["message"])
     assert code is not None
     counted = client.post(f"/programme/evaluations/{decided_case}/requests",
                           data={"code": code.group(1)})

@@ -34,7 +34,7 @@ def webhook() -> Iterator[WebhookReceiver]:
 def code_for(client: TestClient, webhook: WebhookReceiver, ballot_id: int, voter: str) -> str:
     sent = client.post(f"/programme/ballots/{ballot_id}/code", data={"url": voter})
     assert sent.status_code == 202, sent.text
-    found = re.search(r"\b(\d{8})\b", webhook.accepted[-1]["message"])
+    found = re.search(r"\b(\d+-\d{8})\b", webhook.accepted[-1]["message"])
     assert found is not None
     return found.group(1)
 
@@ -98,7 +98,7 @@ def test_vote_in_chromium(portal_url: str, browser: Any, webhook: WebhookReceive
     page.fill("#url", f"{webhook.url}/browser-voter")
     page.click("#code-form button[type=submit]")
     assert "验证码已发送" in page.inner_text("#message")
-    found = re.search(r"\b(\d{8})\b", webhook.accepted[-1]["message"])
+    found = re.search(r"\b(\d+-\d{8})\b", webhook.accepted[-1]["message"])
     assert found is not None
     page.goto(f"{portal_url}/programme/ballots/{ballot.id}")
     page.check(f"#choice-{ballot.options[1]}")

@@ -21,6 +21,7 @@ from ledger import DossierError
 from models.evidence import Refusal
 from models.ledger import LogLeaf
 from models.programme import Ballot, Vote, ballot_chain
+from notifications.public import guesses_spent
 from programme.ballots import (
     cast_expert_vote,
     cast_public_vote,
@@ -44,6 +45,13 @@ def refusals_of(ballot: Ballot) -> list[Refusal]:
     with session_scope() as session:
         return list(session.exec(select(Refusal).where(
             Refusal.case_id == ballot_chain(ballot.id)).order_by(col(Refusal.id))))
+
+
+def guesses_counted(ballot: Ballot) -> int:
+    """Refused code guesses counted in aggregate on the ballot's chain."""
+    assert ballot.id is not None
+    with session_scope() as session:
+        return guesses_spent(session, ballot_chain(ballot.id))
 
 
 def vote(ballot: Ballot, voter: str, choices: list[int], now: datetime | None = None) -> Vote:
@@ -72,7 +80,11 @@ def test_each_voter_votes_once_for_at_most_n_options(make_ballot: MakeBallot) ->
         cast_public_vote(ballot_id=ballot.id, code="12345678", choices=[c])
     [stored] = votes_of(ballot)
     assert stored.choices == sorted([a, b]) and "resident" not in stored.pseudonym
-    assert len(refusals_of(ballot)) == 5  # every refusal audited, nothing else stored
+    # The three refused votes audited one by one; the two refused codes only counted (a
+    # guess is never a record of its own).
+    assert [r.reasons[0]["rule"] for r in refusals_of(ballot)] == [
+        "VOTE-CHOICES", "VOTE-CHOICES", "VOTE-ONCE"]
+    assert guesses_counted(ballot) == 2
 
 
 def test_the_window_is_measured_when_the_vote_is_recorded(make_ballot: MakeBallot) -> None:
@@ -184,7 +196,7 @@ def test_votes_sent_at_once_share_transactions_but_count_once_each(
     assert sorted(logged) == sorted(v.id or 0 for v in stored)
     assert all(len([x for x in r.get("rows", []) if x["table"] == "vote"]) <= 1
                for r in records)  # one vote per record
-    assert len(refusals_of(ballot)) == 20  # each refused second send audited
+    assert refusals_of(ballot) == [] and guesses_counted(ballot) == 20  # spent codes
 
 
 def test_only_an_official_runs_a_ballot(make_ballot: Callable[..., Ballot]) -> None:

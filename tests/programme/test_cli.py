@@ -52,7 +52,7 @@ def test_vote_by_code_close_export_and_recount(
     assert ballot, opened.stdout
     sent = dueprocess("programme", "send-code", ballot.group(1), webhook.url)
     assert sent.returncode == 0, sent.stderr
-    code = re.search(r"code for ballot #\d+: (\d{8})", webhook.accepted[-1]["message"])
+    code = re.search(r"code for ballot #\d+: (\d+-\d{8})", webhook.accepted[-1]["message"])
     assert code, webhook.accepted
     voted = dueprocess("programme", "vote", ballot.group(1), "--code", code.group(1),
                        "--choice", str(options[1]))
