@@ -188,6 +188,25 @@ def read_bytes(path: Path, what: str) -> bytes:
         raise DueProcessError(f"{what}: cannot read {path}: {exc.strerror}") from None
 
 
+@programme_app.command("register-import")
+def register_import_command(
+    file: Annotated[Path, typer.Argument(help="The resident register (CSV: resident_id, "
+                                              "street, community)")],
+    issuer: Annotated[str, typer.Option(help="The OIDC issuer whose subjects the ids are")],
+    actor: Actor, token: Token = None,
+) -> None:
+    """Import the resident register in force (each import is logged)."""
+    from programme.residents import import_register_as
+
+    data = read_bytes(file, "FILE")
+    ready()
+    register = import_register_as(data=data, issuer=issuer, actor=actor, token=token,
+                                  channel=CHANNEL)
+    console.print(f"Register #{register.id} imported: {register.residents} residents of "
+                  f"{register.issuer} (file SHA-256 {register.file_sha256}); it is the "
+                  "register in force", markup=False, highlight=False)
+
+
 @programme_app.command("ballot-close")
 def ballot_close_command(ballot_id: int, actor: Actor, token: Token = None) -> None:
     """Close a ballot after its window; its tally closes the ballot's log chain."""
