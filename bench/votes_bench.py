@@ -3,13 +3,16 @@
 On PostgreSQL (a fresh database `bench_votes`), in one run:
 
 (a) vote intake: N public votes (default 20,000; --votes 100000 for the issue's figure)
-    through `cast_public_vote` as the portal and CLI call it (code looked up and spent,
-    window and choices checked, the vote stored under its pseudonym, one log record per
-    vote on the ballot's chain; votes arriving together share a transaction,
-    `programme.vote_intake`), from --clients threads; the codes are stored beforehand in
-    bulk, as `issue_code` stores them (not timed). Meanwhile tree heads are signed every
+    of verified residents through `cast_resident_vote` as the portal calls it after the
+    resident's OIDC login (the resident looked up in the register in force, window and
+    choices checked, the vote stored under the keyed pseudonym of issuer and subject, one
+    log record per vote on the ballot's chain; votes arriving together share a
+    transaction, `programme.vote_intake`), from --clients threads; the register of N
+    residents is imported beforehand (not timed). With --codes: through
+    `cast_public_vote` with one-time codes stored beforehand in bulk, as `issue_code`
+    stores them (code looked up and spent). Meanwhile tree heads are signed every
     --sign-every seconds (what the sign-heads deployment does on its schedule), and every
-    --sample-th voter fetches their receipt (`programme.receipt_log.fetch_receipt`) until a
+    --sample-th voter fetches their receipt (`programme.receipts.fetch_receipt`) until a
     signed head covers the vote: receipt latency is from the vote's answer to the receipt.
     Every sampled receipt is then checked offline (`verify_receipt`).
     Baseline: plain INSERTs of the same vote rows into a scratch table with no index,
@@ -39,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "bench_votes"
 OFFICIAL = "bench.official"
+ISSUER = "https://id.bench.example"
 
 
 def fresh_database() -> str:
@@ -52,9 +56,10 @@ def fresh_database() -> str:
     return SERVER.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
-def prepare(votes: int, data_dir: Path) -> tuple[int, list[int], list[str]]:
+def prepare(votes: int, data_dir: Path, verified: bool) -> tuple[int, list[int], list[str]]:
     """A migrated database, an official, a public ballot of 10 options (choose up to 3)
-    open for an hour, and `votes` one-time codes."""
+    open for an hour, and `votes` voters: residents in an imported register (their OIDC
+    subjects), or one-time codes."""
     os.environ.update(DUEPROCESS_DATABASE_URL=fresh_database(), DUEPROCESS_DATA_DIR=str(data_dir),
                       DUEPROCESS_ALLOW_EXPOSED_SIGNING_KEY="true")
     from sqlmodel import col, select
@@ -84,6 +89,14 @@ def prepare(votes: int, data_dir: Path) -> tuple[int, list[int], list[str]]:
         opens_at=now - timedelta(minutes=1), closes_at=now + timedelta(hours=6),
         options=options), actor=OFFICIAL, token=token_for(OFFICIAL), channel="bench")
     assert ballot.id is not None
+    if verified:
+        from programme.residents import import_register_as
+
+        register = "resident_id,street,community\n" + "".join(
+            f"sub-{i:08d},Zhongguancun,Keyu\n" for i in range(votes))
+        import_register_as(data=register.encode(), issuer=ISSUER, actor=OFFICIAL,
+                           token=token_for(OFFICIAL), channel="bench")
+        return ballot.id, options, [f"sub-{i:08d}" for i in range(votes)]
     codes = [f"{i:08d}" for i in range(votes)]
     expires = now + timedelta(hours=6)
     with session_scope() as session:  # what `issue_code` stores, one transaction for all
@@ -130,7 +143,7 @@ class Receipts:
             self.heads += 1
 
     def _poll(self) -> None:
-        from programme.receipt_log import ReceiptPending, fetch_receipt
+        from programme.receipts import ReceiptPending, fetch_receipt
 
         while not self.stop.wait(0.25):
             while True:
@@ -159,21 +172,26 @@ class Receipts:
             thread.join()
 
 
-def intake(ballot_id: int, options: list[int], codes: list[str], clients: int,
-           sample: int, receipts: Receipts) -> float:
+def intake(ballot_id: int, options: list[int], voters: list[str], clients: int,
+           sample: int, receipts: Receipts, verified: bool) -> float:
     from programme.ballots import cast_public_vote
     from programme.receipts import receipt_id
+    from programme.residents import cast_resident_vote
 
     def one(index: int) -> None:
         choices = sorted({options[index % 10], options[(index * 7 + 3) % 10]})
-        vote = cast_public_vote(ballot_id=ballot_id, code=codes[index], choices=choices)
+        if verified:  # a logged-in resident: issuer and subject
+            vote = cast_resident_vote(ballot_id=ballot_id, issuer=ISSUER,
+                                      subject=voters[index], choices=choices)
+        else:
+            vote = cast_public_vote(ballot_id=ballot_id, code=voters[index], choices=choices)
         if index % sample == 0:
             assert vote.id is not None
             receipts.voted(receipt_id(ballot_id=ballot_id, vote_id=vote.id))
 
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, range(len(codes))))
+        list(pool.map(one, range(len(voters))))
     return time.perf_counter() - start
 
 
@@ -247,6 +265,8 @@ def main() -> int:
     parser.add_argument("--sign-every", type=float, default=30.0,
                         help="seconds between signed heads (DUEPROCESS_SIGN_HEADS_INTERVAL_"
                         "SECONDS of the sign-heads deployment)")
+    parser.add_argument("--codes", action="store_true",
+                        help="voters with one-time codes instead of verified residents")
     parser.add_argument("--sample", type=int, default=50,
                         help="every N-th voter fetches a receipt")
     args = parser.parse_args()
@@ -254,12 +274,15 @@ def main() -> int:
           f"{platform.python_version()}")
     print("load:     {:.1f} {:.1f} {:.1f} (1, 5, 15 min) at start".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory() as tmp:
-        ballot_id, options, codes = prepare(args.votes, Path(tmp) / "data")
+        verified = not args.codes
+        ballot_id, options, voters = prepare(args.votes, Path(tmp) / "data", verified)
         receipts = Receipts(args.sign_every).start()
-        took = intake(ballot_id, options, codes, args.clients, args.sample, receipts)
+        took = intake(ballot_id, options, voters, args.clients, args.sample, receipts,
+                      verified)
         receipts.finish(timeout=3 * args.sign_every)
         plain = baseline(args.votes, args.clients)
-        print(f"(a) {args.votes:,} votes from {args.clients} clients: {took:.1f} s = "
+        print(f"(a) {args.votes:,} {'verified' if verified else 'code'} votes from "
+              f"{args.clients} clients: {took:.1f} s = "
               f"{args.votes / took:,.0f} votes/s; plain INSERT {plain:.1f} s = "
               f"{args.votes / plain:,.0f} rows/s; ratio {took / plain:.2f}×")
         late, fetch = receipts.latencies, receipts.fetch_seconds
@@ -270,8 +293,8 @@ def main() -> int:
               f"{max(late):.1f} s; one fetch p50 {percentile(fetch, 0.5) * 1e3:.1f} ms, max "
               f"{max(fetch) * 1e3:.0f} ms (the first after a head "
               "builds its tree)")
-        count, verified = checked_offline(receipts.receipts)
-        print(f"    {count:,} receipts checked offline in {verified:.2f} s")
+        count, checking = checked_offline(receipts.receipts)
+        print(f"    {count:,} receipts checked offline in {checking:.2f} s")
         exported, recounted, counted = recount_ballot(ballot_id, Path(tmp) / "export")
         print(f"(b) export {exported:.1f} s, offline recount of {counted:,} votes "
               f"{recounted:.1f} s")

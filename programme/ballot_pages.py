@@ -25,6 +25,7 @@ from dueprocess.web.rendering import page
 from models.programme import Ballot, Proposal, Roll, Vote
 from programme.ballots import cast_public_vote, get_ballot, send_code, tally
 from programme.receipts import receipt_id
+from programme.resident_login import logged_in
 
 router = APIRouter(prefix="/programme/ballots", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -83,7 +84,8 @@ def ballot_page(request: Request, ballot_id: BallotId) -> Response:
         _ = words(request)
         return message(request, _("No such ballot"), status=404, error=True)
     return page(request, "programme_ballot.html", {
-        "view": view, "public": view.ballot.roll == Roll.PUBLIC})
+        "view": view, "public": view.ballot.roll == Roll.PUBLIC,
+        "resident": logged_in(request) is not None})
 
 
 @router.post("/{ballot_id}/code")

@@ -150,7 +150,7 @@ def receipt_command(
                                          "(JSON)")],
 ) -> None:
     """Fetch a vote's receipt: its leaf and inclusion proof against a signed tree head."""
-    from programme.receipt_log import fetch_receipt
+    from programme.receipts import fetch_receipt
 
     ready()
     fetched = fetch_receipt(receipt)

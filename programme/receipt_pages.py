@@ -21,14 +21,15 @@ from dueprocess.web.i18n import words
 from dueprocess.web.language import language_query
 from dueprocess.web.rendering import page
 from models.ledger import PublishedTreeHead
-from programme.receipt_log import ReceiptPending, fetch_receipt
 from programme.receipts import (
     HEAD,
     KEY,
     MAX_RECEIPT_BYTES,
     RECEIPT_ID_PATTERN,
     CheckedVote,
+    ReceiptPending,
     ReceiptRefused,
+    fetch_receipt,
     verify_receipt,
 )
 

@@ -20,15 +20,16 @@ from dueprocess.ledger import get_transparency_settings, log_public_key_pem, pub
 from ledger import public_key_pem
 from ledger.codec import b64decode, b64encode
 from models.programme import Ballot
-from programme.receipt_log import ReceiptPending, fetch_receipt
 from programme.receipts import (
     FORMAT,
     HEAD,
     KEY,
     PROOF,
     RECORD,
+    ReceiptPending,
     ReceiptRefused,
     VoteReceipt,
+    fetch_receipt,
     parse_receipt_id,
     receipt_id,
     verify_receipt,

@@ -6,23 +6,29 @@ level, and gets a receipt like every voter; anyone else is refused naming the ru
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
+import requests
+from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from dueprocess.composition.portal import create_app
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.ledger import log_public_key_pem, publish_tree_head
+from dueprocess.settings import InboxSettings
 from models.ledger import LogLeaf
 from models.programme import Ballot
 from models.residents import REGISTER_CHAIN, Resident, ResidentRegister
 from programme.ballots import close_ballot_as, tally_by_assurance
-from programme.receipt_log import fetch_receipt
-from programme.receipts import receipt_id, verify_receipt
+from programme.receipts import fetch_receipt, receipt_id, verify_receipt
 from programme.residents import cast_resident_vote, import_register_as
 from tests.dueprocess.commands.test_cli import dueprocess
+from tests.portal.conftest import portal_settings
 from tests.programme.conftest import OFFICIAL
 from tests.programme.test_ballots import vote
 from tests.support import token_for
@@ -143,3 +149,56 @@ def test_register_import_command(tmp_path: Path) -> None:
                          OFFICIAL, env=env)
     assert refused.returncode == 2
     assert "column 'phone' is not a register column" in " ".join(refused.stderr.split())
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread(require_nonce=True) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+def resident_login(client: TestClient, ballot_id: int, subject: str) -> Any:
+    """Through the real provider: the authorization form, then back to the callback."""
+    start = client.get(f"/programme/residents/login?ballot={ballot_id}", follow_redirects=False)
+    assert start.status_code == 303, start.text
+    authorize = start.headers["location"]
+    assert parse_qs(urlparse(authorize).query)["code_challenge_method"] == ["S256"]
+    answer = requests.post(authorize, data={"sub": subject}, allow_redirects=False, timeout=30)
+    assert answer.status_code == 302, answer.text
+    callback = urlparse(answer.headers["location"])
+    return client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+
+
+def test_a_resident_logs_in_with_oidc_and_votes_on_the_portal(
+    provider: str, make_ballot: MakeBallot,
+) -> None:
+    import_register_as(data=REGISTER.encode(), issuer=provider, actor=OFFICIAL,
+                       token=token_for(OFFICIAL), channel="test")
+    ballot = make_ballot(choose_up_to=1)
+    assert ballot.id is not None
+    app = create_app(portal_settings(comment_rate_count=1000))
+    app.state.inbox_settings = InboxSettings(cookie_secure=False, oidc_issuer=provider,
+                                             oidc_client_secret="test-secret")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        page = client.get(f"/programme/ballots/{ballot.id}?lang=en").text
+        assert 'id="resident-login"' in page and 'id="resident-form"' not in page
+        stranger = resident_login(client, ballot.id, "sub-9999")
+        assert stranger.status_code == 403 and "not in the resident register" in stranger.text
+        no_login = client.post(f"/programme/ballots/{ballot.id}/resident-votes",
+                               data={"choice": str(ballot.options[0])})
+        assert no_login.status_code == 400 and "Log in as a resident first" in no_login.text
+        back = resident_login(client, ballot.id, "sub-0002")
+        assert back.status_code == 303
+        assert back.headers["location"] == f"/programme/ballots/{ballot.id}"
+        assert 'id="resident-form"' in client.get(f"/programme/ballots/{ballot.id}").text
+        voted = client.post(f"/programme/ballots/{ballot.id}/resident-votes",
+                            data={"choice": str(ballot.options[1])})
+        assert voted.status_code == 201, voted.text
+        assert "verified resident" in voted.text and "/programme/receipts/R" in voted.text
+        again = client.post(f"/programme/ballots/{ballot.id}/resident-votes",
+                            data={"choice": str(ballot.options[0])})
+        assert again.status_code == 400 and "VOTE-ONCE" in again.text
+    with session_scope() as session:
+        assert tally_by_assurance(session, ballot) == {"verified": 1, "channel": 0}

@@ -18,7 +18,7 @@ down_revision: str | None = "programme0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Only vote leaves are indexed (`programme.receipt_log`): the log's other appends pay nothing.
+# Only vote leaves are indexed (`programme.receipts`): the log's other appends pay nothing.
 _VOTES = sa.text("kind = 'vote'")
 
 
