@@ -21,6 +21,7 @@ from models.notices import Comment, CommentWindow, Notice, NoticeDelivery, Subsc
 from models.one_time_codes import CodeGuesses  # noqa: F401
 from models.people import Assignment, Person
 from models.programme import Ballot, ProgrammeList, Proposal, ProposalMark, Vote, VoterCode  # noqa: F401
+from models.residents import Resident, ResidentRegister  # noqa: F401
 from models.stages import Stage, StageStatus
 
 __all__ = [

@@ -30,6 +30,8 @@ from programme.ballots import (
     tally,
     tally_by_assurance,
 )
+from programme.receipts import receipt_id
+from programme.resident_login import logged_in
 
 router = APIRouter(prefix="/programme/ballots", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -90,7 +92,8 @@ def ballot_page(request: Request, ballot_id: BallotId) -> Response:
         _ = words(request)
         return message(request, _("No such ballot"), status=404, error=True)
     return page(request, "programme_ballot.html", {
-        "view": view, "public": view.ballot.roll == Roll.PUBLIC})
+        "view": view, "public": view.ballot.roll == Roll.PUBLIC,
+        "resident": logged_in(request) is not None})
 
 
 @router.post("/{ballot_id}/code")
@@ -118,8 +121,12 @@ async def vote_post(request: Request, ballot_id: BallotId) -> Response:
         code = next((value for name, value in pairs if name == "code"), "")
         cast = cast_public_vote(ballot_id=ballot_id, code=code,
                                 choices=[int(value) for value in choices])
-        return _("Your vote is counted. Your pseudonym: {pseudonym} (check it in the "
-                 "published ballot)").format(pseudonym=cast.pseudonym[:16])
+        assert cast.id is not None
+        return _("Your vote is counted. Your pseudonym: {pseudonym}. Your receipt id: "
+                 "{receipt}; within a minute its receipt is at /programme/receipts/{receipt}, "
+                 "which you can check at /programme/receipts/check").format(
+            pseudonym=cast.pseudonym[:16],
+            receipt=receipt_id(ballot_id=ballot_id, vote_id=cast.id))
 
     return await form_answer(request, back=f"/programme/ballots/{ballot_id}", act=vote,
                              status=201)

@@ -1,10 +1,11 @@
-"""`dueprocess programme …`: proposals, moderation, ballots, votes and the recount, and the
-yearly list case made from the shortlist."""
+"""`dueprocess programme …`: proposals, moderation, ballots, votes, receipts and the recount,
+and the yearly list case made from the shortlist; `dueprocess verify-receipt` checks a
+vote receipt offline."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,7 +23,11 @@ from dueprocess.cli_kit import (
 )
 from dueprocess.errors import DueProcessError
 
+if TYPE_CHECKING:
+    from models.programme import Vote
+
 programme_app = typer.Typer(help=__doc__, no_args_is_help=True)
+RECEIPTS = "vote receipts"  # docs/receipts.md lists each rule
 Choices = Annotated[list[int], typer.Option("--choice", help="A proposal id; repeat")]
 
 
@@ -112,7 +117,7 @@ def vote_command(
 
     ready()
     vote = cast_public_vote(ballot_id=ballot_id, code=code, choices=choice)
-    console.print(f"Vote #{vote.id} recorded for {', '.join(f'#{c}' for c in vote.choices)}")
+    _recorded(vote)
 
 
 @programme_app.command("vote-expert")
@@ -124,7 +129,82 @@ def vote_expert_command(ballot_id: int, choice: Choices, actor: Actor,
     ready()
     vote = cast_expert_vote(ballot_id=ballot_id, choices=choice, actor=actor, token=token,
                             channel=CHANNEL)
+    _recorded(vote)
+
+
+def _recorded(vote: Vote) -> None:
+    from programme.receipts import receipt_id
+
+    assert vote.id is not None
     console.print(f"Vote #{vote.id} recorded for {', '.join(f'#{c}' for c in vote.choices)}")
+    console.print(f"Receipt id: {receipt_id(ballot_id=vote.ballot_id, vote_id=vote.id)} "
+                  "(fetch the receipt with `dueprocess programme receipt` once a signed "
+                  "tree head covers the vote, within DUEPROCESS_MAX_UNSIGNED_SECONDS)",
+                  markup=False, highlight=False)
+
+
+@programme_app.command("receipt")
+def receipt_command(
+    receipt: Annotated[str, typer.Argument(help="The receipt id given when you voted")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the receipt "
+                                         "(JSON)")],
+) -> None:
+    """Fetch a vote's receipt: its leaf and inclusion proof against a signed tree head."""
+    from programme.receipts import fetch_receipt
+
+    ready()
+    fetched = fetch_receipt(receipt)
+    try:
+        output.write_text(fetched.to_json(), encoding="utf-8")
+    except OSError as exc:
+        raise DueProcessError(f"--output: cannot write {output}: {exc.strerror}") from None
+    console.print(f"Receipt {fetched.receipt_id} written to {output}: leaf "
+                  f"{fetched.leaf_index} of the tree head of {fetched.tree_head.tree_size} "
+                  "leaves; check it with dueprocess verify-receipt", markup=False,
+                  highlight=False)
+
+
+def verify_receipt_command(
+    receipt: Annotated[Path, typer.Argument(help="The receipt (JSON)")],
+    trusted_key: Annotated[Path, typer.Option(help="The log's published public key (PEM)")],
+) -> None:
+    """Check a vote receipt offline: its record, inclusion proof and signed tree head."""
+    from dueprocess.errors import Refused
+    from dueprocess.rules.engine import Unmet
+    from programme.receipts import ReceiptRefused, verify_receipt
+
+    data, key = read_bytes(receipt, "RECEIPT"), read_bytes(trusted_key, "--trusted-key")
+    try:
+        checked = verify_receipt(data, trusted_public_key_pem=key)
+    except ReceiptRefused as exc:
+        raise Refused([Unmet(exc.rule, RECEIPTS, f"{receipt}: {exc.reason}")]) from None
+    console.print(checked.summary(), markup=False, highlight=False, soft_wrap=True)
+
+
+def read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DueProcessError(f"{what}: cannot read {path}: {exc.strerror}") from None
+
+
+@programme_app.command("register-import")
+def register_import_command(
+    file: Annotated[Path, typer.Argument(help="The resident register (CSV: resident_id, "
+                                              "street, community)")],
+    issuer: Annotated[str, typer.Option(help="The OIDC issuer whose subjects the ids are")],
+    actor: Actor, token: Token = None,
+) -> None:
+    """Import the resident register in force (each import is logged)."""
+    from programme.residents import import_register_as
+
+    data = read_bytes(file, "FILE")
+    ready()
+    register = import_register_as(data=data, issuer=issuer, actor=actor, token=token,
+                                  channel=CHANNEL)
+    console.print(f"Register #{register.id} imported: {register.residents} residents of "
+                  f"{register.issuer} (file SHA-256 {register.file_sha256}); it is the "
+                  "register in force", markup=False, highlight=False)
 
 
 @programme_app.command("ballot-close")
@@ -201,3 +281,4 @@ def list_revise_command(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(programme_app, name="programme")
+    app.command("verify-receipt")(verify_receipt_command)

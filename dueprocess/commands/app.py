@@ -53,7 +53,7 @@ PANELS = {
     "revise": PROCEDURE_PANEL, "sign-opinion": PROCEDURE_PANEL, "package": PROCEDURE_PANEL,
     "archive": PROCEDURE_PANEL,
     "verify": LEDGER_PANEL, "publish-head": LEDGER_PANEL, "export": LEDGER_PANEL,
-    "verify-dossier": LEDGER_PANEL,
+    "verify-dossier": LEDGER_PANEL, "verify-receipt": LEDGER_PANEL,
     "init": STACK_PANEL, "up": STACK_PANEL, "serve": STACK_PANEL, "recover": STACK_PANEL,
     "demo": STACK_PANEL,
     "portal": PUBLIC_PANEL, "notices": PUBLIC_PANEL, "comments": PUBLIC_PANEL,

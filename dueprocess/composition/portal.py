@@ -20,7 +20,7 @@ from dueprocess.composition.journal import wire
 from dueprocess.web.context import register_templates
 from implementation import evaluation_pages, item_pages, report_pages
 from portal.app import create_portal_app
-from programme import ballot_pages
+from programme import ballot_pages, receipt_pages, resident_login
 from programme import pages as programme_pages
 
 TEMPLATE_FOLDERS = tuple(Path(str(package.__file__)).resolve().parent / "templates"
@@ -38,5 +38,7 @@ def create_app(settings: Any = None) -> FastAPI:
     app.include_router(report_pages.router)
     app.include_router(evaluation_pages.router)
     app.include_router(ballot_pages.router)
+    app.include_router(receipt_pages.router)
+    app.include_router(resident_login.router)
     app.include_router(programme_pages.router)  # "我要提实事"
     return app
