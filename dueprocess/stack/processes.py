@@ -33,6 +33,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_settings
+from dueprocess.stack.lifeline import lifeline_preexec
 from dueprocess.stack.startup import (
     FLOOR_SECONDS,
     RUNNER_FACTOR,
@@ -247,18 +248,6 @@ def wait_for_deployment(
 STACK_ID_VARIABLE = "DUEPROCESS_STACK_ID"
 
 
-def check_port_free(host: str, port: int, setting: str) -> None:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise DueProcessError(
-                f"{setting}: cannot listen on {host}:{port} ({exc.strerror}); "
-                "is another `dueprocess up` or Prefect server running? Choose another port."
-            ) from None
-
-
 def check_prefect_api(api_url: str, *, setting: str = "PREFECT_API_URL",
                       timeout: float = 10) -> None:
     """Fail with a message naming the setting unless a Prefect API answers at api_url."""
@@ -319,11 +308,12 @@ class Child:
 
 def start_child(name: str, command: list[str], *, env: dict[str, str], log_path: Path,
                 cwd: Path | None = None) -> Child:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    """Start `command` in its own session; it gets SIGTERM when this process dies."""
+    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=cwd,
+            start_new_session=True, cwd=cwd, preexec_fn=lifeline_preexec(os.getpid()),
         )
     return Child(name, process, log_path)
 
