@@ -17,6 +17,7 @@ import time
 from prefect import serve
 
 from deployments.definitions import DELIVER_NOTICES, MAJOR_DECISION, served_deployments
+from dueprocess.settings import get_ops_settings
 
 __all__ = ["DELIVER_NOTICES", "MAJOR_DECISION", "main"]
 
@@ -37,7 +38,8 @@ def watch_parent(*, every: float = 1.0) -> None:
 def main() -> None:
     if os.environ.get("DUEPROCESS_STACK_ID"):  # started by `dueprocess up`: stop with it
         watch_parent()
-    serve(*served_deployments(), limit=None)
+    # Back-pressure: at most this many flow-run processes at once; more runs wait.
+    serve(*served_deployments(), limit=get_ops_settings().runner_process_limit)
 
 
 if __name__ == "__main__":
