@@ -31,6 +31,8 @@ DELIVER_NOTICES = "deliver-notices"
 NOTIFY_REVIEWERS = "notify-reviewers"
 PUBLISH_DECISION = "publish-decision"
 SIGN_HEADS = "sign-heads"
+# Hidden in the Prefect UI by filtering runs on the tag `case` (README, "Finding a case's run")
+SYSTEM_TAGS = ("dueprocess", "system")
 CASE_RESOURCE = {"prefect.resource.id": "dueprocess.case.*"}
 WAKE_AFTER_SECONDS = 5
 DELIVER_AFTER_SECONDS = 10
@@ -51,7 +53,7 @@ class DeploymentSpec:
     # At most this many active runs; a run started beyond it is cancelled, not queued
     # (issue 23: without a limit, 32 watchdog runs piled up on SQLite's write lock).
     limit: int | None = None
-    tags: tuple[str, ...] = ("dueprocess",)
+    tags: tuple[str, ...] = SYSTEM_TAGS  # the system's own runs; a case's run: ("dueprocess",)
 
     def load_flow(self) -> Any:
         return import_object(self.entrypoint)
@@ -94,7 +96,7 @@ def specs() -> list[DeploymentSpec]:
     return [
         DeploymentSpec(
             MAJOR_DECISION, "flows.major_decision.major_decision",
-            "Drive a decision case through its statutory stages.",
+            "Drive a decision case through its statutory stages.", tags=("dueprocess",),
         ),
         DeploymentSpec(
             RESUME_CASE, "flows.resume_case.resume_case",
