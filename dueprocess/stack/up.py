@@ -33,6 +33,7 @@ from dueprocess.orchestration.recovery import is_noteworthy, recover_open_cases
 from dueprocess.services.case_clock import simulated_cases
 from dueprocess.settings import get_ops_settings, get_portal_settings, get_settings
 from dueprocess.stack.processes import (
+    PRIVATE_UMASK,
     STACK_ID_VARIABLE,
     Child,
     check_case_database,
@@ -42,6 +43,7 @@ from dueprocess.stack.processes import (
     prefect_server_command,
     prefect_server_environment,
     processes_with_marker,
+    secure_data_dir,
     start_child,
     stop_process,
     wait_for_deployments,
@@ -126,14 +128,15 @@ class UpStack:
         self.record.ports[name] = port
         write_record(self.data_dir, self.record)
 
-    def start(self, name: str, command: list[str], env: dict[str, str]) -> Child:
+    def start(self, name: str, command: list[str], env: dict[str, str],
+              umask: int = -1) -> Child:
         """Start a child unless a stop signal came; a signal arriving meanwhile waits
         until the child is recorded, so that it is stopped with the rest."""
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
         try:
             if self.signalled:
                 raise Stop(self.signalled)
-            child = start_child(name, command, env=env,
+            child = start_child(name, command, env=env, umask=umask,
                                 log_path=self.data_dir / "logs" / f"{name}.log")
             self.children.append(child)
             self.record.children.append(Member.of(name, child.process.pid))
@@ -240,6 +243,8 @@ def _run_up(console: Console, holder: list[UpStack], *, host: str | None, port: 
     check_case_database(settings.resolved_database_url)
     with data_dir_lock(data_dir):
         refuse_stale_stack(console, data_dir)
+        for path in secure_data_dir(data_dir):
+            console.print(f"  made private (0600/0700): {path}", highlight=False)
         stack = UpStack(console, data_dir)
         write_record(data_dir, stack.record)
         holder.append(stack)
@@ -276,7 +281,8 @@ def _start(console: Console, stack: UpStack, *, host: str, port: int,
         api_url = f"http://{host}:{port}/api"
         env = stack.env(**prefect_server_environment(data_dir, host, port))
         env.pop("PREFECT_API_URL", None)
-        server = stack.start("prefect-server", prefect_server_command(host, port), env)
+        server = stack.start("prefect-server", prefect_server_command(host, port), env,
+                             umask=PRIVATE_UMASK)
         with console.status(f"starting the Prefect server on {host}:{port} "
                             f"(SQLite under {data_dir / 'prefect'}) …"):
             took = wait_until_healthy(api_url, process=server.process)

@@ -64,6 +64,10 @@ def test_up_killed_then_down_then_up(tmp_path: Path, receiver: KillingReceiver) 
             assert read_record(stack.data_dir) is None
 
             stack.start()  # the same port, PREFECT_API_URL still exported
+            for private in (stack.data_dir / "cases.db", stack.data_dir / "prefect" / "prefect.db",
+                            stack.data_dir / "stack.json"):
+                assert private.stat().st_mode & 0o777 == 0o600, private
+            assert stack.data_dir.stat().st_mode & 0o777 == 0o700
             for index in range(4, 8):
                 record(case_id, index)
             assert_completed_once(case_id)
