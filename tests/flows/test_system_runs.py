@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +32,7 @@ def test_a_system_run_is_named_by_its_flow_and_the_beijing_time(prefect_server: 
     before = datetime.now(UTC)
     run_id = probe()
     with get_client(sync_client=True) as client:
-        name = client.read_flow_run(run_id).name
+        name = client.read_flow_run(UUID(run_id)).name
     match = re.fullmatch(r"probe-system (\d\d):(\d\d)", name)
     assert match, name
     beijing = {f"{(before + timedelta(minutes=m)).astimezone(ZoneInfo('Asia/Shanghai')):%H:%M}"
