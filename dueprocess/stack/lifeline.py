@@ -39,9 +39,8 @@ def set_death_signal(sig: int = DEATH_SIGNAL) -> bool:
 
 
 def lifeline_preexec(parent_pid: int) -> Callable[[], None]:
-    """A preexec_fn for Popen: death signal on, stop signals unblocked (`up` blocks them
-    while it starts a child, and a mask is inherited), and if the parent already died
-    between fork and prctl, exit at once."""
+    """A preexec_fn for Popen: death signal on, stop signals unblocked (a mask is
+    inherited), and if the parent already died between fork and prctl, exit at once."""
 
     _libc()  # found here: the child between fork and exec must not search for it
 

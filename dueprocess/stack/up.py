@@ -118,6 +118,7 @@ class UpStack:
         self.stack_id = uuid.uuid4().hex
         self.children: list[Child] = []
         self.stopping = False
+        self.starting = False  # a signal now is acted on once the child is recorded
         self.signalled: str | None = None
         self.record = StackRecord(stack_id=self.stack_id, up=Member.of("up", os.getpid()))
 
@@ -130,19 +131,21 @@ class UpStack:
 
     def start(self, name: str, command: list[str], env: dict[str, str],
               umask: int = -1) -> Child:
-        """Start a child unless a stop signal came; a signal arriving meanwhile waits
-        until the child is recorded, so that it is stopped with the rest."""
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
+        """Start a child unless a stop signal came; a signal arriving meanwhile (in any
+        thread) is held until the child is recorded, so that it is stopped with the rest."""
+        if self.signalled:
+            raise Stop(self.signalled)
+        self.starting = True
         try:
-            if self.signalled:
-                raise Stop(self.signalled)
             child = start_child(name, command, env=env, umask=umask,
                                 log_path=self.data_dir / "logs" / f"{name}.log")
             self.children.append(child)
             self.record.children.append(Member.of(name, child.process.pid))
             write_record(self.data_dir, self.record)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            self.starting = False
+        if self.signalled:
+            raise Stop(self.signalled)
         return child
 
     def check_children(self) -> None:
@@ -216,7 +219,7 @@ def run_up(console: Console, *, host: str | None = None, port: int | None = None
         stack = holder[0] if holder else None
         if stack is not None:
             stack.signalled = name
-        if stack is None or not stack.stopping:
+        if stack is None or not (stack.stopping or stack.starting):
             raise Stop(name)
 
     # First of all: a signal at any moment of start-up stops what has started.
