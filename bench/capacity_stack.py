@@ -149,11 +149,11 @@ def waiting(args: argparse.Namespace) -> None:
         os.environ.update(prefect_environment(data_dir, api_url))
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
+        from bench._stack import DEMO_CASE
         from dueprocess.composition.journal import wire
         from dueprocess.db import migrate, session_scope
         from dueprocess.orchestration.case_runs import start_case_run
         from dueprocess.services.cases import open_case, read_case_file
-        from tests.conftest import DEMO_CASE
 
         wire()  # before this process's first write (each flow run wires its own)
         migrate()
@@ -248,6 +248,7 @@ def decisions(args: argparse.Namespace) -> None:
     with scale_out(work_dir, workers=2, worker_env=QUIET) as stack, \
             pointed_at(stack.cases_url, stack.api_urls[0]):
         wait_for_workers(stack)
+        from bench._stack import DEMO_CASE, VALID_STEPS, advance_to_step
         from dueprocess.db import session_scope
         from dueprocess.orchestration.case_runs import (
             resume_after_recording,
@@ -257,8 +258,6 @@ def decisions(args: argparse.Namespace) -> None:
         from dueprocess.services.case_view import case_view
         from dueprocess.services.cases import open_case, read_case_file
         from dueprocess.services.recording import record_evidence
-        from tests.conftest import DEMO_CASE
-        from tests.support import VALID_STEPS, advance_to_step
 
         def drive(case_id: str) -> None:
             with temporary_settings({PREFECT_API_URL: stack.api_urls[0]}):

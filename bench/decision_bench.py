@@ -110,6 +110,7 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     from prefect.input import RunInput
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from bench._stack import DEMO_CASE, VALID_STEPS, advance_to_step
     from dueprocess.composition.journal import wire
     from dueprocess.db import migrate, session_scope
     from dueprocess.orchestration.case_runs import resume_after_recording
@@ -119,8 +120,6 @@ def run(args: argparse.Namespace, api_url: str) -> None:
     from dueprocess.services.recording import record_evidence
     from flows.major_decision import major_decision
     from models.evidence import EvidenceItem
-    from tests.conftest import DEMO_CASE
-    from tests.support import VALID_STEPS, advance_to_step
 
     wire()  # before the first write (the flows run in this process too, and wire it again)
     migrate()

@@ -267,6 +267,7 @@ def bare_case(steps: int, isolate: bool) -> Latencies:
 def our_case(isolate: bool) -> tuple[str, Latencies]:
     from prefect.client.orchestration import get_client
 
+    from bench._stack import DEMO_CASE, VALID_STEPS, advance_to_step
     from dueprocess.db import session_scope
     from dueprocess.orchestration.case_runs import (
         resume_after_recording,
@@ -276,8 +277,6 @@ def our_case(isolate: bool) -> tuple[str, Latencies]:
     from dueprocess.services.cases import open_case, read_case_file
     from dueprocess.services.gate_waits import latest_wait
     from dueprocess.services.recording import record_evidence
-    from tests.conftest import DEMO_CASE
-    from tests.support import VALID_STEPS, advance_to_step
 
     with session_scope() as session:
         case_id = open_case(session, request=read_case_file(DEMO_CASE)).id
@@ -368,8 +367,8 @@ def stage_opening_latencies(case_ids: list[str]) -> tuple[list[float], list[floa
 def measure(mode: str, cases: int, isolate: bool, stack: Callable[[Path], Any]) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from bench._stack import VALID_STEPS
     from dueprocess.settings import get_settings
-    from tests.support import VALID_STEPS
 
     work_dir = Path(tempfile.mkdtemp(prefix=f"dueprocess-latency-{mode}-"))
     with stack(work_dir) as (api_url, database, _pids):

@@ -31,10 +31,15 @@ DELIVER_NOTICES = "deliver-notices"
 NOTIFY_REVIEWERS = "notify-reviewers"
 PUBLISH_DECISION = "publish-decision"
 SIGN_HEADS = "sign-heads"
+# Hidden in the Prefect UI by filtering runs on the tag `case` (README, "Finding a case's run")
+SYSTEM_TAGS = ("dueprocess", "system")
 CASE_RESOURCE = {"prefect.resource.id": "dueprocess.case.*"}
 WAKE_AFTER_SECONDS = 5
 DELIVER_AFTER_SECONDS = 10
 DELIVER_ENTRYPOINT = "flows.deliver_notices.deliver_notices"
+# resume-case is a safety net: a burst of them beyond this is cancelled, and the
+# watchdog's next sweep recovers any case a cancelled one would have resumed.
+RESUME_CASE_LIMIT = 4
 CASE_ID_FROM_EVENT = "{{ event.resource.get('dueprocess.case.id') }}"
 
 
@@ -45,8 +50,10 @@ class DeploymentSpec:
     description: str
     triggers: list[DeploymentEventTrigger] = field(default_factory=list)
     interval_seconds: int | None = None
-    single: bool = False  # at most one active run; extra ones are cancelled, not queued
-    tags: tuple[str, ...] = ("dueprocess",)
+    # At most this many active runs; a run started beyond it is cancelled, not queued
+    # (issue 23: without a limit, 32 watchdog runs piled up on SQLite's write lock).
+    limit: int | None = None
+    tags: tuple[str, ...] = SYSTEM_TAGS  # the system's own runs; a case's run: ("dueprocess",)
 
     def load_flow(self) -> Any:
         return import_object(self.entrypoint)
@@ -58,9 +65,9 @@ class DeploymentSpec:
         }
         if self.interval_seconds:
             kwargs["interval"] = timedelta(seconds=self.interval_seconds)
-        if self.single:
+        if self.limit:
             kwargs["concurrency_limit"] = ConcurrencyLimitConfig(
-                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+                limit=self.limit, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
         return kwargs
 
 
@@ -79,7 +86,7 @@ def delivery_on(name: str, description: str, trigger: str, *kinds: str) -> Deplo
         name, DELIVER_ENTRYPOINT, description,
         triggers=[on_case_event(trigger, *kinds, parameters={},
                                 schedule_after=timedelta(seconds=DELIVER_AFTER_SECONDS))],
-        single=True,
+        limit=1,
     )
 
 
@@ -89,7 +96,7 @@ def specs() -> list[DeploymentSpec]:
     return [
         DeploymentSpec(
             MAJOR_DECISION, "flows.major_decision.major_decision",
-            "Drive a decision case through its statutory stages.",
+            "Drive a decision case through its statutory stages.", tags=("dueprocess",),
         ),
         DeploymentSpec(
             RESUME_CASE, "flows.resume_case.resume_case",
@@ -119,6 +126,7 @@ def specs() -> list[DeploymentSpec]:
                                 "reason": "run {{ event.event }}"},
                 ),
             ],
+            limit=RESUME_CASE_LIMIT,
         ),
         DeploymentSpec(
             DEADLINE_WATCHDOG, "flows.deadline_watchdog.deadline_watchdog",
@@ -126,7 +134,7 @@ def specs() -> list[DeploymentSpec]:
             "recover cases whose run stopped.",
             # one sweep at a time: under load, scheduled runs must not pile up (issue 23
             # saw 32 in flight, all waiting on SQLite's write lock)
-            interval_seconds=watchdog_interval or None, single=True,
+            interval_seconds=watchdog_interval or None, limit=1,
         ),
         # Three deployments of one delivery flow: each outbox row is leased to one run, so
         # they may run side by side; each has one slot, and a run started while its slot
@@ -141,14 +149,14 @@ def specs() -> list[DeploymentSpec]:
             DELIVER_NOTICES, DELIVER_ENTRYPOINT,
             "Deliver every due notice on a schedule: retries with back-off, reminders, "
             "subscription confirmations and whatever the triggered runs left.",
-            interval_seconds=notify_interval or None, single=True,
+            interval_seconds=notify_interval or None, limit=1,
         ),
         DeploymentSpec(
             SIGN_HEADS, "flows.sign_heads.sign_heads",
             "Sign and publish a transparency-log tree head whenever the log has grown, so "
             "that no record waits longer than DUEPROCESS_MAX_UNSIGNED_SECONDS for one.",
             interval_seconds=get_transparency_settings().sign_heads_every_seconds,
-            single=True,
+            limit=1,
         ),
     ]
 

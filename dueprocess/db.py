@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -50,8 +51,18 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
     return create_db_engine(url)
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 in a directory 0700 before SQLite does (0644 under
+    the usual umask): it holds people's names and evidence. Its -wal and -shm files take
+    the database file's mode."""
+    if not path.name or path.name == ":memory:":
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def get_engine() -> Engine:

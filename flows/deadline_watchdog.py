@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from dueprocess.composition.journal import wire
 from dueprocess.composition.sweeps import SWEEPS
+from flows.system_runs import system_run_name
 from tasks.maintenance import recover, run_sweep
 
 
@@ -28,7 +29,7 @@ class WatchdogReport(BaseModel):
     recovered: dict[str, str]
 
 
-@flow(name="deadline-watchdog")
+@flow(name="deadline-watchdog", flow_run_name=system_run_name)
 def deadline_watchdog(recover_cases: bool = True) -> WatchdogReport:
     wire()
     logger = get_run_logger()

@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
 
 from dueprocess.composition.journal import wire
+from flows.system_runs import system_run_name
 from tasks.notices import deliver_outbox, queue_reminders
 
 
@@ -27,7 +28,7 @@ class DeliveryOutcome(BaseModel):
     skipped: int
 
 
-@flow(name="deliver-notices", validate_parameters=True)
+@flow(name="deliver-notices", flow_run_name=system_run_name, validate_parameters=True)
 def deliver_notices(
     max_batches: Annotated[int | None, Field(
         ge=1, description="Stop after this many batches; default: all that are due"

@@ -17,6 +17,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
+from flows.system_runs import system_run_name
+
 CASE_ID = re.compile(r"^[a-z0-9-]{1,32}$")
 
 
@@ -25,7 +27,8 @@ class ResumeOutcome(BaseModel):
     action: str
 
 
-@flow(name="resume-case", validate_parameters=False, log_prints=False)
+@flow(name="resume-case", flow_run_name=system_run_name, validate_parameters=False,
+      log_prints=False)
 def resume_case(
     case_id: Any = None, evidence_id: Any = None, reason: str = "event"
 ) -> ResumeOutcome:

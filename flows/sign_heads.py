@@ -14,10 +14,11 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from dueprocess.composition.journal import wire
+from flows.system_runs import system_run_name
 from tasks.heads import SignedHead, publish
 
 
-@flow(name="sign-heads")
+@flow(name="sign-heads", flow_run_name=system_run_name)
 def sign_heads() -> SignedHead | None:
     wire()
     logger = get_run_logger()

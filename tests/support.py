@@ -14,18 +14,13 @@ from uuid import UUID
 import pytest
 import yaml
 
+# Shared with the benchmarks, which run without pytest (bench/_stack.py).
+from bench._stack import MINIMUM_WAIT as MINIMUM_WAIT
+from bench._stack import VALID_STEPS as VALID_STEPS
+from bench._stack import advance_to_step as advance_to_step
+from bench._stack import drain_events as drain_events
+from bench._stack import startups as startups
 from dueprocess.demo import submissions
-from dueprocess.stack.startup import reference_seconds
-
-# (stage, recorder, evidence) in an order the procedure allows.
-VALID_STEPS: list[tuple[str, str, dict[str, Any]]] = [
-    ("public_participation", "li.wei", submissions.PARTICIPATION),
-    *[("expert_review", handle, opinion) for handle, opinion in submissions.EXPERTS.items()],
-    ("risk_assessment", "liu.yang", submissions.RISK),
-    ("legality_review", "sun.hao", submissions.LEGALITY),
-    ("collective_decision", "zhao.li", submissions.MEETING),
-    ("publication", "qian.yu", submissions.PUBLICATION),
-]
 
 
 @cache
@@ -103,16 +98,6 @@ def open_case_data(data: dict[str, Any]) -> str:
 
     with session_scope() as session:
         return open_case(session, request=validate_case_request(data, source="test")).id
-
-
-def advance_to_step(case_id: str, stage: str) -> None:
-    """Move the case's simulated clock to the day the demo records `stage` (see
-    `submissions.RECORDED_ON`): the comment window has closed, the review's 7 working days
-    have passed, and no typed date of the step lies in the case's future. Every test that
-    records a demo step calls this first (the flow workers read the same clock)."""
-    from dueprocess.services.case_clock import advance_clock_to
-
-    advance_clock_to(case_id=case_id, moment=submissions.recorded_at(stage))
 
 
 def record_steps(case_id: str, steps: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -197,16 +182,6 @@ def recommendation_case() -> str:
     return open_case_data(data)
 
 
-MINIMUM_WAIT = 30.0
-
-
-def startups(count: float) -> float:
-    """`count` reference start-ups as a timeout: the seconds a fresh Python takes to import
-    Prefect's server, measured once per session on this machine as it is loaded now (3 s
-    idle, 30 s and more at load 30), so no wait breaks on a busy machine."""
-    return max(MINIMUM_WAIT, count * reference_seconds())
-
-
 # Service-backed suites that build their own databases and servers whatever the session's
 # case database is: they run once, in the default (SQLite) pass.
 RUNS_ONCE = pytest.mark.skipif(
@@ -244,9 +219,3 @@ def as_official() -> dict[str, str]:
     return {"DUEPROCESS_TOKEN": token_for("wang.fang")}
 
 
-def drain_events() -> None:
-    """Send this process's queued events while their server is still there, and stop the
-    events worker, so that the next event starts one for the API URL in force then."""
-    from prefect.events.worker import EventsWorker
-
-    EventsWorker.drain_all(timeout=10)

@@ -55,7 +55,7 @@ PANELS = {
     "verify": LEDGER_PANEL, "publish-head": LEDGER_PANEL, "export": LEDGER_PANEL,
     "verify-dossier": LEDGER_PANEL, "verify-receipt": LEDGER_PANEL,
     "init": STACK_PANEL, "up": STACK_PANEL, "serve": STACK_PANEL, "recover": STACK_PANEL,
-    "demo": STACK_PANEL,
+    "demo": STACK_PANEL, "down": STACK_PANEL,
     "portal": PUBLIC_PANEL, "notices": PUBLIC_PANEL, "comments": PUBLIC_PANEL,
     "form-code": CASES_PANEL, "extend-window": CASES_PANEL, "witness": LEDGER_PANEL,
     "witness-keygen": LEDGER_PANEL, "witness-serve": LEDGER_PANEL,

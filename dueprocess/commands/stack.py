@@ -2,6 +2,7 @@
 
     dueprocess init       create or migrate the case database (read commands never do)
     dueprocess up         Prefect server, served deployments with triggers, portal
+    dueprocess down       stop the stack of the data directory, also one a killed `up` left
     dueprocess recover    wake, restart or replace the flow runs of open cases
     dueprocess portal     serve the public portal alone
 """
@@ -40,6 +41,17 @@ def up_command(
     from dueprocess.stack.up import run_up
 
     run_up(console, host=host, port=port, with_portal=portal)
+
+
+def down_command(
+    timeout: Annotated[float, typer.Option(
+        min=1, help="Seconds a running `up` is given to stop its stack")] = 180,
+) -> None:
+    """Stop the stack of DUEPROCESS_DATA_DIR: a running `up`, or what a killed one left."""
+    from dueprocess.settings import get_settings
+    from dueprocess.stack.down import run_down
+
+    run_down(console, data_dir=get_settings().data_dir, timeout=timeout)
 
 
 def recover_command(
@@ -91,5 +103,6 @@ def register(app: typer.Typer) -> None:
     """Add the stack commands to the CLI."""
     app.command("init")(init_command)
     app.command("up")(up_command)
+    app.command("down")(down_command)
     app.command("recover")(recover_command)
     app.command("portal")(portal_command)

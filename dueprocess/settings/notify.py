@@ -39,8 +39,15 @@ class NotifySettings(BaseSettings):
     )
     notify_secret_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key encrypting subscriber URLs; default: a key file created "
-        "in the data directory (notify.key, mode 0600)",
+        description="Fernet key encrypting subscriber URLs; default: the key file "
+        "DUEPROCESS_NOTIFY_KEY_FILE, created once (mode 0600)",
+    )
+    notify_key_file: Path | None = Field(
+        default=None,
+        description="Key file used when DUEPROCESS_NOTIFY_SECRET_KEY is unset. Default: "
+        "DATA_DIR-keys/notify.key, beside the signing key and apart from the database it "
+        "protects; a DATA_DIR/notify.key of earlier versions is moved there, never "
+        "regenerated (stored subscriber URLs need it).",
     )
     portal_url: str = Field(
         default="http://127.0.0.1:8000", description="Public address of the portal, for links"
@@ -86,6 +93,17 @@ class NotifySettings(BaseSettings):
     def data_dir(self) -> Path:
         """The data directory: the core's (`get_settings().data_dir`), not declared here."""
         return get_settings().data_dir
+
+    @property
+    def notify_key_path(self) -> Path:
+        data_dir = self.data_dir
+        default = data_dir.parent / f"{data_dir.name}-keys" / "notify.key"
+        return (self.notify_key_file or default).expanduser().resolve()
+
+    @property
+    def legacy_notify_key_path(self) -> Path:
+        """Where versions before issue 23 kept the key: beside the database."""
+        return self.data_dir / "notify.key"
 
     @property
     def apprise_config_path(self) -> Path | None:

@@ -51,6 +51,11 @@ class OpsSettings(BaseSettings):
         default=300, ge=0,
         description="Schedule of the deadline-watchdog deployment; 0: no schedule.",
     )
+    runner_process_limit: int = Field(
+        default=8, ge=1,
+        description="Flow-run processes the runner of `dueprocess up`/`serve` runs at once; "
+        "further runs wait until one ends (a suspended case run holds none).",
+    )
     max_run_attempts: int = Field(
         default=5, ge=1,
         description="How often a crashed or failed flow run of a case is restarted "

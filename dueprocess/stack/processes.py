@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -33,12 +33,42 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_settings
+from dueprocess.stack.lifeline import lifeline_preexec
 from dueprocess.stack.startup import (
     FLOOR_SECONDS,
     RUNNER_FACTOR,
     SERVER_FACTOR,
     StartupDeadline,
 )
+
+# The Prefect server creates its files (prefect.db) 0600 and directories 0700: its
+# database holds the evidence submitted through its forms, and the form codes.
+PRIVATE_UMASK = 0o077
+
+
+def secure_data_dir(data_dir: Path) -> list[Path]:
+    """Make what earlier versions left 0644 private: the data directory, Prefect's home and
+    the logs 0700, the databases and logs in them 0600 (not the published tree heads)."""
+    changed = []
+    directories = [data_dir, data_dir / "prefect", data_dir / "logs"]
+    files = [path for directory in directories if directory.is_dir()
+             for path in directory.iterdir()
+             if path.is_file() and not path.is_symlink()
+             and (".db" in path.name or path.suffix in {".key", ".log", ".json"})]
+    for path, mode in [*((d, 0o700) for d in directories if d.is_dir()),
+                       *((f, 0o600) for f in files)]:
+        with contextlib.suppress(OSError):
+            current = path.stat().st_mode & 0o777
+            if current & ~mode:
+                path.chmod(current & mode)
+                changed.append(path)
+    return changed
+
+
+def private_log(path: Path) -> BinaryIO:
+    """A log file to append to, created 0600 in a directory 0700."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
 
 
 def free_port() -> int:
@@ -156,13 +186,13 @@ def local_prefect_server(data_dir: Path, *, port: int | None = None) -> Iterator
     """A `prefect server start` on 127.0.0.1 with its SQLite database under data_dir."""
     port = port or free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    (data_dir / "prefect").mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "prefect-server.log").open("ab")
+    (data_dir / "prefect").mkdir(mode=0o700, parents=True, exist_ok=True)
+    log = private_log(data_dir / "prefect-server.log")
     env = {**os.environ, **prefect_server_environment(data_dir, "127.0.0.1", port)}
     env.pop("PREFECT_API_URL", None)
     process = subprocess.Popen(
         prefect_server_command("127.0.0.1", port), env=env, stdout=log, stderr=log,
-        start_new_session=True,
+        start_new_session=True, umask=PRIVATE_UMASK,
     )
     try:
         wait_until_healthy(api_url, process=process)
@@ -175,7 +205,7 @@ def local_prefect_server(data_dir: Path, *, port: int | None = None) -> Iterator
 @contextmanager
 def served_deployments(data_dir: Path, api_url: str) -> Iterator[subprocess.Popen[bytes]]:
     """`dueprocess serve` in a child process, pointed at api_url."""
-    log = (data_dir / "runner.log").open("ab")
+    log = private_log(data_dir / "runner.log")
     process = subprocess.Popen(
         [sys.executable, "-m", "deployments.serve"],
         env={**os.environ, **prefect_environment(data_dir, api_url)}, stdout=log, stderr=log,
@@ -247,18 +277,6 @@ def wait_for_deployment(
 STACK_ID_VARIABLE = "DUEPROCESS_STACK_ID"
 
 
-def check_port_free(host: str, port: int, setting: str) -> None:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise DueProcessError(
-                f"{setting}: cannot listen on {host}:{port} ({exc.strerror}); "
-                "is another `dueprocess up` or Prefect server running? Choose another port."
-            ) from None
-
-
 def check_prefect_api(api_url: str, *, setting: str = "PREFECT_API_URL",
                       timeout: float = 10) -> None:
     """Fail with a message naming the setting unless a Prefect API answers at api_url."""
@@ -318,12 +336,14 @@ class Child:
 
 
 def start_child(name: str, command: list[str], *, env: dict[str, str], log_path: Path,
-                cwd: Path | None = None) -> Child:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
+                cwd: Path | None = None, umask: int = -1) -> Child:
+    """Start `command` in its own session; it gets SIGTERM when this process dies. A
+    `umask` (PRIVATE_UMASK for the Prefect server) makes the files it creates private."""
+    with private_log(log_path) as log:
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=cwd,
+            start_new_session=True, cwd=cwd, preexec_fn=lifeline_preexec(os.getpid()),
+            umask=umask,
         )
     return Child(name, process, log_path)
 

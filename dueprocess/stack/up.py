@@ -15,17 +15,15 @@ imported, and `up` sets them for the server it starts or uses: what imports Pref
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import importlib.util
 import os
 import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from rich.console import Console
 
@@ -35,43 +33,42 @@ from dueprocess.orchestration.recovery import is_noteworthy, recover_open_cases
 from dueprocess.services.case_clock import simulated_cases
 from dueprocess.settings import get_ops_settings, get_portal_settings, get_settings
 from dueprocess.stack.processes import (
+    PRIVATE_UMASK,
     STACK_ID_VARIABLE,
     Child,
     check_case_database,
-    check_port_free,
     check_prefect_api,
     kill_leftovers,
     prefect_environment,
     prefect_server_command,
     prefect_server_environment,
+    processes_with_marker,
+    secure_data_dir,
     start_child,
     stop_process,
     wait_for_deployments,
     wait_until_healthy,
 )
+from dueprocess.stack.record import (
+    Member,
+    StackRecord,
+    check_port_free,
+    data_dir_lock,
+    describe,
+    read_record,
+    remove_record,
+    write_record,
+)
 
 ORPHANED = "the previous `dueprocess up` stopped while this run was active"
 
 
-class Stop(Exception):
-    """A stop signal arrived."""
+class Stop(BaseException):
+    """A stop signal arrived. A BaseException, as KeyboardInterrupt is: a library's
+    `except Exception` on the way must not swallow it and carry on starting things."""
 
 
-@contextlib.contextmanager
-def data_dir_lock(data_dir: Path) -> Iterator[None]:
-    """One `dueprocess up` per data directory: two would run every flow twice."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "up.lock").open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DueProcessError(
-                f"DUEPROCESS_DATA_DIR: another `dueprocess up` is running on {data_dir}"
-            ) from None
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def portal_available() -> bool:
@@ -112,7 +109,8 @@ def crash_orphaned_runs(deployment_names: list[str]) -> int:
 
 
 class UpStack:
-    """The children of one `dueprocess up`, started in order and stopped in reverse."""
+    """The children of one `dueprocess up`, started in order and stopped in reverse, and
+    recorded in DATA_DIR/stack.json as they start (`dueprocess down` reads it)."""
 
     def __init__(self, console: Console, data_dir: Path) -> None:
         self.console = console
@@ -120,14 +118,34 @@ class UpStack:
         self.stack_id = uuid.uuid4().hex
         self.children: list[Child] = []
         self.stopping = False
+        self.starting = False  # a signal now is acted on once the child is recorded
+        self.signalled: str | None = None
+        self.record = StackRecord(stack_id=self.stack_id, up=Member.of("up", os.getpid()))
 
     def env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, STACK_ID_VARIABLE: self.stack_id, **extra}
 
-    def start(self, name: str, command: list[str], env: dict[str, str]) -> Child:
-        child = start_child(name, command, env=env,
-                            log_path=self.data_dir / "logs" / f"{name}.log")
-        self.children.append(child)
+    def listen(self, name: str, port: int) -> None:
+        self.record.ports[name] = port
+        write_record(self.data_dir, self.record)
+
+    def start(self, name: str, command: list[str], env: dict[str, str],
+              umask: int = -1) -> Child:
+        """Start a child unless a stop signal came; a signal arriving meanwhile (in any
+        thread) is held until the child is recorded, so that it is stopped with the rest."""
+        if self.signalled:
+            raise Stop(self.signalled)
+        self.starting = True
+        try:
+            child = start_child(name, command, env=env, umask=umask,
+                                log_path=self.data_dir / "logs" / f"{name}.log")
+            self.children.append(child)
+            self.record.children.append(Member.of(name, child.process.pid))
+            write_record(self.data_dir, self.record)
+        finally:
+            self.starting = False
+        if self.signalled:
+            raise Stop(self.signalled)
         return child
 
     def check_children(self) -> None:
@@ -146,6 +164,7 @@ class UpStack:
         leftovers = kill_leftovers(self.stack_id)
         if leftovers:
             self.console.print(f"  killed {len(leftovers)} leftover process(es): {leftovers}")
+        remove_record(self.data_dir)
 
 
 def _refuse_simulated_time_for_real_use(console: Console) -> None:
@@ -162,38 +181,91 @@ def _refuse_simulated_time_for_real_use(console: Console) -> None:
             "stack with DUEPROCESS_ALLOW_SIMULATED_TIME=true, or use another database")
 
 
-def _raise_stop(signum: int, _frame: FrameType | None) -> None:
-    raise Stop(signal.Signals(signum).name)
+def own_api(api_url: str, host: str, port: int) -> bool:
+    """Whether PREFECT_API_URL names the server this `up` starts (the operator exported
+    what the last `up` printed): then it is started, not merely checked."""
+    parsed = urlsplit(api_url)
+    local = {host, "127.0.0.1", "localhost"} if host in {"127.0.0.1", "localhost"} else {host}
+    return (parsed.hostname in local and parsed.port == port
+            and parsed.path.rstrip("/") == "/api")
+
+
+def refuse_stale_stack(console: Console, data_dir: Path) -> None:
+    """Holding the lock, find what a killed `up` left: its live processes are named and
+    `dueprocess down` suggested; a record of processes all gone is removed."""
+    record = read_record(data_dir)
+    if record is None:
+        return
+    alive = [member for member in record.children if member.alive()]
+    marked = [pid for pid in processes_with_marker(record.stack_id)
+              if pid not in {m.pid for m in alive}]
+    if alive or marked:
+        named = describe(alive) + (f"{', ' if alive else ''}other pids {marked}" if marked else "")
+        raise DueProcessError(
+            f"DUEPROCESS_DATA_DIR: a stack left by a stopped `dueprocess up` (pid "
+            f"{record.up.pid}) is still running on {data_dir}: {named}; stop it with "
+            "`dueprocess down`")
+    remove_record(data_dir)
+    console.print(f"(the last `dueprocess up`, pid {record.up.pid}, did not stop cleanly; "
+                  "none of its processes is left)", highlight=False)
 
 
 def run_up(console: Console, *, host: str | None = None, port: int | None = None,
            with_portal: bool = True, ready_file: Path | None = None) -> None:
+    holder: list[UpStack] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        stack = holder[0] if holder else None
+        if stack is not None:
+            stack.signalled = name
+        if stack is None or not (stack.stopping or stack.starting):
+            raise Stop(name)
+
+    # First of all: a signal at any moment of start-up stops what has started.
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    try:
+        _run_up(console, holder, host=host, port=port, with_portal=with_portal,
+                ready_file=ready_file)
+    except Stop as stop:
+        console.print(f"\n[bold]{stop} received[/]: nothing was started")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_up(console: Console, holder: list[UpStack], *, host: str | None, port: int | None,
+            with_portal: bool, ready_file: Path | None) -> None:
     settings, ops = get_settings(), get_ops_settings()
     host = host or ops.ui_host
     port = port or ops.ui_port
     data_dir = settings.data_dir
     external_api = os.environ.get("PREFECT_API_URL")
+    if external_api and own_api(external_api, host, port):
+        external_api = None
     check_case_database(settings.resolved_database_url)
     with data_dir_lock(data_dir):
-        migrate()
-        _refuse_simulated_time_for_real_use(console)
+        refuse_stale_stack(console, data_dir)
+        for path in secure_data_dir(data_dir):
+            console.print(f"  made private (0600/0700): {path}", highlight=False)
         stack = UpStack(console, data_dir)
-        previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        write_record(data_dir, stack.record)
+        holder.append(stack)
         try:
+            migrate()
+            _refuse_simulated_time_for_real_use(console)
             _start(console, stack, host=host, port=port, external_api=external_api,
                    with_portal=with_portal, ready_file=ready_file)
             while True:
                 time.sleep(0.5)
                 stack.check_children()
         except Stop as stop:
+            stack.stopping = True
             console.print(f"\n[bold]{stop} received[/]: stopping the stack")
         finally:
             # A second signal while stopping must not interrupt the stopping itself.
-            for sig in previous:
-                signal.signal(sig, signal.SIG_IGN)
+            stack.stopping = True
             stack.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             if ready_file is not None:
                 ready_file.unlink(missing_ok=True)
         console.print("stopped; no process of the stack is left")
@@ -208,10 +280,12 @@ def _start(console: Console, stack: UpStack, *, host: str, port: int,
         console.print(f"Prefect server: {api_url} (PREFECT_API_URL)")
     else:
         check_port_free(host, port, "DUEPROCESS_UI_PORT")
+        stack.listen("prefect-server", port)
         api_url = f"http://{host}:{port}/api"
         env = stack.env(**prefect_server_environment(data_dir, host, port))
         env.pop("PREFECT_API_URL", None)
-        server = stack.start("prefect-server", prefect_server_command(host, port), env)
+        server = stack.start("prefect-server", prefect_server_command(host, port), env,
+                             umask=PRIVATE_UMASK)
         with console.status(f"starting the Prefect server on {host}:{port} "
                             f"(SQLite under {data_dir / 'prefect'}) …"):
             took = wait_until_healthy(api_url, process=server.process)
@@ -254,6 +328,7 @@ def _serve(console: Console, stack: UpStack, *, api_url: str, prefect_env: dict[
     if with_portal and portal_available():
         portal = get_portal_settings()
         check_port_free(portal.portal_host, portal.portal_port, "DUEPROCESS_PORTAL_PORT")
+        stack.listen("portal", portal.portal_port)
         stack.start("portal", [sys.executable, "-m", "uvicorn",
                                "dueprocess.composition.portal:create_app", "--factory",
                                "--host", portal.portal_host, "--port", str(portal.portal_port),

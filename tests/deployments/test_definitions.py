@@ -47,14 +47,26 @@ def test_prefect_yaml_matches_the_python_definition(spec: DeploymentSpec) -> Non
     intervals = [s["interval"] for s in deployed.get("schedules", [])]
     # The YAML carries the default intervals of the settings named in its comments.
     assert intervals == ([spec.interval_seconds] if spec.interval_seconds else [])
-    assert ("concurrency_limit" in deployed) == spec.single
-    if spec.single:
-        assert deployed["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+    assert ("concurrency_limit" in deployed) == bool(spec.limit)
+    if spec.limit:
+        assert deployed["concurrency_limit"] == {"limit": spec.limit,
+                                                 "collision_strategy": "CANCEL_NEW"}
     in_yaml = [{**t, "expect": sorted(t["expect"]), "match": t.get("match", {}),
                 "match_related": t.get("match_related", {})} for t in deployed.get("triggers", [])]
     for trigger in in_yaml:
         assert trigger.pop("type") == "event" and trigger.pop("enabled") is True
     assert in_yaml == [trigger_as_yaml(t) for t in spec.triggers]
+
+
+def test_every_maintenance_deployment_cancels_runs_beyond_its_limit() -> None:
+    """Back-pressure (issue 23): only the case runs themselves are not limited here (the
+    runner's process limit bounds them)."""
+    unlimited = {spec.name for spec in specs() if not spec.limit}
+    assert unlimited == {"major-decision"}
+    for spec in specs():
+        if spec.limit:
+            config = spec.deployment_kwargs()["concurrency_limit"]
+            assert config.collision_strategy.value == "CANCEL_NEW"
 
 
 def test_every_deployment_is_in_both() -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench._stack import drain_events, startups
 from dueprocess.stack.processes import (
     Child,
     free_port,
@@ -31,7 +32,6 @@ from dueprocess.stack.processes import (
     stop_process,
     wait_until_healthy,
 )
-from tests.support import drain_events, startups
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = os.environ.get(
