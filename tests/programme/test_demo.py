@@ -34,8 +34,8 @@ def test_a_year_of_the_programme_runs_end_to_end(tmp_path: Path) -> None:
     assert "supervision: milestone" in out and "逾期督办" in out  # the escalation arrived
     report = (tmp_path / "data" / "programme" / "report-2027.csv").read_text().splitlines()
     assert report[1:] == [
-        "District Stability Office,1,2,0,1,0,1,1,100.0,0.0,0,0,",
-        "District Urban Management Commission,1,2,2,0,0,0,0,100.0,100.0,0,0,"]
+        "District Stability Office,1,2,0,1,0,1,1,1,100.0,0.0,0,0,",  # 1 done late of 1 due
+        "District Urban Management Commission,1,2,2,0,0,0,2,0,100.0,100.0,0,0,"]
     assert (tmp_path / "data" / "programme" / "report-2027.svg").read_text().startswith("<svg")
     dossier = out.split("Decision dossier")[-1]
     assert "verified" in dossier
