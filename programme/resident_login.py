@@ -9,18 +9,12 @@ expiring cookie naming issuer and subject, and votes with it; nobody else gets o
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Any
 
 import requests
-from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
@@ -28,6 +22,7 @@ from dueprocess.settings import InboxSettings, get_inbox_settings
 from dueprocess.web.forms import form_answer, message
 from dueprocess.web.i18n import words
 from dueprocess.web.language import language_query
+from dueprocess.web.oidc import LOGIN_REFUSED, authorization_request, verified_claims
 from programme.receipts import receipt_id
 from programme.residents import cast_resident_vote, resident
 
@@ -35,7 +30,6 @@ router = APIRouter(prefix="/programme", include_in_schema=False,
                    dependencies=[Depends(language_query)])
 LOGIN_COOKIE, RESIDENT_COOKIE = "dp_resident_oidc", "dp_resident"
 LOGIN_SECONDS, RESIDENT_SECONDS = 600, 1800
-HTTP_TIMEOUT = 10.0
 
 
 def _settings(request: Request) -> InboxSettings:
@@ -66,24 +60,10 @@ def _set_cookie(response: Response, request: Request, name: str, value: str,
                         samesite="lax", secure=request.url.scheme == "https")
 
 
-@lru_cache(maxsize=8)
-def _metadata(issuer: str) -> dict[str, Any]:
-    answer = requests.get(f"{issuer.rstrip('/')}/.well-known/openid-configuration",
-                          timeout=HTTP_TIMEOUT)
-    answer.raise_for_status()
-    metadata: dict[str, Any] = answer.json()
-    if metadata.get("issuer") != issuer.rstrip("/"):
-        raise ValueError(f"the provider's metadata names issuer {metadata.get('issuer')!r}")
-    return metadata
-
-
-def _client(settings: InboxSettings, request: Request) -> OAuth2Session:
-    secret = settings.oidc_client_secret.get_secret_value()
-    callback = (settings.public_url.rstrip("/") + "/programme/residents/callback"
-                if settings.public_url else str(request.url_for("resident_oidc_callback")))
-    return OAuth2Session(settings.oidc_client_id, secret or None, scope="openid",
-                         redirect_uri=callback, code_challenge_method="S256",
-                         token_endpoint_auth_method="client_secret_basic" if secret else "none")
+def _callback_url(request: Request, settings: InboxSettings) -> str:
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/programme/residents/callback"
+    return str(request.url_for("resident_oidc_callback"))
 
 
 @router.get("/residents/login")
@@ -94,17 +74,14 @@ def login(request: Request, ballot: Annotated[int, Query(ge=1)]) -> Response:
         return message(request, _("No identity platform is configured for residents."),
                        status=404, error=True)
     try:
-        metadata = _metadata(settings.oidc_issuer)
+        url, pending = authorization_request(settings, redirect_uri=_callback_url(request,
+                                                                                  settings))
     except (requests.RequestException, ValueError):
         return message(request, _("The identity platform is unavailable; try again later."),
                        status=502, error=True, back=f"/programme/ballots/{ballot}")
-    verifier, nonce = generate_token(48), generate_token(24)
-    with _client(settings, request) as client:
-        url, state = client.create_authorization_url(
-            metadata["authorization_endpoint"], nonce=nonce, code_verifier=verifier)
     response = RedirectResponse(url, status_code=303)
     _set_cookie(response, request, LOGIN_COOKIE, _serializer(settings, "login").dumps(
-        {"s": state, "n": nonce, "v": verifier, "b": ballot}), LOGIN_SECONDS)
+        {**pending, "b": ballot}), LOGIN_SECONDS)
     return response
 
 
@@ -118,21 +95,12 @@ def callback(request: Request, code: str = "", state: str = "", error: str = "")
                        status=400, error=True)
     issuer = (settings.oidc_issuer or "").rstrip("/")
     try:
-        metadata = _metadata(settings.oidc_issuer or "")
-        with _client(settings, request) as client:
-            token = client.fetch_token(metadata["token_endpoint"], code=code,
-                                       code_verifier=pending["v"], timeout=HTTP_TIMEOUT)
-        keys = requests.get(metadata["jwks_uri"], timeout=HTTP_TIMEOUT).json()
-        decoded = jwt.decode(str(token.get("id_token", "")), KeySet.import_key_set(keys))
-        jwt.JWTClaimsRegistry(
-            leeway=60, iss={"essential": True, "value": issuer}, sub={"essential": True},
-            aud={"essential": True, "value": settings.oidc_client_id},
-            nonce={"essential": True, "value": pending["n"]}, exp={"essential": True},
-        ).validate(decoded.claims)
-    except (requests.RequestException, ValueError, KeyError, JoseError):
+        claims = verified_claims(settings, redirect_uri=_callback_url(request, settings),
+                                 code=code, pending=pending)
+    except LOGIN_REFUSED:
         return message(request, _("The identity platform's answer was refused; please log "
                                   "in again."), status=401, error=True)
-    subject = str(decoded.claims["sub"])
+    subject = str(claims["sub"])
     ballot = int(pending["b"])
     with session_scope() as session:
         listed = resident(session, issuer=issuer, subject=subject) is not None

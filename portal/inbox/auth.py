@@ -9,17 +9,11 @@ and nonce are checked. Failed password logins count against the client's rate li
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from typing import Annotated, Any
 
 import requests
-from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlmodel import select
 
 from dueprocess.db import session_scope
@@ -35,6 +29,7 @@ from dueprocess.settings import InboxSettings
 from dueprocess.web.context import client_key, page_templates, state
 from dueprocess.web.i18n import words
 from dueprocess.web.language import chosen_language
+from dueprocess.web.oidc import LOGIN_REFUSED, authorization_request, verified_claims
 from dueprocess.web.rendering import page_context
 from models.people import Credential, CredentialKind
 from portal.inbox.sessions import (
@@ -56,7 +51,6 @@ from portal.inbox.sessions import (
 )
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
-HTTP_TIMEOUT = 10.0
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -211,25 +205,6 @@ def change_password(
 
 # --- OpenID Connect ---------------------------------------------------------------------
 
-@lru_cache(maxsize=8)
-def _provider_metadata(issuer: str) -> dict[str, Any]:
-    response = requests.get(f"{issuer.rstrip('/')}/.well-known/openid-configuration",
-                            timeout=HTTP_TIMEOUT)
-    response.raise_for_status()
-    metadata: dict[str, Any] = response.json()
-    if metadata.get("issuer") != issuer.rstrip("/"):
-        raise ValueError(f"the provider's metadata names issuer {metadata.get('issuer')!r}")
-    return metadata
-
-
-def _client(settings: InboxSettings, redirect_uri: str) -> OAuth2Session:
-    secret = settings.oidc_client_secret.get_secret_value()
-    # Without a secret the portal is a public client, protected by PKCE alone.
-    return OAuth2Session(settings.oidc_client_id, secret or None, scope="openid",
-                         redirect_uri=redirect_uri, code_challenge_method="S256",
-                         token_endpoint_auth_method="client_secret_basic" if secret else "none")
-
-
 def _callback_url(request: Request, settings: InboxSettings) -> str:
     if settings.public_url:
         return settings.public_url.rstrip("/") + "/inbox/oidc/callback"
@@ -243,18 +218,15 @@ def oidc_start(request: Request) -> Response:
         return login_page(request, error="No OpenID Connect provider is configured.",
                           status=404)
     try:
-        metadata = _provider_metadata(settings.oidc_issuer)
+        url, pending = authorization_request(settings,
+                                             redirect_uri=_callback_url(request, settings))
     except (requests.RequestException, ValueError) as exc:
         return login_page(request, error=f"The identity provider is unavailable ({exc}).",
                           status=502)
-    verifier, nonce = generate_token(48), generate_token(24)
-    with _client(settings, _callback_url(request, settings)) as client:
-        url, oauth_state = client.create_authorization_url(
-            metadata["authorization_endpoint"], nonce=nonce, code_verifier=verifier)
     response = RedirectResponse(url, status_code=303)
     # Lax: the provider sends the browser back with a top-level GET from its own site.
     set_cookie(response, settings, OIDC_COOKIE,
-               sign(settings, "oidc", {"s": oauth_state, "n": nonce, "v": verifier}),
+               sign(settings, "oidc", pending),
                max_age=OIDC_MINUTES * 60, same_site="lax")
     return response
 
@@ -269,14 +241,9 @@ def oidc_callback(request: Request, code: str = "", state: str = "",
                           "expired (state mismatch); please try again.", status=400)
     issuer = settings.oidc_issuer or ""
     try:
-        metadata = _provider_metadata(issuer)
-        with _client(settings, _callback_url(request, settings)) as client:
-            token = client.fetch_token(metadata["token_endpoint"], code=code,
-                                       code_verifier=pending["v"], timeout=HTTP_TIMEOUT)
-        keys = requests.get(metadata["jwks_uri"], timeout=HTTP_TIMEOUT).json()
-        claims = verified_id_token(str(token.get("id_token", "")), keys, issuer=issuer,
-                                   client_id=settings.oidc_client_id, nonce=pending["n"])
-    except (requests.RequestException, ValueError, KeyError, JoseError) as exc:
+        claims = verified_claims(settings, redirect_uri=_callback_url(request, settings),
+                                 code=code, pending=pending)
+    except LOGIN_REFUSED as exc:
         return login_page(request, error=f"The identity provider's answer was refused "
                           f"({type(exc).__name__}).", status=401)
     with session_scope() as session:
@@ -292,15 +259,3 @@ def oidc_callback(request: Request, code: str = "", state: str = "",
                           "a registered person; ask an administrator "
                           "(dueprocess credentials link-oidc).", status=403)
     return _logged_in(request, handle=handle, method="oidc", credential_id=credential_id)
-
-
-def verified_id_token(id_token: str, keys: dict[str, Any], *, issuer: str, client_id: str,
-                      nonce: str) -> dict[str, Any]:
-    """The ID token's claims once its signature, issuer, audience, expiry and nonce hold."""
-    decoded = jwt.decode(id_token, KeySet.import_key_set(keys))  # type: ignore[arg-type]
-    jwt.JWTClaimsRegistry(
-        leeway=60, iss={"essential": True, "value": issuer.rstrip("/")},
-        aud={"essential": True, "value": client_id}, sub={"essential": True},
-        nonce={"essential": True, "value": nonce}, exp={"essential": True},
-    ).validate(decoded.claims)
-    return dict(decoded.claims)

@@ -11,7 +11,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from portal.inbox.auth import verified_id_token
+from dueprocess.web.oidc import verified_id_token
 
 ISSUER, CLIENT, NONCE = "https://idp.example", "dueprocess-portal", "n-123"
 KEY = RSAKey.generate_key(2048, parameters={"kid": "k1"})
