@@ -1,0 +1,134 @@
+"""Residents follow an item (on consent, or by choice with a link sent to the channel) and
+each event reaches each follower once through the outbox and real Apprise delivery to a
+loopback receiver, with an unsubscribe link; or once a day, as a digest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col
+
+from dueprocess.db import session_scope
+from dueprocess.services.case_clock import case_time
+from dueprocess.settings import NotifySettings, get_notify_settings, get_settings
+from models.base import utcnow
+from models.notices import NoticeDelivery
+from notifications.delivery import deliver_pending
+from notifications.public import (
+    confirm,
+    follow_item,
+    follow_with_proven_channel,
+    item_tag,
+    queue_item_digests,
+    unsubscribe,
+)
+from notifications.transport.receiver import WebhookReceiver
+from tests.notifications.conftest import write_config
+from tests.programme.conftest import milestone, progress, register
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUEPROCESS_NOTIFY_ALLOW_PRIVATE_TARGETS", "true")
+
+
+def receiver() -> WebhookReceiver:
+    return WebhookReceiver().start()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[NotifySettings]:
+    sink = receiver()  # the operators' channel of nobody's tag: only followers receive here
+    yield get_notify_settings().model_copy(update={
+        "apprise_config": write_config(tmp_path / "apprise.yaml", {sink.url: "nobody"}),
+        "notify_backoff_seconds": 0.2, "notify_backoff_max_seconds": 1.0})
+    sink.stop()
+
+
+def link(text: str, path: str) -> tuple[int, str]:
+    found = re.search(rf"http://\S+{re.escape(path)}\?\S+", text)
+    assert found, f"no {path} link in: {text}"
+    query = parse_qs(urlparse(found.group(0)).query)
+    return int(query["s"][0]), query["t"][0]
+
+
+def test_each_follower_hears_each_event_once_and_may_unsubscribe(
+    decided_case: str, settings: NotifySettings,
+) -> None:
+    item = register(decided_case, title="Lifts for old residential buildings")
+    assert item.id is not None
+    consented, chose = receiver(), receiver()
+    try:
+        follow_with_proven_channel(url=consented.url, tag=item_tag(item.id))
+        follow_item(item_id=item.id, url=chose.url)
+        [confirmation] = chose.accepted
+        confirm(subscriber_id=link(confirmation["message"], "/subscriptions/confirm")[0],
+                token=link(confirmation["message"], "/subscriptions/confirm")[1])
+        progress(item.id, text="Lift shafts dug in 3 buildings", percent=30)
+        deliver_pending(settings=settings)
+        for follower, before in ((consented, 0), (chose, 1)):
+            [notice] = follower.accepted[before:]
+            assert "Lifts for old residential buildings" in notice["title"]
+            assert "Lift shafts dug in 3 buildings" in notice["message"]
+            assert "30%" in notice["message"]
+            link(notice["message"], "/unsubscribe")
+        # A worker died after sending: the lease expires and the delivery is sent again;
+        # the receiver sees the same idempotency key and keeps the notice once.
+        with session_scope() as session:
+            session.execute(update(NoticeDelivery).where(
+                col(NoticeDelivery.idempotency_key).in_(
+                    [*consented.keys(), *chose.keys()])).values(
+                status="sending", lease_until=utcnow() - timedelta(seconds=1)))
+        deliver_pending(settings=settings)
+        assert sum(consented.arrivals.values()) == 2
+        assert list(consented.keys().values()) == [1]
+        assert len(chose.accepted) == 2
+        # The consenting follower unsubscribes through the notice's link.
+        subscriber, token = link(consented.accepted[0]["message"], "/unsubscribe")
+        unsubscribe(subscriber_id=subscriber, token=token)
+        milestone(item.id, item.registered_on + timedelta(days=60))
+        deliver_pending(settings=settings)
+        assert len(consented.accepted) == 1
+        [_, _, milestone_set] = chose.accepted
+        assert "Meters installed in zone 1" in milestone_set["message"]
+    finally:
+        consented.stop()
+        chose.stop()
+
+
+def test_a_digest_follower_hears_once_a_day_listing_the_events(
+    decided_case: str, settings: NotifySettings,
+) -> None:
+    item = register(decided_case, title="Night bus line 12")
+    assert item.id is not None
+    digest = receiver()
+    try:
+        follow_with_proven_channel(url=digest.url, tag=item_tag(item.id, digest=True))
+        progress(item.id, text="Route surveyed", percent=10)
+        progress(item.id, text="Stops built", percent=50)
+        deliver_pending(settings=settings)
+        assert digest.accepted == []  # nothing at each event
+        # The day of the events on the case's clock, in the case's time zone.
+        day = case_time(decided_case).astimezone(ZoneInfo(get_settings().case_timezone)).date()
+        [notice] = [n for n in queue_item_digests(day=day)
+                    if n.dedupe_key.startswith(item_tag(item.id, digest=True) + ":")]
+        assert queue_item_digests(day=day)[0].id is not None  # queued once: same rows
+        deliver_pending(settings=settings)
+        [received] = digest.accepted
+        assert "Night bus line 12" in received["title"]
+        assert "Route surveyed" in received["message"]
+        assert "Stops built" in received["message"]
+        link(received["message"], "/unsubscribe")
+        queue_item_digests(day=day)
+        deliver_pending(settings=settings)
+        assert len(digest.accepted) == 1
+        assert notice.kind == "item_digest"
+    finally:
+        digest.stop()
