@@ -78,9 +78,9 @@ def main() -> None:
         load_before = os.getloadavg()
         started = time.perf_counter()
         with session_scope() as session:  # the event: its notice commits with it
-            item = session.get(ImplementationItem, item_id)
-            assert item is not None
-            notice = queue_item_event(session, item=item, event="progress",
+            followed = session.get(ImplementationItem, item_id)
+            assert followed is not None
+            notice = queue_item_event(session, item=followed, event="progress",
                                       summary="30%: lift shafts dug in 3 buildings",
                                       subject_id="bench-1", now=utcnow())
             title, body = notice.subject, notice.body_text

@@ -117,7 +117,7 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def queue_item_digests(*, day: date, now: datetime | None = None) -> list[Notice]:
     """The digest of `day` (the case's time zone) of every item with events that day:
-    one notice listing them, queued once per item and day."""
+    one notice listing them, queued once per item and day; returns those queued now."""
     start, end = _day_bounds(day)
     queued: list[Notice] = []
     with session_scope() as session:
@@ -132,12 +132,21 @@ def queue_item_digests(*, day: date, now: datetime | None = None) -> list[Notice
             item = session.get(ImplementationItem, item_id)
             if item is None:
                 continue
+            key = f"{item_tag(item_id, digest=True)}:{day.isoformat()}"
+            if session.exec(select(Notice.id).where(Notice.dedupe_key == key)).first():
+                continue
             lines = [{"subject": n.subject, "text": n.body_text} for n in notices]
             queued.append(queue_notice(
                 session, case_id=item.case_id, kind=DIGEST_NOTICE,
                 audience=_audience(item, digest=True), public=False,
                 context={**_context(item), "day": day.isoformat(), "events": lines},
-                dedupe_key=f"{item_tag(item_id, digest=True)}:{day.isoformat()}",
-                now=now or utcnow()))
+                dedupe_key=key, now=now or utcnow()))
         session.expunge_all()
     return queued
+
+
+def queue_due_digests(*, now: datetime) -> int:
+    """Yesterday's digests (the case's time zone), for the deliver-notices schedule:
+    queued by its first run of the day, then nothing."""
+    today = now.astimezone(ZoneInfo(get_settings().case_timezone)).date()
+    return len(queue_item_digests(day=today - timedelta(days=1), now=now))
