@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -134,3 +135,27 @@ def test_a_digest_follower_hears_once_a_day_listing_the_events(
         assert notice.kind == "item_digest"
     finally:
         digest.stop()
+
+
+def test_the_item_page_follow_form_sends_the_link_or_names_the_field(
+    decided_case: str, client: TestClient,
+) -> None:
+    item = register(decided_case, title="Street lights on Hexi Road")
+    url = f"/programme/items/{item.id}"
+    assert 'id="follow-form"' in client.get(url).text
+    refused = client.post(f"{url}/follow", data={"url": "example.org/hook"})
+    assert refused.status_code == 422
+    assert "url: " in refused.text and "not an Apprise URL" in refused.text
+    channel = receiver()
+    try:
+        sent = client.post(f"{url}/follow", data={"url": channel.url, "digest": "on"})
+        assert sent.status_code == 200
+        assert "确认链接已发送至" in sent.text  # zh-CN by default
+        [confirmation] = channel.accepted
+        subscriber, token = link(confirmation["message"], "/subscriptions/confirm")
+        assert confirm(subscriber_id=subscriber, token=token).tags == [
+            item_tag(item.id or 0, digest=True)]
+    finally:
+        channel.stop()
+    assert client.post("/programme/items/999999/follow",
+                       data={"url": "json://127.0.0.1:9/x"}).status_code == 404
