@@ -23,6 +23,7 @@ from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.rules.engine import Unmet
+from dueprocess.services.case_clock import case_now
 from dueprocess.services.case_opening import open_case_as
 from dueprocess.services.cases import get_case, validate_case_request
 from dueprocess.services.identity import require_official
@@ -175,11 +176,12 @@ def _tell_followers(*, case_id: str, kind: FollowUpKind, opened: DecisionCase) -
     """The followers of each item of the decision hear that it is being adjusted or
     stopped, with the case that does it."""
     with session_scope() as session:
+        now = case_now(session, case_id)  # the notice is dated on the items' case's clock
         for item in session.exec(select(ImplementationItem)
                                  .where(ImplementationItem.case_id == case_id)):
             queue_item_event(session, item=item, event="stop" if kind is FollowUpKind.STOP
                              else "adjustment", summary=f"{opened.id}: {opened.title}",
-                             subject_id=opened.id, now=opened.opened_at)
+                             subject_id=opened.id, now=now)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from dueprocess.db import session_scope
-from dueprocess.services.case_clock import case_time
+from dueprocess.services.case_clock import advance_clock_to, case_time
 from dueprocess.settings import NotifySettings, get_notify_settings, get_settings
+from implementation.follow_up import open_adjustment_as
+from implementation.supervision import supervise_overdue
 from models.base import utcnow
-from models.notices import NoticeDelivery
+from models.follow_up import FollowUpKind
+from models.notices import Notice, NoticeDelivery
 from notifications.delivery import deliver_pending
 from notifications.followers import queue_due_digests
 from notifications.public import (
@@ -33,7 +36,8 @@ from notifications.public import (
 )
 from notifications.transport.receiver import WebhookReceiver
 from tests.notifications.conftest import write_config
-from tests.programme.conftest import milestone, progress, register
+from tests.programme.conftest import OFFICIAL, milestone, progress, register
+from tests.support import demo_case_data, token_for
 
 
 @pytest.fixture(autouse=True)
@@ -159,3 +163,33 @@ def test_the_item_page_follow_form_sends_the_link_or_names_the_field(
         channel.stop()
     assert client.post("/programme/items/999999/follow",
                        data={"url": "json://127.0.0.1:9/x"}).status_code == 404
+
+
+def test_escalation_and_stop_reach_the_followers(
+    decided_case: str, settings: NotifySettings,
+) -> None:
+    item = register(decided_case, title="Cycle lanes on Jiefang Road")
+    assert item.id is not None
+    follower = receiver()
+    try:
+        follow_with_proven_channel(url=follower.url, tag=item_tag(item.id))
+        milestone(item.id, case_time(decided_case).date() + timedelta(days=2))
+        deliver_pending(settings=settings)  # sent before the case's clock moves on
+        advance_clock_to(case_id=decided_case,
+                         moment=case_time(decided_case) + timedelta(days=4))
+        assert [r for r in supervise_overdue() if r.item_id == item.id]
+        data = demo_case_data()
+        data.update(simulated_clock={"starts_at": "2027-11-25T09:00:00+08:00"},
+                    title="Cycle lanes: stopped")
+        stop = open_adjustment_as(case_id=decided_case, kind=FollowUpKind.STOP,
+                                  case_file=data, token=token_for(OFFICIAL), channel="test")
+        deliver_pending(settings=settings)
+        with session_scope() as session:
+            events = sorted(n.dedupe_key.split(":")[1] for n in session.exec(
+                select(Notice).where(col(Notice.dedupe_key).startswith(
+                    f"{item_tag(item.id)}:"))))
+        assert events == ["escalation", "milestone_set", "stop"]
+        assert len(follower.accepted) == 3
+        assert any(stop.id in n["message"] for n in follower.accepted)
+    finally:
+        follower.stop()
