@@ -23,6 +23,7 @@ from dueprocess.clock import system_now
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused
 from dueprocess.rules.engine import Unmet
+from dueprocess.services.case_clock import case_now
 from dueprocess.services.case_opening import open_case_as
 from dueprocess.services.cases import get_case, validate_case_request
 from dueprocess.services.identity import require_official
@@ -31,8 +32,10 @@ from models.cases import CaseCreate, DecisionCase
 from models.decisions import Decision
 from models.evidence import EvidenceItem
 from models.follow_up import EvaluationDue, FollowUp, FollowUpKind, StartedBy, follow_up_chain
+from models.implementation import ImplementationItem
 from models.people import Person
 from models.procedure import ProcedureDefinition, ProcedureError, load_procedure
+from notifications.public import queue_item_event
 
 EVALUATION_STAGE = "decision_evaluation"
 ASSESSING_STAGES = ("expert_review", "risk_assessment")  # Art. 36 ¶2: the main assessment
@@ -163,8 +166,22 @@ def open_adjustment_as(*, case_id: str, kind: FollowUpKind, case_file: dict[str,
         request = validate_case_request({**case_file, "procedure": procedure.id},
                                         source=f"{kind.value} case file")
         _not_before_decision(request, decision)
-    return open_case_as(request=request, token=token, channel=channel,
-                        also=_link(case_id, kind, StartedBy.ORGAN.value, actor))
+    opened = open_case_as(request=request, token=token, channel=channel,
+                          also=_link(case_id, kind, StartedBy.ORGAN.value, actor))
+    _tell_followers(case_id=case_id, kind=kind, opened=opened)
+    return opened
+
+
+def _tell_followers(*, case_id: str, kind: FollowUpKind, opened: DecisionCase) -> None:
+    """The followers of each item of the decision hear that it is being adjusted or
+    stopped, with the case that does it."""
+    with session_scope() as session:
+        now = case_now(session, case_id)  # the notice is dated on the items' case's clock
+        for item in session.exec(select(ImplementationItem)
+                                 .where(ImplementationItem.case_id == case_id)):
+            queue_item_event(session, item=item, event="stop" if kind is FollowUpKind.STOP
+                             else "adjustment", summary=f"{opened.id}: {opened.title}",
+                             subject_id=opened.id, now=now)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from dueprocess.clock import system_now
-from dueprocess.errors import NotFound, schema_problems
+from dueprocess.errors import DueProcessError, NotFound, schema_problems
 from dueprocess.web.context import client_key
 from dueprocess.web.errors import BadEncoding
 from dueprocess.web.forms import form_fields, message, too_many
@@ -23,6 +23,7 @@ from implementation.item_comments import comment_on_item, item_comments
 from implementation.items import ItemView, item_view, items
 from models.implementation import ItemCommentCreate
 from models.programme import Level
+from notifications.public import follow_item
 
 router = APIRouter(prefix="/programme/items", include_in_schema=False,
                    dependencies=[Depends(language_query)])
@@ -99,3 +100,28 @@ async def comment_post(request: Request, item_id: ItemId) -> Response:
     except NotFound:
         return _item(request, item_id)  # the page says there is no such item
     return RedirectResponse(f"{back}#comments", status_code=303)
+
+
+@router.post("/{item_id}/follow")
+async def follow_post(request: Request, item_id: ItemId) -> Response:
+    """Follow an item: the confirmation link goes to the channel, which hears nothing until
+    it is opened; a refusal names the field and the rule."""
+    back = f"/programme/items/{item_id}"
+    _ = words(request)
+    limited = too_many(request, back=back)
+    if limited is not None:
+        return limited
+    try:
+        submitted = await form_fields(request)
+    except BadEncoding as exc:
+        return message(request, str(exc), status=400, error=True, back=back)
+    try:
+        pending = follow_item(item_id=item_id, url=submitted.get("url", "")[:2000],
+                              digest=submitted.get("digest") == "on")
+    except NotFound:
+        return _item(request, item_id)  # the page says there is no such item
+    except DueProcessError as exc:
+        return message(request, str(exc), status=422, error=True, back=back)
+    return message(request, _("A confirmation link was sent to {channel}: open it to "
+                              "follow this item.").format(channel=pending.privacy_url),
+                   back=back)

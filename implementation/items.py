@@ -45,6 +45,7 @@ from models.implementation import (
 )
 from models.people import Person
 from models.programme import ProgrammeList, Proposal
+from notifications.public import queue_item_event
 
 
 def case_date(session: Session, case_id: str) -> tuple[datetime, date]:
@@ -129,6 +130,9 @@ def add_milestone_as(*, item_id: int, request: MilestoneCreate, actor: str,
                               set_by=actor, set_at=now)
         session.add(milestone)
         session.flush()
+        queue_item_event(session, item=item, event="milestone_set",
+                         summary=f"{milestone.title} ({milestone.due_on.isoformat()})",
+                         subject_id=f"milestone-{milestone.id}", now=now)
         session.expunge(milestone)
         return milestone
 
@@ -160,6 +164,10 @@ def record_progress_as(*, item_id: int, request: ProgressUpdateCreate, actor: st
             recorded_at=now, recorded_on=today)
         session.add(update)
         session.flush()
+        queue_item_event(session, item=item,
+                         event="progress" if milestone_id is None else "milestone_done",
+                         summary=f"{update.percent}%: {update.text}",
+                         subject_id=f"progress-{update.id}", now=now)
         session.expunge(update)
         return update
 

@@ -27,6 +27,7 @@ from models.procedure import ProcedureDefinition
 from models.stages import Stage
 from notifications import content
 from notifications.audiences import OFFICIALS, PUBLIC, case_tag, reviewers_tag
+from notifications.followers import queue_item_event
 from notifications.queue import queue_notice
 
 
@@ -157,6 +158,9 @@ def _milestone_overdue(session: Session, event: CaseEvent) -> None:
         dedupe_key=f"{case.id}:supervision_escalation:{event.subject_id}",
         now=event.occurred_at,
     )
+    queue_item_event(session, item=item, event="escalation",
+                     summary=f"{milestone.title} ({milestone.due_on.isoformat()})",
+                     subject_id=f"overdue-{event.subject_id}", now=event.occurred_at)
 
 
 def _evaluation_due(session: Session, event: CaseEvent) -> None:

@@ -31,7 +31,7 @@ NOTICE_KINDS = (
     "call_for_comments", "hearing", "hearing_materials", "reviewer_assignment",
     "reviewer_reminder",
     "deadline_escalation", "decision_announcement", "implementation_progress",
-    "supervision_escalation", "evaluation_due",
+    "supervision_escalation", "evaluation_due", "item_event", "item_digest",
 )
 CODE_MESSAGE = "one_time_code"  # a one-time code sent to a channel, not a published notice
 

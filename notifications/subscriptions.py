@@ -58,7 +58,7 @@ def _confirm_url(settings: NotifySettings, subscriber_id: int, token: str) -> st
 
 def subscribe(
     *, url: str, case_id: str | None = None, now: datetime | None = None,
-    settings: NotifySettings | None = None,
+    settings: NotifySettings | None = None, tag: str | None = None, scope: str | None = None,
 ) -> PendingSubscription:
     """Record a pending subscription and send the confirmation link to the channel.
 
@@ -71,6 +71,7 @@ def subscribe(
     """
     settings = settings or get_notify_settings()
     now = now or utcnow()
+    named_tag, named_scope = tag, scope
     try:
         plugin = check_subscriber_url(url, schemes=settings.notify_subscriber_schemes,
                                       allow_private=settings.notify_allow_private_targets)
@@ -88,6 +89,8 @@ def subscribe(
         if case_id is not None:
             case = get_case(session, case_id)
             tag, scope = case_tag(case.id), f"“{case.title}” ({case.id})"
+        elif named_tag is not None and named_scope is not None:  # an item's followers
+            tag, scope = named_tag, named_scope
         # The token names the scope it confirms; only its digest is stored.
         token = f"{secrets.token_urlsafe(24)}.{tag}"
         key = url_key(canonical)

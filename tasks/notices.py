@@ -11,13 +11,16 @@ from prefect.cache_policies import NO_CACHE
 
 from models.base import utcnow
 from notifications.delivery import DeliveryReport, deliver_pending
+from notifications.followers import queue_due_digests
 from notifications.reminders import queue_due_reminders
 
 
 @task(name="queue-reminders", cache_policy=NO_CACHE)
 def queue_reminders() -> int:
-    """Reminders before stage deadlines and escalations after them (each queued once)."""
-    return queue_due_reminders(now=utcnow())
+    """Reminders before stage deadlines and escalations after them, and yesterday's
+    digests for the followers of items (each queued once)."""
+    now = utcnow()
+    return queue_due_reminders(now=now) + queue_due_digests(now=now)
 
 
 @task(name="deliver-outbox", cache_policy=NO_CACHE)

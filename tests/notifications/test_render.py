@@ -47,6 +47,8 @@ def sample_context(kind: str) -> dict[str, Any]:
         "item": {"id": 3, "title": text, "department": text, "url": "https://example.org/i/3"},
         "milestone": {"title": text, "due_on": "2027-03-01"},
         "reason": "residents", "requests": 100,
+        "event": "progress", "summary": text, "occurred": "2027-03-01 09:30",
+        "day": "2027-03-01", "events": [{"subject": text, "text": text}],
         "evaluation_url": "http://127.0.0.1:8000/programme/evaluations/dp-2026-abcdef",
     }
 
