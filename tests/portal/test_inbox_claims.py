@@ -1,0 +1,198 @@
+"""Candidate groups, claim / unclaim / delegate as logged acts, saved filters with counts,
+and the one-query task list: over real HTTP in process, on the test database (SQLite or
+PostgreSQL), with the transparency log recording each act."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlmodel import select
+
+from dueprocess.db import get_engine, session_scope
+from dueprocess.errors import Refused
+from dueprocess.services import task_claims
+from dueprocess.services.cases import register_person
+from models.base import utcnow
+from models.inbox_tasks import GroupKind, TaskHolder
+from models.ledger import LogLeaf
+from models.people import Person, PersonCreate
+from portal.inbox import tasklist
+from tests.portal.test_inbox import (
+    RISK_FORM,
+    evidence_count,
+    inbox_client,
+    login,
+    page_csrf,
+    task_path,
+)
+from tests.support import advance_to_step
+
+STAGE = "risk_assessment"
+
+
+def colleague(handle: str = "wu.qing", *, role: str = "risk_assessor",
+              unit: str = "District Stability Office") -> str:
+    with session_scope() as session:
+        register_person(session, PersonCreate.model_validate(
+            {"handle": handle, "name": f"Name of {handle}", "role": role, "unit": unit}))
+    return handle
+
+
+@pytest.fixture
+def group_case(consulting_case: str) -> str:
+    """A case at risk assessment offered to the risk assessors' role, with a colleague
+    of liu.yang (assigned by name) who is only a candidate."""
+    advance_to_step(consulting_case, STAGE)
+    colleague()
+    task_claims.add_candidate_group(case_id=consulting_case, stage_key=STAGE,
+                                    kind=GroupKind.ROLE, value="risk_assessor",
+                                    added_by="wang.fang", now=utcnow())
+    return consulting_case
+
+
+def logged_events(case_id: str, kind: str) -> int:
+    with session_scope() as session:
+        return sum(kind in str(leaf.record) for leaf in session.exec(
+            select(LogLeaf).where(LogLeaf.case_id == case_id)))
+
+
+def post(client: TestClient, path: str, **data: str) -> object:
+    csrf = page_csrf(client, "/inbox")
+    return client.post(path, data={"csrf": csrf, **data}, follow_redirects=False)
+
+
+def test_a_candidate_sees_claims_and_records_the_task(group_case: str) -> None:
+    with inbox_client() as client:
+        login(client, "wu.qing")
+        page = client.get("/inbox")
+        assert f"/inbox/cases/{group_case}/stages/{STAGE}" in page.text
+        assert client.get(task_path(group_case)).status_code == 200
+        csrf = page_csrf(client, task_path(group_case))
+        unclaimed = client.post(task_path(group_case), data={**RISK_FORM, "csrf": csrf})
+        assert unclaimed.status_code == 409 and "CLAIM-BEFORE-RECORDING" in unclaimed.text
+        assert evidence_count(group_case) == 0
+        claimed = post(client, task_path(group_case) + "/claim")
+        assert claimed.status_code == 303  # type: ignore[attr-defined]
+        assert "Name of wu.qing" in client.get("/inbox").text
+        csrf = page_csrf(client, task_path(group_case))
+        recorded = client.post(task_path(group_case), data={**RISK_FORM, "csrf": csrf})
+        assert recorded.status_code == 201, recorded.text
+    assert evidence_count(group_case) == 1
+    assert logged_events(group_case, "task.claimed") == 1
+
+
+def test_claiming_a_claimed_task_is_refused_naming_the_rule(group_case: str) -> None:
+    task_claims.claim(case_id=group_case, stage_key=STAGE, handle="liu.yang", now=utcnow())
+    with pytest.raises(Refused, match=r"CLAIM-UNCLAIMED.*held by Liu Yang"):
+        task_claims.claim(case_id=group_case, stage_key=STAGE, handle="wu.qing",
+                          now=utcnow())
+    with pytest.raises(Refused, match="CLAIM-HOLDER"):
+        task_claims.unclaim(case_id=group_case, stage_key=STAGE, handle="wu.qing",
+                            now=utcnow())
+    with inbox_client() as client:
+        login(client, "wu.qing")
+        refused = post(client, task_path(group_case) + "/claim")
+        assert refused.status_code == 409  # type: ignore[attr-defined]
+        assert "CLAIM-UNCLAIMED" in refused.text  # type: ignore[attr-defined]
+        assert "CLAIM-HOLDER" in post(  # type: ignore[attr-defined]
+            client, task_path(group_case) + "/delegate", delegate_to="wu.qing").text
+
+
+def test_unclaim_and_delegate_are_logged_and_move_the_holder(group_case: str) -> None:
+    task_claims.claim(case_id=group_case, stage_key=STAGE, handle="liu.yang", now=utcnow())
+    with pytest.raises(Refused, match=r"DELEGATE-CANDIDATE.*sun\.hao"):
+        task_claims.delegate(case_id=group_case, stage_key=STAGE, handle="liu.yang",
+                             to="sun.hao", now=utcnow())
+    with pytest.raises(Refused, match="DELEGATE-OTHER"):
+        task_claims.delegate(case_id=group_case, stage_key=STAGE, handle="liu.yang",
+                             to="liu.yang", now=utcnow())
+    task_claims.delegate(case_id=group_case, stage_key=STAGE, handle="liu.yang",
+                         to="wu.qing", now=utcnow())
+    with session_scope() as session:
+        holder = task_claims.holder_of(session, case_id=group_case, stage_key=STAGE)
+        assert holder is not None and holder.handle == "wu.qing"
+    task_claims.unclaim(case_id=group_case, stage_key=STAGE, handle="wu.qing", now=utcnow())
+    with session_scope() as session:
+        assert session.exec(select(TaskHolder).where(
+            TaskHolder.case_id == group_case)).first() is None
+    assert logged_events(group_case, "task.delegated") == 1
+    assert logged_events(group_case, "task.unclaimed") == 1
+
+
+def test_someone_outside_the_groups_gets_404_and_cannot_claim(group_case: str) -> None:
+    outsider = colleague("zheng.he", role="legal_reviewer", unit="District Justice Bureau")
+    with inbox_client() as client:
+        login(client, outsider)
+        assert f"stages/{STAGE}" not in client.get("/inbox").text
+        assert client.get(task_path(group_case)).status_code == 404
+        assert post(client, task_path(group_case) + "/claim").status_code == 404  # type: ignore[attr-defined]
+    with pytest.raises(Refused, match="CLAIM-CANDIDATE"):
+        task_claims.claim(case_id=group_case, stage_key=STAGE, handle=outsider, now=utcnow())
+
+
+def test_a_unit_group_offers_the_task_to_its_members(group_case: str) -> None:
+    member = colleague("feng.yi", role="official", unit="Risk Unit")
+    with session_scope() as session:
+        person = session.exec(select(Person).where(Person.handle == member)).one()
+        assert not tasklist.open_tasks(session, person, now=utcnow()).tasks
+    task_claims.add_candidate_group(case_id=group_case, stage_key=STAGE, kind=GroupKind.UNIT,
+                                    value="Risk Unit", added_by="wang.fang", now=utcnow())
+    with session_scope() as session:
+        person = session.exec(select(Person).where(Person.handle == member)).one()
+        assert [t.stage_key for t in tasklist.open_tasks(session, person, now=utcnow()).tasks
+                ] == [STAGE]
+
+
+def test_saved_filters_count_and_select_tasks(group_case: str) -> None:
+    with inbox_client() as client:
+        login(client, "wu.qing")
+        saved = post(client, "/inbox/filters", name="this case", case_id=group_case)
+        assert saved.status_code == 303  # type: ignore[attr-defined]
+        post(client, "/inbox/filters", name="late", overdue_only="on")
+        post(client, "/inbox/filters", name="far future", due_before="2999-01-01")
+        bad = post(client, "/inbox/filters", name="x", due_before="tomorrow")
+        assert bad.status_code == 422 and "due_before" in bad.text  # type: ignore[attr-defined]
+        assert "name:" in post(client, "/inbox/filters", name=" ").text  # type: ignore[attr-defined]
+        page = client.get("/inbox").text
+        counts = dict(re.findall(r'data-filter="([^"]+)">[^(]*\(<span class="filter-count">'
+                                 r'(\d+)<', page))
+        # Earlier tests' cases offer wu.qing tasks too: the counts are against the list.
+        everything = re.search(r'id="filter-all"[^(]*\(<span class="filter-count">(\d+)<', page)
+        assert everything is not None
+        overdue = re.search(r'id="count-overdue">(\d+)<', page)
+        assert overdue is not None
+        assert counts == {"this case": "1", "late": overdue.group(1),
+                          "far future": everything.group(1)}, counts
+        late = re.search(r'href="/inbox\?filter=(\d+)" class="filter" data-filter="late"', page)
+        assert late is not None
+        selected = client.get(f"/inbox?filter={late.group(1)}").text
+        assert f'id="count-open">{overdue.group(1)}<' in selected
+        assert selected.count('class="task overdue"') == int(overdue.group(1))
+        assert 'class="task"' not in selected  # only the overdue ones
+    with session_scope() as session:
+        person = session.exec(select(Person).where(Person.handle == "wu.qing")).one()
+        later = tasklist.open_tasks(session, person, now=datetime(2999, 6, 1, tzinfo=UTC))
+        earlier = tasklist.open_tasks(session, person, now=datetime(2000, 1, 1, tzinfo=UTC))
+        assert {f.name: f.count for f in later.filters}["late"] == later.everything
+        assert {f.name: f.count for f in earlier.filters}["late"] == 0
+
+
+def test_the_list_is_one_query(group_case: str) -> None:
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with session_scope() as session:
+        person = session.exec(select(Person).where(Person.handle == "wu.qing")).one()
+        event.listen(get_engine(), "before_cursor_execute", seen)
+        try:
+            rows = tasklist.task_rows(session, person)
+        finally:
+            event.remove(get_engine(), "before_cursor_execute", seen)
+    assert len(statements) == 1
+    assert (group_case, STAGE) in {(row[0], row[1]) for row in rows}
