@@ -5,22 +5,30 @@ PostgreSQL), with the transparency log recording each act."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import select
 
+from dueprocess.composition.portal import create_app
 from dueprocess.db import get_engine, session_scope
 from dueprocess.errors import Refused
 from dueprocess.services import task_claims
 from dueprocess.services.cases import register_person
+from dueprocess.settings import InboxSettings
 from models.base import utcnow
+from models.evidence import EvidenceItem
 from models.inbox_tasks import GroupKind, TaskHolder
 from models.ledger import LogLeaf
 from models.people import Person, PersonCreate
 from portal.inbox import tasklist
+from tests.browser import launched_chromium, served
+from tests.portal.conftest import portal_settings
 from tests.portal.test_inbox import (
     RISK_FORM,
     evidence_count,
@@ -29,6 +37,7 @@ from tests.portal.test_inbox import (
     page_csrf,
     task_path,
 )
+from tests.portal.test_inbox_browser import fill_risk_form, password_login
 from tests.support import advance_to_step
 
 STAGE = "risk_assessment"
@@ -196,3 +205,45 @@ def test_the_list_is_one_query(group_case: str) -> None:
             event.remove(get_engine(), "before_cursor_execute", seen)
     assert len(statements) == 1
     assert (group_case, STAGE) in {(row[0], row[1]) for row in rows}
+
+
+@pytest.fixture(scope="module")
+def portal_url() -> Iterator[str]:
+    app = create_app(portal_settings(comment_rate_count=1000))
+    app.state.inbox_settings = InboxSettings(cookie_secure=False)
+    yield from served(app)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launched_chromium()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_in_chromium_a_candidate_claims_then_records(browser: Any, portal_url: str,
+                                                     group_case: str, tmp_path: Path) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        password_login(page, portal_url, "wu.qing")
+        row = page.locator("tr.task", has_text=group_case)
+        assert row.locator(".holder").inner_text().startswith("—")  # nobody holds it
+        row.locator("button.claim").click()
+        page.wait_for_selector("#me")
+        row = page.locator("tr.task", has_text=group_case)
+        assert row.locator(".holder-name").inner_text() == "Name of wu.qing"
+        assert row.locator("button.unclaim").count() == 1
+        row.locator("a").click()
+        page.wait_for_selector("#evidence-form")
+        fill_risk_form(page, tmp_path)
+        page.click("#submit-evidence")
+        page.wait_for_selector("#receipt")
+        assert "recorded by wu.qing" in page.inner_text("#receipt")
+    finally:
+        context.close()
+    with session_scope() as session:
+        [item] = session.exec(select(EvidenceItem).where(
+            EvidenceItem.case_id == group_case)).all()
+    assert item.recorded_by == "wu.qing" and item.channel == "portal"
+    assert logged_events(group_case, "task.claimed") == 1
