@@ -45,6 +45,7 @@ def fill(*, tasks: int, visible: int) -> tuple[int, list[int]]:
     """Cases with every stage open, bulk-inserted (the rows, not the acts: the benchmark
     reads); returns the reviewer's person id and the ids of the stage rows they see."""
     import sqlalchemy as sa
+    from sqlmodel import col
 
     from dueprocess.db import get_engine
     from models.cases import DecisionCase
@@ -62,7 +63,8 @@ def fill(*, tasks: int, visible: int) -> tuple[int, list[int]]:
     with engine.begin() as connection:
         reviewer = connection.execute(sa.insert(Person).values(
             handle="bench.reviewer", name="Bench Reviewer", role="risk_assessor",
-            unit="Bench Unit", expertise="", created_at=now).returning(Person.id)).scalar_one()
+            unit="Bench Unit", expertise="", created_at=now).returning(col(Person.id))
+        ).scalar_one()
         made = 0
         for start in range(0, cases, 1000):
             batch = range(start, min(cases, start + 1000))
@@ -91,9 +93,10 @@ def fill(*, tasks: int, visible: int) -> tuple[int, list[int]]:
                 case_id=c, stage_key=k, kind="role", value="risk_assessor", added_by="bench",
                 added_at=now) for c, k in offered])
         connection.execute(sa.text("ANALYZE"))
-        ids = [row[0] for row in connection.execute(
-            sa.select(Stage.id).where(sa.tuple_(Stage.case_id, Stage.key).in_(chosen)))]
-    return reviewer, ids
+        ids = [int(row[0] or 0) for row in connection.execute(
+            sa.select(col(Stage.id)).where(sa.tuple_(col(Stage.case_id), col(Stage.key))
+                                           .in_(chosen)))]
+    return int(reviewer or 0), ids
 
 
 def timed(fn: object, runs: int) -> list[float]:
@@ -121,6 +124,7 @@ def main() -> None:
     os.environ["DUEPROCESS_DATABASE_URL"] = args.database_url
 
     import sqlalchemy as sa
+    from sqlmodel import col
 
     from dueprocess.composition.journal import wire
     from dueprocess.db import get_engine, migrate, session_scope
@@ -152,7 +156,7 @@ def main() -> None:
         def inbox() -> None:
             open_tasks(session, person, now=now, selected=chosen)
 
-        plain = sa.select(Stage.case_id, Stage.key, Stage.opened_at).where(
+        plain = sa.select(col(Stage.case_id), col(Stage.key), col(Stage.opened_at)).where(
             sa.column("id").in_(ids))
 
         def baseline() -> None:
@@ -163,7 +167,7 @@ def main() -> None:
         inbox_ms, baseline_ms = timed(inbox, args.runs), timed(baseline, args.runs)
         with get_engine().connect() as connection:
             total = connection.execute(sa.select(sa.func.count()).select_from(Stage).where(
-                Stage.status == StageStatus.OPEN)).scalar_one()
+                col(Stage.status) == StageStatus.OPEN)).scalar_one()
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, load "
           f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}, PostgreSQL")
     print(f"open tasks {total:,} (filled in {filled:.1f} s); the reviewer sees {args.visible:,}"

@@ -3,11 +3,13 @@ stage's form generated from its evidence schema with document upload, and the an
 the one recording function (a receipt, or the refusal naming each rule, field by field,
 with what was typed kept in the form).
 
-A person sees only the tasks they are assigned to: any other task's page answers 404, as
-an unknown one does, so that a task's existence is not disclosed (a POST to it is audited
-as ASSIGNED-RECORDER and answered the same 404). A POST without a valid session, or without
-the session's CSRF token from this site, is refused with the rule named, audited, and
-stores nothing.
+A person sees only the tasks they are assigned to, are a candidate for (a candidate group
+of the stage is their role or unit) or hold (`portal.inbox.tasklist`, claimed through
+`portal.inbox.claims`); a candidate records only after claiming. Any other task's page
+answers 404, as an unknown one does, so that a task's existence is not disclosed (a POST
+to it is audited as ASSIGNED-RECORDER and answered the same 404). A POST without a valid
+session, or without the session's CSRF token from this site, is refused with the rule
+named, audited, and stores nothing.
 """
 
 from __future__ import annotations

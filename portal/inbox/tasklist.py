@@ -2,10 +2,12 @@
 
 A task is an open stage of a case that is not closed and that the person is assigned to
 by name, is a candidate for (their role or unit is one of its candidate groups), or
-holds. The one query reads the stage rows by status (`ix_stage_status`), tests the
-person's assignments (`ix_assignment_person`) and groups (`ix_stagecandidate_group`), and
-joins the holder; deadlines are then computed from the frozen procedure as everywhere
-else (`dueprocess.services.stage_deadlines`), so the inbox and an escalation agree.
+holds. The one query starts from the union of those three indexed paths
+(`ix_assignment_person`, `ix_stagecandidate_group`, `ix_taskholder_person_id`), joins the
+stage rows, their cases and holders, and carries each procedure version's frozen JSON
+once; deadlines are then computed from it as everywhere else
+(`dueprocess.services.stage_deadlines`), so the inbox and an escalation agree. Counts of
+the saved filters are taken over that one list.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ Create Date: 2026-12-07 22:40:00
 
 A stage may be offered to a candidate group (a role or a unit); a member claims it
 (`taskholder`, the current holder; the acts themselves are journal events). People save
-named inbox filters (`savedfilter`). The inbox list is one query: open stages by status
-(`ix_stage_status`), the person's assignments (`ix_assignment_person`), the groups.
+named inbox filters (`savedfilter`). The inbox list is one query that starts from the
+person's assignments (`ix_assignment_person`), groups (`ix_stagecandidate_group`) and
+holds, and reaches their stage rows by the stage's unique (case_id, key).
 """
 
 from collections.abc import Sequence
@@ -64,13 +65,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("person_id", "name"),
     )
     op.create_index("ix_savedfilter_person_id", "savedfilter", ["person_id"])
-    op.create_index("ix_stage_status", "stage", ["status", "case_id", "key"])
     op.create_index("ix_assignment_person", "assignment", ["person_id", "case_id", "stage_key"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_assignment_person", "assignment")
-    op.drop_index("ix_stage_status", "stage")
     op.drop_table("savedfilter")
     op.drop_table("taskholder")
     op.drop_table("stagecandidate")
