@@ -19,7 +19,10 @@ from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
-from dueprocess.services.cases import get_case
+from dueprocess.rules.permissions import assigner
+from dueprocess.services.audited_actions import _acting
+from models.base import utcnow
+from models.cases import DecisionCase
 from models.inbox_tasks import GroupKind, StageCandidate, TaskHolder
 from models.people import Assignment, Person
 from models.procedure import ProcedureDefinition
@@ -70,29 +73,42 @@ def holder_of(session: Session, *, case_id: str, stage_key: str) -> Person | Non
                                TaskHolder.stage_key == stage_key)).first()
 
 
-def add_candidate_group(*, case_id: str, stage_key: str, kind: GroupKind, value: str,
-                        added_by: str, now: datetime) -> StageCandidate:
-    """Offer a case stage to everyone with a role or in a unit (idempotent)."""
+def add_candidate_group(session: Session, *, case: DecisionCase, stage_key: str,
+                        kind: GroupKind, value: str, added_by: str,
+                        now: datetime) -> StageCandidate:
+    """Offer a case stage to everyone with a role or in a unit (idempotent), logged."""
     if not value.strip():
         raise DueProcessError(f"group.{kind.value}: must not be empty")
-    with session_scope() as session:
-        case = get_case(session, case_id)
-        procedure = ProcedureDefinition.model_validate(case.procedure)
-        if stage_key not in procedure.stage_keys:
-            raise DueProcessError(f"stage: unknown stage '{stage_key}' "
-                                  f"(stages: {', '.join(procedure.stage_keys)})")
-        existing = session.exec(select(StageCandidate).where(
-            StageCandidate.case_id == case_id, StageCandidate.stage_key == stage_key,
-            StageCandidate.kind == kind.value, StageCandidate.value == value)).first()
-        if existing is not None:
-            return existing
-        row = StageCandidate(case_id=case_id, stage_key=stage_key, kind=kind.value,
-                             value=value, added_by=added_by, added_at=now)
-        session.add(row)
-        session.flush()
-        publish(session, CaseEvent(case_id, "task.candidates", now, stage_key, added_by,
-                                   body={"kind": kind.value, "value": value}))
-        return row
+    procedure = ProcedureDefinition.model_validate(case.procedure)
+    if stage_key not in procedure.stage_keys:
+        raise DueProcessError(f"stage: unknown stage '{stage_key}' "
+                              f"(stages: {', '.join(procedure.stage_keys)})")
+    existing = session.exec(select(StageCandidate).where(
+        StageCandidate.case_id == case.id, StageCandidate.stage_key == stage_key,
+        StageCandidate.kind == kind.value, StageCandidate.value == value)).first()
+    if existing is not None:
+        return existing
+    row = StageCandidate(case_id=case.id, stage_key=stage_key, kind=kind.value,
+                         value=value, added_by=added_by, added_at=now)
+    session.add(row)
+    session.flush()
+    publish(session, CaseEvent(case.id, "task.candidates", now, stage_key, added_by,
+                               body={"kind": kind.value, "value": value}))
+    return row
+
+
+def offer_to_group_as(*, case_id: str, stage_key: str, kind: GroupKind, value: str,
+                      actor: str, token: str | None = None, channel: str,
+                      now: datetime | None = None) -> StageCandidate:
+    """Whoever may assign people to the stage (an official of the undertaking unit or the
+    decision organ, or an administrator) offers it to a group; authenticated and audited
+    as an assignment is."""
+    now = now or utcnow()
+    with _acting(case_id=case_id, action="assignment", stage_key=stage_key, actor=actor,
+                 token=token, channel=channel, now=now, permission="assign people",
+                 rule=assigner) as (session, case):
+        return add_candidate_group(session, case=case, stage_key=stage_key, kind=kind,
+                                   value=value, added_by=actor, now=now)
 
 
 def _open_stage(session: Session, *, case_id: str, stage_key: str) -> None:

@@ -38,7 +38,7 @@ from tests.portal.test_inbox import (
     task_path,
 )
 from tests.portal.test_inbox_browser import fill_risk_form, password_login
-from tests.support import advance_to_step
+from tests.support import advance_to_step, token_for
 
 STAGE = "risk_assessment"
 
@@ -57,9 +57,10 @@ def group_case(consulting_case: str) -> str:
     of liu.yang (assigned by name) who is only a candidate."""
     advance_to_step(consulting_case, STAGE)
     colleague()
-    task_claims.add_candidate_group(case_id=consulting_case, stage_key=STAGE,
-                                    kind=GroupKind.ROLE, value="risk_assessor",
-                                    added_by="wang.fang", now=utcnow())
+    task_claims.offer_to_group_as(case_id=consulting_case, stage_key=STAGE,
+                                  kind=GroupKind.ROLE, value="risk_assessor",
+                                  actor="wang.fang", token=token_for("wang.fang"),
+                                  channel="cli")
     return consulting_case
 
 
@@ -148,8 +149,14 @@ def test_a_unit_group_offers_the_task_to_its_members(group_case: str) -> None:
     with session_scope() as session:
         person = session.exec(select(Person).where(Person.handle == member)).one()
         assert not tasklist.open_tasks(session, person, now=utcnow()).tasks
-    task_claims.add_candidate_group(case_id=group_case, stage_key=STAGE, kind=GroupKind.UNIT,
-                                    value="Risk Unit", added_by="wang.fang", now=utcnow())
+    with pytest.raises(Refused, match=r"liu\.yang"):  # a reviewer does not assign work
+        task_claims.offer_to_group_as(case_id=group_case, stage_key=STAGE,
+                                      kind=GroupKind.UNIT, value="Risk Unit",
+                                      actor="liu.yang", token=token_for("liu.yang"),
+                                      channel="cli")
+    task_claims.offer_to_group_as(case_id=group_case, stage_key=STAGE, kind=GroupKind.UNIT,
+                                  value="Risk Unit", actor="wang.fang",
+                                  token=token_for("wang.fang"), channel="cli")
     with session_scope() as session:
         person = session.exec(select(Person).where(Person.handle == member)).one()
         assert [t.stage_key for t in tasklist.open_tasks(session, person, now=utcnow()).tasks
@@ -247,3 +254,27 @@ def test_in_chromium_a_candidate_claims_then_records(browser: Any, portal_url: s
             EvidenceItem.case_id == group_case)).all()
     assert item.recorded_by == "wu.qing" and item.channel == "portal"
     assert logged_events(group_case, "task.claimed") == 1
+
+
+def test_the_cli_offers_a_stage_to_a_group(consulting_case: str) -> None:
+    from typer.testing import CliRunner
+
+    from dueprocess.commands.app import _register_features, app
+    from models.inbox_tasks import StageCandidate
+
+    if not app.registered_commands:  # `main()` registers the feature commands
+        _register_features()
+    command = ["assign-group", consulting_case, STAGE]
+    bad = CliRunner().invoke(app, [*command, "team:x", "--as", "wang.fang",
+                                   "--token", token_for("wang.fang")])
+    assert bad.exit_code != 0 and "group: 'team:x' is not role:<role>" in (
+        bad.output + str(bad.exception))
+    good = CliRunner().invoke(app, [*command, "unit:District Stability Office", "--as",
+                                    "wang.fang", "--token", token_for("wang.fang")])
+    assert good.exit_code == 0, good.output
+    with session_scope() as session:
+        [row] = session.exec(select(StageCandidate).where(
+            StageCandidate.case_id == consulting_case)).all()
+    assert (row.kind, row.value, row.added_by) == ("unit", "District Stability Office",
+                                                   "wang.fang")
+    assert logged_events(consulting_case, "task.candidates") == 1
