@@ -16,6 +16,7 @@ from models.implementation import (  # noqa: F401
     ProgressUpdate,
     SupervisionRecord,
 )
+from models.inbox_tasks import SavedFilter, StageCandidate, TaskHolder  # noqa: F401
 from models.ledger import ConsistencyProof, LogHead, LogLeaf, PublishedTreeHead  # noqa: F401
 from models.notices import Comment, CommentWindow, Notice, NoticeDelivery, Subscriber  # noqa: F401
 from models.one_time_codes import CodeGuesses  # noqa: F401

@@ -49,6 +49,7 @@ OTHER_PANEL = "Other commands"
 PANELS = {
     "open": CASES_PANEL, "cases": CASES_PANEL, "status": CASES_PANEL, "record": CASES_PANEL,
     "people": PROCEDURE_PANEL, "credentials": PROCEDURE_PANEL, "assign": PROCEDURE_PANEL,
+    "assign-group": PROCEDURE_PANEL,
     "declare-interest": PROCEDURE_PANEL, "panel-note": PROCEDURE_PANEL,
     "revise": PROCEDURE_PANEL, "sign-opinion": PROCEDURE_PANEL, "package": PROCEDURE_PANEL,
     "archive": PROCEDURE_PANEL,

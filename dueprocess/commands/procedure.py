@@ -294,6 +294,25 @@ def assign_command(case_id: str, stage: str, handle: str, actor: Actor,
     console.print(f"Assigned {handle} to {stage} of {case_id}")
 
 
+def assign_group_command(
+    case_id: str, stage: str,
+    group: Annotated[str, typer.Argument(help="role:<role> or unit:<unit name>")],
+    actor: Actor, token: Token = None,
+) -> None:
+    """Offer a case stage to a candidate group: anyone with the role or in the unit may
+    claim it in the inbox."""
+    from dueprocess.services.task_claims import offer_to_group_as
+    from models.inbox_tasks import GroupKind
+
+    kind, _, value = group.partition(":")
+    if kind not in {k.value for k in GroupKind} or not value.strip():
+        raise DueProcessError(f"group: '{group}' is not role:<role> or unit:<unit name>")
+    ready()
+    offer_to_group_as(case_id=case_id, stage_key=stage, kind=GroupKind(kind),
+                      value=value.strip(), actor=actor, token=token, channel=CHANNEL)
+    console.print(f"Offered {stage} of {case_id} to {kind} {value.strip()}")
+
+
 def declare_interest_command(
     case_id: str, stage: str, handle: str, actor: Actor,
     interests: Annotated[str, typer.Option(help="What is declared, or 'none'")],
@@ -461,7 +480,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(people, name="people")
     app.add_typer(credentials, name="credentials")
     for name, command in (
-        ("assign", assign_command), ("declare-interest", declare_interest_command),
+        ("assign", assign_command), ("assign-group", assign_group_command),
+        ("declare-interest", declare_interest_command),
         ("panel-note", panel_note_command), ("revise", revise_command),
         ("sign-opinion", sign_opinion_command), ("package", package_command),
         ("archive", archive_command), ("init-admin", init_admin_command),

@@ -3,42 +3,48 @@ stage's form generated from its evidence schema with document upload, and the an
 the one recording function (a receipt, or the refusal naming each rule, field by field,
 with what was typed kept in the form).
 
-A person sees only the tasks they are assigned to: any other task's page answers 404, as
-an unknown one does, so that a task's existence is not disclosed (a POST to it is audited
-as ASSIGNED-RECORDER and answered the same 404). A POST without a valid session, or without
-the session's CSRF token from this site, is refused with the rule named, audited, and
-stores nothing.
+A person sees only the tasks they are assigned to, are a candidate for (a candidate group
+of the stage is their role or unit) or hold (`portal.inbox.tasklist`, claimed through
+`portal.inbox.claims`); a candidate records only after claiming. Any other task's page
+answers 404, as an unknown one does, so that a task's existence is not disclosed (a POST
+to it is audited as ASSIGNED-RECORDER and answered the same 404). A POST without a valid
+session, or without the session's CSRF token from this site, is refused with the rule
+named, audited, and stores nothing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound, Refused
 from dueprocess.rules.engine import Unmet
+from dueprocess.services.assignments import assign
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import ARTICLE, PortalLogin
 from dueprocess.services.recording import record_evidence
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
+from dueprocess.services.task_claims import ARTICLE as ARTICLE_TASKS
+from dueprocess.services.task_claims import holder_of, may_see
 from dueprocess.settings import get_settings
 from dueprocess.web.guards import allow_own_scripts
 from dueprocess.web.i18n import words
 from models.base import utcnow
 from models.people import Assignment, Person
 from models.procedure import ProcedureDefinition
+from portal.inbox import tasklist
 from portal.inbox.auth import page
 from portal.inbox.forms import FormField, FormProblem, evidence_from_form, form_fields
 from portal.inbox.prefill import prefill
 from portal.inbox.sessions import InboxSession, csrf_ok, current_session, same_origin
+from portal.inbox.tasklist import TaskList
 from portal.queries import case_detail
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -47,64 +53,40 @@ CaseId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
 StageKey = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")]
 
 
-@dataclass(frozen=True)
-class Task:
-    case_id: str
-    case_title: str
-    stage_key: str
-    stage_kind: str
-    stage_title: str
-    articles: str
-    due: datetime | None
-    overdue: bool
+def _person(session: Session, handle: str) -> Person:
+    person = session.exec(select(Person).where(Person.handle == handle)).first()
+    if person is None:
+        raise NotFound(f"no registered person '{handle}'")
+    return person
 
 
-@dataclass(frozen=True)
-class TaskList:
-    tasks: list[Task]
-
-    @property
-    def overdue(self) -> int:
-        return sum(task.overdue for task in self.tasks)
-
-    @property
-    def undated(self) -> int:
-        return sum(task.due is None for task in self.tasks)
-
-
-def open_tasks(handle: str, *, now: datetime) -> TaskList:
-    """The open stages the person is assigned to: soonest deadline first, then the
-    undated ones, each marked overdue once its deadline passed."""
+def open_tasks(handle: str, *, now: datetime, selected: int | None = None) -> TaskList:
+    """The person's open tasks (see `portal.inbox.tasklist`)."""
     with session_scope() as session:
-        rows = session.exec(
-            select(Assignment.case_id, Assignment.stage_key)
-            .join(Person, col(Person.id) == col(Assignment.person_id))
-            .where(Person.handle == handle).order_by(col(Assignment.case_id))
-        ).all()
-        tasks = []
-        for case_id in dict.fromkeys(case for case, _ in rows):
-            detail = case_detail(session, case_id=case_id, now=now)
-            assigned = {stage for case, stage in rows if case == case_id}
-            tasks += [Task(case_id, detail.title, s.key, s.kind, s.title, s.articles, s.due,
-                           overdue=s.due is not None and _aware(s.due) < now)
-                      for s in detail.stages if s.key in assigned and s.status == "open"]
-    far = datetime.max.replace(tzinfo=now.tzinfo)
-    return TaskList(sorted(tasks, key=lambda t: (_aware(t.due) if t.due else far, t.case_id,
-                                                 t.stage_key)))
+        return tasklist.open_tasks(session, _person(session, handle), now=now,
+                                   selected=selected)
 
 
-def _aware(moment: datetime) -> datetime:
-    """Stored times are UTC; SQLite hands them back naive."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def is_assigned(*, handle: str, case_id: str, stage_key: str) -> bool:
+def can_see(*, handle: str, case_id: str, stage_key: str) -> bool:
+    """Assigned by name, a candidate, or the holder: anyone else is answered 404."""
     with session_scope() as session:
-        return session.exec(
+        person = session.exec(select(Person).where(Person.handle == handle)).first()
+        return person is not None and may_see(session, person=person, case_id=case_id,
+                                              stage_key=stage_key)
+
+
+def may_record(*, handle: str, case_id: str, stage_key: str) -> bool | None:
+    """True when assigned by name; None when the person holds the claim (the assignment is
+    made as they record); False for a candidate who has not claimed it."""
+    with session_scope() as session:
+        if session.exec(
             select(Assignment.id).join(Person, col(Person.id) == col(Assignment.person_id))
             .where(Person.handle == handle, Assignment.case_id == case_id,
                    Assignment.stage_key == stage_key)
-        ).first() is not None
+        ).first() is not None:
+            return True
+        holder = holder_of(session, case_id=case_id, stage_key=stage_key)
+        return None if holder is not None and holder.handle == handle else False
 
 
 def _no_such_task(request: Request) -> Response:
@@ -154,12 +136,12 @@ def _login_redirect() -> Response:
 
 
 @router.get("", response_class=HTMLResponse)
-def inbox(request: Request) -> Response:
+def inbox(request: Request, filter: int | None = None) -> Response:
     session = current_session(request)
     if session is None:
         return _login_redirect()
     return page(request, "inbox.html", me=session,
-                tasks=open_tasks(session.handle, now=utcnow()))
+                tasks=open_tasks(session.handle, now=utcnow(), selected=filter))
 
 
 def _task_page(request: Request, me: InboxSession, case_id: str, stage_key: str, *,
@@ -189,7 +171,7 @@ def task(request: Request, case_id: CaseId, stage_key: StageKey) -> Response:
     me = current_session(request)
     if me is None:
         return _login_redirect()
-    if not is_assigned(handle=me.handle, case_id=case_id, stage_key=stage_key):
+    if not can_see(handle=me.handle, case_id=case_id, stage_key=stage_key):
         return _no_such_task(request)
     try:
         return _task_page(request, me, case_id, stage_key)
@@ -225,13 +207,23 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
         return _refused(request, case_id=case_id, stage_key=stage_key, handle=me.handle,
                         problem=Unmet("CSRF", "ASVS 4.2.2", "the form did not come from "
                                       "this portal's page (CSRF token or Origin)"), status=403)
-    if not is_assigned(handle=me.handle, case_id=case_id, stage_key=stage_key):
+    if not can_see(handle=me.handle, case_id=case_id, stage_key=stage_key):
         # Audited as the rule it breaks, answered as an unknown task.
         _refused(request, case_id=case_id, stage_key=stage_key, handle=me.handle,
                  problem=Unmet("ASSIGNED-RECORDER", "ASVS 8.2.2", f"person '{me.handle}' is "
                                f"not assigned to stage '{stage_key}'"), status=404)
         return _no_such_task(request)
+    allowed = may_record(handle=me.handle, case_id=case_id, stage_key=stage_key)
+    if allowed is False:
+        return _refused(request, case_id=case_id, stage_key=stage_key, handle=me.handle,
+                        problem=Unmet("CLAIM-BEFORE-RECORDING", ARTICLE_TASKS,
+                                      f"stage '{stage_key}' is offered to a group: claim it "
+                                      "before recording"), status=409)
     try:
+        if allowed is None:  # the holder becomes the assigned recorder, by the usual rules
+            with session_scope() as session:
+                assign(session, case=get_case(session, case_id), stage_key=stage_key,
+                       handle=me.handle, now=utcnow(), field="claim")
         with session_scope() as session:
             procedure = ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
         if stage_key not in procedure.stage_keys:
@@ -251,4 +243,7 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
                           problems=[Unmet("SCHEMA", "form", str(exc))])
     except NotFound:
         return _no_such_task(request)
+    except DueProcessError as exc:  # the claim's assignment broke a rule of the stage
+        return _task_page(request, me, case_id, stage_key, form=form, status=422,
+                          problems=[Unmet("ASSIGNED-RECORDER", "ASVS 8.2.2", str(exc))])
     return page(request, "receipt.html", 201, me=me, item=item, case_id=case_id)
