@@ -69,7 +69,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, receiver: KillingReceiver,
     })
     up.start()
     try:
-        with pointed_at(up.database_url, up.api_url):
+        with pointed_at(up.database_url, up.api_url, data_dir=up.data_dir):
             yield up
     finally:
         if up.process is not None and up.process.poll() is None:

@@ -180,16 +180,21 @@ def scale_out(work_dir: Path, *, workers: int = 2, worker_env: dict[str, str] | 
 
 
 @contextmanager
-def pointed_at(database_url: str, api_url: str) -> Iterator[None]:
-    """This process uses the given case database and Prefect API server (and migrates)."""
+def pointed_at(database_url: str, api_url: str, *,
+               data_dir: Path | None = None) -> Iterator[None]:
+    """This process uses the given case database and Prefect API server (and migrates),
+    and the stack's data directory when given: its keys then are the stack's, as a CLI of
+    that stack has them (a form code's digest is keyed by the log's signing key)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from dueprocess.db import migrate
     from dueprocess.settings import get_settings
 
-    names = ("DUEPROCESS_DATABASE_URL", "PREFECT_API_URL")
+    names = ("DUEPROCESS_DATABASE_URL", "PREFECT_API_URL", "DUEPROCESS_DATA_DIR")
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update({"DUEPROCESS_DATABASE_URL": database_url, "PREFECT_API_URL": api_url})
+    if data_dir is not None:
+        os.environ["DUEPROCESS_DATA_DIR"] = str(data_dir)
     get_settings.cache_clear()
     try:
         migrate()
