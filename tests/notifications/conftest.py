@@ -76,7 +76,10 @@ def notify_settings(tmp_path: Path) -> NotifySettings:
 
 @pytest.fixture(scope="module", autouse=True)
 def own_database(case_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh case database for the module (SQLite, or PostgreSQL like the session's).
+    """A fresh case database for the module (SQLite, or PostgreSQL like the session's),
+    with its own tree-head publication directory (as the ledger tests' `fresh_database`):
+    a database is a log of its own, and the heads it publishes must not be taken for the
+    session log's by later tests.
 
     The served deliver-notices schedule of the flow tests works on the session database;
     here only the tests' own workers claim deliveries, so attempts and arrivals are exact.
@@ -91,12 +94,18 @@ def own_database(case_database: str, tmp_path_factory: pytest.TempPathFactory) -
         url, created = _fresh_postgres_database(server)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('notifications-db') / 'cases.db'}"
+    session_heads = os.environ.pop("DUEPROCESS_TREE_HEAD_DIR", None)
     os.environ["DUEPROCESS_DATABASE_URL"] = url
+    os.environ["DUEPROCESS_TREE_HEAD_DIR"] = str(tmp_path_factory.mktemp("notifications-heads"))
     get_settings.cache_clear()
     migrate()
     yield url
     _engine_for(url).dispose()
     os.environ["DUEPROCESS_DATABASE_URL"] = case_database
+    if session_heads is None:
+        os.environ.pop("DUEPROCESS_TREE_HEAD_DIR")
+    else:
+        os.environ["DUEPROCESS_TREE_HEAD_DIR"] = session_heads
     get_settings.cache_clear()
     if created and server:
         _drop_postgres_database(server, created)
