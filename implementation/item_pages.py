@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from dueprocess.clock import system_now
-from dueprocess.errors import DueProcessError, NotFound, schema_problems
+from dueprocess.errors import NotFound, schema_problems
 from dueprocess.web.context import client_key
 from dueprocess.web.errors import BadEncoding
-from dueprocess.web.forms import form_fields, message, too_many
+from dueprocess.web.forms import FormPairs, form_answer, form_fields, message, too_many
 from dueprocess.web.i18n import words
 from dueprocess.web.language import language_query
 from dueprocess.web.rendering import page
@@ -105,23 +105,15 @@ async def comment_post(request: Request, item_id: ItemId) -> Response:
 @router.post("/{item_id}/follow")
 async def follow_post(request: Request, item_id: ItemId) -> Response:
     """Follow an item: the confirmation link goes to the channel, which hears nothing until
-    it is opened; a refusal names the field and the rule."""
-    back = f"/programme/items/{item_id}"
+    it is opened; a refusal names the field and the rule (an unknown item answers 404)."""
     _ = words(request)
-    limited = too_many(request, back=back)
-    if limited is not None:
-        return limited
-    try:
-        submitted = await form_fields(request)
-    except BadEncoding as exc:
-        return message(request, str(exc), status=400, error=True, back=back)
-    try:
-        pending = follow_item(item_id=item_id, url=submitted.get("url", "")[:2000],
-                              digest=submitted.get("digest") == "on")
-    except NotFound:
-        return _item(request, item_id)  # the page says there is no such item
-    except DueProcessError as exc:
-        return message(request, str(exc), status=422, error=True, back=back)
-    return message(request, _("A confirmation link was sent to {channel}: open it to "
-                              "follow this item.").format(channel=pending.privacy_url),
-                   back=back)
+
+    def follow(pairs: FormPairs) -> str:
+        fields = dict(pairs)
+        pending = follow_item(item_id=item_id, url=fields.get("url", "")[:2000],
+                              digest=fields.get("digest") == "on")
+        return _("A confirmation link was sent to {channel}: open it to follow this "
+                 "item.").format(channel=pending.privacy_url)
+
+    return await form_answer(request, back=f"/programme/items/{item_id}", act=follow,
+                             status=200)
