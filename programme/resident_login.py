@@ -9,20 +9,20 @@ expiring cookie naming issuer and subject, and votes with it; nobody else gets o
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import requests
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
-from dueprocess.settings import InboxSettings, get_inbox_settings
+from dueprocess.settings import InboxSettings
 from dueprocess.web.forms import form_answer, message
 from dueprocess.web.i18n import words
 from dueprocess.web.language import language_query
 from dueprocess.web.oidc import LOGIN_REFUSED, authorization_request, verified_claims
+from dueprocess.web.signed import login_settings, sign, unsign
 from programme.receipts import receipt_id
 from programme.residents import cast_resident_vote, resident
 
@@ -30,27 +30,6 @@ router = APIRouter(prefix="/programme", include_in_schema=False,
                    dependencies=[Depends(language_query)])
 LOGIN_COOKIE, RESIDENT_COOKIE = "dp_resident_oidc", "dp_resident"
 LOGIN_SECONDS, RESIDENT_SECONDS = 600, 1800
-
-
-def _settings(request: Request) -> InboxSettings:
-    configured = getattr(request.app.state, "inbox_settings", None)
-    return configured if isinstance(configured, InboxSettings) else get_inbox_settings()
-
-
-def _serializer(settings: InboxSettings, purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.session_secret.get_secret_value(),
-                                  salt=f"dueprocess-resident-{purpose}")
-
-
-def _unsign(settings: InboxSettings, purpose: str, value: str | None,
-            max_age: int) -> dict[str, Any] | None:
-    if not value:
-        return None
-    try:
-        data = _serializer(settings, purpose).loads(value, max_age=max_age)
-    except BadSignature:  # also an expired one
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _set_cookie(response: Response, request: Request, name: str, value: str,
@@ -69,7 +48,7 @@ def _callback_url(request: Request, settings: InboxSettings) -> str:
 @router.get("/residents/login")
 def login(request: Request, ballot: Annotated[int, Query(ge=1)]) -> Response:
     _ = words(request)
-    settings = _settings(request)
+    settings = login_settings(request)
     if not settings.oidc_issuer:
         return message(request, _("No identity platform is configured for residents."),
                        status=404, error=True)
@@ -80,16 +59,16 @@ def login(request: Request, ballot: Annotated[int, Query(ge=1)]) -> Response:
         return message(request, _("The identity platform is unavailable; try again later."),
                        status=502, error=True, back=f"/programme/ballots/{ballot}")
     response = RedirectResponse(url, status_code=303)
-    _set_cookie(response, request, LOGIN_COOKIE, _serializer(settings, "login").dumps(
-        {**pending, "b": ballot}), LOGIN_SECONDS)
+    _set_cookie(response, request, LOGIN_COOKIE,
+                sign(settings, "resident-login", {**pending, "b": ballot}), LOGIN_SECONDS)
     return response
 
 
 @router.get("/residents/callback", name="resident_oidc_callback")
 def callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
     _ = words(request)
-    settings = _settings(request)
-    pending = _unsign(settings, "login", request.cookies.get(LOGIN_COOKIE), LOGIN_SECONDS)
+    settings = login_settings(request)
+    pending = unsign(settings, "resident-login", request.cookies.get(LOGIN_COOKIE), LOGIN_SECONDS)
     if error or not code or pending is None or pending.get("s") != state:
         return message(request, _("The login failed or expired; please log in again."),
                        status=400, error=True)
@@ -109,15 +88,15 @@ def callback(request: Request, code: str = "", state: str = "", error: str = "")
                                   "as a verified resident."), status=403, error=True,
                        back=f"/programme/ballots/{ballot}")
     response = RedirectResponse(f"/programme/ballots/{ballot}", status_code=303)
-    _set_cookie(response, request, RESIDENT_COOKIE, _serializer(settings, "resident").dumps(
-        {"iss": issuer, "sub": subject}), RESIDENT_SECONDS)
+    _set_cookie(response, request, RESIDENT_COOKIE,
+                sign(settings, "resident", {"iss": issuer, "sub": subject}), RESIDENT_SECONDS)
     response.delete_cookie(LOGIN_COOKIE, path="/programme")
     return response
 
 
 def logged_in(request: Request) -> tuple[str, str] | None:
     """(issuer, subject) of the resident logged in on this browser, if any."""
-    data = _unsign(_settings(request), "resident", request.cookies.get(RESIDENT_COOKIE),
+    data = unsign(login_settings(request), "resident", request.cookies.get(RESIDENT_COOKIE),
                    RESIDENT_SECONDS)
     if data is None or not isinstance(data.get("iss"), str) or not isinstance(
             data.get("sub"), str):

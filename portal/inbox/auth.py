@@ -31,6 +31,7 @@ from dueprocess.web.i18n import words
 from dueprocess.web.language import chosen_language
 from dueprocess.web.oidc import LOGIN_REFUSED, authorization_request, verified_claims
 from dueprocess.web.rendering import page_context
+from dueprocess.web.signed import login_settings, sign, unsign
 from models.people import Credential, CredentialKind
 from portal.inbox.sessions import (
     OIDC_COOKIE,
@@ -44,10 +45,7 @@ from portal.inbox.sessions import (
     open_sessions,
     same_origin,
     set_cookie,
-    settings_of,
-    sign,
     start_session,
-    unsign,
 )
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -62,12 +60,12 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 
 
 def login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
-    settings = settings_of(request)
+    settings = login_settings(request)
     login_csrf = secrets.token_urlsafe(24)
     response = page(request, "login.html", status, error=error, login_csrf=login_csrf,
                     oidc=bool(settings.oidc_issuer))
     set_cookie(response, settings, PRE_LOGIN_COOKIE,
-               sign(settings, "login", {"c": login_csrf}), max_age=OIDC_MINUTES * 60)
+               sign(settings, "inbox-login", {"c": login_csrf}), max_age=OIDC_MINUTES * 60)
     return response
 
 
@@ -81,8 +79,8 @@ def password_login(
     request: Request, handle: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    settings = settings_of(request)
-    pre = unsign(settings, "login", request.cookies.get(PRE_LOGIN_COOKIE), OIDC_MINUTES * 60)
+    settings = login_settings(request)
+    pre = unsign(settings, "inbox-login", request.cookies.get(PRE_LOGIN_COOKIE), OIDC_MINUTES * 60)
     if not same_origin(request) or not csrf_ok(pre.get("c") if pre else None, csrf):
         return login_page(request, error="The login form expired or came from another site "
                           "(CSRF): please log in again.", status=403)
@@ -213,7 +211,7 @@ def _callback_url(request: Request, settings: InboxSettings) -> str:
 
 @router.get("/login/oidc")
 def oidc_start(request: Request) -> Response:
-    settings = settings_of(request)
+    settings = login_settings(request)
     if not settings.oidc_issuer:
         return login_page(request, error="No OpenID Connect provider is configured.",
                           status=404)
@@ -226,7 +224,7 @@ def oidc_start(request: Request) -> Response:
     response = RedirectResponse(url, status_code=303)
     # Lax: the provider sends the browser back with a top-level GET from its own site.
     set_cookie(response, settings, OIDC_COOKIE,
-               sign(settings, "oidc", pending),
+               sign(settings, "inbox-oidc", pending),
                max_age=OIDC_MINUTES * 60, same_site="lax")
     return response
 
@@ -234,8 +232,8 @@ def oidc_start(request: Request) -> Response:
 @router.get("/oidc/callback", name="inbox_oidc_callback")
 def oidc_callback(request: Request, code: str = "", state: str = "",
                   error: str = "") -> Response:
-    settings = settings_of(request)
-    pending = unsign(settings, "oidc", request.cookies.get(OIDC_COOKIE), OIDC_MINUTES * 60)
+    settings = login_settings(request)
+    pending = unsign(settings, "inbox-oidc", request.cookies.get(OIDC_COOKIE), OIDC_MINUTES * 60)
     if error or not code or pending is None or not csrf_ok(pending.get("s"), state):
         return login_page(request, error="The login with the identity provider failed or "
                           "expired (state mismatch); please try again.", status=400)

@@ -17,14 +17,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
-from dueprocess.settings import InboxSettings, get_inbox_settings
+from dueprocess.settings import InboxSettings
+from dueprocess.web.signed import login_settings, sign, unsign
 from models.base import utcnow
 from models.people import Credential, CredentialKind, InboxLogin, Person
 
@@ -56,32 +55,6 @@ class SessionRow:
     current: bool
 
 
-def settings_of(request: Request) -> InboxSettings:
-    """The app's inbox settings (tests set `app.state.inbox_settings`)."""
-    configured = getattr(request.app.state, "inbox_settings", None)
-    return configured if isinstance(configured, InboxSettings) else get_inbox_settings()
-
-
-def _serializer(settings: InboxSettings, purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.session_secret.get_secret_value(),
-                                  salt=f"dueprocess-inbox-{purpose}")
-
-
-def sign(settings: InboxSettings, purpose: str, data: dict[str, Any]) -> str:
-    return _serializer(settings, purpose).dumps(data)
-
-
-def unsign(settings: InboxSettings, purpose: str, value: str | None,
-           max_age_seconds: int) -> dict[str, Any] | None:
-    if not value:
-        return None
-    try:
-        data = _serializer(settings, purpose).loads(value, max_age=max_age_seconds)
-    except BadSignature:  # SignatureExpired is a BadSignature
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def set_cookie(response: Response, settings: InboxSettings, name: str, value: str, *,
                max_age: int, same_site: str = "strict") -> None:
     response.set_cookie(name, value, max_age=max_age, path=PATH, httponly=True,
@@ -95,8 +68,8 @@ def _digest(token: str) -> str:
 def current_session(request: Request) -> InboxSession | None:
     """The session the cookie names, while the server holds it open: signed and unexpired,
     not ended, and its login credential still unrevoked."""
-    settings = settings_of(request)
-    data = unsign(settings, "session", request.cookies.get(SESSION_COOKIE),
+    settings = login_settings(request)
+    data = unsign(settings, "inbox-session", request.cookies.get(SESSION_COOKIE),
                   settings.session_minutes * 60)
     if data is None or not isinstance(data.get("t"), str):
         return None
@@ -129,7 +102,7 @@ def start_session(response: Response, request: Request, *, handle: str, method: 
                   credential_id: int | None = None) -> None:
     """Open a session on the server for the credential the person logged in with (the
     newest active one of the method when not named) and set its cookie."""
-    settings = settings_of(request)
+    settings = login_settings(request)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     with session_scope() as session:
@@ -142,7 +115,7 @@ def start_session(response: Response, request: Request, *, handle: str, method: 
             credential_id=credential.id, method=method, started_at=now,
             user_agent=request.headers.get("user-agent", "")[:200],
             expires_at=now + timedelta(minutes=settings.session_minutes)))
-    value = sign(settings, "session", {"t": token, "c": secrets.token_urlsafe(24)})
+    value = sign(settings, "inbox-session", {"t": token, "c": secrets.token_urlsafe(24)})
     set_cookie(response, settings, SESSION_COOKIE, value,
                max_age=settings.session_minutes * 60)
 
@@ -183,7 +156,7 @@ def end_session(response: Response, request: Request) -> None:
     current = current_session(request)
     if current is not None:
         end_login(login_id=current.login_id, handle=current.handle, why="logout")
-    settings = settings_of(request)
+    settings = login_settings(request)
     response.delete_cookie(SESSION_COOKIE, path=PATH, httponly=True,
                            secure=settings.cookie_secure, samesite="strict")
 
@@ -200,7 +173,7 @@ def same_origin(request: Request) -> bool:
     if origin is None or origin == "null":
         return True
     own = f"{request.url.scheme}://{request.url.netloc}"
-    public = settings_of(request).public_url
+    public = login_settings(request).public_url
     return origin in {own, (public or own).rstrip("/")}
 
 
