@@ -25,20 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def fresh_postgres_database(url: str) -> None:
-    """Drop and create the database named in *url* (a benchmark's own, never a shared one)."""
-    import sqlalchemy as sa
-
-    parsed = sa.engine.make_url(url)
-    assert parsed.database and parsed.database.startswith("bench"), \
-        "--database-url must name a database whose name starts with 'bench'"
-    engine = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
-    engine.dispose()
+from bench.comments_bench import fresh_postgres_database  # noqa: E402
 
 
 def fill(*, tasks: int, visible: int) -> tuple[int, list[int]]:
