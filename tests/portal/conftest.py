@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from dueprocess.composition.portal import create_app
 from dueprocess.services.progress import advance_case
 from dueprocess.settings import PortalSettings, get_portal_settings
+from tests.browser import launched_chromium
 
 
 def portal_settings(**overrides: object) -> PortalSettings:
@@ -40,3 +42,17 @@ def consulting_case(case_id: str) -> str:
     """A case in public participation: its comment window is open now."""
     advance_case(case_id=case_id)
     return case_id
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, once per module of browser tests."""
+    yield from launched_chromium()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (no cookies from another test)."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()

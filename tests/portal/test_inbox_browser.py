@@ -18,7 +18,7 @@ from dueprocess.services.identity import link_oidc_subject, set_password
 from dueprocess.settings import InboxSettings
 from models.evidence import EvidenceItem
 from models.people import Person
-from tests.browser import launched_chromium, served
+from tests.browser import served
 from tests.portal.conftest import portal_settings
 from tests.support import advance_to_step
 
@@ -40,18 +40,6 @@ def portal_url(provider: str) -> Iterator[str]:
     app.state.inbox_settings = InboxSettings(cookie_secure=False, oidc_issuer=provider,
                                              oidc_client_secret="browser-test")
     yield from served(app)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
 
 
 def password_login(page: Any, portal_url: str, handle: str) -> None:

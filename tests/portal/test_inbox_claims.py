@@ -27,7 +27,7 @@ from models.inbox_tasks import GroupKind, TaskHolder
 from models.ledger import LogLeaf
 from models.people import Person, PersonCreate
 from portal.inbox import tasklist
-from tests.browser import launched_chromium, served
+from tests.browser import served
 from tests.portal.conftest import portal_settings
 from tests.portal.test_inbox import (
     RISK_FORM,
@@ -219,11 +219,6 @@ def portal_url() -> Iterator[str]:
     app = create_app(portal_settings(comment_rate_count=1000))
     app.state.inbox_settings = InboxSettings(cookie_secure=False)
     yield from served(app)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from launched_chromium()
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from dueprocess.services.identity import set_password
 from dueprocess.settings import InboxSettings
 from models.evidence import EvidenceItem, Refusal
 from models.evidence_schemas import ExpertOpinionEvidence
-from tests.browser import launched_chromium, served
+from tests.browser import served
 from tests.portal.conftest import portal_settings
 from tests.support import admin_token, advance_to_step
 
@@ -35,18 +35,6 @@ def portal_url() -> Iterator[str]:
     app = create_app(portal_settings(comment_rate_count=1000))
     app.state.inbox_settings = InboxSettings(cookie_secure=False)
     yield from served(app)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
 
 
 def open_form(page: Any, portal_url: str, case_id: str, handle: str) -> None:
