@@ -12,6 +12,7 @@ import pytest
 from dueprocess.i18n import translations
 from dueprocess.web.localize import STAGE_NAMES
 from notifications.render import NOTICE_KINDS, code_message, render
+from tests.notifications.contexts import notice_context
 
 CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
 ENGLISH_STAGE_NAMES = sorted(STAGE_NAMES.values())
@@ -24,41 +25,14 @@ CITATION = "Decree 713 Art. 19–21"
 def context(stage_key: str, language_of_data: str) -> dict[str, Any]:
     """A notice's context whose own data (titles, names) is in `language_of_data`, so
     that any word of the other language can only come from the notice's making."""
-    zh = language_of_data == "zh-CN"
-    text = "停车收费调整方案" if zh else "Parking fee adjustment"
+    text = "停车收费调整方案" if language_of_data == "zh-CN" else "Parking fee adjustment"
     # The bundled procedure's own title is English: the notice must name it in its language.
-    stage = {"key": stage_key, "title": STAGE_NAMES[stage_key], "articles": CITATION,
-             "reviewers": [text], "deadline": "2026-12-01"}
-    case = {"id": "dp-2026-abcdef", "title": text, "summary": text, "organ": text,
-            "undertaking_unit": text, "legal_basis": [text]}
-    return {
-        "case": case, "case_url": "http://127.0.0.1:8000/cases/dp-2026-abcdef",
-        "draft": {"title": text, "text": text, "version": 1, "sha256": "ab" * 32},
-        "consultation": {"opens_on": "2026-11-01", "closes_on": "2026-12-01", "days": 30,
-                         "closes_at": {"zh-CN": "2026年12月1日 24:00（北京时间）",
-                                       "en": "2026-12-01 24:00 Beijing time"},
-                         "shortened_reason": text},
-        "hearing": {"held_on": "2026-12-20", "place": text, "selection_method": text,
-                    "participants": [text]},
-        "stage": stage,
-        "decision": {"outcome": "approve", "text": text, "decided_by": text,
-                     "decided_on": "2026-11-20"},
-        "participation": {"opinions_received": 3, "adoption_statement": text},
-        "experts": {"count": 2, "conclusions": {"supports": 1, "opposes": 1}},
-        "risk": {"controllable": True, "level": "low"},
-        "legality": {"outcome": "lawful"},
-        "publication": {"url": "https://example.org/p", "published_on": "2026-11-24",
-                        "adoption_explanation": text},
-        "evidence": [{"id": i, "stage": {"key": key, "title": STAGE_NAMES[key]},
-                      "sha256": "cd" * 32} for i, key in enumerate(STAGE_NAMES)],
-        "progress": {"text": text, "percent": 40, "reported_by": text, "as_of": "2027-03-01"},
-        "item": {"id": 3, "title": text, "department": text, "url": "https://example.org/i/3"},
-        "milestone": {"title": text, "due_on": "2027-03-01"},
-        "reason": "residents", "requests": 100,
-        "event": "progress", "summary": text, "occurred": "2027-03-01 09:30",
-        "day": "2027-03-01", "events": [{"subject": text, "text": text}],
-        "evaluation_url": "http://127.0.0.1:8000/programme/evaluations/dp-2026-abcdef",
-    }
+    return notice_context(
+        text=text, title=text, legal_basis=[text],
+        stage={"key": stage_key, "title": STAGE_NAMES[stage_key], "articles": CITATION,
+               "reviewers": [text], "deadline": "2026-12-01"},
+        evidence=[{"id": i, "stage": {"key": key, "title": STAGE_NAMES[key]},
+                   "sha256": "cd" * 32} for i, key in enumerate(STAGE_NAMES)])
 
 
 def words_of(rendered: Any) -> str:

@@ -14,43 +14,18 @@ from notifications.render import (
     render_footer,
     unsubscribe_footer,
 )
+from tests.notifications.contexts import notice_context
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>{{ 7*7 }}'
 
 
 def sample_context(kind: str) -> dict[str, Any]:
     text = f"text {PAYLOAD}"
-    case = {"id": "dp-2026-abcdef", "title": f"title {PAYLOAD}", "summary": text,
-            "organ": text, "undertaking_unit": text, "legal_basis": [text, "Art. 1"]}
-    stage = {"key": "legality_review", "title": text, "articles": "Art. 25",
-             "reviewers": [text], "deadline": "2026-12-01"}
-    return {
-        "case": case, "case_url": "http://127.0.0.1:8000/cases/dp-2026-abcdef",
-        "draft": {"title": text, "text": text, "version": 1, "sha256": "ab" * 32},
-        "consultation": {"opens_on": "2026-11-01", "closes_on": "2026-11-20", "days": 19,
-                         "closes_at": {"zh-CN": "2026年11月20日 24:00（北京时间）",
-                                       "en": "2026-11-20 24:00 Beijing time"},
-                         "shortened_reason": text},
-        "hearing": {"held_on": "2026-12-20", "place": text, "selection_method": text,
-                    "participants": [text]},
-        "stage": stage,
-        "decision": {"outcome": "approve", "text": text, "decided_by": text,
-                     "decided_on": "2026-11-20"},
-        "participation": {"opinions_received": 3, "adoption_statement": text},
-        "experts": {"count": 2, "conclusions": {"supports": 1, "opposes": 1}},
-        "risk": {"controllable": True, "level": "low"},
-        "legality": {"outcome": "lawful"},
-        "publication": {"url": "https://example.org/p", "published_on": "2026-11-24",
-                        "adoption_explanation": text},
-        "evidence": [{"id": 7, "stage": {"key": "custom", "title": text}, "sha256": "cd" * 32}],
-        "progress": {"text": text, "percent": 40, "reported_by": text, "as_of": "2027-03-01"},
-        "item": {"id": 3, "title": text, "department": text, "url": "https://example.org/i/3"},
-        "milestone": {"title": text, "due_on": "2027-03-01"},
-        "reason": "residents", "requests": 100,
-        "event": "progress", "summary": text, "occurred": "2027-03-01 09:30",
-        "day": "2027-03-01", "events": [{"subject": text, "text": text}],
-        "evaluation_url": "http://127.0.0.1:8000/programme/evaluations/dp-2026-abcdef",
-    }
+    return notice_context(
+        text=text, title=f"title {PAYLOAD}", legal_basis=[text, "Art. 1"],
+        stage={"key": "legality_review", "title": text, "articles": "Art. 25",
+               "reviewers": [text], "deadline": "2026-12-01"},
+        evidence=[{"id": 7, "stage": {"key": "custom", "title": text}, "sha256": "cd" * 32}])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
