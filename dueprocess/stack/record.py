@@ -152,10 +152,13 @@ def data_dir_lock(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def port_holder(host: str, port: int) -> int | None:
-    """The pid of a process listening on host:port, when /proc tells (Linux, same user or
-    root); None otherwise."""
-    wanted = f"{port:04X}"
+LISTEN = "0A"  # the state column of /proc/net/tcp
+
+
+def socket_owner(port: int, *, listening: bool, skip: int | None = None) -> int | None:
+    """The pid of a process holding a TCP socket on local `port` (listening on it, or the
+    client end of a connection from it), when /proc tells (Linux, same user or root);
+    `skip` is a pid not to name (the asking process). None otherwise."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -164,12 +167,13 @@ def port_holder(host: str, port: int) -> int | None:
             continue
         for line in lines:
             parts = line.split()
-            if parts[1].rsplit(":", 1)[1] == wanted and parts[3] == "0A":  # LISTEN
+            if int(parts[1].rsplit(":", 1)[1], 16) == port and (
+                    not listening or parts[3] == LISTEN):
                 inodes.add(f"socket:[{parts[9]}]")
     if not inodes:
         return None
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or int(proc.name) == skip:
             continue
         with contextlib.suppress(OSError):
             for fd in (proc / "fd").iterdir():
@@ -186,7 +190,7 @@ def check_port_free(host: str, port: int, setting: str) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            holder = port_holder(host, port)
+            holder = socket_owner(port, listening=True)
             who = (f"held by pid {holder} ({command_line(holder)[:120]})" if holder
                    else "held by another program")
             raise DueProcessError(

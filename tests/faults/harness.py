@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dueprocess.stack.processes import free_port, processes_with_marker
+from dueprocess.stack.record import socket_owner
 from tests.support import startups, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,30 +121,6 @@ class UpProcess:
                               cwd=ROOT, timeout=startups(60))
 
 
-def pid_of_peer(port: int) -> int | None:
-    """The pid owning the client end of a loopback TCP connection from `port` (Linux)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            if int(parts[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(f"socket:[{parts[9]}]")
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            for fd in (proc / "fd").iterdir():
-                if os.readlink(fd) in inodes:
-                    return int(proc.name)
-        except OSError:
-            continue
-    return None
-
-
 class KillingReceiver:
     """A webhook receiver that SIGKILLs the process sending its first notice, mid-send,
     and afterwards accepts each Idempotency-Key once (counting redeliveries)."""
@@ -165,7 +142,8 @@ class KillingReceiver:
                     kill = receiver.kill_next
                     receiver.kill_next = False
                 if kill:
-                    pid = pid_of_peer(self.client_address[1])
+                    pid = socket_owner(self.client_address[1], listening=False,
+                                       skip=os.getpid())
                     if pid is not None:
                         os.kill(pid, signal.SIGKILL)
                         receiver.killed.append(pid)

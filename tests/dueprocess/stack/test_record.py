@@ -23,8 +23,8 @@ from dueprocess.stack.record import (
     Member,
     StackRecord,
     check_port_free,
-    port_holder,
     read_record,
+    socket_owner,
     start_time,
     write_record,
 )
@@ -131,11 +131,11 @@ def test_a_taken_port_names_its_holder() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert port_holder("127.0.0.1", port) == os.getpid()
+        assert socket_owner(port, listening=True) == os.getpid()
         with pytest.raises(DueProcessError, match=f"DUEPROCESS_UI_PORT: .*port {port} is "
                                                   f"held by pid {os.getpid()}"):
             check_port_free("127.0.0.1", port, "DUEPROCESS_UI_PORT")
-    assert port_holder("127.0.0.1", port) is None
+    assert socket_owner(port, listening=True) is None
 
 
 def test_prefect_api_url_of_the_stack_up_starts_is_its_own() -> None:
