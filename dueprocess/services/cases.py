@@ -120,12 +120,16 @@ def register_person(session: Session, listed: PersonCreate) -> Person:
         session.add(Person.model_validate(values))  # another database: no upsert
         session.flush()
     existing = session.exec(select(Person).where(Person.handle == listed.handle)).one()
-    if (existing.name, existing.role, existing.unit) != (listed.name, listed.role, listed.unit):
+    expertise = listed.expertise or existing.expertise  # a file that names none says nothing
+    if (existing.name, existing.role, existing.unit, existing.expertise) != (
+            listed.name, listed.role, listed.unit, expertise):
         # A registered person is never silently changed by a case file.
         raise DueProcessError(
             f"people: '{listed.handle}' is registered as {existing.name} "
-            f"({existing.role}, {existing.unit or 'no unit'}), not {listed.name} "
-            f"({listed.role}, {listed.unit or 'no unit'})"
+            f"({existing.role}, {existing.unit or 'no unit'}, "
+            f"{existing.expertise or 'no field of expertise'}), not {listed.name} "
+            f"({listed.role}, {listed.unit or 'no unit'}, "
+            f"{expertise or 'no field of expertise'})"
         )
     if listed.public_key:
         identity.register_public_key(session, handle=listed.handle,

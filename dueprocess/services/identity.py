@@ -15,7 +15,6 @@ Ed25519 keys are registered by their public half; the private half never reaches
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session, col, select
 
+from dueprocess.contact_secrets import keyed_digest
 from dueprocess.errors import DueProcessError, NotFound, Refused
 from dueprocess.rules import signatures
 from dueprocess.rules.engine import Unmet
@@ -64,15 +64,9 @@ def token_sha256(token: str) -> str:
 
 
 def form_code_digest(code: str) -> str:
-    """A form code as stored: HMAC-SHA256 under a key derived from the log's signing key,
-    which lives outside the data directory, so a copy of the database alone cannot test
-    guesses against it."""
-    from dueprocess.ledger.heads import (  # deferred: loads the ledger; only form codes need it
-        signing_key,
-    )
-
-    key = hashlib.sha256(b"dueprocess-form-code-v1\0" + signing_key().private_bytes_raw())
-    return hmac.new(key.digest(), code.encode(), hashlib.sha256).hexdigest()
+    """A form code as stored: keyed with the key kept outside the data directory, so a
+    copy of the database alone cannot test guesses against it."""
+    return keyed_digest("form-code", code)
 
 
 def get_person(session: Session, handle: str) -> Person:

@@ -31,6 +31,7 @@ from dueprocess.services.cases import get_case
 from dueprocess.services.identity import PortalLogin, form_proof_problems, identity_problems
 from dueprocess.services.payloads import canonical_sha256, split_documents
 from dueprocess.services.refusal_audit import RECORD, audit_refusal
+from dueprocess.services.task_claims import assign_holder
 from dueprocess.settings import get_settings
 from models.evidence import Document, EvidenceItem
 
@@ -148,7 +149,7 @@ def record_evidence(
     *, case_id: str, stage_key: str, recorded_by: str, evidence: Mapping[str, Any],
     idempotency_key: str | None = None, channel: str, now: datetime | None = None,
     refusal_key: str | None = None, token: str | None = None, proof: str | None = None,
-    login: PortalLogin | None = None,
+    login: PortalLogin | None = None, as_holder: bool = False,
 ) -> EvidenceItem:
     """Validate and store one piece of evidence, or raise `Refused` naming every reason.
 
@@ -156,13 +157,17 @@ def record_evidence(
     itself idempotent (a flow rerun refuses the same input only once). The recorder proves
     who they are with `token` (their API token), `login` (the portal inbox's verified
     login) or, on the Prefect form, `proof` (a single-use form code or an Ed25519
-    signature bound to the evidence): with none of them nothing is stored.
+    signature bound to the evidence): with none of them nothing is stored. `as_holder`:
+    the recorder holds the claimed task and is assigned in this same transaction.
     """
     now = now or case_time(case_id)
     try:
         for attempt in (1, 2):
             try:
                 with session_scope() as session:
+                    if as_holder:
+                        assign_holder(session, case_id=case_id, stage_key=stage_key,
+                                      handle=recorded_by, now=now)
                     return _record(
                         session, case_id=case_id, stage_key=stage_key, recorded_by=recorded_by,
                         evidence=evidence, idempotency_key=idempotency_key, channel=channel,

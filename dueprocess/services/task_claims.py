@@ -20,7 +20,9 @@ from dueprocess.errors import DueProcessError, Refused
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
 from dueprocess.rules.permissions import assigner
+from dueprocess.services.assignments import assign
 from dueprocess.services.audited_actions import _acting
+from dueprocess.services.cases import get_case
 from models.base import utcnow
 from models.cases import DecisionCase
 from models.inbox_tasks import GroupKind, StageCandidate, TaskHolder
@@ -120,19 +122,26 @@ def _open_stage(session: Session, *, case_id: str, stage_key: str) -> None:
                              "open stage is a task that can be claimed or passed on")])
 
 
-def _eligible(session: Session, person: Person, *, case_id: str, stage_key: str) -> bool:
+def _eligible(session: Session, person: Person, *, case: DecisionCase, stage_key: str) -> bool:
+    """Assigned by name, or in a candidate group with the role the stage needs (a unit's
+    member of another role could hold the task but never record it)."""
+    procedure = ProcedureDefinition.model_validate(case.procedure)
+    if stage_key not in procedure.stage_keys or procedure.stage(stage_key).role != person.role:
+        return False
     return session.exec(select(Stage.id).where(
-        Stage.case_id == case_id, Stage.key == stage_key,
+        Stage.case_id == case.id, Stage.key == stage_key,
         or_(assigned_clause(person), candidate_clause(person)))).first() is not None
 
 
 def claim(*, case_id: str, stage_key: str, handle: str, now: datetime) -> TaskHolder:
     with session_scope() as session:
+        case = get_case(session, case_id, lock=True)  # one act on the case's tasks at a time
         me = _person(session, handle, field="person")
-        if not _eligible(session, me, case_id=case_id, stage_key=stage_key):
+        if not _eligible(session, me, case=case, stage_key=stage_key):
             raise Refused([Unmet("CLAIM-CANDIDATE", ARTICLE,
                                  f"person '{handle}' is neither assigned to stage "
-                                 f"'{stage_key}' nor in one of its candidate groups")])
+                                 f"'{stage_key}' nor in one of its candidate groups with "
+                                 "the stage's role")])
         _open_stage(session, case_id=case_id, stage_key=stage_key)
         holder = holder_of(session, case_id=case_id, stage_key=stage_key)
         if holder is not None:
@@ -162,6 +171,7 @@ def _held_by_me(session: Session, me: Person, *, case_id: str, stage_key: str,
 
 def unclaim(*, case_id: str, stage_key: str, handle: str, now: datetime) -> None:
     with session_scope() as session:
+        get_case(session, case_id, lock=True)
         me = _person(session, handle, field="person")
         row = _held_by_me(session, me, case_id=case_id, stage_key=stage_key, act="unclaim")
         session.delete(row)
@@ -173,6 +183,7 @@ def unclaim(*, case_id: str, stage_key: str, handle: str, now: datetime) -> None
 def delegate(*, case_id: str, stage_key: str, handle: str, to: str,
              now: datetime) -> TaskHolder:
     with session_scope() as session:
+        case = get_case(session, case_id, lock=True)
         me = _person(session, handle, field="person")
         target = _person(session, to, field="delegate_to")
         row = _held_by_me(session, me, case_id=case_id, stage_key=stage_key, act="delegate")
@@ -180,10 +191,11 @@ def delegate(*, case_id: str, stage_key: str, handle: str, to: str,
         if target.id == me.id:
             raise Refused([Unmet("DELEGATE-OTHER", ARTICLE,
                                  "delegate_to: a task is delegated to another person")])
-        if not _eligible(session, target, case_id=case_id, stage_key=stage_key):
+        if not _eligible(session, target, case=case, stage_key=stage_key):
             raise Refused([Unmet("DELEGATE-CANDIDATE", ARTICLE,
                                  f"delegate_to: '{to}' is neither assigned to stage "
-                                 f"'{stage_key}' nor in one of its candidate groups")])
+                                 f"'{stage_key}' nor in one of its candidate groups with "
+                                 "the stage's role")])
         assert target.id is not None
         row.person_id, row.since = target.id, now
         session.add(row)
@@ -191,3 +203,17 @@ def delegate(*, case_id: str, stage_key: str, handle: str, to: str,
         publish(session, CaseEvent(case_id, "task.delegated", now, stage_key, handle,
                                    subject_id=row.id, body={"from": handle, "holder": to}))
         return row
+
+
+def assign_holder(session: Session, *, case_id: str, stage_key: str, handle: str,
+                  now: datetime) -> None:
+    """The holder of a claimed task becomes its assigned recorder, in the transaction that
+    records their evidence: a refused recording assigns nobody, so an unclaim or a
+    delegation afterwards leaves the old holder nothing."""
+    holder = holder_of(session, case_id=case_id, stage_key=stage_key)
+    if holder is None or holder.handle != handle:
+        raise Refused([Unmet("CLAIM-HOLDER", ARTICLE,
+                             f"only the person who holds stage '{stage_key}' may record it, "
+                             f"and '{handle}' does not hold it")])
+    assign(session, case=get_case(session, case_id), stage_key=stage_key, handle=handle,
+           now=now, field="claim")

@@ -206,8 +206,3 @@ def prefill(*, case_id: str, stage_key: str, handle: str) -> Prefill:
         today = facts.local_date(case_now(session, case_id))
         return _for_kind(session, facts, kind=kind, stage_key=stage_key, handle=handle,
                          today=today)
-
-
-def opinions_total(rows: tuple[OpinionRow, ...]) -> int:
-    return sum(r.opinions for r in rows)
-

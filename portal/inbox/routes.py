@@ -26,7 +26,6 @@ from starlette.datastructures import FormData, UploadFile
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound, Refused
 from dueprocess.rules.engine import Unmet
-from dueprocess.services.assignments import assign
 from dueprocess.services.cases import get_case
 from dueprocess.services.identity import ARTICLE, PortalLogin
 from dueprocess.services.recording import record_evidence
@@ -220,10 +219,6 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
                                       f"stage '{stage_key}' is offered to a group: claim it "
                                       "before recording"), status=409)
     try:
-        if allowed is None:  # the holder becomes the assigned recorder, by the usual rules
-            with session_scope() as session:
-                assign(session, case=get_case(session, case_id), stage_key=stage_key,
-                       handle=me.handle, now=utcnow(), field="claim")
         with session_scope() as session:
             procedure = ProcedureDefinition.model_validate(get_case(session, case_id).procedure)
         if stage_key not in procedure.stage_keys:
@@ -234,7 +229,8 @@ async def submit(request: Request, case_id: CaseId, stage_key: StageKey) -> Resp
             prefill=prefill(case_id=case_id, stage_key=stage_key, handle=me.handle))
         item = record_evidence(case_id=case_id, stage_key=stage_key, recorded_by=me.handle,
                                evidence=evidence, channel=CHANNEL,
-                               login=PortalLogin(me.handle, me.method))
+                               login=PortalLogin(me.handle, me.method),
+                               as_holder=allowed is None)  # assigned as it records
     except Refused as refused:
         return _task_page(request, me, case_id, stage_key, problems=list(refused.problems),
                           form=form, status=422)

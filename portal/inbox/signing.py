@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
@@ -28,12 +26,11 @@ from models.evidence_schemas import ExpertOpinionEvidence
 from models.procedure import ProcedureDefinition
 from portal.inbox.forms import FormProblem, evidence_from_form
 from portal.inbox.prefill import prefill
+from portal.inbox.routes import CaseId, StageKey, can_see
 from portal.inbox.sessions import csrf_ok, current_session, same_origin
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 SCRIPT = Path(__file__).resolve().parents[1] / "static" / "inbox-sign.js"
-CaseId = Annotated[str, PathParam(pattern=r"^[a-z0-9-]{1,32}$")]
-StageKey = Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")]
 
 
 @router.get("/sign.js")
@@ -55,6 +52,8 @@ async def signing_payload(request: Request, case_id: CaseId, stage_key: StageKey
     form = await request.form()
     if not same_origin(request) or not csrf_ok(me.csrf, form.get("csrf")):
         return _problem(403, "CSRF: the form did not come from this portal's page")
+    if not can_see(handle=me.handle, case_id=case_id, stage_key=stage_key):
+        return _problem(404, "No task of yours is at this address.")  # as the task page
     try:
         with session_scope() as session:
             procedure = ProcedureDefinition.model_validate(get_case(session, case_id).procedure)

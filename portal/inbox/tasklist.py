@@ -81,10 +81,6 @@ class TaskList:
     filters: list[FilterCount]
     selected: int | None
 
-    @property
-    def undated(self) -> int:
-        return sum(task.due is None for task in self.tasks)
-
 
 @dataclass(frozen=True)
 class _OpenStage:

@@ -161,6 +161,25 @@ def test_a_unit_group_offers_the_task_to_its_members(group_case: str) -> None:
         person = session.exec(select(Person).where(Person.handle == member)).one()
         assert [t.stage_key for t in tasklist.open_tasks(session, person, now=utcnow()).tasks
                 ] == [STAGE]
+    # Seen, but not claimable: holding it, an official could never record a risk report.
+    with pytest.raises(Refused, match=r"CLAIM-CANDIDATE.*the stage's role"):
+        task_claims.claim(case_id=group_case, stage_key=STAGE, handle=member, now=utcnow())
+
+
+def test_a_holder_who_passed_the_task_on_records_nothing(group_case: str) -> None:
+    with inbox_client() as client:
+        login(client, "wu.qing")
+        assert post(client, task_path(group_case) + "/claim").status_code == 303  # type: ignore[attr-defined]
+        csrf = page_csrf(client, task_path(group_case))
+        refused = client.post(task_path(group_case),
+                              data={**RISK_FORM, "response_plan": "", "csrf": csrf})
+        assert refused.status_code == 422  # a refused recording assigns nobody
+        task_claims.delegate(case_id=group_case, stage_key=STAGE, handle="wu.qing",
+                             to="liu.yang", now=utcnow())
+        csrf = page_csrf(client, task_path(group_case))
+        again = client.post(task_path(group_case), data={**RISK_FORM, "csrf": csrf})
+        assert again.status_code == 409 and "CLAIM-BEFORE-RECORDING" in again.text
+    assert evidence_count(group_case) == 0
 
 
 def test_saved_filters_count_and_select_tasks(group_case: str) -> None:

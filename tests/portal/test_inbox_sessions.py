@@ -6,11 +6,13 @@ refusal shown field by field."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlmodel import select
 
 from dueprocess.db import session_scope
@@ -63,7 +65,10 @@ def test_logout_ends_the_session_on_the_server(consulting_case: str) -> None:
             Person.handle == "liu.yang").order_by(InboxLogin.id.desc())).first()  # type: ignore[union-attr]
     assert row is not None
     assert row.ended_at is not None and row.ended_why == "logout"
-    assert cookie not in row.token_sha256  # the token is stored as its digest only
+    _, signed = URLSafeTimedSerializer("").loads_unsafe(cookie)  # what the cookie carries
+    token = signed["t"]
+    assert row.token_sha256 == hashlib.sha256(token.encode()).hexdigest()  # its digest only
+    assert token not in row.model_dump_json()
 
 
 def test_a_password_change_ends_every_session_of_the_old_password(
