@@ -34,29 +34,12 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import SkipJsonSchema
 
 from dueprocess.i18n import LANGUAGES, N_, Language, gettext
-from dueprocess.i18n.values import value_label, value_labels
 from dueprocess.settings import get_notify_settings
+from models.evidence_titles import CHOICES
 from models.procedure import ProcedureDefinition
 
-# Words of the choices that `dueprocess.i18n.values` (the notices' words) does not have.
-CHOICE_WORDS: dict[str, str] = {
-    "yes": N_("yes"), "no": N_("no"),
-    "social_stability": N_("social stability"), "public_safety": N_("public safety"),
-    "environment": N_("environment"), "finance": N_("finance"), "other": N_("other"),
-    "authority": N_("authority"), "procedure": N_("procedure"), "content": N_("content"),
-    "draft": N_("draft"), "explanation": N_("explanation of the draft"),
-    "public_opinion_adoption": N_("adoption of the public's opinions"),
-    "expert_opinion_adoption": N_("adoption of the experts' opinions"),
-    "risk_report": N_("risk assessment report"), "legality_opinion": N_("legality opinion"),
-    "for": N_("for"), "against": N_("against"), "abstain": N_("abstain"),
-    "executive": N_("executive meeting"), "plenary": N_("plenary meeting"),
-    "office": N_("office meeting"), "gazette": N_("gazette"), "website": N_("website"),
-    "media": N_("media"), "deputies": N_("people's congress deputies"),
-    "cppcc_members": N_("CPPCC members"), "people_organizations": N_("people's organisations"),
-    "grassroots_organizations": N_("grassroots organisations"),
-    "social_organizations": N_("social organisations"), "continue": N_("continue"),
-    "adjust": N_("adjust"), "stop": N_("stop"),
-}
+# The words of a choice: the inbox's (`models.evidence_titles.CHOICES`), and yes/no.
+CHOICE_WORDS: dict[str, str] = {**CHOICES, "yes": N_("yes"), "no": N_("no")}
 
 
 class EvidenceSubmission(RunInput):
@@ -132,15 +115,23 @@ def _language() -> Language:
 
 
 def _choice_label(language: Language, value: str) -> str:
-    return value_label(language, value) if value in value_labels(language) else (
-        gettext(language, CHOICE_WORDS[value]) if value in CHOICE_WORDS else value)
+    return gettext(language, CHOICE_WORDS[value]) if value in CHOICE_WORDS else value
 
 
-def choice_labels(language: Language | None = None) -> dict[str, str]:
-    """Each choice of the evidence schemas (and yes/no) in words of the form's language."""
-    language = language or _language()
-    return {value: _choice_label(language, value)
-            for value in (*value_labels(language), *CHOICE_WORDS)}
+def choices_of(annotation: Any) -> tuple[str, ...]:
+    """The string choices (Literal values) a field's annotation offers, however nested."""
+    if get_origin(annotation) is Literal:
+        return tuple(a for a in get_args(annotation) if isinstance(a, str))
+    return tuple(c for a in get_args(annotation) for c in choices_of(a))
+
+
+def _field_choices(evidence: type[BaseModel], name: str) -> tuple[str, ...]:
+    """A field's choices; yes/no for a required boolean; none for free text (a text equal
+    to some choice's word is the reviewer's, and stays as typed)."""
+    if name in _required_bools(evidence):
+        return ("yes", "no")
+    info = evidence.model_fields.get(name)
+    return choices_of(info.annotation) if info is not None else ()
 
 
 def _without_none(annotation: Any) -> Any:
@@ -225,13 +216,13 @@ def submission_form(
 
 
 def evidence_from_form(procedure: ProcedureDefinition, data: dict[str, Any]) -> dict[str, Any]:
-    """The submission as the recorder expects it: each choice back to its stored value
-    (yes/no to a boolean), and each optional field left empty ("" or an empty list)
-    left out, as if the form had not sent it. Anything else, malformed values included,
-    is passed on untouched for the rules to refuse with a reason."""
+    """The submission as the recorder expects it: each choice back to its stored value,
+    field by field (two fields may show one word for different values: 反对 is an expert's
+    "opposes" and a member's "against"), yes/no to a boolean, and each optional field left
+    empty ("" or an empty list) left out, as if the form had not sent it. Anything else,
+    malformed values included, is passed on untouched for the rules to refuse with a
+    reason."""
     converted = dict(data)
-    values = {label: value for language in LANGUAGES
-              for value, label in choice_labels(language).items()}
     for key, section in data.items():
         if key in EvidenceSubmission.COMMON_FIELDS or not isinstance(section, dict):
             continue
@@ -242,12 +233,18 @@ def evidence_from_form(procedure: ProcedureDefinition, data: dict[str, Any]) -> 
         booleans = _required_bools(evidence)
         fields = evidence.model_fields
         converted[key] = {
-            name: _stored(value, values, boolean=name in booleans)
+            name: _stored(value, _words_to_values(evidence, name), boolean=name in booleans)
             for name, value in section.items()
             if not (name in fields and not fields[name].is_required()
                     and value in ("", None, []))
         }
     return converted
+
+
+def _words_to_values(evidence: type[BaseModel], name: str) -> dict[str, str]:
+    choices = _field_choices(evidence, name)
+    return {**{_choice_label(language, c): c for c in choices for language in LANGUAGES},
+            **{c: c for c in choices}}
 
 
 def _stored(value: Any, values: dict[str, str], *, boolean: bool) -> Any:
@@ -264,9 +261,12 @@ def form_values(procedure: ProcedureDefinition, stage_key: str, evidence: dict[s
     """Evidence as the form takes it (each required boolean as yes or no, each choice in
     words): for a client that submits through the resume form rather than
     `dueprocess record`."""
-    labels = choice_labels(language)
-    required = _required_bools(procedure.stage(stage_key).stage_kind.evidence)
-    return {name: _as_shown(value, labels, boolean=name in required)
+    language = language or _language()
+    model = procedure.stage(stage_key).stage_kind.evidence
+    required = _required_bools(model)
+    return {name: _as_shown(value, {c: _choice_label(language, c)
+                                    for c in _field_choices(model, name)},
+                            boolean=name in required)
             for name, value in evidence.items()}
 
 

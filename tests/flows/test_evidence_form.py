@@ -11,13 +11,16 @@ from uuid import UUID
 import pytest
 
 from dueprocess.demo import submissions
+from dueprocess.i18n import gettext
 from dueprocess.orchestration.evidence_form import (
     EvidenceSubmission,
+    choices_of,
     evidence_from_form,
     form_values,
     submission_form,
 )
 from dueprocess.orchestration.gate_description import describe_gate
+from models.evidence_titles import CHOICES
 from models.procedure import load_procedure
 from tests.rules.conftest import demo_request, make_facts, procedure  # noqa: F401 (fixtures)
 from tests.support import advance_to_step, form_code_for, startups
@@ -102,10 +105,34 @@ def test_choices_are_shown_in_words_and_go_back_to_their_values() -> None:
     shown = form_values(PROCEDURE, "risk_assessment", submissions.RISK)
     assert all(area not in submissions.RISK["areas"] for area in shown["areas"])
     english = form_values(PROCEDURE, "risk_assessment", submissions.RISK, "en")
-    assert english["areas"] == [a.replace("_", " ") for a in submissions.RISK["areas"]]
+    assert english["areas"] == [CHOICES[a] for a in submissions.RISK["areas"]]
     for values in (shown, english):
         back = evidence_from_form(PROCEDURE, {"risk_assessment": values})
         assert back["risk_assessment"] == submissions.RISK
+
+
+def test_a_word_goes_back_to_its_own_field_s_value_and_free_text_stays() -> None:
+    # 反对 is both an expert's "opposes" and a member's "against".
+    opinion = {**submissions.EXPERTS["prof.chen"], "conclusion": "opposes"}
+    for language in ("zh-CN", "en"):
+        shown = form_values(PROCEDURE, "expert_review", opinion, language)
+        back = evidence_from_form(PROCEDURE, {"expert_review": shown})["expert_review"]
+        assert back["conclusion"] == "opposes", (language, shown["conclusion"])
+    typed = {**opinion, "field_of_expertise": gettext("zh-CN", CHOICES["environment"]),
+             "affiliation": gettext("zh-CN", CHOICES["deputies"])}
+    back = evidence_from_form(PROCEDURE, {"expert_review": typed})["expert_review"]
+    assert (back["field_of_expertise"], back["affiliation"]) == (
+        typed["field_of_expertise"], typed["affiliation"])  # the reviewer's words, as typed
+
+
+def test_no_field_shows_two_of_its_choices_in_one_word() -> None:
+    for stage in PROCEDURE.stages:
+        evidence = stage.stage_kind.evidence
+        for name, info in evidence.model_fields.items():
+            choices = choices_of(info.annotation)
+            for language in ("zh-CN", "en"):
+                words = [gettext(language, CHOICES.get(c, c)) for c in choices]
+                assert len(set(words)) == len(words), (stage.key, name, language, words)
 
 
 def test_an_optional_field_left_empty_is_accepted() -> None:
