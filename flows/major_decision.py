@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
 from prefect.context import get_run_context
 from prefect.input.actions import read_flow_run_input
-from prefect.input.run_input import keyset_from_base_key
 from pydantic import BaseModel, Field, ValidationError
 
 # The case services, models and forms are imported where they are used, so loading the
@@ -96,6 +95,7 @@ def _describe(wait: GateWait) -> str | None:
 
 def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] | None:
     from dueprocess.orchestration.evidence_form import submission_form
+    from dueprocess.orchestration.resume import response_key
     from dueprocess.settings import get_settings
 
     settings = get_settings()
@@ -111,8 +111,7 @@ def _receive(procedure: ProcedureDefinition, wait: GateWait) -> dict[str, Any] |
     except ValidationError:
         # Prefect's server checks only the JSON schema; a custom validator failed in here.
         # Hand the raw input to the recording function, which refuses it with the reason.
-        state_name = "paused" if settings.wait_mode == "pause" else "suspended"
-        raw = read_flow_run_input(keyset_from_base_key(f"{state_name}-{wait.key}")["response"])
+        raw = read_flow_run_input(response_key(wait.key))
         return raw if isinstance(raw, dict) else None
     return received.model_dump(mode="json")
 

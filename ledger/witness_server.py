@@ -213,10 +213,12 @@ def witness_app(service: WitnessService) -> Starlette:
     """The ASGI app serving *service* (run it under uvicorn)."""
 
     async def add_checkpoint(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return PlainTextResponse("request body too large\n", status_code=400)
-        answer = service.add_checkpoint(body)
+        body = bytearray()
+        async for chunk in request.stream():  # never more than MAX_BODY held in memory
+            body += chunk
+            if len(body) > MAX_BODY:
+                return PlainTextResponse("request body too large\n", status_code=400)
+        answer = service.add_checkpoint(bytes(body))
         return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
 
     async def latest_checkpoint(request: Request) -> Response:

@@ -223,9 +223,12 @@ def check_head_state(session: Session, heads: Sequence[PublishedTreeHead]) -> No
 
 
 def publish_tree_head(
-    *, announce: Announce = announce_to_stderr, now: datetime | None = None
+    *, announce: Announce = announce_to_stderr, now: datetime | None = None,
+    witnesses: bool = True,
 ) -> SignedTreeHead | None:
-    """Sign the current log (if it grew since the last head) and publish the head.
+    """Sign the current log (if it grew since the last head) and publish the head, with
+    the cosignatures of the witnesses it asks (`witnesses`: the scheduled signing,
+    publish-head and export wait for them; a decision's commit does not).
 
     Returns the newest head (None while the log is empty). Refuses, naming the head, to
     sign a log that does not extend the last head in the database or in the published
@@ -273,7 +276,8 @@ def publish_tree_head(
                 tree_size=sth.tree_size, origin=origin,
                 note=sign_note(checkpoint_text(origin, tree.size, tree.root), origin, key),
             ))
-    _ask_witnesses(sth.tree_size)
+    if witnesses:
+        _ask_witnesses(sth.tree_size)
     with session_scope() as session:
         note = cosigned_note(session, sth.tree_size)
     write_publication(sth, proof, public_key_pem(key), note)
@@ -355,7 +359,8 @@ def _sign_after_decision(session: Session) -> None:
     if not get_transparency_settings().sign_heads_on_decision:
         return
     try:
-        publish_tree_head(announce=logger.warning)
+        # The witnesses are asked by the next scheduled signing: a commit never waits on them.
+        publish_tree_head(announce=logger.warning, witnesses=False)
     except (DueProcessError, OSError) as exc:
         logger.error("could not sign a tree head after a decision: %s", exc)
 

@@ -16,6 +16,8 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.input.run_input import keyset_from_base_key
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
+from dueprocess.settings import get_settings
+
 # The proof of an internal resume, one that hands the run a reference to evidence already
 # recorded (`recorded_evidence_id`) or wakes it: the form requires a proof, and the
 # reference is checked against the case database instead.
@@ -66,15 +68,20 @@ def resume_with_input(
     raise AssertionError("unreachable")
 
 
+def response_key(key: str) -> str:
+    """The key under which Prefect keeps what the form sent to gate `key`: the gate's wait
+    is a pause or a suspension, as DUEPROCESS_WAIT_MODE says."""
+    state_name = "paused" if get_settings().wait_mode == "pause" else "suspended"
+    return keyset_from_base_key(f"{state_name}-{key}")["response"]
+
+
 def forget_input(flow_run_id: UUID, *, key: str) -> None:
     """Delete what the gate `key` received (evidence, proof) from Prefect's database, once
     the case database holds it: the form input is Prefect's copy, and the form code or the
-    evidence must not stay there. The gate is paused or suspended; either key may exist."""
+    evidence must not stay there."""
     with get_client(sync_client=True) as client:
-        for state_name in ("paused", "suspended"):
-            try:
-                client.delete_flow_run_input(
-                    flow_run_id, keyset_from_base_key(f"{state_name}-{key}")["response"])
-            except PrefectHTTPStatusError as exc:
-                if exc.response.status_code != 404:
-                    raise
+        try:
+            client.delete_flow_run_input(flow_run_id, response_key(key))
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise

@@ -19,7 +19,7 @@ from ledger.cosignature import (
     verify_cosignature,
 )
 from ledger.merkle import MerkleTree, leaf_hash
-from ledger.witness_server import WitnessService, parse_log_vkey, witness_app
+from ledger.witness_server import MAX_BODY, WitnessService, parse_log_vkey, witness_app
 from tests.browser import served
 
 ORIGIN = "example.gov.cn/dueprocess"
@@ -97,6 +97,8 @@ def test_each_refusal_has_the_spec_status(witness: str) -> None:
                       body(8, 5), b"\xff\xfe"):
         answer = post(witness, malformed)
         assert answer.status_code == 400, (malformed[:20], answer.text)
+    oversized = post(witness, body(5, 8) + b"x" * MAX_BODY)  # read no further than the limit
+    assert oversized.status_code == 400 and "too large" in oversized.text
     assert post(witness, body(5, 8)).status_code == 200  # nothing refused moved it
     assert httpx.get(f"{witness}/latest-checkpoint",
                      params={"origin": "other.example/log"}).status_code == 404
