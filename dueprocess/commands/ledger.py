@@ -82,13 +82,9 @@ def verify_command(trusted_key: TrustedKey = None, known_head: KnownHeads = None
     a warning (exit status still 0) when it is older than DUEPROCESS_MAX_UNSIGNED_SECONDS.
     """
     from dueprocess.ledger import HeadStateInconsistent, LogTampered, verify_log
-    from dueprocess.ledger.cosign import (
-        WitnessedCheckpoint,
-        log_origin_for,
-        witness_summary,
-        witnessed_checkpoints,
-    )
-    from dueprocess.ledger.heads import log_public_key_pem
+    from dueprocess.ledger.audit import witness_summary
+    from dueprocess.ledger.cosign import WitnessedCheckpoint, witnessed_checkpoints
+    from dueprocess.ledger.heads import log_origin, log_public_key_pem
     from ledger import load_public_key
 
     trusted = _read_file(trusted_key, "--trusted-key") if trusted_key else None
@@ -98,7 +94,8 @@ def verify_command(trusted_key: TrustedKey = None, known_head: KnownHeads = None
     problems: list[str] = []
     if pem is not None and get_transparency_settings().witness_entries:
         with working("asking the witnesses for the newest checkpoints they cosigned …"):
-            found, problems = witnessed_checkpoints(log_origin_for(pem), load_public_key(pem))
+            found, problems = witnessed_checkpoints(log_origin(load_public_key(pem)),
+                                                    load_public_key(pem))
     try:
         with working("recomputing the log …"):
             report = verify_log(known_heads=known, trusted_public_key_pem=trusted,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -587,3 +588,27 @@ def _check_covered(rows: CaseRows, covered: dict[str, set[Any]]) -> None:
             label = f"{key[:16]}…" if kind == DOCUMENT else f"#{key}"
             raise LogTampered(f"{name} {label}{case} is not in the log "
                               "(written outside dueprocess?)")
+
+
+def witness_summary(found: Sequence[WitnessedCheckpoint], problems: Sequence[str],
+                    *, now: float | None = None) -> list[str]:
+    """`dueprocess verify`'s lines about the witnesses' checkpoints (after they matched)."""
+    settings = get_transparency_settings()
+    now = time.time() if now is None else now
+    lines = [f"  witness {cp.witness}: its newest cosigned checkpoint (size {cp.tree_size}, "
+             f"cosigned {duration(now - cp.timestamp)} ago) is in the log, with its signed head"
+             for cp in found]
+    lines.extend(f"  WARNING: {problem}" for problem in problems)
+    if not found:
+        lines.append(
+            "WARNING: no witness answered with a checkpoint of this log, so deleted heads "
+            "cannot be detected (only with --known-head)" if settings.witness_entries else
+            "  no witnesses registered (DUEPROCESS_WITNESSES): deleted heads are detected "
+            "only with --known-head")
+    elif (age := now - max(cp.timestamp for cp in found)) > settings.witness_max_age_seconds:
+        lines.append(
+            f"WARNING: the newest checkpoint a witness cosigned is {duration(age)} old, older "
+            f"than DUEPROCESS_WITNESS_MAX_AGE_SECONDS ({settings.witness_max_age_seconds} s): "
+            "records after it are vouched for by the log alone. Is the log asking its "
+            "witnesses (see its log for their refusals)?")
+    return lines

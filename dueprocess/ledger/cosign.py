@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from dueprocess.db import session_scope
 from dueprocess.settings import get_transparency_settings
-from ledger import MerkleTree, key_id, load_public_key
+from ledger import MerkleTree
 from ledger.checkpoint import CheckpointError, parse_checkpoint, verify_note
 from ledger.codec import b64encode
 from ledger.cosignature import (
@@ -123,12 +123,14 @@ def ask_witnesses(*, tree_size: int | None = None) -> Outcome | None:
         size, note = row.tree_size, row.note
         held = {(c.witness, c.key_id) for c in session.exec(
             select(WitnessCosignature).where(WitnessCosignature.tree_size == size))}
-        plans = []
+        plans, proofs = [], {}  # the witnesses mostly hold one old size: one proof each
         for witness in witnesses:
             if (witness.key.name, witness.key.key_id.hex()) in held:
                 continue
             old = _last_cosigned(session, witness, below=size)
-            plans.append(_Plan(witness, old, _consistency(session, old, size)))
+            if old not in proofs:
+                proofs[old] = _consistency(session, old, size)
+            plans.append(_Plan(witness, old, proofs[old]))
         signed_sizes = set(session.exec(select(PublishedTreeHead.tree_size)))
     outcome = Outcome(tree_size=size)
     if not plans:
@@ -295,42 +297,3 @@ def witnessed_checkpoints(origin: str, log_key: Ed25519PublicKey
             found.append(WitnessedCheckpoint(witness.key.name, checkpoint.tree_size,
                                              checkpoint.root_hash, cosignature.timestamp))
     return found, problems
-
-
-def log_origin_for(pem: bytes) -> str:
-    """The log's origin for its public key *pem* (DUEPROCESS_LOG_ORIGIN, or the default
-    derived from the key, as the log names itself when signing)."""
-    configured = get_transparency_settings().log_origin
-    return configured or f"dueprocess/{key_id(load_public_key(pem))[:16]}"
-
-
-def witness_summary(found: Sequence[WitnessedCheckpoint], problems: Sequence[str],
-                    *, now: float | None = None) -> list[str]:
-    """`dueprocess verify`'s lines about the witnesses' checkpoints (after they matched)."""
-    settings = get_transparency_settings()
-    now = time.time() if now is None else now
-    lines = [f"  witness {cp.witness}: its newest cosigned checkpoint (size {cp.tree_size}, "
-             f"cosigned {duration(now - cp.timestamp)} ago) is in the log, with its signed head"
-             for cp in found]
-    lines.extend(f"  WARNING: {problem}" for problem in problems)
-    if not found:
-        lines.append(
-            "WARNING: no witness answered with a checkpoint of this log, so deleted heads "
-            "cannot be detected (only with --known-head)" if settings.witness_entries else
-            "  no witnesses registered (DUEPROCESS_WITNESSES): deleted heads are detected "
-            "only with --known-head")
-    elif (age := now - max(cp.timestamp for cp in found)) > settings.witness_max_age_seconds:
-        lines.append(
-            f"WARNING: the newest checkpoint a witness cosigned is {duration(age)} old, older "
-            f"than DUEPROCESS_WITNESS_MAX_AGE_SECONDS ({settings.witness_max_age_seconds} s): "
-            "records after it are vouched for by the log alone. Is the log asking its "
-            "witnesses (see its log for their refusals)?")
-    return lines
-
-
-def duration(seconds: float) -> str:
-    whole = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if whole >= size:
-            return f"{whole // size} {unit}"
-    return f"{whole} s"

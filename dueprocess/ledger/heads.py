@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -294,7 +294,7 @@ def _ask_witnesses(tree_size: int) -> None:
                      tree_size, exc)
 
 
-def log_origin(key: Ed25519PrivateKey | None = None) -> str:
+def log_origin(key: Ed25519PrivateKey | Ed25519PublicKey | None = None) -> str:
     """The log's name in its checkpoints: DUEPROCESS_LOG_ORIGIN, or one derived from its
     key (so two logs never share a name by accident)."""
     configured = get_transparency_settings().log_origin

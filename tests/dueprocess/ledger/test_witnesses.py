@@ -30,12 +30,12 @@ from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.ledger import export_and_verify, get_transparency_settings, publish_tree_head
+from dueprocess.ledger.audit import witness_summary
 from dueprocess.ledger.cosign import (
     WitnessedCheckpoint,
     check_cosignature,
     cosigned_note,
     store_cosignature,
-    witness_summary,
 )
 from dueprocess.ledger.heads import log_public_key_pem, log_vkey_now, signing_key
 from dueprocess.stack.processes import free_port
