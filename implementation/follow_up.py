@@ -166,22 +166,26 @@ def open_adjustment_as(*, case_id: str, kind: FollowUpKind, case_file: dict[str,
         request = validate_case_request({**case_file, "procedure": procedure.id},
                                         source=f"{kind.value} case file")
         _not_before_decision(request, decision)
-    opened = open_case_as(request=request, token=token, channel=channel,
-                          also=_link(case_id, kind, StartedBy.ORGAN.value, actor))
-    _tell_followers(case_id=case_id, kind=kind, opened=opened)
-    return opened
+    link = _link(case_id, kind, StartedBy.ORGAN.value, actor)
+
+    def link_and_tell(session: Session, case: DecisionCase) -> None:
+        link(session, case)
+        _tell_followers(session, case_id=case_id, kind=kind, opened=case)
+
+    # One transaction: the case is opened, linked and its items' followers told, or none.
+    return open_case_as(request=request, token=token, channel=channel, also=link_and_tell)
 
 
-def _tell_followers(*, case_id: str, kind: FollowUpKind, opened: DecisionCase) -> None:
+def _tell_followers(session: Session, *, case_id: str, kind: FollowUpKind,
+                    opened: DecisionCase) -> None:
     """The followers of each item of the decision hear that it is being adjusted or
     stopped, with the case that does it."""
-    with session_scope() as session:
-        now = case_now(session, case_id)  # the notice is dated on the items' case's clock
-        for item in session.exec(select(ImplementationItem)
-                                 .where(ImplementationItem.case_id == case_id)):
-            queue_item_event(session, item=item, event="stop" if kind is FollowUpKind.STOP
-                             else "adjustment", summary=f"{opened.id}: {opened.title}",
-                             subject_id=opened.id, now=now)
+    now = case_now(session, case_id)  # the notice is dated on the items' case's clock
+    for item in session.exec(select(ImplementationItem)
+                             .where(ImplementationItem.case_id == case_id)):
+        queue_item_event(session, item=item, event="stop" if kind is FollowUpKind.STOP
+                         else "adjustment", summary=f"{opened.id}: {opened.title}",
+                         subject_id=opened.id, now=now)
 
 
 @dataclass(frozen=True)

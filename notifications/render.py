@@ -12,7 +12,6 @@ are never shown as HTML: the portal and the feed escape them again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,7 +23,7 @@ from markupsafe import escape
 
 from dueprocess.i18n import LANGUAGES, Language, translations
 from dueprocess.i18n.values import value_labels
-from dueprocess.web.localize import STAGE_NAMES, Localizer
+from dueprocess.web.localize import Localizer
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTICE_KINDS = (
@@ -34,26 +33,6 @@ NOTICE_KINDS = (
     "supervision_escalation", "evaluation_due", "item_event", "item_digest",
 )
 CODE_MESSAGE = "one_time_code"  # a one-time code sent to a channel, not a published notice
-
-
-@dataclass(frozen=True)
-class StageWords:
-    """A stage named and cited in one notice's language (templates: `stage_name(stage)`,
-    `articles(stage.articles)`), so a Chinese reminder never reads "Expert argumentation".
-    A bundled stage (by key, else kind) takes the catalogue's name in either language; a
-    stage of no known key keeps the procedure's title, which is data."""
-
-    localizer: Localizer
-
-    def name(self, stage: Mapping[str, Any]) -> str:
-        for known in (stage.get("key"), stage.get("kind")):
-            message = STAGE_NAMES.get(known) if known else None
-            if message:
-                return self.localizer.catalogue.gettext(message)
-        return str(stage.get("title", ""))
-
-    def articles(self, citation: str) -> str:
-        return self.localizer.articles(citation)
 
 
 @dataclass(frozen=True)
@@ -78,9 +57,12 @@ def environment(language: Language) -> Environment:
     # Enumerated values (outcomes, conclusions, levels) in the pages' words (gettext).
     env.globals["labels"] = value_labels(language)
     env.globals["lang"] = language
-    words = StageWords(Localizer(language, ZoneInfo("Asia/Shanghai")))  # no time is written
-    env.globals["stage_name"] = words.name
-    env.globals["articles"] = words.articles
+    # A stage named and cited in the notice's language, as the portal's pages do (a Chinese
+    # reminder never reads "Expert argumentation"); no time is written with this zone.
+    localizer = Localizer(language, ZoneInfo("Asia/Shanghai"))
+    env.globals["stage_name"] = lambda stage: localizer.stage(
+        stage.get("key", ""), str(stage.get("title", "")), stage.get("kind"))
+    env.globals["articles"] = localizer.articles
     return env
 
 

@@ -30,8 +30,8 @@ from sqlmodel import Session, col, select
 from dueprocess.contact_secrets import keyed_digest
 from dueprocess.db import session_scope
 from dueprocess.errors import DueProcessError, NotFound
-from dueprocess.ledger import LogTampered, get_transparency_settings
-from dueprocess.ledger.heads import as_signed
+from dueprocess.ledger import get_transparency_settings
+from dueprocess.ledger.heads import as_signed, signed_tree
 from ledger import (
     MerkleTree,
     ProofError,
@@ -283,16 +283,9 @@ def fetch_receipt(text: str) -> VoteReceipt:
 
 
 def _tree(session: Session, head: PublishedTreeHead) -> MerkleTree:
+    """The signed tree of `head`, built once per head (every receipt of it needs it)."""
     global _cached
     with _cache_lock:
-        if _cached is not None and _cached[:2] == (head.tree_size, head.root_hash):
-            return _cached[2]
-        hashes = [bytes.fromhex(h) for h in session.connection().execute(
-            sa.select(_leaf.leaf_hash).where(_leaf.leaf_index < head.tree_size)
-            .order_by(_leaf.leaf_index)).scalars()]
-        tree = MerkleTree(hashes)
-        if tree.size != head.tree_size or tree.root != as_signed(head).root_hash_bytes:
-            raise LogTampered(f"the stored leaves no longer give the signed root of size "
-                              f"{head.tree_size}; run `dueprocess verify`")
-        _cached = (head.tree_size, head.root_hash, tree)
-        return tree
+        if _cached is None or _cached[:2] != (head.tree_size, head.root_hash):
+            _cached = (head.tree_size, head.root_hash, signed_tree(session, head))
+        return _cached[2]

@@ -90,7 +90,7 @@ def import_register_as(*, data: bytes, issuer: str, actor: str, token: str | Non
         require_official(session, actor=actor, token=token, channel=channel,
                          rule="RESIDENT-REGISTER-OFFICIAL", rules=RULES,
                          may="import the resident register")
-        issuer = issuer.strip()
+        issuer = issuer.strip().rstrip("/")  # as the login names it (and OIDC compares it)
         if not issuer.startswith(("https://", "http://")) or len(issuer) > 300:
             raise refused("RESIDENT-REGISTER", "issuer: the identity platform's OIDC issuer "
                           "URL (https://…), at most 300 characters")
@@ -114,11 +114,6 @@ def import_register_as(*, data: bytes, issuer: str, actor: str, token: str | Non
                   "file_sha256": register.file_sha256}))
         session.expunge(register)
         return register
-
-
-def register_in_force(session: Session) -> ResidentRegister | None:
-    return session.exec(select(ResidentRegister)
-                        .order_by(col(ResidentRegister.id).desc()).limit(1)).first()
 
 
 def resident(session: Session, *, issuer: str, subject: str) -> Resident | None:

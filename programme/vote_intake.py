@@ -98,7 +98,8 @@ def _store_together(batch: list[PendingVote]) -> None:
             col(Ballot.id).in_({p.ballot_id for p in batch})).with_for_update(read=True))}
         codes = _codes(session, batch)
         guesses = _Guesses(spent={b: guesses_spent(session, ballot_chain(b)) for b in {
-            p.ballot_id for p in batch if p.code_id is not None}})
+            p.ballot_id for p in batch if p.code_id is not None}},
+            limit=get_code_settings().code_max_attempts)
         voters = {(p.ballot_id, p.pseudonym) for p in batch if p.pseudonym} | {
             (c.ballot_id, c.pseudonym) for c in codes.values()}
         voted = set(session.exec(select(Vote.ballot_id, Vote.pseudonym).where(
@@ -130,15 +131,20 @@ def _codes(session: Session, batch: list[PendingVote]) -> dict[int, VoterCode]:
     locators = {p.code_id for p in batch if p.code_id}
     if not locators:
         return {}
+    # FOR UPDATE, in id order (no two writers wait on each other): a wrong guess counts
+    # against its code once, whichever writer takes it.
     return {row.id or 0: row for row in session.exec(
-        select(VoterCode).where(col(VoterCode.id).in_(locators)))}
+        select(VoterCode).where(col(VoterCode.id).in_(locators)).order_by(col(VoterCode.id))
+        .with_for_update())}
 
 
 @dataclass
 class _Guesses:
-    """A batch's refused guesses: each ballot's spent budget, and what to count."""
+    """A batch's refused guesses: each ballot's spent budget, and what to count; `limit`,
+    the wrong attempts a code takes, read once per batch."""
 
     spent: dict[int, int]
+    limit: int
     refused: Counter[tuple[int, datetime]] = field(default_factory=Counter)
 
     def add(self, ballot_id: int, at: datetime) -> None:
@@ -155,9 +161,9 @@ def _guess_refused(rule: str, message: str) -> CodeRefused:
 
 
 def code_problem(ballot: Ballot, code: VoterCode | None, pending: PendingVote,
-                 spent: int) -> CodeRefused | None:
-    """Why a code does not let this vote in; a wrong code spends one of its attempts."""
-    limit = get_code_settings().code_max_attempts
+                 spent: int, limit: int) -> CodeRefused | None:
+    """Why a code does not let this vote in; a wrong code spends one of its `limit`
+    attempts."""
     if ballot.assurance == Assurance.VERIFIED:
         return _guess_refused("VOTE-ASSURANCE", f"ballot #{ballot.id} is for verified "
                               "voters: it takes no one-time codes")
@@ -192,7 +198,8 @@ def _accept(session: Session, pending: PendingVote, ballot: Ballot | None,
     voter = pending.pseudonym
     code = codes.get(pending.code_id or 0)
     if pending.code_id is not None:
-        guess = code_problem(ballot, code, pending, guesses.spent.get(ballot.id, 0))
+        guess = code_problem(ballot, code, pending, guesses.spent.get(ballot.id, 0),
+                             guesses.limit)
         if guess is not None:  # a wrong code's spent attempt is committed with the batch
             guesses.add(ballot.id, pending.received_at)
             return guess

@@ -339,14 +339,22 @@ def consistency_between(session: Session, first: int, second: int) -> list[bytes
     for size in (first, second):
         if size not in heads:
             raise LookupError(f"no signed tree head of size {size}")
+    tree = signed_tree(session, heads[second])
+    return tree.consistency_proof(first) if first else []
+
+
+def signed_tree(session: Session, head: PublishedTreeHead) -> MerkleTree:
+    """The Merkle tree of the stored leaves that `head` signed; `LogTampered` if they no
+    longer give its signed root."""
     column = LogLeaf.__table__.c  # type: ignore[attr-defined]
     hashes = [bytes.fromhex(h) for h in session.connection().execute(
-        sa.select(column.leaf_hash).where(column.leaf_index < second)
+        sa.select(column.leaf_hash).where(column.leaf_index < head.tree_size)
         .order_by(column.leaf_index)).scalars()]
     tree = MerkleTree(hashes)
-    if len(hashes) != second or tree.root != as_signed(heads[second]).root_hash_bytes:
-        raise LogTampered(f"the stored leaves no longer give the signed root of size {second}")
-    return tree.consistency_proof(first) if first else []
+    if tree.size != head.tree_size or tree.root != as_signed(head).root_hash_bytes:
+        raise LogTampered("the stored leaves no longer give the signed root of size "
+                          f"{head.tree_size}; run `dueprocess verify`")
+    return tree
 
 
 @sa.event.listens_for(OrmSession, "after_commit")

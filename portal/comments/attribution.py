@@ -10,8 +10,6 @@ receipt page that the person named did not send it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +23,8 @@ from dueprocess.db import session_scope
 from dueprocess.errors import NotFound, Refused, schema_problems
 from dueprocess.journal import CaseEvent, publish
 from dueprocess.rules.engine import Unmet
-from dueprocess.services.identity import OFFICIALS, get_person, identity_problems
+from dueprocess.services.identity import require_official
+from dueprocess.services.payloads import canonical_sha256
 from models.base import utcnow
 from models.notices import AttributionDecision, AttributionReport, Comment
 
@@ -64,11 +63,6 @@ def _same_name(one: str, other: str) -> bool:
     return folded(one) == folded(other)
 
 
-def _digest(payload: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True,
-                                     default=str).encode()).hexdigest()
-
-
 def report_misattribution(*, case_id: str, receipt_number: str, name: str, statement: str,
                           confirm: bool, client: str) -> AttributionReport:
     """Store and log the report of the person named; `Refused` names the field and rule."""
@@ -98,7 +92,7 @@ def report_misattribution(*, case_id: str, receipt_number: str, name: str, state
         session.flush()
         publish(session, CaseEvent(
             case_id=case_id, kind=REPORTED, occurred_at=report.reported_at,
-            subject_id=report.id, digest=_digest(
+            subject_id=report.id, digest=canonical_sha256(
                 {"receipt": receipt_number, "name": report.name, "statement": report.statement}),
             body={"receipt": receipt_number, "report": report.id}))
         session.expunge(report)
@@ -125,12 +119,9 @@ def decide_misattribution(*, report_id: int, outcome: str, reason: str, decided_
     if problems:
         raise Refused(problems)
     with session_scope() as session:
-        identity = identity_problems(session, handle=decided_by, token=token, channel="cli")
-        if identity:
-            raise Refused(identity)
-        if get_person(session, decided_by).role not in OFFICIALS:
-            raise Refused([Unmet("ATTR-OUTCOME", ARTICLE,
-                                 f"--as: '{decided_by}' is not an official")])
+        require_official(session, actor=decided_by, token=token, channel="cli",
+                         rule="ATTR-OUTCOME", rules=ARTICLE,
+                         may="decide an attribution report")
         report = session.get(AttributionReport, report_id)
         if report is None:
             raise NotFound(f"attribution report #{report_id} does not exist")
@@ -148,7 +139,8 @@ def decide_misattribution(*, report_id: int, outcome: str, reason: str, decided_
         publish(session, CaseEvent(
             case_id=report.case_id, kind=DECIDED, occurred_at=decision.decided_at,
             person=decided_by, subject_id=decision.id,
-            digest=_digest({"report": report_id, "outcome": outcome, "reason": decision.reason}),
+            digest=canonical_sha256({"report": report_id, "outcome": outcome,
+                                     "reason": decision.reason}),
             body={"receipt": receipt, "report": report_id, "outcome": outcome}))
         session.expunge(decision)
         return decision

@@ -91,6 +91,16 @@ def test_the_expert_roll_votes_elsewhere_and_unknown_ballots_are_404(
     assert client.get("/programme/ballots/999999").status_code == 404
 
 
+def test_a_ballot_for_verified_residents_offers_no_code(
+    client: TestClient, make_ballot: Callable[..., Ballot],
+) -> None:
+    channel = client.get(f"/programme/ballots/{make_ballot().id}").text
+    assert 'id="code-form"' in channel and 'id="code"' in channel
+    verified = client.get(f"/programme/ballots/{make_ballot(assurance='verified').id}").text
+    assert 'id="code-form"' not in verified and 'id="code"' not in verified
+    assert 'id="resident-login"' in verified  # the only way to vote on it
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_vote_in_chromium(portal_url: str, browser: Any, webhook: WebhookReceiver,
