@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,12 @@ def _private_sqlite_file(path: Path) -> None:
     if not path.name or path.name == ":memory:":
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    # Never open an existing database file: closing any descriptor of it drops every POSIX
+    # lock this process's SQLite connections hold on it, and another process may then
+    # take itself for the last one and delete the -wal and -shm files under them (their
+    # commits then went to a WAL nobody else reads: lost writes, "disk I/O error").
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def get_engine() -> Engine:
