@@ -14,7 +14,7 @@ from typing import Literal, Protocol, runtime_checkable
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from models.evidence_titles import field_title
+from models.evidence_titles import N_, field_title
 
 Text = Field(min_length=1, max_length=20_000)
 HANDLE = r"^[a-z0-9][a-z0-9._-]{1,63}$"
@@ -32,14 +32,14 @@ class DocumentIn(Schema):
 
     filename: str = Field(min_length=1, max_length=200)
     media_type: str = Field(default="application/pdf", max_length=100)
-    content_base64: str = Field(description="File content, base64")
+    content_base64: str = Field(description=N_("File content, base64"))
 
 
 class OpinionResponse(Schema):
     """The answer to one received opinion, or to a cluster of similar ones (Art. 18)."""
 
-    cluster: str = Field(min_length=1, max_length=1000, description="The opinion or its gist")
-    opinions: int = Field(ge=1, description="How many received opinions this answers")
+    cluster: str = Field(min_length=1, max_length=1000, description=N_("The opinion or its gist"))
+    opinions: int = Field(ge=1, description=N_("How many received opinions this answers"))
     response: Literal["adopted", "partly_adopted", "not_adopted"]
     reason: str = Field(default="", max_length=5000)
 
@@ -49,17 +49,17 @@ class Hearing(Schema):
 
     held_on: date
     selection_method_published_on: date | None = Field(
-        default=None, description="When the participant selection method was published"
+        default=None, description=N_("When the participant selection method was published")
     )
     participants_published_on: date | None = Field(
-        default=None, description="When the participant list was published"
+        default=None, description=N_("When the participant list was published")
     )
     materials_sent_on: date | None = Field(
-        default=None, description="When the hearing materials reached the participants"
+        default=None, description=N_("When the hearing materials reached the participants")
     )
     participants: list[str] = Field(min_length=1, max_length=500)
     record_signed_by: list[str] = Field(
-        default_factory=list, max_length=500, description="Participants who signed the record"
+        default_factory=list, max_length=500, description=N_("Participants who signed the record")
     )
 
 
@@ -69,29 +69,29 @@ class PublicParticipationEvidence(Schema):
     call_published_on: date
     call_url: HttpUrl
     published_materials: list[Literal["draft", "explanation"]] = Field(
-        default_factory=list, description="What the call published (Art. 15)"
+        default_factory=list, description=N_("What the call published (Art. 15)")
     )
     window_opens: date
     window_closes: date
     shortened_reason: str | None = Field(
-        default=None, max_length=2000, description="Required when the window is shortened"
+        default=None, max_length=2000, description=N_("Required when the window is shortened")
     )
     shortened_reason_published: bool = Field(
-        default=False, description="The reason was published with the call for comments"
+        default=False, description=N_("The reason was published with the call for comments")
     )
     specific_groups_affected: bool = Field(
-        default=False, description="The matter touches the interests of specific groups"
+        default=False, description=N_("The matter touches the interests of specific groups")
     )
     groups_consulted: list[str] = Field(default_factory=list, max_length=100)
     hearing: Hearing | None = None
     opinions_received: int = Field(ge=0)
     adoption_statement: str = Field(
-        min_length=1, max_length=20_000, description="How opinions were sorted and adopted"
+        min_length=1, max_length=20_000, description=N_("How opinions were sorted and adopted")
     )
     responses: list[OpinionResponse] = Field(
         default_factory=list, max_length=1000,
-        description="Adopted, partly adopted or not adopted, with a reason, per opinion or "
-        "cluster; together they cover every opinion received",
+        description=N_("Adopted, partly adopted or not adopted, with a reason, per opinion or "
+        "cluster; together they cover every opinion received"),
     )
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
 
@@ -114,15 +114,15 @@ class ExpertOpinionEvidence(Schema):
     expert_name: str = Field(min_length=1, max_length=200)
     affiliation: str = Field(min_length=1, max_length=200)
     field_of_expertise: str = Field(min_length=1, max_length=200)
-    direct_interest: bool = Field(description="Declared direct interest in the matter")
+    direct_interest: bool = Field(description=N_("Declared direct interest in the matter"))
     conclusion: Literal["supports", "supports_with_changes", "opposes"]
     opinion: str = Text
     signed_on: date
     signature_ed25519: str | None = Field(
-        default=None, max_length=200, description="base64 Ed25519 signature of the opinion"
+        default=None, max_length=200, description=N_("base64 Ed25519 signature of the opinion")
     )
     sealed_scan_sha256: str | None = Field(
-        default=None, pattern=SHA256_HEX, description="SHA-256 of the signed and sealed scan"
+        default=None, pattern=SHA256_HEX, description=N_("SHA-256 of the signed and sealed scan")
     )
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
 
@@ -140,12 +140,12 @@ RiskArea = Literal["social_stability", "public_safety", "environment", "finance"
 class RiskAssessmentEvidence(Schema):
     """Art. 22–24: risk points, prevention, response plan and the controllability verdict."""
 
-    areas: list[RiskArea] = Field(default_factory=list, description="What was assessed")
+    areas: list[RiskArea] = Field(default_factory=list, description=N_("What was assessed"))
     risk_points: list[str] = Field(min_length=1, max_length=100)
     prevention_measures: list[str] = Field(min_length=1, max_length=100)
     response_plan: str = Text
     departments_consulted: list[str] = Field(
-        default_factory=list, max_length=100, description="Departments heard (Art. 23)"
+        default_factory=list, max_length=100, description=N_("Departments heard (Art. 23)")
     )
     controllable: bool
     level: Literal["high", "medium", "low"] | None = None
@@ -161,11 +161,11 @@ class LegalityReviewEvidence(Schema):
     outcome: Literal["lawful", "revise", "unlawful", "exploratory_reform"]
     opinion: str = Text
     review_covers: list[Literal["authority", "procedure", "content"]] = Field(
-        default_factory=list, description="What the review examined (Art. 27)"
+        default_factory=list, description=N_("What the review examined (Art. 27)")
     )
     advisers_consulted: list[str] = Field(
         default_factory=list, max_length=50,
-        description="Legal advisers and public-sector lawyers heard (Art. 28)",
+        description=N_("Legal advisers and public-sector lawyers heard (Art. 28)"),
     )
     legal_risk_statement: str | None = Field(default=None, max_length=20_000)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
@@ -178,14 +178,14 @@ class LegalityReviewEvidence(Schema):
 
 
 class Statement(Schema):
-    speaker: str = Field(pattern=HANDLE, description="Handle of the member who spoke")
+    speaker: str = Field(pattern=HANDLE, description=N_("Handle of the member who spoke"))
     position: Literal["for", "against", "abstain"]
     text: str = Text
 
 
 class Dissent(Schema):
     member: str = Field(pattern=HANDLE)
-    text: str = Field(min_length=1, max_length=20_000, description="As stated, verbatim")
+    text: str = Field(min_length=1, max_length=20_000, description=N_("As stated, verbatim"))
 
 
 MeetingMaterial = Literal[
@@ -218,14 +218,14 @@ class CollectiveDecisionEvidence(Schema):
     held_on: date
     members_present: list[str] = Field(min_length=1, max_length=200)
     materials_received: list[MeetingMaterial] = Field(
-        default_factory=list, description="The Art. 29 materials before the meeting"
+        default_factory=list, description=N_("The Art. 29 materials before the meeting")
     )
     expert_opinion_adoption: str | None = Field(
         default=None, max_length=20_000,
-        description="How the expert opinions were studied and adopted (Art. 29)",
+        description=N_("How the expert opinions were studied and adopted (Art. 29)"),
     )
     statements: list[Statement] = Field(min_length=1, max_length=200)
-    head: str = Field(pattern=HANDLE, description="Handle of the administrative head")
+    head: str = Field(pattern=HANDLE, description=N_("Handle of the administrative head"))
     head_decision: Literal["approve", "reject", "defer"]
     decision_text: str = Text
     dissent: list[Dissent] = Field(default_factory=list, max_length=200)
@@ -246,13 +246,13 @@ class PublicationEvidence(Schema):
     # Optional in the schema so that a missing explanation is refused by its rule,
     # PB-ADOPTION-EXPLAINED (Art. 32), rather than as a bare schema error.
     adoption_explanation: str | None = Field(
-        default=None, max_length=20_000, description="How public opinions were adopted"
+        default=None, max_length=20_000, description=N_("How public opinions were adopted")
     )
     expert_adoption_explanation: str | None = Field(
-        default=None, max_length=20_000, description="How expert opinions were adopted"
+        default=None, max_length=20_000, description=N_("How expert opinions were adopted")
     )
     party_committee_consulted_on: date | None = Field(
-        default=None, description="When the Party committee at the same level was consulted"
+        default=None, description=N_("When the Party committee at the same level was consulted")
     )
     party_committee_reference: str | None = Field(default=None, max_length=200)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
@@ -261,7 +261,7 @@ class PublicationEvidence(Schema):
 class FilingEvidence(Schema):
     """Filing of a normative document for the record with the higher authority."""
 
-    filed_with: str = Field(min_length=1, max_length=200, description="The higher authority")
+    filed_with: str = Field(min_length=1, max_length=200, description=N_("The higher authority"))
     filed_on: date
     filing_number: str = Field(min_length=1, max_length=100)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
@@ -272,7 +272,7 @@ class AssignmentEvidence(Schema):
     that answers it and to the official who signs the reply."""
 
     department: str = Field(min_length=1, max_length=200)
-    responsible: str = Field(pattern=HANDLE, description="Handle of the official who replies")
+    responsible: str = Field(pattern=HANDLE, description=N_("Handle of the official who replies"))
     assigned_on: date
     instructions: str | None = Field(default=None, max_length=5000)
 
@@ -284,9 +284,9 @@ class RecommendationReplyEvidence(Schema):
     outcome: Literal["adopted", "partly_adopted", "not_adopted"]
     reply_text: str = Text
     measures: str | None = Field(default=None, max_length=20_000,
-                                 description="What was done or will be done, and by when")
+                                 description=N_("What was done or will be done, and by when"))
     reasons: str | None = Field(default=None, max_length=20_000,
-                                description="Why a part was not adopted")
+                                description=N_("Why a part was not adopted"))
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
 
     def decision(self, recorded_by: str) -> DecisionFields:
@@ -298,18 +298,18 @@ class DecisionEvaluationEvidence(Schema):
     having heard the public, with its conclusion (Art. 37: an adjustment or a stop goes
     through the procedure again)."""
 
-    evaluated_by: str = Field(min_length=1, max_length=200, description="The evaluating unit")
-    third_party: bool = Field(default=False, description="A professional or social body")
+    evaluated_by: str = Field(min_length=1, max_length=200, description=N_("The evaluating unit"))
+    third_party: bool = Field(default=False, description=N_("A professional or social body"))
     method: str = Field(min_length=1, max_length=5000)
-    public_opinions_heard: int = Field(ge=0, description="Opinions of the public heard")
+    public_opinions_heard: int = Field(ge=0, description=N_("Opinions of the public heard"))
     participants: list[Literal["deputies", "cppcc_members", "people_organizations",
                                "grassroots_organizations", "social_organizations"]] = Field(
         default_factory=list, max_length=5,
-        description="Who took part: people's congress deputies, CPPCC members, ...")
+        description=N_("Who took part: people's congress deputies, CPPCC members, ..."))
     findings: str = Text
     conclusion: Literal["continue", "adjust", "stop"]
     reasons: str | None = Field(default=None, max_length=20_000,
-                                description="Why it should be adjusted or stopped")
+                                description=N_("Why it should be adjusted or stopped"))
     concluded_on: date
     documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
 

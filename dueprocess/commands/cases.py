@@ -227,8 +227,18 @@ def serve_command() -> None:
 def demo_command(
     programme: Annotated[bool, typer.Option(
         "--programme", help="A year of the practical-matters programme instead")] = False,
+    inbox: Annotated[bool, typer.Option(
+        "--inbox", help="Leave a case waiting for reviewers, with the portal's inbox and a "
+        "local OpenID Connect provider, until Ctrl-C (needs dueprocess[demo])")] = False,
 ) -> None:
     """Run one realistic case end to end with scripted reviewers."""
+    if programme and inbox:
+        raise DueProcessError("--programme and --inbox: choose one demo")
+    if inbox:
+        from dueprocess.demo.inbox import run_inbox_demo
+
+        run_inbox_demo(console)
+        return
     if programme:
         from dueprocess.demo.programme import run_programme_demo
 

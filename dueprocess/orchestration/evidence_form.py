@@ -34,10 +34,16 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import SkipJsonSchema
 
 from dueprocess.i18n import LANGUAGES, N_, Language, gettext
+from dueprocess.i18n.stages import cited, stage_name
 from dueprocess.settings import get_notify_settings
 from models.evidence_titles import CHOICES
 from models.procedure import ProcedureDefinition
 
+# Words of the form, translated where a form is built (`_language()`).
+FILL_IN = N_("Fill in")
+CHOOSE_YES_OR_NO = N_("Choose yes or no")
+REQUIRED_BY = N_("Required by {rule}")
+ONLY_IF_ASSIGNED = N_("{articles}: fill in only if you are assigned to this stage")
 # The words of a choice: the inbox's (`models.evidence_titles.CHOICES`), and yes/no.
 CHOICE_WORDS: dict[str, str] = {**CHOICES, "yes": N_("yes"), "no": N_("no")}
 
@@ -49,17 +55,18 @@ class EvidenceSubmission(RunInput):
     model_config = ConfigDict(extra="ignore")
 
     recorded_by: str = Field(
-        title="Your handle", min_length=1,
-        description="You must be assigned to the stage you fill in. The evidence is "
-        "recorded in your name, and the audit names you if it is refused.",
+        title=N_("Your handle"), min_length=1,
+        description=N_("You must be assigned to the stage you fill in. The evidence is "
+                       "recorded in your name, and the audit names you if it is refused."),
     )
     proof: str = Field(
-        title="Proof", min_length=1, max_length=200,
-        description="Proof that you submit this: the single-use code printed by "
-        "`dueprocess form-code CASE STAGE`, or your Ed25519 signature of the evidence "
-        "(`dueprocess form-code … --file EVIDENCE.json --key KEY.pem`). A handle alone is "
-        "refused. A refused submission does not use the code up: correct it and submit "
-        "again with the same code.",
+        title=N_("Proof"), min_length=1, max_length=200,
+        description=N_("Proof that you submit this: the single-use code printed by "
+                       "`dueprocess form-code CASE STAGE`, or your Ed25519 signature of "
+                       "the evidence (`dueprocess form-code … --file EVIDENCE.json --key "
+                       "KEY.pem`). A handle alone is refused. A refused submission does "
+                       "not use the code up: correct it and submit again with the same "
+                       "code."),
     )
     # Generated, not shown: the gate's own key (`<case>-<gate>`) stands in for it, so a
     # replayed resume is stored once; `dueprocess record` and the API take a client's key.
@@ -143,16 +150,32 @@ def _without_none(annotation: Any) -> Any:
     return annotation
 
 
-def _localized(annotation: Any, language: Language) -> Any:
-    """`annotation` with each string choice (a Literal) as its words in `language`."""
+def _localized(annotation: Any, language: Language, *, words: bool = True) -> Any:
+    """`annotation` with each part (a nested model) titled in `language`, and, with
+    `words`, each string choice (a Literal) as its words in `language`."""
     origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Literal and all(isinstance(a, str) for a in args):
+    if words and origin is Literal and all(isinstance(a, str) for a in args):
         return Literal[tuple(_choice_label(language, a) for a in args)]
     if origin in (list, tuple, set, frozenset) and args:
-        return origin[tuple(_localized(a, language) for a in args)]
+        return origin[tuple(_localized(a, language, words=words) for a in args)]
     if origin in (Union, UnionType) and args:
-        return Union[tuple(_localized(a, language) for a in args)]  # noqa: UP007
+        return Union[tuple(_localized(a, language, words=words) for a in args)]  # noqa: UP007
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _titled(annotation, language)
     return annotation
+
+
+@cache
+def _titled(model: type[BaseModel], language: Language) -> type[BaseModel]:
+    """A part of a section (an attachment, a hearing, an answer) titled in `language`; its
+    values stay as stored, so `evidence_from_form` has nothing to turn back."""
+    fields: dict[str, Any] = {
+        name: (_localized(info.annotation, language, words=False), FieldInfo.merge_field_infos(
+            info, title=gettext(language, info.title) if info.title else None,
+            description=_described(info, language)))
+        for name, info in model.model_fields.items()}
+    return create_model(model.__name__, __config__=ConfigDict(extra="forbid"),
+                        __doc__=model.__doc__, **fields)
 
 
 def _required_bools(model: type[BaseModel]) -> list[str]:
@@ -164,34 +187,43 @@ def _required_bools(model: type[BaseModel]) -> list[str]:
 def form_section(evidence: type[BaseModel],
                  required_by_rules: frozenset[tuple[str, str]] = frozenset(),
                  language: Language = "zh-CN") -> type[BaseModel]:
-    """The form's version of an evidence schema: the same fields and limits, with each
-    required boolean as an explicit yes/no choice, each choice in words of `language`, and
-    each field of `required_by_rules` (`rule_required`) required. Only the shape is
-    checked here; the evidence schema itself, with its validators, runs when the evidence
-    is recorded."""
+    """The form's version of an evidence schema: the same fields and limits, titled in
+    `language`, with each required boolean as an explicit yes/no choice, each choice in
+    words of `language`, and each field of `required_by_rules` (`rule_required`) required.
+    Only the shape is checked here; the evidence schema itself, with its validators, runs
+    when the evidence is recorded."""
     fields: dict[str, Any] = {}
     by_rule = dict(required_by_rules)
     yes_no = Literal[_choice_label(language, "yes"), _choice_label(language, "no")]  # type: ignore[valid-type]
     for name, info in evidence.model_fields.items():
+        title = gettext(language, info.title) if info.title else None
         if name in _required_bools(evidence):
-            fields[name] = (yes_no, Field(title=info.title, description=(
-                (info.description + ". " if info.description else "") + "Choose yes or no")))
+            fields[name] = (yes_no, Field(title=title, description=_described(
+                info, language, gettext(language, CHOOSE_YES_OR_NO))))
             continue
         annotation = _localized(info.annotation, language)
         if name in by_rule:
             # Required, and not empty: the rule refuses an empty list or a blank text.
             annotation = _without_none(annotation)
             fields[name] = (annotation, Field(
-                title=info.title, min_length=1 if annotation is not date else None,
-                description=(info.description + ". " if info.description else "")
-                + f"Required by {by_rule[name]}"))
+                title=title, min_length=1 if annotation is not date else None,
+                description=_described(info, language, gettext(
+                    language, REQUIRED_BY).format(rule=by_rule[name]))))
             continue
-        fields[name] = (annotation, FieldInfo.merge_field_infos(info))
+        fields[name] = (annotation, FieldInfo.merge_field_infos(
+            info, title=title, description=_described(info, language)))
     return create_model(
         # The title names the UI's choice between filling in the section and leaving it.
-        f"{evidence.__name__}Form", __config__=ConfigDict(extra="forbid", title="Fill in"),
+        f"{evidence.__name__}Form",
+        __config__=ConfigDict(extra="forbid", title=gettext(language, FILL_IN)),
         __doc__=evidence.__doc__, **fields,
     )
+
+
+def _described(info: FieldInfo, language: Language, *notes: str) -> str | None:
+    """A field's description in `language` (as the catalogue has it), then `notes`."""
+    parts = ([gettext(language, info.description)] if info.description else []) + list(notes)
+    return ". ".join(parts) or None
 
 
 def submission_form(
@@ -201,18 +233,28 @@ def submission_form(
     """A form with a section for each stage open at the gate (`stage_keys`), and the
     gate's description. A draft revision that reopens other stages while the run waits
     wakes the run (`dueprocess.orchestration.recovery`), which then asks with a new form."""
-    sections: dict[str, Any] = {
-        key: (
-            form_section(procedure.stage(key).stage_kind.evidence,
-                         rule_required(procedure, key), _language()) | None,
-            Field(default=None, title=procedure.stage(key).title,
-                  description=f"{procedure.stage(key).articles}: fill in only if you are "
-                  "assigned to this stage"),
-        )
-        for key in stage_keys
-    }
+    language = _language()
+    sections: dict[str, Any] = {}
+    for key in stage_keys:
+        stage = procedure.stage(key)
+        section = form_section(stage.stage_kind.evidence, rule_required(procedure, key),
+                               language)
+        sections[key] = (section | None, Field(
+            default=None, title=stage_name(language, key, stage.title, stage.stage_kind.name),
+            description=gettext(language, ONLY_IF_ASSIGNED).format(
+                articles=cited(language, stage.articles))))
+    sections.update(_common_fields(base, language))
     form = create_model("EvidenceSubmission", __base__=base, **sections)
     return form.with_initial_data(description=description) if description else form
+
+
+def _common_fields(base: type[EvidenceSubmission], language: Language) -> dict[str, Any]:
+    """The handle and proof fields of `base`, titled and described in `language`."""
+    return {name: (info.annotation, FieldInfo.merge_field_infos(
+                info, title=gettext(language, info.title or name),
+                description=gettext(language, info.description) if info.description else None))
+            for name, info in base.model_fields.items()
+            if name in ("recorded_by", "proof")}
 
 
 def evidence_from_form(procedure: ProcedureDefinition, data: dict[str, Any]) -> dict[str, Any]:

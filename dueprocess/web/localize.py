@@ -8,7 +8,6 @@ says otherwise), whatever the time zone it was stored in (UTC).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from gettext import GNUTranslations
@@ -24,37 +23,9 @@ from babel.dates import (
 )
 from babel.numbers import format_decimal
 
-from dueprocess.i18n import N_, Language, translations
+from dueprocess.i18n import Language, translations
+from dueprocess.i18n.stages import cited, stage_name
 from dueprocess.i18n.values import ANSWER_VALUES, value_label
-
-# Stage names by stage key, then by stage kind, as msgids: a page in Chinese names a stage
-# of a bundled procedure in Chinese; in English it shows the procedure's own title.
-STAGE_NAMES: dict[str, str] = {
-    "public_participation": N_("Public participation"),
-    "expert_review": N_("Expert argumentation"),
-    "risk_assessment": N_("Risk assessment"),
-    "legality_review": N_("Legality review"),
-    "collective_decision": N_("Collective discussion and decision"),
-    "publication": N_("Publication"),
-    "filing": N_("Filing for the record"),
-    "assignment": N_("Assignment"),
-    "recommendation_reply": N_("Reply to the recommendation"),
-}
-
-# Legal citations of the bundled procedures, with the msgid each is written by in another
-# language ({0}, {1}: the article numbers); a citation of no pattern stays as written.
-CITATIONS: tuple[tuple[str, str], ...] = (
-    (r"^Decree 713 Art\. (\d+)[–-](\d+)$", N_("Decree 713 Art. {0}–{1}")),
-    (r"^Decree 713 Art\. (\d+)$", N_("Decree 713 Art. {0}")),
-    (r"^State Council General Office 2018 No\. (\d+)$",
-     N_("State Council General Office 2018 No. {0}")),
-    (r"^State Council General Office 2018 No\. (\d+) \(filing within 30 days\)$",
-     N_("State Council General Office 2018 No. {0} (filing within 30 days)")),
-    (r"^SPP Procuratorial Recommendation Provisions 2019$",
-     N_("SPP Procuratorial Recommendation Provisions 2019")),
-    (r"^SPP Procuratorial Recommendation Provisions 2019 \(reply within two months\)$",
-     N_("SPP Procuratorial Recommendation Provisions 2019 (reply within two months)")),
-)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -77,11 +48,6 @@ class Localizer:
     def catalogue(self) -> GNUTranslations:
         """The messages of this language (`dueprocess.i18n`)."""
         return translations(self.language)
-
-    def _translated(self, message: str) -> str | None:
-        """`message` as the catalogue translates it, or None if it keeps the msgid."""
-        translated = self.catalogue.gettext(message)
-        return None if translated == message else translated
 
     def local(self, moment: datetime) -> datetime:
         return _aware(moment).astimezone(self.timezone)
@@ -155,23 +121,12 @@ class Localizer:
         return str(Locale.parse(language, sep="-").language_name)
 
     def stage(self, key: str, title: str, kind: str | None = None) -> str:
-        """A stage's name: its key's, else its kind's, if the catalogue translates it;
-        else the procedure's title (so an English page shows the procedure's own)."""
-        for name in (key, kind):
-            message = STAGE_NAMES.get(name) if name else None
-            translated = self._translated(message) if message else None
-            if translated:
-                return translated
-        return title
+        """A stage's name in this language (`dueprocess.i18n.stages.stage_name`)."""
+        return stage_name(self.language, key, title, kind)
 
     def articles(self, citation: str) -> str:
-        """A stage's legal basis as cited in the page's language (bundled procedures)."""
-        for pattern, message in CITATIONS:
-            found = re.match(pattern, citation)
-            if found:
-                translated = self._translated(message)
-                return translated.format(*found.groups()) if translated else citation
-        return citation
+        """A stage's legal basis as cited in this language (bundled procedures)."""
+        return cited(self.language, citation)
 
     def case_status(self, status: str) -> str:
         t = self.catalogue

@@ -20,7 +20,7 @@ from dueprocess.orchestration.evidence_form import (
     submission_form,
 )
 from dueprocess.orchestration.gate_description import describe_gate
-from models.evidence_titles import CHOICES
+from models.evidence_titles import CHOICES, TITLES
 from models.procedure import load_procedure
 from tests.rules.conftest import demo_request, make_facts, procedure  # noqa: F401 (fixtures)
 from tests.support import advance_to_step, form_code_for, startups
@@ -205,14 +205,18 @@ def test_the_description_names_open_stages_assignees_deadlines_and_blocked_reaso
     from dueprocess.services.progress import advance_case
 
     progress = advance_case(case_id=case_id)
-    text = describe_gate(case_id, progress.open_stages)
+    text = describe_gate(case_id, progress.open_stages, language="en")
     assert f"Case {case_id}" in text
     assert "**Open stages**" in text and "**Blocked stages**" in text
     assert "Li Wei (`li.wei`)" in text  # the participation officer, by name and handle
-    assert "due 20" in text  # a date
+    assert "Beijing time" in text and "UTC" not in text  # the deadline, in Beijing time
     open_part, blocked_part = text.split("**Blocked stages**")
-    assert "Public participation" in open_part or "public participation" in open_part.lower()
+    assert "Public participation" in open_part
     assert "[STAGE-ORDER" in blocked_part or "prerequisite" in blocked_part
+    chinese = describe_gate(case_id, progress.open_stages)  # the form's language: zh-CN
+    assert f"案件 {case_id}" in chinese and "**可办理的环节**" in chinese
+    assert "公众参与" in chinese.split("**尚不能办理的环节**")[0]
+    assert "北京时间" in chinese and "Open stages" not in chinese
 
 
 @pytest.mark.flow
@@ -266,7 +270,24 @@ def test_a_resume_with_a_bad_value_is_refused_with_the_reason(
                 assert missing.response.status_code == 404, missing
                 assert time.monotonic() < deadline, "the form has no description"
                 time.sleep(0.5)
-    assert "The last submission was refused" in description
+    assert "上一次提交被退回" in description  # the form's language, zh-CN
     assert "PP-WINDOW-AS-PUBLISHED" in description  # typed 19 days; 30 were published
 
 
+def test_the_form_is_titled_in_the_reviewers_language() -> None:
+    """Prefect's form reads zh-CN as the inbox does: the stages, the fields, the notes on
+    required fields and the proof, never a schema's English title."""
+    schema = _schema(["risk_assessment", "expert_review"])
+    definitions = schema.get("definitions") or schema["$defs"]
+    risk = definitions["RiskAssessmentEvidenceForm"]
+    assert schema["properties"]["risk_assessment"]["title"] == "风险评估"
+    assert schema["properties"]["expert_review"]["title"] == "专家论证"
+    assert schema["properties"]["proof"]["title"] == "身份证明"
+    assert risk["title"] == "填写"
+    departments = risk["properties"]["departments_consulted"]
+    assert departments["title"] == "征求意见的部门"
+    assert "依 RA-REPORT-CONTENTS 必填" in departments["description"]
+    english = {t for t in TITLES.values() if t != gettext("zh-CN", t)}
+    shown = {p.get("title") for d in definitions.values() for p in d.get("properties", {})
+             .values()} | {p.get("title") for p in schema["properties"].values()}
+    assert not shown & english, shown & english

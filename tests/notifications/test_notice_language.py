@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dueprocess.i18n import translations
-from dueprocess.web.localize import STAGE_NAMES
+from dueprocess.i18n.stages import STAGE_NAMES
 from notifications.render import NOTICE_KINDS, code_message, render
 from tests.notifications.contexts import notice_context
 

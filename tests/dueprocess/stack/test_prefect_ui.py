@@ -145,17 +145,17 @@ def test_the_resume_form_shows_the_gate_and_only_what_a_reviewer_fills_in(
         page.get_by_role("button", name="Resume").first.click(timeout=WAIT_MS)
         page.get_by_text("Resume Flow Run").first.wait_for(timeout=WAIT_MS)  # the modal
         page.wait_for_function(  # the modal loads the description, then the schema
-            "document.body.innerText.includes('Open stages')"
-            " && document.body.innerText.includes('Your handle')", timeout=WAIT_MS)
-        body = page.inner_text("body")
-        assert f"Case {case_id}" in body and "Blocked stages" in body
+            "document.body.innerText.includes('可办理的环节')"
+            " && document.body.innerText.includes('您的账号')", timeout=WAIT_MS)
+        body = page.inner_text("body")  # in zh-CN, as the inbox: the form's language
+        assert f"案件 {case_id}" in body and "尚不能办理的环节" in body
         assert "Recorded Evidence Id" not in body
-        assert "Your handle" in body and "Fill in" in body
+        assert "您的账号" in body and "填写" in body
         # The proof is required, and the idempotency key is generated, not asked for.
-        assert "Proof" in body and "Proof (Optional)" not in body
+        assert "身份证明" in body and "身份证明 (Optional)" not in body
         assert "Idempotency" not in body
-        assert "Public participation" in body or "public participation" in body.lower()
-        assert "Legality review" not in body.split("Blocked stages")[0]  # not open: no section
+        assert "公众参与" in body
+        assert "合法性审查" not in body.split("尚不能办理的环节")[0]  # not open: no section
     finally:
         page.screenshot(path=str(tmp_path / "resume-form.png"), full_page=True)
         page.close()
