@@ -20,6 +20,7 @@ from dueprocess.cli_kit import (
     read_mapping,
     ready,
     validated,
+    working,
 )
 from dueprocess.errors import DueProcessError
 
@@ -200,8 +201,9 @@ def register_import_command(
 
     data = read_bytes(file, "FILE")
     ready()
-    register = import_register_as(data=data, issuer=issuer, actor=actor, token=token,
-                                  channel=CHANNEL)
+    with working(f"importing the register {file.name} …"):
+        register = import_register_as(data=data, issuer=issuer, actor=actor, token=token,
+                                      channel=CHANNEL)
     console.print(f"Register #{register.id} imported: {register.residents} residents of "
                   f"{register.issuer} (file SHA-256 {register.file_sha256}); it is the "
                   "register in force", markup=False, highlight=False)

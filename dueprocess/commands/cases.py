@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from dueprocess.cli_kit import working
 from dueprocess.commands.console import (
     console,
     paste,
     prefect_api_problem,
     ready,
     try_prefect,
-    working,
 )
 from dueprocess.errors import DueProcessError, NotFound, Refused
 

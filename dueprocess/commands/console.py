@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +36,6 @@ def ready() -> None:
     from dueprocess.db import migrate
 
     migrate()
-
-
-@contextmanager
-def working(message: str) -> Iterator[None]:
-    """A spinner while something that may take more than a second runs (only on a
-    terminal: piped output stays clean)."""
-    if not console.is_terminal:
-        yield
-        return
-    with console.status(message, spinner="dots"):
-        yield
 
 
 def paste(command: str) -> None:

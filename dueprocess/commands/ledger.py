@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dueprocess.commands.console import console, ready, working
+from dueprocess.cli_kit import working
+from dueprocess.commands.console import console, ready
 from dueprocess.errors import DueProcessError
 from dueprocess.settings import get_transparency_settings
 

@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from dueprocess.commands.console import console, working
+from dueprocess.cli_kit import working
+from dueprocess.commands.console import console
 from dueprocess.errors import DueProcessError
 
 

@@ -27,18 +27,18 @@ import uvicorn
 from rich.console import Console
 from sqlmodel import col, select
 
+from dueprocess.cli_kit import working
 from dueprocess.composition.portal import create_app
 from dueprocess.db import migrate, session_scope
 from dueprocess.demo import submissions
 from dueprocess.demo.notices import start_demo_channels
-from dueprocess.demo.run import patience
+from dueprocess.demo.run import demo_stack, patience
 from dueprocess.errors import DueProcessError
 from dueprocess.services.administration import publish_credential
 from dueprocess.services.case_clock import advance_clock_to
 from dueprocess.services.cases import open_case, read_case_file
 from dueprocess.services.identity import link_oidc_subject
 from dueprocess.settings import InboxSettings, get_portal_settings, get_settings
-from dueprocess.stack.processes import local_prefect_server, prefect_environment, served_deployments
 from dueprocess.stack.record import check_port_free
 from models.base import utcnow
 from models.people import Assignment, Person
@@ -64,17 +64,15 @@ def run_inbox_demo(console: Console) -> None:
     start_demo_channels(data_dir)  # notices go to a receiver on loopback
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with local_prefect_server(data_dir) as api_url:
-            os.environ.update(prefect_environment(data_dir, api_url))
-            with served_deployments(data_dir, api_url), _provider() as issuer:
-                case_id = _case_waiting_for_reviewers(console)
-                people = _linked_people(issuer)
-                portal_url = f"http://{portal.portal_host}:{portal.portal_port}"
-                with _portal(portal.portal_host, portal.portal_port, issuer, portal_url):
-                    _print_how_to_try(console, case_id, people, portal_url,
-                                      api_url.removesuffix("/api"), issuer)
-                    while True:
-                        time.sleep(0.5)
+        with demo_stack(console, data_dir) as api_url, _provider() as issuer:
+            case_id = _case_waiting_for_reviewers(console)
+            people = _linked_people(issuer)
+            portal_url = f"http://{portal.portal_host}:{portal.portal_port}"
+            with _portal(portal.portal_host, portal.portal_port, issuer, portal_url):
+                _print_how_to_try(console, case_id, people, portal_url,
+                                  api_url.removesuffix("/api"), issuer)
+                while True:
+                    time.sleep(0.5)
     except _Stop as stop:
         console.print(f"\n[bold]{stop} received[/]: stopping the inbox demo")
     finally:
@@ -97,7 +95,9 @@ def _case_waiting_for_reviewers(console: Console) -> str:
         case = open_case(session, request=read_case_file(CASE_FILE))
     console.print(f"  case {case.id} opened: {case.title}")
     start_case_run(case.id)
-    if wait_for_gate(case.id, timeout=patience(120)) is None:
+    with working("waiting for its flow run to reach the first gate …", on=console):
+        gate = wait_for_gate(case.id, timeout=patience(120))
+    if gate is None:
         raise DueProcessError(f"case {case.id}: its flow run did not reach its first gate; "
                               f"see {get_settings().data_dir / 'runner.log'}")
     # The reviewers work on the day the demo's reports are dated (simulated time).

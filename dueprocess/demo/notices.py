@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlmodel import col, func, select
 
+from dueprocess.cli_kit import working
 from dueprocess.db import session_scope
 from dueprocess.settings import get_notify_settings
 from models.notices import Notice
@@ -58,7 +59,8 @@ def deliver_demo_notices(console: Console, case_id: str, channels: DemoChannels)
 
     deadline = time.monotonic() + 120
     while _unsettled(case_id) and time.monotonic() < deadline:
-        run = run_deployment("deliver-notices/deliver-notices", timeout=60)
+        with working("running the deliver-notices deployment …", on=console):
+            run = run_deployment("deliver-notices/deliver-notices", timeout=60)
         state = getattr(run, "state", None)
         console.print(f"  deliver-notices flow run {getattr(run, 'id', '?')}: "
                       f"{state.name if state else 'unknown'}"

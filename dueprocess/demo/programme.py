@@ -24,22 +24,18 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import select
 
+from dueprocess.cli_kit import working
 from dueprocess.clock import system_now
 from dueprocess.db import migrate, session_scope
 from dueprocess.demo import submissions
 from dueprocess.demo.credentials import token_for
 from dueprocess.demo.notices import deliver_demo_notices, start_demo_channels
-from dueprocess.demo.run import CASE_FILE, patience, record_step, step
+from dueprocess.demo.run import CASE_FILE, demo_stack, patience, record_step, step
 from dueprocess.i18n import translations
 from dueprocess.ledger import export_and_verify, export_dossier, log_public_key_pem
 from dueprocess.services.case_clock import advance_clock_to
 from dueprocess.services.cases import read_case_file, register_person
 from dueprocess.settings import get_notify_settings, get_settings
-from dueprocess.stack.processes import (
-    local_prefect_server,
-    prefect_environment,
-    served_deployments,
-)
 from implementation.items import add_milestone_as, record_progress_as, register_item_as
 from implementation.report import (
     chart_labels,
@@ -138,7 +134,9 @@ def _vote(console: Console, options: list[int], receiver: Any) -> int:
         cast_public_vote(ballot_id=ballot.id, code=code, choices=[options[i] for i in picks])
     console.print(f"  ballot #{ballot.id}: {VOTERS} residents got a one-time code through "
                   "Apprise and voted (each under a keyed pseudonym)")
-    time.sleep(max(0.0, (ballot.closes_at - system_now()).total_seconds()) + 0.5)
+    left = max(0.0, (ballot.closes_at - system_now()).total_seconds()) + 0.5
+    with working(f"waiting {left:.0f} s for the ballot to close …", on=console):
+        time.sleep(left)
     tally = close_ballot_as(ballot_id=ballot.id, actor=OFFICIAL, token=token_for(OFFICIAL),
                             channel="demo")
     console.print("  closed; tally: " + ", ".join(
@@ -182,7 +180,10 @@ def _decide(console: Console, case_id: str) -> None:
     )
 
     run_id = start_case_run(case_id)
-    if wait_for_gate(case_id, timeout=patience(120)) is None:
+    with working("waiting for the list case's flow run to reach its first gate …",
+                 on=console):
+        gate = wait_for_gate(case_id, timeout=patience(120))
+    if gate is None:
         raise RuntimeError("the flow run did not reach its first gate")
     console.print(f"  flow run {run_id} at its first gate")
     record_step(console, case_id, "public_participation", "li.wei",
@@ -294,34 +295,32 @@ def run_programme_demo(console: Console) -> None:
     migrate()
     _register_people()
     channels = start_demo_channels(data_dir)
-    with local_prefect_server(data_dir) as api_url:
-        os.environ.update(prefect_environment(data_dir, api_url))
-        with served_deployments(data_dir, api_url):
-            step(console, "Residents propose practical matters (我要提实事); moderation "
-                 "publishes its reasons")
-            options = _proposals(console)
-            step(console, "Residents vote on the shortlist")
-            ballot_id = _vote(console, options, channels.receiver)
-            step(console, "Anyone recounts the closed ballot from its export")
-            _recount(console, ballot_id, data_dir)
-            step(console, "The list case: its draft is the shortlist, decided by the "
-                 "Decree 713 procedure in the major-decision flow")
-            case = open_list_case_as(ballot_id=ballot_id, list_size=3,
-                                     case_file=_list_case_file(),
-                                     token=token_for(OFFICIAL), channel="demo")
-            console.print(f"  opened case {case.id}: {case.title}; its draft:",
-                          highlight=False)
-            console.print("    " + draft_text(case.id).replace("\n", "\n    "),
-                          highlight=False, markup=False)
-            _decide(console, case.id)
-            with session_scope() as session:
-                link = list_of_case(session, case.id)
-                listed = list(link.proposals) if link else []
-            step(console, "Implementation: departments, milestones, progress; supervision "
-                 "escalates a missed milestone")
-            _implement(console, case.id, listed)
-            step(console, "The deliver-notices flow sends the case's notices")
-            deliver_demo_notices(console, case.id, channels)
+    with demo_stack(console, data_dir):
+        step(console, "Residents propose practical matters (我要提实事); moderation "
+             "publishes its reasons")
+        options = _proposals(console)
+        step(console, "Residents vote on the shortlist")
+        ballot_id = _vote(console, options, channels.receiver)
+        step(console, "Anyone recounts the closed ballot from its export")
+        _recount(console, ballot_id, data_dir)
+        step(console, "The list case: its draft is the shortlist, decided by the "
+             "Decree 713 procedure in the major-decision flow")
+        case = open_list_case_as(ballot_id=ballot_id, list_size=3,
+                                 case_file=_list_case_file(),
+                                 token=token_for(OFFICIAL), channel="demo")
+        console.print(f"  opened case {case.id}: {case.title}; its draft:",
+                      highlight=False)
+        console.print("    " + draft_text(case.id).replace("\n", "\n    "),
+                      highlight=False, markup=False)
+        _decide(console, case.id)
+        with session_scope() as session:
+            link = list_of_case(session, case.id)
+            listed = list(link.proposals) if link else []
+        step(console, "Implementation: departments, milestones, progress; supervision "
+             "escalates a missed milestone")
+        _implement(console, case.id, listed)
+        step(console, "The deliver-notices flow sends the case's notices")
+        deliver_demo_notices(console, case.id, channels)
     step(console, "The year's supervision report")
     _report(console, 2027, data_dir)
     export_and_verify(case.id, data_dir / "dossiers" / case.id, console)

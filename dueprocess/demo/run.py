@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,6 +26,7 @@ from uuid import UUID
 from rich.console import Console
 from sqlmodel import select
 
+from dueprocess.cli_kit import working
 from dueprocess.commands.render import print_case
 from dueprocess.db import migrate, session_scope
 from dueprocess.demo import submissions
@@ -55,6 +58,21 @@ from models.procedure import ProcedureDefinition
 # imported, and the demo sets them for its own server as it starts it: whatever imports
 # Prefect is imported in the function that uses it, after that.
 CASE_FILE = Path(__file__).parent / "case.yaml"
+
+
+@contextmanager
+def demo_stack(console: Console, data_dir: Path) -> Iterator[str]:
+    """The demo's own Prefect server and served deployments, each start shown while it
+    runs (a minute or more on a busy machine); yields the API URL."""
+    with ExitStack() as stack:
+        with working("starting a Prefect server …", on=console):
+            api_url = stack.enter_context(local_prefect_server(data_dir))
+        os.environ.update(prefect_environment(data_dir, api_url))
+        console.print(f"  Prefect server {api_url.removesuffix('/api')} "
+                      f"(log: {data_dir / 'prefect-server.log'})", highlight=False)
+        with working("starting the served deployments …", on=console):
+            stack.enter_context(served_deployments(data_dir, api_url))
+        yield api_url
 
 
 def step(console: Console, text: str) -> None:
@@ -103,7 +121,9 @@ def record_step(console: Console, case_id: str, stage: str, by: str, evidence: d
                            evidence=evidence, channel="demo", token=token_for(by))
     console.print(f"  {by} recorded {stage} evidence #{item.id}")
     if resume:
-        console.print(f"  {resume_after_recording(item, timeout=patience(120))}")
+        with working(f"the flow run takes the {stage} evidence …", on=console):
+            outcome = resume_after_recording(item, timeout=patience(120))
+        console.print(f"  {outcome}")
 
 
 def _play_case(console: Console, case_id: str) -> None:
@@ -114,8 +134,9 @@ def _play_case(console: Console, case_id: str) -> None:
     from dueprocess.orchestration.resume import resume_with_input
 
     run_id = start_case_run(case_id)
-    console.print(f"  flow run {run_id} started; waiting for it to reach the first gate")
-    gate = wait_for_gate(case_id, timeout=patience(120))
+    console.print(f"  flow run {run_id} started")
+    with working("waiting for it to reach the first gate …", on=console):
+        gate = wait_for_gate(case_id, timeout=patience(120))
     if gate is None:
         raise RuntimeError("the flow run did not reach its first gate")
 
@@ -187,17 +208,13 @@ def run_demo(console: Console) -> None:
 
 def _run_case(console: Console, data_dir: Path, channels: DemoChannels) -> None:
     settings = get_settings()
-    with local_prefect_server(data_dir) as api_url:
-        os.environ.update(prefect_environment(data_dir, api_url))
-        console.print(f"  Prefect server {api_url.removesuffix('/api')} "
-                      f"(log: {data_dir / 'prefect-server.log'})")
-        with served_deployments(data_dir, api_url):
-            with session_scope() as session:
-                case = open_case(session, request=read_case_file(CASE_FILE))
-            step(console, f"Official wang.fang opens case {case.id}: {case.title}")
-            _play_case(console, case.id)
-            step(console, "The deliver-notices flow publishes the case's notices")
-            deliver_demo_notices(console, case.id, channels)
+    with demo_stack(console, data_dir):
+        with session_scope() as session:
+            case = open_case(session, request=read_case_file(CASE_FILE))
+        step(console, f"Official wang.fang opens case {case.id}: {case.title}")
+        _play_case(console, case.id)
+        step(console, "The deliver-notices flow publishes the case's notices")
+        deliver_demo_notices(console, case.id, channels)
         view = case_view(case.id)  # while the server is up: the status names the run's state
         console.print()
         print_case(console, view)

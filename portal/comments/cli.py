@@ -22,9 +22,10 @@ def import_command(
     batch_size: Annotated[int, typer.Option(min=100, max=100_000)] = 10_000,
 ) -> None:
     """Upload comments received by other channels; the same file again stores nothing."""
+    from dueprocess.cli_kit import working
     from portal.comments.upload import import_comments
 
-    with file.open("rb") as stream:
+    with file.open("rb") as stream, working(f"importing the comments of {file.name} …"):
         report = import_comments(case_id=case_id, stream=stream, filename=file.name,
                                  imported_by=handle, token=token, batch_size=batch_size)
     typer.echo(f"{report.lines} comments in {file.name} (sha256 {report.file_sha256[:16]}…): "
