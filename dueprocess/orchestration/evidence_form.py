@@ -223,7 +223,7 @@ def form_section(evidence: type[BaseModel],
 def _described(info: FieldInfo, language: Language, *notes: str) -> str | None:
     """A field's description in `language` (as the catalogue has it), then `notes`."""
     parts = ([gettext(language, info.description)] if info.description else []) + list(notes)
-    return ". ".join(parts) or None
+    return ("。" if language == "zh-CN" else ". ").join(parts) or None
 
 
 def submission_form(
