@@ -160,11 +160,14 @@ class RowAudit:
                 logged = self.latest.get((table.table, row_id))
                 now = table.snapshot(row)
                 label = table.name(row_id, now.get("case_id"))
-                if logged is None and isinstance(row, Comment):
-                    batch = self._batch_of(row)
-                    if batch is not None:
-                        batch.members.append(row)
-                        continue
+                # A comment logged in bulk counts in its batch, also when a later record
+                # (an attribution report about it) snapshots its row: both are checked.
+                batch = self._batch_of(row) if isinstance(row, Comment) else None
+                if batch is not None:
+                    batch.members.append(row)
+                    if logged is not None:
+                        _check_same(label, logged, now)
+                    continue
                 if logged is None:
                     if table.must_log(row):
                         raise LogTampered(f"{label} is not in the log: the row was added "

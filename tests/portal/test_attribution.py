@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from dueprocess.db import session_scope
 from dueprocess.errors import Refused
+from dueprocess.ledger import verify_log
 from models.ledger import LogLeaf
 from models.notices import AttributionReport
 from portal.comments.attribution import decide_misattribution, report_misattribution
@@ -82,6 +83,7 @@ def test_the_person_named_reports_and_an_official_decides(consulting_case: str,
                               token=token_for("li.wei"))
     # The comment is still there, as received, and still counted.
     assert "我支持把高峰时段停车费提高" in client.get(page).text
+    verify_log()  # the comment counts in its batch and its reports' snapshots agree
 
 
 def test_a_comment_with_no_author_is_attributed_to_no_one(consulting_case: str) -> None:
