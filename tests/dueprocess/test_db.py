@@ -44,11 +44,3 @@ def test_a_second_engine_for_the_file_keeps_every_process_s_commits(tmp_path: Pa
         notes = sorted(row[0] for row in reader.execute("SELECT text FROM note"))
     assert notes == ["other 0", "other 1", "this 0", "this 1"]
 
-
-def test_a_new_database_file_is_private(tmp_path: Path) -> None:
-    path = tmp_path / "private" / "cases.db"
-    engine = _engine_for(f"sqlite:///{path}")
-    with engine.begin() as connection:
-        connection.execute(text("SELECT 1"))
-    engine.dispose()
-    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
